@@ -1,0 +1,40 @@
+# carecite — the README's two commands are `make demo` and `make test`; both install first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+# CPU torch wheel lives here on our machines; elsewhere uv resolves torch from PyPI.
+FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint typecheck unit bench clean e2e-deps
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	@test -x $(UV) || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	$(UV) pip install --python $(BIN)/python $(FIND_LINKS) -e '.[dev]'
+	@touch $(STAMP)
+
+demo: install
+	$(BIN)/carecite demo
+
+lint: install
+	$(BIN)/ruff check src tests app
+	$(BIN)/ruff format --check src tests app
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/python -m pytest -n 2 -q
+
+test: lint typecheck unit
+
+bench: install
+	$(BIN)/carecite bench ingest
+	$(BIN)/carecite bench query
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""carecite: cited answers to care-coordination questions."""

@@ -1,0 +1,1 @@
+"""Answer: gate → prompt → generate → verify citations."""

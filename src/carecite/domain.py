@@ -1,0 +1,211 @@
+"""The typed objects that flow between stages: ingest → retrieve → answer → audit.
+
+All frozen: a stage never mutates what it was handed, it returns a new object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SourceType = Literal["note_chunk", "record", "policy"]
+RetrieverName = Literal["dense", "lexical", "structured"]
+Role = Literal["care_coordinator", "nurse", "physician", "reviewer", "admin"]
+DeclineReason = Literal[
+    "no_evidence",
+    "low_confidence",
+    "unsupported_draft",
+    "out_of_scope",
+    "llm_unavailable",
+    "access_denied",
+]
+
+# HL7 v3 sensitivity / confidentiality codes that restrict a source. A source carrying any of
+# these is invisible to a user who lacks it. Unknown codes from the v3 ActCode / Confidentiality
+# systems are mapped to "R" at ingest (fail closed), see ingest/fhir.py.
+SENSITIVE_LABELS: tuple[str, ...] = ("PSY", "ETH", "HIV", "SDV", "STD", "SEX", "GDIS", "R", "V")
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def patient_key_for(patient_id: str) -> str:
+    """Opaque key the retrieval indexes use instead of the FHIR Patient id."""
+    return "pk_" + hashlib.sha256(f"carecite-patient:{patient_id}".encode()).hexdigest()[:20]
+
+
+def date_int(d: date | None) -> int:
+    """YYYYMMDD as an int, the form dates take in index metadata (0 when unknown)."""
+    return d.year * 10000 + d.month * 100 + d.day if d else 0
+
+
+# --------------------------------------------------------------------------- ingest
+class Chunk(Frozen):
+    """A citable piece of a note or policy, with exact offsets into the decoded source text."""
+
+    chunk_id: str
+    source_type: SourceType  # "note_chunk" or "policy"
+    source_ref: str  # DocumentReference/<id> | DiagnosticReport/<id> | Policy/<id>
+    doc_id: str  # id of the Note / Policy row the chunk belongs to
+    patient_key: str | None
+    facility: str | None  # Organization/<id>
+    note_type: str | None  # display, e.g. "Discharge summary"
+    note_type_code: str | None  # LOINC code when known
+    note_date: int = 0  # YYYYMMDD
+    author_role: str | None = None
+    security_labels: tuple[str, ...] = ()
+    section: str | None = None
+    start: int
+    end: int
+    text: str  # exactly source_text[start:end]
+    index_text: str  # what is embedded and BM25-indexed: patient identifiers replaced by placeholders
+
+
+# --------------------------------------------------------------------------- access
+class AccessScope(Frozen):
+    """What one user may see for one request. Computed before any retrieval."""
+
+    user_id: str
+    role: Role
+    facilities: frozenset[str]
+    # None: every patient of the user's facilities; otherwise exactly these patient keys.
+    patient_keys: frozenset[str] | None
+    allowed_labels: frozenset[str]
+    break_glass_reason: str | None = None
+
+    def may_see_patient(self, patient_key: str, patient_facilities: frozenset[str]) -> bool:
+        if self.patient_keys is not None and patient_key not in self.patient_keys:
+            return False
+        return bool(self.facilities & patient_facilities)
+
+    def may_see_labels(self, labels: tuple[str, ...] | frozenset[str]) -> bool:
+        return all(label in self.allowed_labels for label in labels)
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "role": self.role,
+            "facilities": sorted(self.facilities),
+            "patients": "facility" if self.patient_keys is None else len(self.patient_keys),
+            "labels": sorted(self.allowed_labels),
+            "break_glass": self.break_glass_reason is not None,
+        }
+
+
+class Narrowing(Frozen):
+    """Optional filters a user asks for. They can only narrow what the scope allows."""
+
+    note_types: tuple[str, ...] = ()
+    date_from: date | None = None
+    date_to: date | None = None
+    facility: str | None = None
+
+
+class RetrievalFilter(Frozen):
+    """The one filter all three retrievers apply inside their store's query.
+
+    Built only by ``RetrievalFilter.for_request`` from an AccessScope, so the security part
+    (patient, facilities, labels) cannot be widened by a caller.
+    """
+
+    patient_key: str
+    facilities: frozenset[str]
+    allowed_labels: frozenset[str]
+    note_types: tuple[str, ...] = ()
+    date_from: int = 0  # YYYYMMDD, 0 = open
+    date_to: int = 0
+    include_policies: bool = True
+
+    @classmethod
+    def for_request(
+        cls, scope: AccessScope, patient_key: str, narrowing: Narrowing | None = None
+    ) -> RetrievalFilter:
+        if scope.patient_keys is not None and patient_key not in scope.patient_keys:
+            raise PermissionError("patient outside scope")
+        n = narrowing or Narrowing()
+        facilities = scope.facilities
+        if n.facility is not None:
+            facilities = facilities & {n.facility}
+        return cls(
+            patient_key=patient_key,
+            facilities=frozenset(facilities),
+            allowed_labels=scope.allowed_labels,
+            note_types=n.note_types,
+            date_from=date_int(n.date_from),
+            date_to=date_int(n.date_to),
+        )
+
+    @property
+    def disallowed_labels(self) -> tuple[str, ...]:
+        return tuple(label for label in SENSITIVE_LABELS if label not in self.allowed_labels)
+
+
+# --------------------------------------------------------------------------- retrieve
+class Candidate(Frozen):
+    """A citable source found by a retriever: a note chunk, a structured record, or a policy chunk."""
+
+    source_id: str  # chunk id, or the record's ref (Task/<id>, CarePlan/<id>#activity=2)
+    source_type: SourceType
+    source_ref: str
+    patient_key: str | None
+    text: str  # exactly what the user is shown (original text for notes, rendered statement for records)
+    score: float = 0.0
+    retriever: RetrieverName
+    # display and filter metadata: facility, note_type, note_date, security_labels, doc_id, start, end...
+    facility: str | None = None
+    note_type: str | None = None
+    note_date: int = 0
+    security_labels: tuple[str, ...] = ()
+    doc_id: str | None = None
+    start: int | None = None  # offsets of `text` in the source note (note chunks only)
+    end: int | None = None
+    fused_from: tuple[RetrieverName, ...] = ()
+
+
+class RetrievedRef(Frozen):
+    source_id: str
+    source_ref: str
+    score: float
+    retriever: RetrieverName
+
+
+# --------------------------------------------------------------------------- answer
+class Citation(Frozen):
+    marker: str  # "S1"
+    source_id: str
+    source_type: SourceType
+    source_ref: str
+    patient_id: str | None
+    text: str
+    span: tuple[int, int]  # best-supporting span, offsets into `text`
+    score: float
+
+
+class Usage(Frozen):
+    model: str = "none"
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class Answer(Frozen):
+    """The ``ask --json`` contract (DESIGN.md). Fields may be added, never renamed."""
+
+    request_id: str
+    question: str
+    user_id: str
+    patient_id: str | None
+    answer: str
+    declined: bool
+    decline_reason: DeclineReason | None = None
+    decline_detail: str | None = None
+    citations: list[Citation] = Field(default_factory=list)
+    unsupported_sentences: list[str] = Field(default_factory=list)
+    retrieved: list[RetrievedRef] = Field(default_factory=list)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    usage: Usage = Field(default_factory=Usage)
+    prompt_hash: str | None = None
+    break_glass: bool = False

