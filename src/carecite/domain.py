@@ -107,13 +107,20 @@ class Narrowing(Frozen):
 class RetrievalFilter(Frozen):
     """The one filter all three retrievers apply inside their store's query.
 
-    Built only by ``RetrievalFilter.for_request`` from an AccessScope, so the security part
-    (patient, facilities, labels) cannot be widened by a caller.
+    Built by ``RetrievalFilter.for_request`` from an AccessScope, so the security part (patient,
+    labels) comes from the scope and user narrowing can only shrink it. Semantics every store
+    implements identically:
+      (source_type == "policy" and include_policies)
+      OR (patient_key == self.patient_key
+          AND the source carries no label in ``disallowed_labels``
+          AND (facility is None or source facility == facility)
+          AND (not note_types or note_type in note_types)      # records (no note type) pass
+          AND (date_from == 0 or date >= date_from) AND (date_to == 0 or date <= date_to))
     """
 
     patient_key: str
-    facilities: frozenset[str]
     allowed_labels: frozenset[str]
+    facility: str | None = None  # narrowing only: patient access is decided by AccessScope, per patient
     note_types: tuple[str, ...] = ()
     date_from: int = 0  # YYYYMMDD, 0 = open
     date_to: int = 0
@@ -126,13 +133,10 @@ class RetrievalFilter(Frozen):
         if scope.patient_keys is not None and patient_key not in scope.patient_keys:
             raise PermissionError("patient outside scope")
         n = narrowing or Narrowing()
-        facilities = scope.facilities
-        if n.facility is not None:
-            facilities = facilities & {n.facility}
         return cls(
             patient_key=patient_key,
-            facilities=frozenset(facilities),
             allowed_labels=scope.allowed_labels,
+            facility=n.facility,
             note_types=n.note_types,
             date_from=date_int(n.date_from),
             date_to=date_int(n.date_to),
