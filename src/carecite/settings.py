@@ -5,6 +5,7 @@ Every store lives under ``data_dir`` so two data dirs never share state.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -21,9 +22,7 @@ DEFAULT_PRICES: dict[str, tuple[float, float]] = {
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="CARECITE_", env_file=".env", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="CARECITE_", env_file=".env", extra="ignore", frozen=True)
 
     # --- stores ---
     data_dir: Path = Path(".carecite-data")
@@ -63,6 +62,10 @@ class Settings(BaseSettings):
     # --- gate and verification (calibrated on the gold dev split; see docs/evaluation.md) ---
     gate_min_score: float = 0.30
     support_threshold: float = 0.45
+
+    # --- clock: "overdue" and "upcoming" are relative to this; default = the data dir's as-of date
+    # (the synthetic world records one), else the real date
+    today: date | None = None
 
     # --- input limits ---
     max_question_chars: int = 1000

@@ -3,6 +3,8 @@
 Every clinical row keeps its FHIR ``ResourceType/id`` (``ref``), the opaque ``patient_key``, its
 security labels, status, the dates a coordinator asks about, and the raw resource JSON.
 Patient identity (name, birth date, identifiers, address, telecom) lives only in ``Patient``.
+Datetimes are stored naive, as the wall-clock time the source recorded (what notes and
+coordinators say: "appointment at 10:30"), not converted to UTC.
 Security labels are stored as a "|"-delimited string ("|PSY|ETH|", "" when none) so SQL filters
 can use ``LIKE '%|PSY|%'``.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import DateTime
 from sqlmodel import Field, SQLModel
 
 
@@ -84,23 +87,23 @@ class Identifier(SQLModel, table=True):
 # --------------------------------------------------------------------------- clinical record
 class Encounter(ResourceRow, table=True):
     class_code: str | None = None
-    start: datetime | None = Field(default=None, index=True)
-    end: datetime | None = None
+    start: datetime | None = Field(default=None, index=True, sa_type=DateTime)
+    end: datetime | None = Field(default=None, sa_type=DateTime)
     reason: str | None = None
     practitioner: str | None = None
 
 
 class Condition(ResourceRow, table=True):
     clinical_status: str | None = None
-    onset: datetime | None = None
-    abatement: datetime | None = None
-    recorded: datetime | None = None
+    onset: datetime | None = Field(default=None, sa_type=DateTime)
+    abatement: datetime | None = Field(default=None, sa_type=DateTime)
+    recorded: datetime | None = Field(default=None, sa_type=DateTime)
 
 
 class MedicationRequest(ResourceRow, table=True):
     medication: str | None = None
     dosage: str | None = None
-    authored_on: datetime | None = Field(default=None, index=True)
+    authored_on: datetime | None = Field(default=None, index=True, sa_type=DateTime)
     requester: str | None = None
     reason: str | None = None
 
@@ -110,27 +113,27 @@ class Observation(ResourceRow, table=True):
     value: float | None = None
     value_text: str | None = None
     unit: str | None = None
-    effective: datetime | None = Field(default=None, index=True)
+    effective: datetime | None = Field(default=None, index=True, sa_type=DateTime)
     interpretation: str | None = None
 
 
 class AllergyIntolerance(ResourceRow, table=True):
     criticality: str | None = None
-    recorded: datetime | None = None
+    recorded: datetime | None = Field(default=None, sa_type=DateTime)
 
 
 class Procedure(ResourceRow, table=True):
-    performed: datetime | None = Field(default=None, index=True)
+    performed: datetime | None = Field(default=None, index=True, sa_type=DateTime)
 
 
 class Immunization(ResourceRow, table=True):
-    occurrence: datetime | None = None
+    occurrence: datetime | None = Field(default=None, sa_type=DateTime)
 
 
 class CarePlan(ResourceRow, table=True):
     category: str | None = None
-    period_start: datetime | None = None
-    period_end: datetime | None = None
+    period_start: datetime | None = Field(default=None, sa_type=DateTime)
+    period_end: datetime | None = Field(default=None, sa_type=DateTime)
     addresses: str | None = None
 
 
@@ -139,13 +142,13 @@ class CarePlanActivity(ResourceRow, table=True):
 
     careplan_ref: str = Field(index=True)
     index: int = 0
-    scheduled: datetime | None = None
+    scheduled: datetime | None = Field(default=None, sa_type=DateTime)
     location: str | None = None
 
 
 class CareTeam(ResourceRow, table=True):
     name: str | None = None
-    period_start: datetime | None = None
+    period_start: datetime | None = Field(default=None, sa_type=DateTime)
 
 
 class CareTeamMember(SQLModel, table=True):
@@ -161,9 +164,9 @@ class CareTeamMember(SQLModel, table=True):
 class Task(ResourceRow, table=True):
     description: str | None = None
     priority: str | None = None
-    authored_on: datetime | None = None
-    last_modified: datetime | None = None
-    due: datetime | None = Field(default=None, index=True)
+    authored_on: datetime | None = Field(default=None, sa_type=DateTime)
+    last_modified: datetime | None = Field(default=None, sa_type=DateTime)
+    due: datetime | None = Field(default=None, index=True, sa_type=DateTime)
     owner: str | None = None
     focus_ref: str | None = None
     note: str | None = None
@@ -172,8 +175,8 @@ class Task(ResourceRow, table=True):
 class ServiceRequest(ResourceRow, table=True):
     intent: str | None = None
     category: str | None = None
-    authored_on: datetime | None = None
-    occurrence: datetime | None = None
+    authored_on: datetime | None = Field(default=None, sa_type=DateTime)
+    occurrence: datetime | None = Field(default=None, sa_type=DateTime)
     requester: str | None = None
     performer: str | None = None
     reason: str | None = None
@@ -182,8 +185,8 @@ class ServiceRequest(ResourceRow, table=True):
 
 class Appointment(ResourceRow, table=True):
     description: str | None = None
-    start: datetime | None = Field(default=None, index=True)
-    end: datetime | None = None
+    start: datetime | None = Field(default=None, index=True, sa_type=DateTime)
+    end: datetime | None = Field(default=None, sa_type=DateTime)
     service_type: str | None = None
     practitioner: str | None = None
     location: str | None = None
@@ -195,7 +198,7 @@ class Note(ResourceRow, table=True):
 
     note_type: str | None = Field(default=None, index=True)
     note_type_code: str | None = None
-    date: datetime | None = Field(default=None, index=True)
+    date: datetime | None = Field(default=None, index=True, sa_type=DateTime)
     author: str | None = None
     author_role: str | None = None
     text: str = ""

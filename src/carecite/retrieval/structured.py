@@ -1,0 +1,556 @@
+"""Structured retrieval: the patient's SQL records rendered as short citable statements.
+
+Questions about "outstanding", "overdue", "pending", "most recent", "upcoming" must find the right
+rows by status and date, not by luck of similarity, so this retriever reads the question's intent
+(which record kinds, which temporal modifier) and applies it as SQL conditions and ordering. The
+security part of the filter (patient, labels) is applied inside every SQL query.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, not_
+from sqlmodel import Session, col, select
+
+from carecite.domain import Candidate, RetrievalFilter, date_int
+from carecite.records import tables as t
+
+TOKEN = re.compile(r"[a-z0-9]+")
+STOP = frozenset(
+    "a an the of for to in on at is are was were be been what which who whom whose when where why how "
+    "does do did has have had this that these those patient patients patient's any all and or with from "
+    "me my our us there their her his she he they it its by as about please show tell list give can could "
+    "would should will still currently current now".split()
+)
+# Clinical shorthand a coordinator types → words the records use.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "a1c": ("hemoglobin", "a1c"),
+    "hba1c": ("hemoglobin", "a1c"),
+    "sugar": ("glucose",),
+    "kidney": ("creatinine", "egfr"),
+    "renal": ("creatinine", "egfr"),
+    "cholesterol": ("cholesterol", "ldl", "hdl"),
+    "bnp": ("natriuretic", "bnp"),
+    "inr": ("inr", "coagulation"),
+    "bp": ("blood", "pressure"),
+    "meds": ("medication",),
+    "pt": ("physical", "therapy"),
+    "cardiology": ("cardiology", "cardiologist", "cardiac", "heart"),
+    "heart": ("heart", "cardiac", "cardiology"),
+    "diabetes": ("diabetes", "diabetic", "glucose", "a1c"),
+}
+
+OPEN_TASK = ("requested", "received", "accepted", "ready", "in-progress", "on-hold", "draft")
+DONE_TASK = ("completed", "cancelled", "rejected", "failed", "entered-in-error")
+OPEN_REFERRAL = ("active", "on-hold", "draft")
+UPCOMING_APPT = ("booked", "pending", "proposed", "arrived", "checked-in", "waitlist")
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What the question asks for: which record kinds, and which temporal/status modifiers."""
+
+    kinds: frozenset[str]
+    outstanding: bool = False
+    overdue: bool = False
+    upcoming: bool = False
+    missed: bool = False
+    recent: bool = False
+    terms: frozenset[str] = field(default_factory=frozenset)
+
+
+KIND_WORDS: dict[str, tuple[str, ...]] = {
+    "Task": (
+        "follow",
+        "followup",
+        "task",
+        "tasks",
+        "todo",
+        "outstanding",
+        "overdue",
+        "pending",
+        "open",
+        "action",
+        "actions",
+        "due",
+        "outreach",
+        "call",
+    ),
+    "ServiceRequest": (
+        "referral",
+        "referrals",
+        "referred",
+        "refer",
+        "consult",
+        "consultation",
+        "order",
+        "orders",
+        "ordered",
+        "pending",
+        "outstanding",
+    ),
+    "Appointment": (
+        "appointment",
+        "appointments",
+        "visit",
+        "visits",
+        "scheduled",
+        "booked",
+        "upcoming",
+        "next",
+        "missed",
+        "noshow",
+        "show",
+        "cancelled",
+        "canceled",
+        "seen",
+    ),
+    "Observation": (
+        "lab",
+        "labs",
+        "result",
+        "results",
+        "value",
+        "level",
+        "levels",
+        "test",
+        "measured",
+        "reading",
+        "a1c",
+        "hba1c",
+        "bnp",
+        "creatinine",
+        "potassium",
+        "ldl",
+        "inr",
+        "glucose",
+        "cholesterol",
+        "egfr",
+        "sodium",
+        "hemoglobin",
+        "weight",
+        "bmi",
+        "pressure",
+        "vitals",
+    ),
+    "MedicationRequest": (
+        "medication",
+        "medications",
+        "meds",
+        "drug",
+        "drugs",
+        "dose",
+        "dosage",
+        "taking",
+        "prescribed",
+        "prescription",
+        "mg",
+        "tablet",
+        "stopped",
+        "started",
+    ),
+    "CarePlanActivity": ("care", "plan", "careplan", "activities", "activity", "goals", "goal"),
+    "Condition": (
+        "condition",
+        "conditions",
+        "problem",
+        "problems",
+        "diagnosis",
+        "diagnoses",
+        "diagnosed",
+        "history",
+    ),
+    "AllergyIntolerance": ("allergy", "allergies", "allergic", "intolerance"),
+    "Immunization": ("immunization", "immunizations", "vaccine", "vaccines", "vaccinated", "shot", "flu"),
+    "Procedure": ("procedure", "procedures", "surgery", "operation", "performed"),
+    "Encounter": (
+        "admission",
+        "admitted",
+        "admissions",
+        "encounter",
+        "encounters",
+        "hospitalization",
+        "hospitalized",
+        "discharged",
+        "ed",
+        "emergency",
+        "inpatient",
+    ),
+}
+
+
+def tokens(text: str) -> list[str]:
+    return TOKEN.findall(text.lower().replace("follow-up", "followup").replace("no-show", "noshow"))
+
+
+def content_terms(text: str) -> frozenset[str]:
+    out: set[str] = set()
+    for tok in tokens(text):
+        if tok in STOP or len(tok) < 2:
+            continue
+        out.add(tok)
+        out.update(SYNONYMS.get(tok, ()))
+    return frozenset(out)
+
+
+def read_intent(question: str) -> Intent:
+    toks = set(tokens(question))
+    q = question.lower()
+    kinds = {kind for kind, words in KIND_WORDS.items() if toks & set(words)}
+    return Intent(
+        kinds=frozenset(kinds),
+        outstanding=bool(toks & {"outstanding", "pending", "open", "unresolved", "incomplete", "remaining"})
+        or "not yet" in q
+        or "still need" in q,
+        overdue=bool(toks & {"overdue", "late", "lapsed"}) or "past due" in q,
+        upcoming=bool(toks & {"upcoming", "next", "scheduled", "future", "coming"}),
+        missed=bool(toks & {"missed", "miss", "noshow", "skipped"}) or "no show" in q or "didn't show" in q,
+        recent=bool(toks & {"recent", "latest", "last", "newest", "current", "currently"}),
+        terms=content_terms(question),
+    )
+
+
+@dataclass(frozen=True)
+class Statement:
+    ref: str
+    kind: str
+    text: str
+    when: datetime | None
+    facility: str | None
+    labels: tuple[str, ...]
+    prior: float  # how strongly the row matches the intent's status/date modifiers
+
+
+def _d(value: datetime | date | None) -> str:
+    if value is None:
+        return "unknown date"
+    return value.date().isoformat() if isinstance(value, datetime) else value.isoformat()
+
+
+def _dt(value: datetime | None) -> str:
+    if value is None:
+        return "unknown time"
+    return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.date().isoformat()
+
+
+def _label_conditions(model: Any, flt: RetrievalFilter) -> list[Any]:
+    return [not_(col(model.security_labels).contains(f"|{label}|")) for label in flt.disallowed_labels]
+
+
+class StructuredRetriever:
+    """Reads the patient's structured record under the filter and renders citable statements."""
+
+    def __init__(self, engine: Engine, today: date) -> None:
+        self.engine = engine
+        self.today = today
+
+    def search(self, question: str, flt: RetrievalFilter, k: int) -> list[Candidate]:
+        intent = read_intent(question)
+        with Session(self.engine) as session:
+            statements = list(self._statements(session, flt, intent))
+        scored = [(self._score(s, intent), s) for s in statements]
+        scored = [(score, s) for score, s in scored if score > 0.0]
+        scored.sort(
+            key=lambda pair: (-pair[0], -(pair[1].when.timestamp() if pair[1].when else 0.0), pair[1].ref)
+        )
+        return [
+            Candidate(
+                source_id=s.ref,
+                source_type="record",
+                source_ref=s.ref,
+                patient_key=flt.patient_key,
+                text=s.text,
+                score=round(score, 4),
+                retriever="structured",
+                facility=s.facility,
+                note_type=s.kind,
+                note_date=date_int(s.when.date()) if s.when else 0,
+                security_labels=s.labels,
+            )
+            for score, s in scored[:k]
+        ]
+
+    # ----------------------------------------------------------------- scoring
+    def _score(self, s: Statement, intent: Intent) -> float:
+        kind_match = 1.0 if s.kind in intent.kinds else 0.0
+        words = content_terms(s.text)
+        overlap = len(intent.terms & words) / max(1, len(intent.terms)) if intent.terms else 0.0
+        if not intent.kinds and overlap == 0.0:
+            return 0.0
+        if intent.kinds and not kind_match and overlap < 0.34:
+            return 0.0
+        return kind_match + overlap + s.prior
+
+    # ----------------------------------------------------------------- rendering
+    def _statements(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
+        # Without a recognised kind, every kind is considered and lexical overlap decides.
+        kinds = intent.kinds or frozenset(KIND_WORDS)
+        if "Task" in kinds:
+            yield from self._tasks(session, flt, intent)
+        if "ServiceRequest" in kinds:
+            yield from self._referrals(session, flt, intent)
+        if "Appointment" in kinds:
+            yield from self._appointments(session, flt, intent)
+        if "Observation" in kinds:
+            yield from self._observations(session, flt, intent)
+        if "MedicationRequest" in kinds:
+            yield from self._medications(session, flt, intent)
+        if "CarePlanActivity" in kinds:
+            yield from self._careplan_activities(session, flt, intent)
+        if "Condition" in kinds:
+            yield from self._conditions(session, flt, intent)
+        for kind, model, date_col in (
+            ("AllergyIntolerance", t.AllergyIntolerance, "recorded"),
+            ("Immunization", t.Immunization, "occurrence"),
+            ("Procedure", t.Procedure, "performed"),
+            ("Encounter", t.Encounter, "start"),
+        ):
+            if kind in kinds:
+                yield from self._simple(session, flt, intent, kind, model, date_col)
+
+    def _rows(
+        self, session: Session, model: Any, flt: RetrievalFilter, date_attr: str | None
+    ) -> Sequence[Any]:
+        conditions = [col(model.patient_key) == flt.patient_key, *_label_conditions(model, flt)]
+        if flt.facility is not None:
+            conditions.append(col(model.facility) == flt.facility)
+        if date_attr is not None and (flt.date_from or flt.date_to):
+            column = col(getattr(model, date_attr))
+            if flt.date_from:
+                conditions.append(column >= _from_int(flt.date_from))
+            if flt.date_to:
+                conditions.append(column < _from_int(flt.date_to, end_of_day=True))
+        return session.exec(select(model).where(and_(*conditions))).all()
+
+    def _tasks(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
+        for row in self._rows(session, t.Task, flt, "due"):
+            status = row.status or "unknown"
+            is_open = status in OPEN_TASK
+            overdue = is_open and row.due is not None and row.due.date() < self.today
+            state = f"{status}, overdue (due {_d(row.due)})" if overdue else status
+            parts = [f"Follow-up task: {row.description or row.display or 'task'}", f"status: {state}"]
+            if row.due and not overdue:
+                parts.append(f"due: {_d(row.due)}")
+            if row.owner:
+                parts.append(f"owner: {row.owner}")
+            if row.authored_on:
+                parts.append(f"created: {_d(row.authored_on)}")
+            if row.note:
+                parts.append(f"note: {row.note}")
+            prior = 0.0
+            if intent.overdue:
+                prior += 1.0 if overdue else -0.6
+            if intent.outstanding:
+                prior += 0.6 if is_open else -0.6
+            if not (intent.overdue or intent.outstanding) and is_open:
+                prior += 0.2
+            yield Statement(
+                row.ref,
+                "Task",
+                "; ".join(parts) + ".",
+                row.due or row.authored_on,
+                row.facility,
+                t.labels_from_str(row.security_labels),
+                prior,
+            )
+
+    def _referrals(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
+        for row in self._rows(session, t.ServiceRequest, flt, "authored_on"):
+            status = row.status or "unknown"
+            is_open = status in OPEN_REFERRAL
+            label = "Referral" if (row.category or "").lower().find("referral") >= 0 else "Order"
+            parts = [f"{label}: {row.display or 'service request'}", f"status: {status}"]
+            if row.authored_on:
+                parts.append(f"ordered: {_d(row.authored_on)}")
+            if row.performer:
+                parts.append(f"to: {row.performer}")
+            if row.requester:
+                parts.append(f"requested by: {row.requester}")
+            if row.reason:
+                parts.append(f"reason: {row.reason}")
+            if row.note:
+                parts.append(f"note: {row.note}")
+            prior = (
+                (0.6 if is_open else -0.6)
+                if (intent.outstanding or intent.overdue)
+                else (0.2 if is_open else 0.0)
+            )
+            yield Statement(
+                row.ref,
+                "ServiceRequest",
+                "; ".join(parts) + ".",
+                row.authored_on,
+                row.facility,
+                t.labels_from_str(row.security_labels),
+                prior,
+            )
+
+    def _appointments(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
+        for row in self._rows(session, t.Appointment, flt, "start"):
+            status = row.status or "unknown"
+            future = row.start is not None and row.start.date() >= self.today
+            upcoming = future and status in UPCOMING_APPT
+            missed = status == "noshow"
+            state = {"noshow": "missed (no-show)", "fulfilled": "attended"}.get(status, status)
+            if upcoming:
+                state += ", upcoming"
+            parts = [
+                f"Appointment: {row.description or row.service_type or 'appointment'}",
+                f"status: {state}",
+                f"start: {_dt(row.start)}",
+            ]
+            if row.practitioner:
+                parts.append(f"with: {row.practitioner}")
+            if row.location:
+                parts.append(f"location: {row.location}")
+            prior = 0.0
+            if intent.upcoming:
+                prior += 1.0 if upcoming else -0.6
+            if intent.missed:
+                prior += 1.0 if missed else -0.6
+            yield Statement(
+                row.ref,
+                "Appointment",
+                "; ".join(parts) + ".",
+                row.start,
+                row.facility,
+                t.labels_from_str(row.security_labels),
+                prior,
+            )
+
+    def _observations(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
+        rows = sorted(
+            self._rows(session, t.Observation, flt, "effective"),
+            key=lambda r: r.effective or datetime.min,
+            reverse=True,
+        )
+        seen: dict[str, int] = {}
+        for row in rows:
+            name = row.display or row.code or "observation"
+            nth = seen.get(name, 0)
+            seen[name] = nth + 1
+            if row.value is not None:
+                value = f"{row.value:g} {row.unit or ''}".strip()
+            else:
+                value = row.value_text or "no value"
+            recency = "most recent" if nth == 0 else "earlier result"
+            text = f"Lab/observation: {name} = {value} on {_d(row.effective)} ({recency})"
+            if row.interpretation:
+                text += f"; interpretation: {row.interpretation}"
+            prior = (0.5 if nth == 0 else -0.3 * min(nth, 3)) if intent.recent else (0.2 if nth == 0 else 0.0)
+            yield Statement(
+                row.ref,
+                "Observation",
+                text + ".",
+                row.effective,
+                row.facility,
+                t.labels_from_str(row.security_labels),
+                prior,
+            )
+
+    def _medications(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
+        for row in self._rows(session, t.MedicationRequest, flt, "authored_on"):
+            status = row.status or "unknown"
+            parts = [f"Medication: {row.medication or row.display or 'medication'}", f"status: {status}"]
+            if row.dosage:
+                parts.append(f"dosage: {row.dosage}")
+            if row.authored_on:
+                parts.append(f"prescribed: {_d(row.authored_on)}")
+            if row.reason:
+                parts.append(f"reason: {row.reason}")
+            active = status == "active"
+            prior = (
+                (0.5 if active else -0.4)
+                if (intent.recent or intent.outstanding)
+                else (0.2 if active else 0.0)
+            )
+            yield Statement(
+                row.ref,
+                "MedicationRequest",
+                "; ".join(parts) + ".",
+                row.authored_on,
+                row.facility,
+                t.labels_from_str(row.security_labels),
+                prior,
+            )
+
+    def _careplan_activities(
+        self, session: Session, flt: RetrievalFilter, intent: Intent
+    ) -> Iterable[Statement]:
+        plans = {p.ref: p for p in self._rows(session, t.CarePlan, flt, None)}
+        for row in self._rows(session, t.CarePlanActivity, flt, None):
+            plan = plans.get(row.careplan_ref)
+            if plan is None:  # the plan itself is filtered out (labels): so are its activities
+                continue
+            title = plan.display or plan.category or "care plan"
+            status = row.status or "unknown"
+            text = f"Care plan activity ({title}, plan {plan.status or 'unknown'}): {row.display or 'activity'}; status: {status}"
+            if row.scheduled:
+                text += f"; scheduled: {_d(row.scheduled)}"
+            is_open = status in ("in-progress", "scheduled", "not-started", "on-hold")
+            prior = (0.5 if is_open else -0.4) if intent.outstanding else (0.2 if is_open else 0.0)
+            yield Statement(
+                row.ref,
+                "CarePlanActivity",
+                text + ".",
+                plan.period_start,
+                row.facility,
+                t.labels_from_str(row.security_labels),
+                prior,
+            )
+
+    def _conditions(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
+        for row in self._rows(session, t.Condition, flt, "onset"):
+            status = row.clinical_status or row.status or "unknown"
+            text = f"Condition: {row.display or row.code}; clinical status: {status}; onset: {_d(row.onset)}"
+            if row.abatement:
+                text += f"; resolved: {_d(row.abatement)}"
+            prior = 0.2 if status == "active" else 0.0
+            yield Statement(
+                row.ref,
+                "Condition",
+                text + ".",
+                row.onset,
+                row.facility,
+                t.labels_from_str(row.security_labels),
+                prior,
+            )
+
+    def _simple(
+        self, session: Session, flt: RetrievalFilter, intent: Intent, kind: str, model: Any, date_attr: str
+    ) -> Iterable[Statement]:
+        names = {
+            "AllergyIntolerance": "Allergy",
+            "Immunization": "Immunization",
+            "Procedure": "Procedure",
+            "Encounter": "Encounter",
+        }
+        rows = sorted(
+            self._rows(session, model, flt, date_attr),
+            key=lambda r: getattr(r, date_attr) or datetime.min,
+            reverse=True,
+        )
+        for nth, row in enumerate(rows):
+            when = getattr(row, date_attr)
+            text = f"{names[kind]}: {row.display or row.code or kind}; status: {row.status or 'unknown'}; date: {_d(when)}"
+            if kind == "Encounter" and getattr(row, "end", None):
+                text += f" to {_d(row.end)}"
+            if kind == "Encounter" and getattr(row, "reason", None):
+                text += f"; reason: {row.reason}"
+            prior = (0.4 if nth == 0 else 0.0) if intent.recent else 0.0
+            yield Statement(
+                row.ref, kind, text + ".", when, row.facility, t.labels_from_str(row.security_labels), prior
+            )
+
+
+def _from_int(value: int, *, end_of_day: bool = False) -> datetime:
+    d = date(value // 10000, value // 100 % 100, value % 100)
+    dt = datetime(d.year, d.month, d.day)
+    if end_of_day:
+        dt += timedelta(days=1)
+    return dt

@@ -1,0 +1,185 @@
+"""Structured retrieval picks rows by status and date, and never crosses the filter."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import Engine
+
+from carecite.domain import AccessScope, Narrowing, RetrievalFilter
+from carecite.records import make_engine, session_scope
+from carecite.records import tables as t
+from carecite.retrieval.structured import StructuredRetriever, read_intent
+
+TODAY = date(2026, 11, 20)
+PK, OTHER = "pk_alice", "pk_bob"
+
+
+@pytest.fixture
+def engine(tmp_path) -> Engine:  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    with session_scope(engine) as s:
+        s.add(
+            t.Task(
+                ref="Task/overdue",
+                fhir_id="overdue",
+                patient_key=PK,
+                status="requested",
+                description="Call patient to schedule cardiology follow-up",
+                due=datetime(2026, 11, 10),
+            )
+        )
+        s.add(
+            t.Task(
+                ref="Task/open",
+                fhir_id="open",
+                patient_key=PK,
+                status="in-progress",
+                description="Arrange home health nursing visit",
+                due=datetime(2026, 12, 5),
+            )
+        )
+        s.add(
+            t.Task(
+                ref="Task/done",
+                fhir_id="done",
+                patient_key=PK,
+                status="completed",
+                description="Medication reconciliation",
+                due=datetime(2026, 11, 1),
+            )
+        )
+        s.add(
+            t.Task(
+                ref="Task/bob",
+                fhir_id="bob",
+                patient_key=OTHER,
+                status="requested",
+                description="Call patient about overdue endocrinology visit",
+                due=datetime(2026, 10, 1),
+            )
+        )
+        s.add(
+            t.Task(
+                ref="Task/psy",
+                fhir_id="psy",
+                patient_key=PK,
+                status="requested",
+                security_labels="|PSY|",
+                description="Behavioral health follow-up call",
+                due=datetime(2026, 11, 2),
+            )
+        )
+        for i, (value, when) in enumerate([(7.1, datetime(2026, 3, 1)), (8.4, datetime(2026, 10, 15))]):
+            s.add(
+                t.Observation(
+                    ref=f"Observation/a1c{i}",
+                    fhir_id=f"a1c{i}",
+                    patient_key=PK,
+                    status="final",
+                    display="Hemoglobin A1c/Hemoglobin.total in Blood",
+                    value=value,
+                    unit="%",
+                    effective=when,
+                )
+            )
+        s.add(
+            t.Observation(
+                ref="Observation/k",
+                fhir_id="k",
+                patient_key=PK,
+                status="final",
+                display="Potassium [Moles/volume] in Serum or Plasma",
+                value=4.1,
+                unit="mmol/L",
+                effective=datetime(2026, 10, 20),
+            )
+        )
+        s.add(
+            t.Appointment(
+                ref="Appointment/next",
+                fhir_id="next",
+                patient_key=PK,
+                status="booked",
+                description="Cardiology follow-up visit",
+                start=datetime(2026, 12, 2, 10, 30),
+            )
+        )
+        s.add(
+            t.Appointment(
+                ref="Appointment/missed",
+                fhir_id="missed",
+                patient_key=PK,
+                status="noshow",
+                description="Endocrinology visit",
+                start=datetime(2026, 11, 3, 9, 0),
+            )
+        )
+    return engine
+
+
+def _filter(labels: frozenset[str] = frozenset(), narrowing: Narrowing | None = None) -> RetrievalFilter:
+    scope = AccessScope(
+        user_id="u",
+        role="nurse",
+        facilities=frozenset({"Organization/f"}),
+        patient_keys=None,
+        allowed_labels=labels,
+    )
+    return RetrievalFilter.for_request(scope, PK, narrowing)
+
+
+def refs(engine: Engine, question: str, flt: RetrievalFilter | None = None, k: int = 10) -> list[str]:
+    return [c.source_ref for c in StructuredRetriever(engine, TODAY).search(question, flt or _filter(), k)]
+
+
+def test_overdue_question_ranks_the_overdue_open_task_first(engine: Engine) -> None:
+    assert refs(engine, "Which follow-up tasks are overdue?")[0] == "Task/overdue"
+
+
+def test_outstanding_question_ranks_open_tasks_above_completed(engine: Engine) -> None:
+    got = refs(engine, "What follow-ups are still outstanding?")
+    assert set(got[:2]) == {"Task/overdue", "Task/open"}
+    assert got.index("Task/done") > 1
+
+
+def test_overdue_statement_says_overdue_with_due_date(engine: Engine) -> None:
+    cands = StructuredRetriever(engine, TODAY).search("overdue tasks", _filter(), 5)
+    assert "overdue (due 2026-11-10)" in cands[0].text
+    assert cands[0].source_type == "record" and cands[0].retriever == "structured"
+
+
+def test_most_recent_lab_is_the_latest_value(engine: Engine) -> None:
+    cands = StructuredRetriever(engine, TODAY).search("What was the most recent A1c?", _filter(), 5)
+    assert cands[0].source_ref == "Observation/a1c1"
+    assert "8.4 %" in cands[0].text and "2026-10-15" in cands[0].text
+
+
+def test_upcoming_and_missed_appointments_are_told_apart(engine: Engine) -> None:
+    assert refs(engine, "Any upcoming appointments?")[0] == "Appointment/next"
+    assert refs(engine, "Did the patient miss an appointment?")[0] == "Appointment/missed"
+
+
+def test_other_patients_rows_never_returned(engine: Engine) -> None:
+    assert "Task/bob" not in refs(engine, "overdue endocrinology visit call", k=50)
+
+
+def test_restricted_row_hidden_without_label_and_visible_with_it(engine: Engine) -> None:
+    assert "Task/psy" not in refs(engine, "behavioral health follow-up call", k=50)
+    assert "Task/psy" in refs(engine, "behavioral health follow-up call", _filter(frozenset({"PSY"})), k=50)
+
+
+def test_date_narrowing_applies_inside_the_query(engine: Engine) -> None:
+    flt = _filter(narrowing=Narrowing(date_from=date(2026, 12, 1)))
+    assert refs(engine, "follow-up tasks", flt) == ["Task/open"]
+
+
+def test_unrelated_question_returns_nothing(engine: Engine) -> None:
+    assert refs(engine, "zebra xylophone") == []
+
+
+def test_intent_reads_kinds_and_modifiers() -> None:
+    intent = read_intent("Which referrals are still pending?")
+    assert "ServiceRequest" in intent.kinds and intent.outstanding
+    assert read_intent("latest potassium").recent
