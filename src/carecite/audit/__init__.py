@@ -1,1 +1,25 @@
-"""carecite.audit"""
+"""carecite.audit: the append-only, hash-chained audit trail."""
+
+from carecite.audit.log import (
+    AUDIT_KINDS,
+    GENESIS_HASH,
+    AuditChainError,
+    AuditEntry,
+    AuditEvent,
+    AuditLog,
+    VerifyResult,
+    install_audit_protection,
+    record_hash,
+)
+
+__all__ = [
+    "AUDIT_KINDS",
+    "GENESIS_HASH",
+    "AuditChainError",
+    "AuditEntry",
+    "AuditEvent",
+    "AuditLog",
+    "VerifyResult",
+    "install_audit_protection",
+    "record_hash",
+]

@@ -28,6 +28,9 @@ def make_engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     SQLModel.metadata.create_all(engine)
+    from carecite.audit.log import install_audit_protection  # local: audit imports records
+
+    install_audit_protection(engine)
     return engine
 
 

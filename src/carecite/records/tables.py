@@ -252,6 +252,47 @@ class Meta(SQLModel, table=True):
     value: str
 
 
+# --------------------------------------------------------------------------- audit trail (see audit/log.py)
+class AuditRecord(SQLModel, table=True):
+    """One append-only, hash-chained audit record. Written only by ``carecite.audit.AuditLog``.
+
+    kind: ask | decline | denied | break_glass | source_view | security_event. Question and answer
+    are stored already redacted; JSON columns hold canonical JSON so the hash can be recomputed.
+    """
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    request_id: str = Field(index=True)
+    ts: str  # UTC ISO-8601
+    kind: str = Field(index=True)
+    user_id: str | None = Field(default=None, index=True)
+    role: str | None = None
+    patient_key: str | None = Field(default=None, index=True)
+    scope: str = "{}"
+    question: str | None = None
+    answer: str | None = None
+    retrieved_ids: str = "[]"
+    cited_ids: str = "[]"
+    decline_reason: str | None = None
+    prompt_hash: str | None = None
+    model: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_ms: float = 0.0
+    break_glass_reason: str | None = None
+    details: str = "{}"
+    prev_hash: str
+    hash: str = Field(unique=True)
+
+
+class AuditChainHead(SQLModel, table=True):
+    """The single row (id=1) naming the last audit record: the append lock, and catches truncation."""
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seq: int = 0
+    hash: str = "0" * 64
+
+
 # Tables whose rows are the patient's structured record, by FHIR resource type.
 RECORD_TABLES: dict[str, type[ResourceRow]] = {
     "Encounter": Encounter,
