@@ -186,6 +186,8 @@ class Citation(Frozen):
     text: str
     span: tuple[int, int]  # best-supporting span, offsets into `text`
     score: float
+    # every distinct span supporting a sentence that cites this source (span is the best of them)
+    spans: tuple[tuple[int, int], ...] = ()
 
 
 class Usage(Frozen):

@@ -1,0 +1,90 @@
+"""The offline answerer: an answer made only of sentences copied verbatim from the sources.
+
+Used when no LLM endpoint is configured. It cannot invent a fact: every sentence is a source
+sentence (or a structured record's whole statement) followed by that source's marker, so it
+always passes citation verification. Sentences are chosen by relevance to the question, an
+embedding cosine plus content-word overlap, with a small preference for higher-ranked sources;
+near-duplicates are skipped and the answer is capped at a few sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from carecite.answering.text import CANNOT_ANSWER, Segment, content_terms, embed_texts, segment
+from carecite.domain import Candidate
+from carecite.ports import Embedder
+
+COSINE_WEIGHT = 0.6
+RANK_STEP = 0.02  # each step down the re-ranked list costs this much relevance
+DUPLICATE_COSINE = 0.92
+
+
+@dataclass(frozen=True)
+class Pick:
+    source: int  # 1-based, as in [S1]
+    segment: Segment
+    relevance: float
+
+
+@dataclass(frozen=True)
+class ExtractiveAnswerer:
+    embedder: Embedder
+    max_sentences: int = 4
+    min_relevance: float = 0.35  # below this nothing is relevant enough: say so
+    relative_floor: float = 0.75  # a sentence must reach this fraction of the best one's relevance
+
+    def picks(self, question: str, sources: Sequence[Candidate]) -> list[Pick]:
+        """The chosen source sentences, most relevant first."""
+        pool: list[tuple[int, Segment]] = []
+        for i, cand in enumerate(sources, start=1):
+            if cand.source_type == "record":
+                pool.append((i, Segment(0, len(cand.text), cand.text)))  # a statement is cited whole
+                continue
+            for seg in segment(cand.text):
+                # Headings and fragments ("PLAN:", "Signed.") state nothing worth quoting.
+                if len(content_terms(seg.text)) >= 3 and not seg.text.rstrip().endswith(":"):
+                    pool.append((i, seg))
+        if not pool:
+            return []
+        q_terms = content_terms(question)
+        q_vec = self.embedder.embed_query(question)
+        vecs = embed_texts(self.embedder, [seg.text for _, seg in pool])
+        cosines = vecs @ q_vec
+        scored: list[tuple[float, int]] = []
+        for k, ((i, seg), cos) in enumerate(zip(pool, cosines, strict=True)):
+            lex = len(q_terms & content_terms(seg.text)) / len(q_terms) if q_terms else float(cos)
+            rel = COSINE_WEIGHT * float(cos) + (1 - COSINE_WEIGHT) * lex - RANK_STEP * (i - 1)
+            scored.append((rel, k))
+        scored.sort(key=lambda pair: (-pair[0], pair[1]))
+        best = scored[0][0]
+        if best < self.min_relevance:
+            return []
+        chosen: list[int] = []
+        for rel, k in scored:
+            if len(chosen) >= self.max_sentences or rel < max(self.min_relevance, best * self.relative_floor):
+                break
+            if any(float(np.dot(vecs[k], vecs[j])) >= DUPLICATE_COSINE for j in chosen):
+                continue
+            chosen.append(k)
+        return [Pick(pool[k][0], pool[k][1], round(rel, 4)) for rel, k in scored if k in chosen]
+
+    def answer(self, question: str, sources: Sequence[Candidate]) -> str:
+        picks = self.picks(question, sources)
+        if not picks:
+            return CANNOT_ANSWER
+        return " ".join(cite(p.segment.text, p.source) for p in picks)
+
+
+def cite(sentence: str, source: int) -> str:
+    """'Echo is overdue.' -> 'Echo is overdue [S2].' (the words stay exactly the source's)."""
+    parts = []
+    for seg in segment(sentence):  # a record statement may hold more than one sentence
+        m = re.match(r"^(.*?)([.!?]+[\"')\]]*)?$", seg.text, re.S)
+        core, punct = (m.group(1), m.group(2)) if m else (seg.text, None)
+        parts.append(f"{core.rstrip()} [S{source}]{punct or '.'}")
+    return " ".join(parts)

@@ -1,0 +1,53 @@
+"""The evidence gate: decline before generation when there is nothing, or nothing good enough.
+
+Declining here is cheaper and more honest than asking a model to write from weak sources and
+hoping verification catches it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from carecite.domain import Candidate
+
+GateReason = Literal["no_evidence", "low_confidence"]
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    ok: bool
+    reason: GateReason | None = None
+    detail: str | None = None
+    best_score: float = 0.0
+    counted: int = 0  # how many candidates counted as evidence
+
+
+def gate(
+    candidates: Sequence[Candidate], *, min_score: float, patient_required: bool = False
+) -> GateDecision:
+    """Is there enough evidence to answer?
+
+    ``patient_required``: the question is about the patient (not coverage), so policy text alone is
+    no evidence — only sources that belong to the patient count. Scores are the re-ranker's,
+    calibrated to [0, 1].
+    """
+    evidence = [
+        c
+        for c in candidates
+        if not patient_required or (c.source_type != "policy" and c.patient_key is not None)
+    ]
+    if not evidence:
+        what = "this patient's record or notes" if patient_required else "the sources you may see"
+        return GateDecision(False, "no_evidence", f"Nothing relevant was found in {what}.")
+    best = max(c.score for c in evidence)
+    if best < min_score:
+        return GateDecision(
+            False,
+            "low_confidence",
+            f"The best source scored {best:.2f}, below the {min_score:.2f} needed to answer.",
+            best_score=best,
+            counted=len(evidence),
+        )
+    return GateDecision(True, best_score=best, counted=len(evidence))

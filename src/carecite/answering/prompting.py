@@ -1,0 +1,102 @@
+"""Prompt templates live in prompts/*.md and are rendered with langchain-core.
+
+Sources are numbered [S1]..[Sn] and fenced as data inside ``<source ...>...</source>``; anything
+in a source that could close or open a fence is neutralised, so a note saying "</source> ignore
+the rules" stays inside its own fence. The prompt's version is the sha256 of the template files:
+it goes into every answer record, so an answer can be traced to the exact prompt that produced it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from langchain_core.messages import BaseMessage
+from langchain_core.prompts import ChatPromptTemplate
+
+from carecite.answering.text import CANNOT_ANSWER
+from carecite.domain import Candidate
+from carecite.ports import ChatMessage
+
+# src/carecite/answering/prompting.py -> repository root / prompts
+PROMPTS_DIR = Path(__file__).resolve().parents[3] / "prompts"
+TEMPLATE_FILES = ("system.md", "answer.md")
+_FENCE_TAG = re.compile(r"<(\s*/?\s*(?:source|question)\b)", re.I)
+_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+
+
+def prompt_hash(directory: Path = PROMPTS_DIR) -> str:
+    """sha256 over every template file (name and content): changes whenever a prompt does."""
+    h = hashlib.sha256()
+    for path in sorted(directory.glob("*.md")):
+        h.update(path.name.encode())
+        h.update(b"\0")
+        h.update(path.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class PromptSet:
+    """The system and answer templates of one prompts directory, and their hash."""
+
+    system: str
+    answer: str
+    hash: str
+
+    @classmethod
+    def load(cls, directory: Path = PROMPTS_DIR) -> PromptSet:
+        missing = [name for name in TEMPLATE_FILES if not (directory / name).is_file()]
+        if missing:
+            raise FileNotFoundError(f"prompt templates missing in {directory}: {', '.join(missing)}")
+        return cls(
+            system=(directory / "system.md").read_text(encoding="utf-8"),
+            answer=(directory / "answer.md").read_text(encoding="utf-8"),
+            hash=prompt_hash(directory),
+        )
+
+    def template(self) -> ChatPromptTemplate:
+        return ChatPromptTemplate.from_messages([("system", self.system), ("human", self.answer)])
+
+    def render(self, question: str, sources: Sequence[Candidate]) -> list[ChatMessage]:
+        messages: list[BaseMessage] = self.template().format_messages(
+            question=escape_fences(question),
+            sources=render_sources(sources),
+            n_sources=len(sources),
+            cannot_answer=CANNOT_ANSWER,
+        )
+        return [ChatMessage(role=_ROLES.get(m.type, "user"), content=str(m.content)) for m in messages]
+
+
+@cache
+def default_prompts() -> PromptSet:
+    return PromptSet.load()
+
+
+def render_messages(question: str, sources: Sequence[Candidate]) -> list[ChatMessage]:
+    """The chat messages for one question and its numbered sources, from the default templates."""
+    return default_prompts().render(question, sources)
+
+
+def escape_fences(text: str) -> str:
+    """Neutralise anything that would open or close a <source>/<question> fence inside data."""
+    return _FENCE_TAG.sub(r"&lt;\1", text)
+
+
+def render_sources(sources: Sequence[Candidate]) -> str:
+    blocks = []
+    for i, c in enumerate(sources, start=1):
+        attrs = {"id": f"S{i}", "ref": c.source_ref, "type": c.source_type}
+        if c.note_type:
+            attrs["kind"] = c.note_type
+        if c.note_date:
+            d = str(c.note_date)
+            attrs["date"] = f"{d[:4]}-{d[4:6]}-{d[6:8]}"
+        head = " ".join(f'{k}="{html.escape(v, quote=True)}"' for k, v in attrs.items())
+        blocks.append(f"<source {head}>\n{escape_fences(c.text.strip())}\n</source>")
+    return "\n\n".join(blocks)

@@ -1,0 +1,332 @@
+"""Text primitives shared by the extractive answerer and citation verification.
+
+Both must cut source text into the same sentence segments with the same character offsets: the
+extractive answerer copies segments verbatim, and verification highlights segments as spans. So
+segmentation, tokenisation and number normalisation live here, in one place.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from carecite.ports import Embedder, Vector
+
+# The one sentence a model (or the extractive answerer) gives when the sources do not answer the
+# question. Rendered into the prompt; detected in drafts; a draft that is only this is a decline.
+CANNOT_ANSWER = "I cannot answer this from the available sources."
+
+
+def is_cannot_answer(text: str) -> bool:
+    """True when the text is (or contains) the sentinel, however it was punctuated or cased."""
+    squash = re.sub(r"[^a-z]+", " ", strip_markers(text).lower()).strip()
+    return re.sub(r"[^a-z]+", " ", CANNOT_ANSWER.lower()).strip() in squash
+
+
+# --------------------------------------------------------------------------- segmentation
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A sentence-sized piece of a text, with offsets: ``source[start:end] == text``."""
+
+    start: int
+    end: int
+    text: str
+
+
+# Words after which a period does not end a sentence (clinical notes are full of them).
+ABBREVIATIONS = frozenset(
+    "dr mr mrs ms prof st no vs e.g i.e etc approx appt hx dx tx rx fx sx pt pts q qd bid tid qid prn po iv im "
+    "sc mg mcg ml dl kg cm mm hr hrs min wk wks mo mos yr yrs jan feb mar apr jun jul aug sep sept oct nov dec "
+    "fig inc dept cont".split()
+)
+# A sentence ends at . ! ? followed by whitespace (and optionally closing quotes/brackets).
+_END = re.compile(r"[.!?]+[\"')\]]*(?=\s)")
+_LIST_PREFIX = re.compile(r"^(?:[-*•·▪‣]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+", re.I)
+
+
+def segment(text: str) -> list[Segment]:
+    """Split into sentences with exact offsets. Lines are hard boundaries; list bullets are dropped."""
+    out: list[Segment] = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        line_start = pos
+        pos += len(line)
+        body = line.rstrip("\r\n")
+        for s, e in _split_line(body):
+            piece = body[s:e]
+            m = _LIST_PREFIX.match(piece)
+            if m and len(piece) > m.end():
+                s += m.end()
+                piece = body[s:e]
+            if piece.strip():
+                out.append(Segment(line_start + s, line_start + e, piece))
+    return out
+
+
+def _split_line(line: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _END.finditer(line):
+        end = m.end()
+        before = line[start : m.start()]
+        last_word = before.rsplit(None, 1)[-1].lower().rstrip(".") if before.split() else ""
+        nxt = line[end:].lstrip()
+        # Not a boundary: an abbreviation or initial ("Dr.", "J."), a list number ("1."), or the
+        # next sentence starts lower-case (". and", "mg. daily").
+        if m.group().startswith(".") and (
+            last_word in ABBREVIATIONS
+            or (len(last_word) == 1 and last_word.isalpha())
+            or (last_word.isdigit() and len(before.strip()) <= 3)
+        ):
+            continue
+        if nxt and nxt[0].islower():
+            continue
+        spans.append(_trim(line, start, end))
+        start = end
+    if line[start:].strip():
+        spans.append(_trim(line, start, len(line)))
+    return [(s, e) for s, e in spans if e > s]
+
+
+def _trim(line: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and line[start].isspace():
+        start += 1
+    while end > start and line[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+# --------------------------------------------------------------------------- tokens
+
+# Hyphens split words ("follow-up" = "follow up") but not ISO dates.
+_WORD = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|[a-z0-9]+(?:[.'/:][a-z0-9]+)*", re.I)
+STOPWORDS = frozenset(
+    "a an the of for to in on at is are was were be been being am what which who whom whose when where why "
+    "how does do did done has have had having this that these those it its they them their there here as "
+    "by with from into onto about over under than then so such and or but if not no nor yes also any all "
+    "each both either neither some more most other only own same very can could would should will shall may "
+    "might must per via i me my we our us you your he him his she her hers patient patients pt s according "
+    "source sources record records note notes documented document states stated listed shows show".split()
+)
+# Negations matter clinically; they are content, never stop words.
+NEGATIONS = frozenset({"no", "not", "never", "without", "denies", "denied", "negative"})
+_SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ed", "ies", "es", "s", "ly")
+
+NUMBER_WORDS = {
+    "zero": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "once": "1",
+    "twice": "2",
+}
+
+
+def stem(word: str) -> str:
+    """A deliberately crude suffix stripper: enough to match "scheduled" with "schedule"."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            word = word[: -len(suffix)]
+            break
+    # "schedule" and "scheduled" meet at "schedul"
+    return word[:-1] if word.endswith("e") and len(word) >= 5 else word
+
+
+def content_terms(text: str) -> set[str]:
+    """Stemmed content words and normalised numbers; stop words dropped, negations kept."""
+    out: set[str] = set()
+    for raw in _WORD.findall(strip_markers(text).lower()):
+        if raw in NUMBER_WORDS:
+            out.add(NUMBER_WORDS[raw])
+        elif raw in NEGATIONS:
+            out.add("not")
+        elif raw not in STOPWORDS and (len(raw) > 1 or raw.isdigit()):
+            out.add(raw if any(ch.isdigit() for ch in raw) else stem(raw))
+    return out
+
+
+# --------------------------------------------------------------------------- numbers and dates
+
+MONTHS = {
+    m: i
+    for i, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for m in names
+}
+_MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
+_ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+_US = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
+_MDY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
+_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_RE})\.?,?\s+(\d{{4}})\b", re.I)
+_NUM = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:/\d+)?")
+
+
+def _iso(y: int, m: int, d: int) -> str:
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+def numbers(text: str) -> set[str]:
+    """Every date (normalised to YYYY-MM-DD) and number in the text, as exact strings.
+
+    A sentence's numbers must all appear in the source that supports it: "due 2026-12-01" is not
+    supported by "due 2026-11-01", however similar the words are.
+    """
+    text = strip_markers(text)
+    found: set[str] = set()
+
+    def take(pattern: re.Pattern[str], to_iso: object) -> None:
+        nonlocal text
+        for m in pattern.finditer(text):
+            found.add(to_iso(m))  # type: ignore[operator]
+        text = pattern.sub(" ", text)
+
+    take(_ISO, lambda m: _iso(int(m[1]), int(m[2]), int(m[3])))
+    take(_US, lambda m: _iso(int(m[3]), int(m[1]), int(m[2])))
+    take(_MDY, lambda m: _iso(int(m[3]), MONTHS[m[1].lower()], int(m[2])))
+    take(_DMY, lambda m: _iso(int(m[3]), MONTHS[m[2].lower()], int(m[1])))
+    for m in _NUM.finditer(text):
+        value = m.group().replace(",", "")
+        if "." in value:
+            value = value.rstrip("0").rstrip(".") or "0"
+        found.add(value)
+    for word in re.findall(r"[a-z]+", text.lower()):
+        if word in NUMBER_WORDS:
+            found.add(NUMBER_WORDS[word])
+    return found
+
+
+# --------------------------------------------------------------------------- assertions
+
+# Words that flip a clinical fact while barely moving lexical overlap or an embedding ("furosemide
+# was stopped" vs "increase furosemide"). A sentence using one of these groups is supported only by
+# a window that uses the same group: the same kind of check as for numbers, applied to verbs.
+ASSERTION_GROUPS: dict[str, frozenset[str]] = {
+    "negated": frozenset({"no", "not", "never", "without", "denies", "denied", "negative", "none"}),
+    "stopped": frozenset(
+        "stop stops stopped stopping discontinue discontinued discontinuing hold held holding cease ceased "
+        "withdrawn".split()
+    ),
+    "started": frozenset(
+        "start starts started starting begin began initiate initiated commence commenced".split()
+    ),
+    "increased": frozenset(
+        "increase increased increasing raise raised raising uptitrate uptitrated higher elevated".split()
+    ),
+    "decreased": frozenset(
+        "decrease decreased decreasing reduce reduced reducing lower lowered lowering taper tapered".split()
+    ),
+    "completed": frozenset("complete completed done performed finished resulted".split()),
+    "cancelled": frozenset("cancel cancelled canceled cancelling declined refused rejected".split()),
+    "overdue": frozenset("overdue late lapsed missed".split()),
+    "abnormal": frozenset("abnormal elevated high low positive critical".split()),
+}
+
+
+def assertions(text: str) -> set[str]:
+    words = set(re.findall(r"[a-z]+", strip_markers(text).lower()))
+    return {name for name, group in ASSERTION_GROUPS.items() if words & group}
+
+
+# --------------------------------------------------------------------------- citation markers
+
+# [S1] [S1][S2] [S1, S2] [S1-S3] [s1; S4] [1] (S2) — lenient on the way in, normalised on the way out.
+MARKER = re.compile(
+    r"\[\s*(S?\s*\d+(?:\s*(?:,|;|-|–|—|and|&)\s*S?\s*\d+)*)\s*\]"
+    r"|\(\s*(S\s*\d+(?:\s*(?:,|;|-|–|—|and|&)\s*S\s*\d+)*)\s*\)"
+    r"|【\s*(S?\s*\d+)\s*】",
+    re.I,
+)
+_MAX_RANGE = 50  # "[S1-S999]" is a broken marker, not 999 citations
+
+
+def marker_ids(inner: str) -> list[int]:
+    """Source numbers named by one marker's inside, ranges expanded, in order."""
+    ids: list[int] = []
+    parts = re.split(r"\s*(?:,|;|and|&)\s*", inner, flags=re.I)
+    for part in parts:
+        bounds = [int(x) for x in re.findall(r"\d+", part)]
+        if len(bounds) == 2 and re.search(r"[-–—]", part):
+            lo, hi = min(bounds), max(bounds)
+            ids.extend(range(lo, min(hi, lo + _MAX_RANGE) + 1))
+        else:
+            ids.extend(bounds)
+    return ids
+
+
+def find_markers(text: str) -> list[int]:
+    ids: list[int] = []
+    for m in MARKER.finditer(text):
+        ids.extend(marker_ids(next(g for g in m.groups() if g is not None)))
+    return ids
+
+
+def strip_markers(text: str) -> str:
+    return MARKER.sub("", text)
+
+
+def normalise_space(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"\s+([.,;:!?])", r"\1", text)
+
+
+# --------------------------------------------------------------------------- embeddings
+
+_CACHE_SIZE = 4096
+_cache: OrderedDict[tuple[str, str], Vector] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def embed_texts(embedder: Embedder, texts: Sequence[str]) -> Vector:
+    """``embedder.embed_documents`` with a small LRU cache of sentence vectors.
+
+    The extractive answerer and verification embed the same source sentences in one request (and
+    the same top sources recur across requests): embedding each sentence once halves the CPU cost.
+    """
+    keys = [(embedder.fingerprint, t) for t in texts]
+    with _cache_lock:
+        hits = {k: _cache[k] for k in keys if k in _cache}
+        for k in hits:
+            _cache.move_to_end(k)
+    todo = list(dict.fromkeys(k for k in keys if k not in hits))
+    if todo:
+        fresh = embedder.embed_documents([t for _, t in todo])
+        with _cache_lock:
+            for k, v in zip(todo, fresh, strict=True):
+                hits[k] = v
+                _cache[k] = v
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    if not keys:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.stack([hits[k] for k in keys]).astype(np.float32, copy=False)

@@ -1,0 +1,94 @@
+"""The offline extractive answerer: verbatim source sentences only, always verifiable."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from carecite.answering.citations import verify_draft
+from carecite.answering.extractive import ExtractiveAnswerer
+from carecite.answering.generate import ExtractiveGenerator
+from carecite.answering.text import CANNOT_ANSWER, segment, strip_markers
+from carecite.domain import Candidate
+from carecite.ports import Embedder
+
+QUESTIONS = [
+    "What did cardiology recommend at discharge?",
+    "What follow-up tasks are outstanding?",
+    "When is the echocardiogram due?",
+    "What was the most recent HbA1c?",
+    "Does Medicare cover CPAP for sleep apnea?",
+]
+
+
+def sentences_with_markers(answer: str) -> list[tuple[str, list[str]]]:
+    return [(strip_markers(s.text).strip(), re.findall(r"\[(S\d+)\]", s.text)) for s in segment(answer)]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_every_sentence_is_copied_verbatim_from_the_source_it_cites_and_verifies(
+    question: str, sources: list[Candidate], embedder: Embedder
+) -> None:
+    draft = ExtractiveGenerator(embedder).draft(question, sources)
+    assert draft.text != CANNOT_ANSWER
+    pairs = sentences_with_markers(draft.text)
+    assert 1 <= len(pairs) <= 4
+    for sentence, markers in pairs:
+        assert len(markers) == 1
+        source = sources[int(markers[0][1:]) - 1]
+        words = " ".join(sentence.rstrip(".").split())
+        assert words.replace(" .", ".") in " ".join(source.text.split()), (
+            f"{sentence!r} is not in {markers[0]}"
+        )
+    verified = verify_draft(draft.text, sources, embedder, threshold=0.45)
+    assert verified.declined_reason is None
+    assert verified.unsupported_sentences == [] and verified.removed_markers == []
+    assert verified.text == draft.text  # already in canonical form: nothing to rewrite
+
+
+def test_it_picks_the_sentences_that_answer_the_question(
+    sources: list[Candidate], embedder: Embedder
+) -> None:
+    answerer = ExtractiveAnswerer(embedder)
+    picks = answerer.picks("What did cardiology recommend at discharge?", sources)
+    assert picks[0].source == 1
+    assert picks[0].segment.text == "Cardiology recommended increasing furosemide to 40 mg twice daily."
+    echo = answerer.picks("When is the echocardiogram due?", sources)
+    assert [p.source for p in echo] == [2]
+
+
+def test_an_unrelated_question_gets_the_cannot_answer_sentinel_and_verification_declines(
+    sources: list[Candidate], embedder: Embedder
+) -> None:
+    draft = ExtractiveGenerator(embedder).draft("Which pharmacy does the patient prefer?", sources)
+    assert draft.text == CANNOT_ANSWER
+    verified = verify_draft(draft.text, sources, embedder, threshold=0.45)
+    assert (verified.declined_reason, verified.refused) == ("low_confidence", True)
+
+
+def test_duplicates_are_skipped_and_the_higher_ranked_source_wins(
+    sources: list[Candidate], embedder: Embedder
+) -> None:
+    copy = sources[0].model_copy(
+        update={"source_id": "DocumentReference/dc-2#c0", "source_ref": "DocumentReference/dc-2"}
+    )
+    picks = ExtractiveAnswerer(embedder).picks(
+        "What did cardiology recommend at discharge?", [sources[0], copy]
+    )
+    texts = [p.segment.text for p in picks]
+    assert len(texts) == len(set(texts))
+    assert all(p.source == 1 for p in picks)
+
+
+def test_the_answer_is_capped(sources: list[Candidate], embedder: Embedder) -> None:
+    answerer = ExtractiveAnswerer(embedder, max_sentences=2, relative_floor=0.0, min_relevance=0.0)
+    assert len(answerer.picks("What is the plan?", sources)) == 2
+
+
+def test_the_extractive_draft_costs_nothing_and_uses_no_prompt(
+    sources: list[Candidate], embedder: Embedder
+) -> None:
+    draft = ExtractiveGenerator(embedder).draft(QUESTIONS[0], sources)
+    assert draft.usage.model == "extractive" and draft.usage.cost_usd == 0.0
+    assert draft.prompt_hash is None

@@ -1,0 +1,32 @@
+"""The evidence gate, before any generation."""
+
+from __future__ import annotations
+
+from carecite.answering.gate import gate
+from carecite.domain import Candidate
+
+
+def test_no_candidates_is_no_evidence() -> None:
+    decision = gate([], min_score=0.3)
+    assert (decision.ok, decision.reason) == (False, "no_evidence")
+
+
+def test_policy_only_candidates_are_no_evidence_for_a_patient_question(sources: list[Candidate]) -> None:
+    policy_only = [c for c in sources if c.source_type == "policy"]
+    assert gate(policy_only, min_score=0.3, patient_required=True).reason == "no_evidence"
+    # for a coverage question the same policy is evidence
+    assert gate(policy_only, min_score=0.3, patient_required=False).ok
+
+
+def test_best_score_below_minimum_is_low_confidence(sources: list[Candidate]) -> None:
+    weak = [c.model_copy(update={"score": 0.12}) for c in sources]
+    decision = gate(weak, min_score=0.3)
+    assert (decision.ok, decision.reason) == (False, "low_confidence")
+    assert decision.best_score == 0.12 and "0.12" in (decision.detail or "")
+
+
+def test_strong_patient_evidence_passes(sources: list[Candidate]) -> None:
+    decision = gate(sources, min_score=0.3, patient_required=True)
+    assert decision.ok and decision.reason is None
+    assert decision.counted == 3  # the policy chunk does not count for a patient question
+    assert decision.best_score == 0.91

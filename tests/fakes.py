@@ -1,0 +1,130 @@
+"""Hand-written fakes. Only the LLM is ever faked; everything else in tests is real."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from carecite.answering.text import CANNOT_ANSWER, segment
+from carecite.domain import Candidate
+from carecite.ports import ChatMessage, ChatResult, LLMUnavailable, PhiEntity
+
+# --------------------------------------------------------------------------- scripted LLM
+
+
+class ScriptedChatModel:
+    """A ports.ChatModel that replies from a script: a string is a reply, an Exception is raised.
+
+    Every call's messages are kept in ``calls`` so tests can assert on the prompt that was sent.
+    """
+
+    def __init__(
+        self,
+        replies: Sequence[str | Exception],
+        *,
+        model: str = "scripted",
+        remote: bool = False,
+        prompt_tokens: int = 100,
+        completion_tokens: int = 20,
+    ) -> None:
+        self.replies = list(replies)
+        self.name = f"scripted:{model}"
+        self.model = model
+        self.remote = remote
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
+        self.calls: list[list[ChatMessage]] = []
+
+    def complete(self, messages: Sequence[ChatMessage]) -> ChatResult:
+        self.calls.append(list(messages))
+        if not self.replies:
+            raise AssertionError("ScriptedChatModel: the script has no reply left")
+        reply = self.replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        return ChatResult(
+            text=reply,
+            model=self.model,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+        )
+
+
+# Ready-made scripts. Each takes the sources the prompt will number S1..Sn, so they fit any data:
+# they quote the sources' own first sentences, so "correct" really is supported.
+
+
+def first_sentence(source: Candidate) -> str:
+    segs = [s.text for s in segment(source.text) if len(s.text.split()) >= 3]
+    return (segs or [source.text])[0].rstrip(".")
+
+
+def reply_correct(sources: Sequence[Candidate]) -> str:
+    return " ".join(f"{first_sentence(c)} [S{i}]." for i, c in enumerate(sources[:2], start=1))
+
+
+def reply_invented_id(sources: Sequence[Candidate]) -> str:
+    """A correct answer plus a sentence citing a source number that was never given."""
+    bogus = len(sources) + 6
+    return f"{reply_correct(sources)} The patient also needs a cardiology referral [S{bogus}]."
+
+
+def reply_wrong_source(sources: Sequence[Candidate]) -> str:
+    """S1's first sentence, cited as the last source (which says something else)."""
+    return f"{first_sentence(sources[0])} [S{len(sources)}]."
+
+
+def reply_no_citations(sources: Sequence[Candidate]) -> str:
+    return " ".join(f"{first_sentence(c)}." for c in sources[:2])
+
+
+REPLY_REFUSAL = CANNOT_ANSWER
+GARBAGE_REPLIES: tuple[str, ...] = (
+    "",
+    "   \n\t ",
+    '{"choices": [], "error": null}',
+    "\x00\x1b[31m\ufffd\ufffd\x7f",
+    "lorem ipsum dolor sit amet",
+    "[S1]",
+    "<source id='S1'>",
+)
+TIMEOUT = LLMUnavailable("timed out after 30.0s (scripted)")
+
+Script = Callable[[Sequence[Candidate]], str]
+
+
+# --------------------------------------------------------------------------- redactor
+
+
+class FakeRedactor:
+    """A deterministic ports.Redactor for unit tests: the given names, and digit runs, are PHI.
+
+    Names match as whole words (case-sensitive) and are typed PERSON; runs of ``min_digits`` or more
+    digits (dashes and slashes allowed inside) are typed ID. Overlaps resolve to the earlier, longer span.
+    """
+
+    def __init__(self, names: Sequence[str] = (), *, min_digits: int = 4) -> None:
+        import re
+
+        self._patterns: list[tuple[re.Pattern[str], str]] = [
+            (re.compile(rf"(?<!\w){re.escape(n)}(?!\w)"), "PERSON")
+            for n in sorted(names, key=len, reverse=True)
+        ]
+        self._patterns.append((re.compile(rf"(?<!\w)\d(?:[-/]?\d){{{min_digits - 1},}}(?!\w)"), "ID"))
+
+    def analyze(self, text: str) -> list[PhiEntity]:
+        found = sorted((m.start(), -m.end(), kind) for rx, kind in self._patterns for m in rx.finditer(text))
+        entities: list[PhiEntity] = []
+        for start, neg_end, kind in found:
+            if entities and start < entities[-1].end:
+                continue
+            entities.append(
+                PhiEntity(entity_type=kind, start=start, end=-neg_end, score=1.0, text=text[start:-neg_end])
+            )
+        return entities
+
+    def redact(self, text: str) -> str:
+        out, pos = [], 0
+        for e in self.analyze(text):
+            out += [text[pos : e.start], f"<{e.entity_type}>"]
+            pos = e.end
+        return "".join([*out, text[pos:]])
