@@ -1,1 +1,10 @@
-"""carecite.privacy"""
+"""carecite.privacy: PHI detection, redaction and pseudonymisation (Presidio-based).
+
+Presidio's email recognizer uses tldextract, which fetches the public-suffix list over the network
+unless this variable is set before presidio is imported; every privacy module imports this package
+first, so setting it here covers them all.
+"""
+
+import os
+
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")

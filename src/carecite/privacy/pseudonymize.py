@@ -1,0 +1,298 @@
+"""Consistent, reversible pseudonymisation of a prompt for an LLM that may not see PHI.
+
+One ``Pseudonymizer`` per request. ``pseudonymize`` replaces names, identifiers, dates, phones, emails
+and addresses by surrogate tokens — the patient's name by ``[PATIENT]``, the patient's birth date by
+``[PATIENT_DOB]``, everything else by ``[KIND_n]`` (``[PERSON_2]``, ``[DATE_3]``, ``[MRN_1]``) — the
+same original always getting the same token within the request (dates compare by calendar day, so
+"11/20/1981" and "1981-11-20" share one). ``reidentify`` maps tokens in the model's reply back to the
+originals, wherever and however often they appear, with or without their brackets.
+
+Why tokens and not shifted dates or fake names: a reply is mapped back by finding the surrogates in
+it. Tokens survive an LLM that reorders, repeats or re-cases them; a shifted date the model rewrites
+("March 5" for "2023-03-05") or a fake name it abbreviates could not be mapped back, and a wrong date
+or name shown to a clinician is worse than a model that reasons over ``[DATE_3]``.
+
+Known identity values (``KnownIdentity``: the patient's names, MRNs, birth date, phones...) are always
+replaced, even where Presidio misses them; detection by the ``Redactor`` covers everyone else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from carecite.ports import ChatMessage, ChatModel, ChatResult, PhiEntity, Redactor
+
+# Redactor entity type → surrogate kind.
+_KIND = {
+    "PERSON": "PERSON",
+    "MRN": "MRN",
+    "ID": "ID",
+    "US_SSN": "SSN",
+    "DATE_OF_BIRTH": "DOB",
+    "DATE": "DATE",
+    "PHONE_NUMBER": "PHONE",
+    "EMAIL_ADDRESS": "EMAIL",
+    "ADDRESS": "ADDRESS",
+    "LOCATION": "ADDRESS",
+    "URL": "URL",
+    "IP_ADDRESS": "IP",
+}
+PATIENT_TOKEN = "[PATIENT]"
+PATIENT_DOB_TOKEN = "[PATIENT_DOB]"
+_TOKEN_BODY = r"PATIENT_DOB|PATIENT|(?:PERSON|MRN|ID|SSN|DOB|DATE|PHONE|EMAIL|ADDRESS|URL|IP)_\d+"
+_TOKEN_IN_TEXT = re.compile(rf"\[?(?<![A-Za-z0-9_])(?:{_TOKEN_BODY})(?![A-Za-z0-9_])\]?", re.IGNORECASE)
+_DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%m/%d/%Y",
+    "%m/%d/%y",
+    "%m-%d-%Y",
+    "%d.%m.%Y",
+    "%B %d, %Y",
+    "%B %d %Y",
+    "%b %d, %Y",
+    "%b %d %Y",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%d-%b-%Y",
+)
+
+
+class KnownIdentity(BaseModel):
+    """What the caller already knows about the patient; every value is replaced wherever it appears."""
+
+    model_config = ConfigDict(frozen=True)
+    name: str | None = None  # display name, e.g. "Alvin56 Jerde200" (shown on reidentification)
+    given_names: tuple[str, ...] = ()
+    family_names: tuple[str, ...] = ()
+    identifiers: tuple[str, ...] = ()  # MRNs, SSN, member ids...
+    birth_date: date | None = None
+    phones: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    addresses: tuple[str, ...] = ()
+
+    @property
+    def display_name(self) -> str | None:
+        if self.name:
+            return self.name
+        joined = " ".join([*self.given_names[:1], *self.family_names[:1]])
+        return joined or None
+
+    def name_words(self) -> set[str]:
+        words = [*self.given_names, *self.family_names, *(self.name or "").split()]
+        return {w.casefold() for w in words if len(w) > 1}
+
+
+def parse_date(text: str) -> date | None:
+    """The calendar day a date string names, when it is one of the common forms; else None."""
+    cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.strip().replace(".", " ").replace(",", ", "))
+    cleaned = re.sub(r"\s+", " ", cleaned).replace(" ,", ",")
+    for candidate in (text.strip(), cleaned):
+        for fmt in _DATE_FORMATS:
+            try:
+                return datetime.strptime(candidate, fmt).date()
+            except ValueError:
+                continue
+    return None
+
+
+def birth_date_forms(d: date) -> list[str]:
+    """The ways a birth date is commonly written in notes."""
+    return sorted(
+        {
+            f"{d:%Y-%m-%d}",
+            f"{d:%Y/%m/%d}",
+            f"{d:%m/%d/%Y}",
+            f"{d.month}/{d.day}/{d.year}",
+            f"{d:%m/%d/%y}",
+            f"{d.month}/{d.day}/{d:%y}",
+            f"{d:%m-%d-%Y}",
+            f"{d:%B} {d.day}, {d.year}",
+            f"{d:%B} {d.day} {d.year}",
+            f"{d:%b} {d.day}, {d.year}",
+            f"{d:%b}. {d.day}, {d.year}",
+            f"{d.day} {d:%B} {d.year}",
+            f"{d.day} {d:%b} {d.year}",
+            f"{d.day}-{d:%b}-{d.year}",
+        },
+        key=len,
+        reverse=True,
+    )
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+    kind: str  # surrogate kind, or "PATIENT" / "PATIENT_DOB"
+    priority: int  # 0 = known identity (wins overlaps), 1 = detected
+
+
+def _literal(value: str) -> str:
+    """Regex for a literal value: whitespace-tolerant, bounded so "Ann" never matches inside "Anna"."""
+    body = r"\s+".join(re.escape(part) for part in value.split())
+    return rf"(?<![A-Za-z0-9]){body}(?![A-Za-z0-9])"
+
+
+def _phone_pattern(phone: str) -> str:
+    digits = re.sub(r"\D", "", phone)[-10:]
+    return r"(?<!\d)(?:\+?1[\s.-]?)?" + r"[\s().-]*".join(digits) + r"(?!\d)"
+
+
+class Pseudonymizer:
+    """Per-request surrogate table. Not thread-safe: make one per request."""
+
+    def __init__(self, redactor: Redactor, identity: KnownIdentity | None = None) -> None:
+        self.redactor = redactor
+        self.identity = identity or KnownIdentity()
+        self._surrogates: dict[tuple[str, str], str] = {}  # (kind, key) → token
+        self._originals: dict[str, str] = {}  # TOKEN (upper, no brackets) → original text
+        self._counters: dict[str, int] = {}
+        self._known = self._known_patterns(self.identity)
+        if self.identity.display_name:
+            self._originals["PATIENT"] = self.identity.display_name
+        if self.identity.birth_date:
+            self._originals["PATIENT_DOB"] = self.identity.birth_date.isoformat()
+
+    @property
+    def mapping(self) -> dict[str, str]:
+        """``[TOKEN]`` → original, for audit or display; never send it to the model."""
+        return {f"[{token}]": original for token, original in self._originals.items()}
+
+    # ------------------------------------------------------------------ forward
+    def pseudonymize(self, text: str) -> str:
+        spans = self._known_spans(text) + self._detected_spans(text)
+        out: list[str] = []
+        pos = 0
+        for group in _merge(spans):
+            start, end, kind = group
+            original = text[start:end]
+            out.append(text[pos:start])
+            out.append(self._surrogate(kind, original))
+            pos = end
+        out.append(text[pos:])
+        return "".join(out)
+
+    def pseudonymize_messages(self, messages: Sequence[ChatMessage]) -> list[ChatMessage]:
+        return [ChatMessage(role=m.role, content=self.pseudonymize(m.content)) for m in messages]
+
+    # ------------------------------------------------------------------ backward
+    def reidentify(self, text: str) -> str:
+        def restore(m: re.Match[str]) -> str:
+            token = m.group(0).strip("[]").upper()
+            return self._originals.get(token, m.group(0))
+
+        return _TOKEN_IN_TEXT.sub(restore, text)
+
+    # ------------------------------------------------------------------ internals
+    @staticmethod
+    def _known_patterns(identity: KnownIdentity) -> list[tuple[re.Pattern[str], str]]:
+        patterns: list[tuple[str, str]] = []
+        names = [identity.name or "", " ".join([*identity.given_names, *identity.family_names])]
+        names += [f"{g} {f}" for g in identity.given_names for f in identity.family_names]
+        for value in sorted({n for n in names if n.strip()}, key=len, reverse=True):
+            patterns.append((_literal(value), "PATIENT"))
+        compiled: list[tuple[re.Pattern[str], str]] = []
+        # Single name words match as written (or in capitals) only: a family name "Will" or "Hope"
+        # must not swallow the verb or the noun.
+        words = {
+            w
+            for w in [*identity.given_names, *identity.family_names, *(identity.name or "").split()]
+            if len(w) > 1
+        }
+        for word in sorted(words, key=len, reverse=True):
+            compiled.append((re.compile(f"{_literal(word)}|{_literal(word.upper())}"), "PATIENT"))
+        if identity.birth_date:
+            patterns += [(_literal(f), "PATIENT_DOB") for f in birth_date_forms(identity.birth_date)]
+        patterns += [(_literal(v), "MRN") for v in identity.identifiers if v.strip()]
+        patterns += [
+            (_phone_pattern(v), "PHONE") for v in identity.phones if re.search(r"\d{7}", re.sub(r"\D", "", v))
+        ]
+        patterns += [(_literal(v), "EMAIL") for v in identity.emails if v.strip()]
+        patterns += [(_literal(v), "ADDRESS") for v in identity.addresses if v.strip()]
+        return [(re.compile(rx, re.IGNORECASE), kind) for rx, kind in patterns] + compiled
+
+    def _known_spans(self, text: str) -> list[_Span]:
+        return [_Span(m.start(), m.end(), kind, 0) for rx, kind in self._known for m in rx.finditer(text)]
+
+    def _detected_spans(self, text: str) -> list[_Span]:
+        existing = [(m.start(), m.end()) for m in _TOKEN_IN_TEXT.finditer(text)]
+        spans = []
+        for e in self.redactor.analyze(text):
+            if any(e.start < b and a < e.end for a, b in existing):
+                continue  # already a surrogate: pseudonymising twice must be a no-op
+            spans.append(_Span(e.start, e.end, self._kind_for(e), 1))
+        return spans
+
+    def _kind_for(self, entity: PhiEntity) -> str:
+        kind = _KIND.get(entity.entity_type, "ID")
+        if kind == "PERSON":
+            words = {w.casefold() for w in re.findall(r"[\w'-]+", entity.text)}
+            if words and words <= self.identity.name_words():
+                return "PATIENT"
+        birth = self.identity.birth_date
+        if kind in ("DATE", "DOB") and birth and parse_date(entity.text) == birth:
+            return "PATIENT_DOB"
+        return kind
+
+    def _surrogate(self, kind: str, original: str) -> str:
+        if kind == "PATIENT":
+            self._originals.setdefault("PATIENT", original)
+            return PATIENT_TOKEN
+        if kind == "PATIENT_DOB":
+            self._originals.setdefault("PATIENT_DOB", original)
+            return PATIENT_DOB_TOKEN
+        parsed = parse_date(original) if kind in ("DATE", "DOB") else None
+        key = parsed.isoformat() if parsed else re.sub(r"\s+", " ", original).casefold()
+        token = self._surrogates.get((kind, key))
+        if token is None:
+            self._counters[kind] = self._counters.get(kind, 0) + 1
+            token = f"{kind}_{self._counters[kind]}"
+            self._surrogates[(kind, key)] = token
+            self._originals[token] = original
+        return f"[{token}]"
+
+
+def _merge(spans: list[_Span]) -> list[tuple[int, int, str]]:
+    """Union overlapping spans; the kind comes from a known-identity span when one is involved."""
+    merged: list[tuple[int, int, str]] = []
+    group: list[_Span] = []
+    end = -1
+    for span in [*sorted(spans, key=lambda s: (s.start, -s.end)), None]:
+        if span is None or span.start >= end:
+            if group:
+                best = min(group, key=lambda s: (s.priority, -(s.end - s.start)))
+                merged.append((min(s.start for s in group), end, best.kind))
+            if span is None:
+                break
+            group, end = [span], span.end
+        else:
+            group.append(span)
+            end = max(end, span.end)
+    return merged
+
+
+class PseudonymizingChatModel:
+    """A ``ChatModel`` that pseudonymises every message before the inner model sees it and
+    reidentifies the reply. Wrap the remote model with it, one per request, when the endpoint is not
+    allowed PHI (``settings.llm_phi_allowed`` is False)."""
+
+    def __init__(self, inner: ChatModel, pseudonymizer: Pseudonymizer) -> None:
+        self.inner = inner
+        self.pseudonymizer = pseudonymizer
+        self.name = inner.name
+        self.remote = inner.remote
+
+    def complete(self, messages: Sequence[ChatMessage]) -> ChatResult:
+        result = self.inner.complete(self.pseudonymizer.pseudonymize_messages(messages))
+        return result.model_copy(update={"text": self.pseudonymizer.reidentify(result.text)})
+
+
+def needs_pseudonymization(model: ChatModel, phi_allowed: bool) -> bool:
+    """PHI may leave the machine only to an endpoint explicitly allowed to receive it."""
+    return bool(model.remote) and not phi_allowed
