@@ -1,0 +1,261 @@
+"""Lexical retrieval: a BM25 index (bm25s) over the chunks' index text, filtered inside the query.
+
+On disk (``settings.bm25_path``)::
+
+    CURRENT            name of the live version directory (replaced atomically with os.replace)
+    v-<uuid>/          bm25s index files + meta.json (chunk ids and the filter/display metadata)
+
+``rebuild`` writes a complete new version directory, then swaps CURRENT, then deletes old versions:
+a crash at any point leaves CURRENT naming a complete index (or no index, which sync rebuilds).
+Readers in other processes notice a new CURRENT on their next query and reload.
+
+The access filter is applied inside the BM25 scoring as ``weight_mask`` (a 0/1 weight per document
+built from the metadata arrays), with the same semantics as the dense store; results with a zero
+weight or zero score are never returned. No stemmer: bm25s needs PyStemmer for one, which is not
+installed; the English stop-word list is used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import numpy as np
+from numpy.typing import NDArray
+
+from carecite.domain import SENSITIVE_LABELS, Candidate, Chunk, RetrievalFilter
+from carecite.records.tables import labels_from_str, labels_to_str
+
+CURRENT = "CURRENT"
+META = "meta.json"
+FORMAT = 1
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    out = bm25s.tokenize(texts, stopwords="en", return_ids=False, show_progress=False)
+    return [list(x) for x in out]
+
+
+@dataclass
+class _Loaded:
+    version: str | None
+    retriever: Any  # bm25s.BM25, None when empty
+    ids: list[str]
+    meta: dict[str, list[Any]]
+    # filter arrays
+    patient_key: NDArray[Any]
+    is_policy: NDArray[np.bool_]
+    facility: NDArray[Any]
+    note_type: NDArray[Any]
+    note_date: NDArray[np.int64]
+    labels: NDArray[np.bool_]  # (n, len(SENSITIVE_LABELS))
+
+    @classmethod
+    def empty(cls) -> _Loaded:
+        return cls.from_meta(None, None, {"ids": []})
+
+    @classmethod
+    def from_meta(cls, version: str | None, retriever: Any, meta: dict[str, list[Any]]) -> _Loaded:
+        ids = list(meta.get("ids", []))
+        n = len(ids)
+
+        def col(name: str, default: Any) -> list[Any]:
+            return list(meta.get(name, [default] * n))
+
+        labels = np.zeros((n, len(SENSITIVE_LABELS)), dtype=bool)
+        for i, lab in enumerate(col("labels", "")):
+            present = set(labels_from_str(lab))
+            for j, label in enumerate(SENSITIVE_LABELS):
+                labels[i, j] = label in present
+        return cls(
+            version=version,
+            retriever=retriever,
+            ids=ids,
+            meta=meta,
+            patient_key=np.array(col("patient_key", ""), dtype=object),
+            is_policy=np.array([s == "policy" for s in col("source_type", "")], dtype=bool),
+            facility=np.array(col("facility", ""), dtype=object),
+            note_type=np.array(col("note_type", ""), dtype=object),
+            note_date=np.array(col("note_date", 0), dtype=np.int64),
+            labels=labels,
+        )
+
+    def mask(self, flt: RetrievalFilter) -> NDArray[np.bool_]:
+        """RetrievalFilter semantics (domain.py), vectorised over every document."""
+        n = len(self.ids)
+        allowed = self.is_policy.copy() if flt.include_policies else np.zeros(n, dtype=bool)
+        if not flt.patient_key:  # policies store "": an empty key matches nothing
+            return allowed
+        patient = (self.patient_key == flt.patient_key) & ~self.is_policy
+        for j, label in enumerate(SENSITIVE_LABELS):
+            if label in flt.disallowed_labels:
+                patient &= ~self.labels[:, j]
+        if flt.facility is not None:
+            patient &= self.facility == flt.facility
+        if flt.note_types:
+            patient &= np.isin(self.note_type, list(flt.note_types))
+        if flt.date_from:
+            patient &= self.note_date >= flt.date_from
+        if flt.date_to:
+            patient &= self.note_date <= flt.date_to
+        return np.asarray(allowed | patient, dtype=bool)
+
+
+class Bm25Index:
+    """ports.LexicalIndex over bm25s, persisted in versioned directories."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._data = _Loaded.empty()
+
+    @classmethod
+    def open(cls, path: Path) -> Bm25Index:
+        index = cls(Path(path))
+        index.path.mkdir(parents=True, exist_ok=True)
+        index._reload_if_changed()
+        return index
+
+    # ------------------------------------------------------------------ loading
+    def _current_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = (self.path / CURRENT).stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_ino)
+
+    def _reload_if_changed(self) -> None:
+        stamp = self._current_stamp()
+        if stamp == self._stamp and (stamp is not None or self._data.version is None):
+            return
+        with self._lock:
+            for _ in range(3):  # another process may swap versions while we read
+                stamp = self._current_stamp()
+                try:
+                    self._data = self._load()
+                    self._stamp = stamp
+                    return
+                except (FileNotFoundError, ValueError):
+                    continue
+            self._data, self._stamp = _Loaded.empty(), None
+
+    def _load(self) -> _Loaded:
+        current = self.path / CURRENT
+        if not current.exists():
+            return _Loaded.empty()
+        version = current.read_text().strip()
+        vdir = self.path / version
+        meta = json.loads((vdir / META).read_text())
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"unsupported BM25 index format in {vdir}")
+        retriever = bm25s.BM25.load(str(vdir), show_progress=False) if meta["ids"] else None
+        return _Loaded.from_meta(version, retriever, meta)
+
+    # ------------------------------------------------------------------ LexicalIndex
+    def rebuild(self, chunks: Sequence[Chunk]) -> None:
+        """Replace the whole index atomically with one over ``chunks``."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        version = f"v-{uuid.uuid4().hex}"
+        tmp = self.path / f"tmp-{version}"
+        tmp.mkdir()
+        try:
+            meta: dict[str, Any] = {
+                "format": FORMAT,
+                "ids": [c.chunk_id for c in chunks],
+                "source_type": [c.source_type for c in chunks],
+                "source_ref": [c.source_ref for c in chunks],
+                "doc_id": [c.doc_id for c in chunks],
+                "patient_key": [c.patient_key or "" for c in chunks],
+                "facility": [c.facility or "" for c in chunks],
+                "note_type": [c.note_type or "" for c in chunks],
+                "note_date": [c.note_date for c in chunks],
+                "labels": [labels_to_str(c.security_labels) for c in chunks],
+                "start": [c.start for c in chunks],
+                "end": [c.end for c in chunks],
+                "text": [c.text for c in chunks],
+            }
+            retriever = None
+            if chunks:
+                retriever = bm25s.BM25()
+                retriever.index(tokenize([c.index_text for c in chunks]), show_progress=False)
+                retriever.save(str(tmp), show_progress=False)
+            (tmp / META).write_text(json.dumps(meta, ensure_ascii=False))
+            os.replace(tmp, self.path / version)
+            pointer = self.path / f"{CURRENT}.{version}.tmp"
+            pointer.write_text(version)
+            os.replace(pointer, self.path / CURRENT)  # the commit point
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        with self._lock:
+            self._data = _Loaded.from_meta(version, retriever, meta)
+            self._stamp = self._current_stamp()
+        for old in self.path.iterdir():
+            if old.name != version and old.name != CURRENT and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+
+    def ids(self) -> set[str]:
+        self._reload_if_changed()
+        return set(self._data.ids)
+
+    def count(self) -> int:
+        self._reload_if_changed()
+        return len(self._data.ids)
+
+    def query(self, text: str, flt: RetrievalFilter, k: int) -> list[Candidate]:
+        self._reload_if_changed()
+        data = self._data
+        n = len(data.ids)
+        if n == 0 or k <= 0 or data.retriever is None:
+            return []
+        tokens = tokenize([text])
+        if not tokens or not tokens[0]:
+            return []
+        mask = data.mask(flt)
+        if not mask.any():
+            return []
+        docs, scores = data.retriever.retrieve(
+            [tokens[0]],
+            k=min(k, n),
+            weight_mask=mask.astype(np.float32),
+            show_progress=False,
+            n_threads=0,
+        )
+        out: list[Candidate] = []
+        for i, score in zip(docs[0], scores[0], strict=True):
+            idx = int(i)
+            if score <= 0 or not mask[idx]:  # masked or matched no term
+                continue
+            out.append(self._candidate(data, idx, float(score)))
+        return out
+
+    @staticmethod
+    def _candidate(data: _Loaded, i: int, score: float) -> Candidate:
+        m = data.meta
+        return Candidate.model_validate(
+            {
+                "source_id": data.ids[i],
+                "source_type": m["source_type"][i],
+                "source_ref": m["source_ref"][i],
+                "patient_key": m["patient_key"][i] or None,
+                "text": m["text"][i],
+                "score": score,
+                "retriever": "lexical",
+                "facility": m["facility"][i] or None,
+                "note_type": m["note_type"][i] or None,
+                "note_date": int(m["note_date"][i]),
+                "security_labels": labels_from_str(m["labels"][i]),
+                "doc_id": m["doc_id"][i],
+                "start": int(m["start"][i]),
+                "end": int(m["end"][i]),
+            }
+        )
