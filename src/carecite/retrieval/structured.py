@@ -253,7 +253,7 @@ class StructuredRetriever:
         intent = read_intent(question)
         with Session(self.engine) as session:
             statements = list(self._statements(session, flt, intent))
-        scored = [(self._score(s, intent), s) for s in statements]
+        scored = [(confidence(self._score(s, intent)), s) for s in statements]
         scored = [(score, s) for score, s in scored if score > 0.0]
         scored.sort(
             key=lambda pair: (-pair[0], -(pair[1].when.timestamp() if pair[1].when else 0.0), pair[1].ref)
@@ -341,7 +341,7 @@ class StructuredRetriever:
             if row.authored_on:
                 parts.append(f"created: {_d(row.authored_on)}")
             if row.note:
-                parts.append(f"note: {row.note}")
+                parts.append(f"note: {row.note.rstrip('. ')}")
             prior = 0.0
             if intent.overdue:
                 prior += 1.0 if overdue else -0.6
@@ -374,7 +374,7 @@ class StructuredRetriever:
             if row.reason:
                 parts.append(f"reason: {row.reason}")
             if row.note:
-                parts.append(f"note: {row.note}")
+                parts.append(f"note: {row.note.rstrip('. ')}")
             prior = (
                 (0.6 if is_open else -0.6)
                 if (intent.outstanding or intent.overdue)
@@ -546,6 +546,31 @@ class StructuredRetriever:
             yield Statement(
                 row.ref, kind, text + ".", when, row.facility, t.labels_from_str(row.security_labels), prior
             )
+
+
+def confidence(raw: float) -> float:
+    """Map the intent score (kind match + term overlap + status/date prior, about -1..3) to [0, 1].
+
+    A structured match is exact (SQL conditions on status and dates), so its confidence comes from
+    how well the question's intent matched, not from text similarity: an open, overdue Task for
+    "which tasks are overdue?" scores ~0.9; a completed one ~0.1.
+    """
+    return round(min(1.0, max(0.0, (raw - 0.5) / 2.0)), 4)
+
+
+def blend_structured(reranked: Sequence[Candidate], structured: Sequence[Candidate]) -> list[Candidate]:
+    """After re-ranking, a structured record keeps at least its intent confidence.
+
+    The re-ranker scores text similarity, which undervalues terse record statements ("status:
+    requested, overdue") against long notes; the structured retriever's confidence is the better
+    evidence for status/date questions. Both are in [0, 1], so the max is a calibrated score.
+    """
+    conf = {c.source_id: c.score for c in structured}
+    blended = [
+        c.model_copy(update={"score": max(c.score, conf[c.source_id])}) if c.source_id in conf else c
+        for c in reranked
+    ]
+    return sorted(blended, key=lambda c: -c.score)
 
 
 def _from_int(value: int, *, end_of_day: bool = False) -> datetime:

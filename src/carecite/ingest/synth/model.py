@@ -275,6 +275,7 @@ class Builder:
         clinician: v.Clinician,
         reason: str | None = None,
         status: str = "finished",
+        labels: tuple[str, ...] = (),
     ) -> str:
         names = {"IMP": "inpatient encounter", "AMB": "ambulatory", "VR": "virtual", "HH": "home health"}
         rid = self.new_id("Encounter")
@@ -291,7 +292,7 @@ class Builder:
         }
         if reason and reason in self.facts.conditions:
             res["reasonReference"] = [self.local(self.facts.conditions[reason], v.PROBLEMS[reason].display)]
-        return self.add(res)
+        return self.add(res, labels)
 
     def condition(self, key: str, onset: date, status: str = "active", labels: tuple[str, ...] = ()) -> str:
         p = v.PROBLEMS[key]

@@ -112,9 +112,17 @@ class Ctx:
 
     # encounters + notes ------------------------------------------------------------
     def visit(
-        self, when: datetime, clinician: v.Clinician, facility: v.Facility, kind: str, reason: str
+        self,
+        when: datetime,
+        clinician: v.Clinician,
+        facility: v.Facility,
+        kind: str,
+        reason: str,
+        labels: tuple[str, ...] = (),
     ) -> str:
-        return self.b.encounter("AMB", kind, when, when + timedelta(minutes=30), facility, clinician, reason)
+        return self.b.encounter(
+            "AMB", kind, when, when + timedelta(minutes=30), facility, clinician, reason, labels=labels
+        )
 
     def call(
         self,
@@ -2514,7 +2522,8 @@ def substance_use(ctx: Ctx) -> None:
         day = start + timedelta(days=14 + n * rng.randint(25, 40))
         if day > ctx.ago(2):
             break
-        enc = ctx.visit(at(day, 18), v.SUD_COUNSELOR, v.BEHAVIORAL, "Substance use counseling", key)
+        # 42 CFR Part 2 covers every record of the program, the visit itself included.
+        enc = ctx.visit(at(day, 18), v.SUD_COUNSELOR, v.BEHAVIORAL, "Substance use counseling", key, eth)
         text = behavioral_note(
             rng,
             ctx.header(v.SUD_COUNSELOR, at(day, 19), v.BEHAVIORAL),

@@ -1,0 +1,51 @@
+"""What kind of question this is, read before retrieval: it decides whether policies are searched
+and whether the question is in scope at all (carecite answers about ONE patient, or about coverage).
+
+Clauses that reach for other patients or try to talk the system out of its rules are dropped from
+the text that drives retrieval and generation. They could widen nothing anyway (access is decided
+before retrieval), but left in they dilute retrieval. Only a question with nothing else left is
+declined as out of scope.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+COVERAGE = re.compile(
+    r"\b(cover(ed|s|age)?|medicare|medicaid|payer|insurance|insurer|ncd|national coverage|"
+    r"prior auth(orization)?|reimburs\w*|benefit|eligib\w*|policy|policies)\b",
+    re.I,
+)
+MULTI_PATIENT = re.compile(
+    r"\b(all|every|other|any other|list( of)?|how many)\s+(the\s+)?(patients|people|members|persons)\b|"
+    r"\b(patients?|people) (at|in|of) (the|this|another) (facility|clinic|hospital|practice)\b",
+    re.I,
+)
+INJECTION = re.compile(
+    r"\b(ignore|disregard|forget|override|bypass|skip)\b.{0,40}?\b(instructions?|rules|filters?|restrictions|"
+    r"polic(y|ies)|guardrails|prompt|access)\b|\bshow me (the |all )?(restricted|hidden|sensitive)\b|"
+    r"\b(system prompt|developer mode|jailbreak)\b",
+    re.I,
+)
+CLAUSE = re.compile(r"(?<=[.?!;])\s+|\s+(?:and then|after that|also|then)\s*,?\s+", re.I)
+
+
+@dataclass(frozen=True)
+class QuestionKind:
+    coverage: bool
+    multi_patient: bool  # nothing is left once other-patient and injection clauses are dropped
+    clean: str  # the question without those clauses: what retrieval and generation see
+    dropped: tuple[str, ...] = ()
+
+
+def classify(question: str) -> QuestionKind:
+    clauses = [c.strip() for c in CLAUSE.split(question) if c and c.strip()]
+    dropped = tuple(c for c in clauses if MULTI_PATIENT.search(c) or INJECTION.search(c))
+    clean = " ".join(c for c in clauses if c not in dropped).strip()
+    return QuestionKind(
+        coverage=bool(COVERAGE.search(clean)),
+        multi_patient=bool(dropped) and not re.search(r"[a-z]{3,}", clean, re.I),
+        clean=clean or question,
+        dropped=dropped,
+    )

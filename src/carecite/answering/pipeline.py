@@ -1,0 +1,328 @@
+"""ask(question, user, patient) → Answer. The whole flow in one readable place:
+
+access (before anything is retrieved) → retrieve (dense + lexical + structured, one filter) → fuse →
+re-rank → guard (every source re-checked against the scope) → gate → prompt/generate → verify →
+audit. Each stage is timed; every request leaves exactly one audit record.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from carecite.access.guard import guard_candidates
+from carecite.access.scope import AccessDenied, BreakGlassReasonInvalid, compute_scope, resolve_patient
+from carecite.answering.citations import verify_draft
+from carecite.answering.gate import gate
+from carecite.answering.generate import Generator
+from carecite.answering.intent import classify
+from carecite.audit.log import AuditEvent, AuditLog
+from carecite.domain import (
+    AccessScope,
+    Answer,
+    Candidate,
+    DeclineReason,
+    Frozen,
+    Narrowing,
+    RetrievalFilter,
+    RetrievedRef,
+    Usage,
+)
+from carecite.ingest.scrub import PatientIdentity, scrub_identifiers
+from carecite.ports import LLMUnavailable, Redactor, Reranker
+from carecite.records import tables as t
+from carecite.retrieval.fusion import reciprocal_rank_fusion
+from carecite.retrieval.structured import StructuredRetriever, blend_structured
+from carecite.settings import Settings
+from carecite.wiring import Stores
+
+NO_PATIENT = "__no_patient__"  # a patient key nothing carries: policy-only retrieval
+
+DECLINE_WORDS: dict[str, str] = {
+    "no_evidence": "I found nothing in this patient's record or notes that addresses this question.",
+    "low_confidence": "The closest sources I found do not clearly answer this question.",
+    "unsupported_draft": "I could not write an answer that every source I found supports.",
+    "out_of_scope": "carecite answers questions about one patient's record, or about payer coverage.",
+    "llm_unavailable": "The answering model is unavailable right now; nothing was answered.",
+    "access_denied": "You do not have access to this patient, or the patient was not found.",
+}
+
+
+class BadInput(ValueError):
+    """The request itself is malformed (empty or over-long question, bad arguments): exit 2."""
+
+
+class AskRequest(Frozen):
+    question: str
+    user_id: str
+    patient_id: str | None = None
+    narrowing: Narrowing | None = None
+    break_glass: str | None = None
+
+
+@dataclass
+class Timer:
+    timings: dict[str, float] = field(default_factory=dict)
+    start: float = field(default_factory=time.perf_counter)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(self.timings.get(name, 0.0) + (time.perf_counter() - t0) * 1000, 2)
+
+    def done(self) -> dict[str, float]:
+        out = {k: self.timings.get(k, 0.0) for k in ("access", "retrieve", "rerank", "generate", "verify")}
+        out.update(self.timings)
+        out["total"] = round((time.perf_counter() - self.start) * 1000, 2)
+        return out
+
+
+@dataclass
+class Trace:
+    """What one request has gathered so far: enough to build an Answer at any stage."""
+
+    request_id: str
+    question: str
+    user_id: str
+    patient_id: str | None
+    retrieved: list[RetrievedRef] = field(default_factory=list)
+    break_glass: bool = False
+
+    def answer_fields(self) -> dict[str, Any]:
+        return {
+            "request_id": self.request_id,
+            "question": self.question,
+            "user_id": self.user_id,
+            "patient_id": self.patient_id,
+            "retrieved": self.retrieved,
+            "break_glass": self.break_glass,
+        }
+
+
+@dataclass
+class Pipeline:
+    settings: Settings
+    stores: Stores
+    reranker: Reranker
+    generator: Generator
+    redactor: Redactor
+    audit: AuditLog
+    today: Callable[[], object] | None = None
+
+    # ------------------------------------------------------------------ public
+    def validate(self, req: AskRequest) -> str:
+        question = " ".join(req.question.split())
+        if not question:
+            raise BadInput("the question is empty")
+        if len(question) > self.settings.max_question_chars:
+            raise BadInput(
+                f"the question is {len(question)} characters; the limit is {self.settings.max_question_chars}"
+            )
+        if req.break_glass is not None and not req.break_glass.strip():
+            raise BadInput("--break-glass needs a reason")
+        return question
+
+    def ask(self, req: AskRequest) -> Answer:
+        question = self.validate(req)
+        timer = Timer()
+        request_id = str(uuid.uuid4())
+        base = Trace(request_id, question, req.user_id, req.patient_id)
+
+        # 1. access — decided before anything is retrieved
+        try:
+            with timer.stage("access"), Session(self.stores.engine) as session:
+                scope = compute_scope(session, req.user_id, break_glass=req.break_glass)
+                patient_key = resolve_patient(session, scope, req.patient_id) if req.patient_id else None
+                patient = self._patient(session, req.patient_id) if patient_key else None
+        except BreakGlassReasonInvalid as exc:
+            raise BadInput(str(exc)) from None
+        except AccessDenied:
+            answer = self._decline(base, "access_denied", timer, detail=DECLINE_WORDS["access_denied"])
+            self._audit(answer, kind="denied", scope=None, patient_key=None)
+            return answer
+
+        kind = classify(question)
+        if kind.multi_patient or (patient_key is None and not kind.coverage):
+            base.break_glass = scope.break_glass_reason is not None
+            answer = self._decline(base, "out_of_scope", timer)
+            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key)
+            return answer
+
+        # 2. retrieve — one filter, built from the scope, applied inside every store's query
+        flt = RetrievalFilter.for_request(scope, patient_key or NO_PATIENT, req.narrowing).model_copy(
+            update={"include_policies": kind.coverage}
+        )
+        identity = PatientIdentity.from_patient(patient) if patient is not None else None
+        question = kind.clean  # injection / other-patient clauses never drive retrieval or the prompt
+        with timer.stage("retrieve"):
+            candidates, structured = self._retrieve(question, identity, flt)
+
+        # 3. re-rank what fusion found, then re-check every source against the scope
+        with timer.stage("rerank"):
+            reranked = (
+                self.reranker.rerank(question, candidates[: self.settings.rerank_k]) if candidates else []
+            )
+            reranked = blend_structured(reranked, structured)
+            guarded = guard_candidates(scope, patient_key or NO_PATIENT, reranked)
+        if guarded.violations:
+            self._security_event(request_id, scope, patient_key, guarded.violations)
+        kept = guarded.kept
+
+        retrieved = [
+            RetrievedRef(
+                source_id=c.source_id, source_ref=c.source_ref, score=round(c.score, 4), retriever=c.retriever
+            )
+            for c in kept
+        ]
+        base.retrieved = retrieved
+        base.break_glass = scope.break_glass_reason is not None
+
+        # 4. gate — decline before generation when the evidence is too weak
+        decision = gate(
+            kept,
+            min_score=self.settings.gate_min_score,
+            patient_required=patient_key is not None and not kind.coverage,
+        )
+        if not decision.ok:
+            answer = self._decline(base, decision.reason or "no_evidence", timer, detail=decision.detail)
+            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key)
+            return answer
+
+        # 5. generate from the top sources, then 6. verify every citation
+        context = kept[: self.settings.context_k]
+        try:
+            with timer.stage("generate"):
+                draft = self.generator.draft(question, context)
+        except LLMUnavailable as exc:
+            answer = self._decline(
+                base,
+                "llm_unavailable",
+                timer,
+                detail=f"{DECLINE_WORDS['llm_unavailable']} ({type(exc).__name__})",
+            )
+            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key)
+            return answer
+        with timer.stage("verify"):
+            verified = verify_draft(
+                draft.text,
+                context,
+                self.stores.embedder,
+                threshold=self.settings.support_threshold,
+                patient_ids={patient_key: req.patient_id} if patient_key and req.patient_id else {},
+            )
+        usage = draft.usage
+        if verified.declined_reason is not None:
+            answer = self._decline(
+                base,
+                verified.declined_reason,
+                timer,
+                usage=usage,
+                prompt_hash=draft.prompt_hash,
+                unsupported=verified.unsupported_sentences,
+            )
+            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key)
+            return answer
+
+        answer = Answer(
+            **base.answer_fields(),
+            answer=verified.text,
+            declined=False,
+            citations=verified.citations,
+            unsupported_sentences=verified.unsupported_sentences,
+            timings_ms=timer.done(),
+            usage=usage,
+            prompt_hash=draft.prompt_hash,
+        )
+        self._audit(
+            answer,
+            kind="break_glass" if scope.break_glass_reason else "ask",
+            scope=scope,
+            patient_key=patient_key,
+        )
+        return answer
+
+    # ------------------------------------------------------------------ stages
+    def _retrieve(
+        self, question: str, identity: PatientIdentity | None, flt: RetrievalFilter
+    ) -> tuple[list[Candidate], list[Candidate]]:
+        # The indexes hold text with the patient's identifiers replaced by placeholders; the query must too.
+        query_text = scrub_identifiers(question, identity)
+        s = self.settings
+        lists: list[Sequence[Candidate]] = []
+        if flt.patient_key != NO_PATIENT or flt.include_policies:
+            lists.append(
+                self.stores.vectors.query(self.stores.embedder.embed_query(query_text), flt, s.dense_k)
+            )
+            lists.append(self.stores.lexical.query(query_text, flt, s.lexical_k))
+        structured: list[Candidate] = []
+        if flt.patient_key != NO_PATIENT:
+            structured = self._structured().search(question, flt, s.structured_k)
+            lists.append(structured)
+        return reciprocal_rank_fusion(lists, k=s.rrf_k), structured
+
+    def _structured(self) -> StructuredRetriever:
+        from carecite.clock import today
+
+        return StructuredRetriever(self.stores.engine, today(self.settings, self.stores.engine))
+
+    @staticmethod
+    def _patient(session: Session, patient_id: str | None) -> t.Patient | None:
+        return session.get(t.Patient, patient_id) if patient_id else None
+
+    # ------------------------------------------------------------------ answers and audit
+    def _decline(
+        self,
+        base: Trace,
+        reason: DeclineReason,
+        timer: Timer,
+        *,
+        detail: str | None = None,
+        usage: Usage | None = None,
+        prompt_hash: str | None = None,
+        unsupported: list[str] | None = None,
+    ) -> Answer:
+        return Answer(
+            **base.answer_fields(),
+            answer="",
+            declined=True,
+            decline_reason=reason,
+            decline_detail=detail or DECLINE_WORDS[reason],
+            unsupported_sentences=unsupported or [],
+            timings_ms=timer.done(),
+            usage=usage or Usage(),
+            prompt_hash=prompt_hash,
+        )
+
+    def _audit(
+        self, answer: Answer, *, kind: str, scope: AccessScope | None, patient_key: str | None
+    ) -> None:
+        self.audit.append(
+            AuditEvent.from_answer(
+                answer, kind=kind, scope=scope, patient_key=patient_key, redact=self.redactor.redact
+            )
+        )
+
+    def _security_event(
+        self, request_id: str, scope: AccessScope, patient_key: str | None, violations: Sequence[object]
+    ) -> None:
+        self.audit.append(
+            AuditEvent(
+                request_id=request_id,
+                kind="security_event",
+                user_id=scope.user_id,
+                role=scope.role,
+                patient_key=patient_key,
+                details={
+                    "violations": [v.model_dump() if hasattr(v, "model_dump") else str(v) for v in violations]
+                },
+            )
+        )

@@ -1,0 +1,257 @@
+"""The gold-set evaluation behind ``carecite eval``.
+
+Every gold question runs through the real ``Pipeline.ask`` (access, retrieval, gate, generation,
+verification, audit). Retrieval is scored on the guarded, re-ranked list the answer reports in
+``retrieved`` (deduplicated by FHIR ref: several chunks of one note count once); citations against
+the gold ``expected_refs``; declines and denials against ``expect``.
+"""
+
+from __future__ import annotations
+
+import statistics
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from rich.progress import Progress
+
+from carecite.answering.pipeline import AskRequest, Pipeline
+from carecite.domain import Answer
+from carecite.evaluation.metrics import hit_at_k, ndcg_at_k, recall_at_k, reciprocal_rank
+
+Expect = Literal["answer", "decline", "denied"]
+STAGES = ("access", "retrieve", "rerank", "generate", "verify", "total")
+
+
+class GoldQuestion(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    id: str
+    split: Literal["dev", "test"]
+    category: str
+    user_id: str
+    patient_id: str | None
+    question: str
+    expect: Expect
+    expected_refs: tuple[str, ...] = ()
+
+
+class QuestionResult(BaseModel):
+    """One gold question's outcome: what the pipeline did, reduced to what the metrics need."""
+
+    id: str
+    category: str
+    expect: Expect
+    outcome: Expect
+    decline_reason: str | None
+    expected_refs: list[str]
+    retrieved_refs: list[str]
+    cited_refs: list[str]
+    best_score: float
+    unsupported: int
+    timings_ms: dict[str, float]
+    cost_usd: float
+
+
+class EvalReport(BaseModel):
+    run_id: str
+    ts: str
+    split: str
+    answerer: str
+    metrics: dict[str, float]
+    per_category: dict[str, dict[str, float]]
+    latency_ms: dict[str, list[float]]
+    cost_usd: list[float]
+    gate_sweep: list[dict[str, float]] = Field(default_factory=list)
+    results: list[QuestionResult] = Field(default_factory=list)
+
+
+def load_gold(path: Path, split: str | None = None) -> list[GoldQuestion]:
+    questions = [
+        GoldQuestion.model_validate_json(line) for line in path.read_text().splitlines() if line.strip()
+    ]
+    return [q for q in questions if split in (None, "all") or q.split == split]
+
+
+def _refs(refs: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for ref in refs:
+        if ref not in out:
+            out.append(ref)
+    return out
+
+
+def outcome_of(answer: Answer) -> Expect:
+    if answer.decline_reason == "access_denied":
+        return "denied"
+    return "decline" if answer.declined else "answer"
+
+
+def run_question(pipeline: Pipeline, q: GoldQuestion) -> QuestionResult:
+    answer = pipeline.ask(AskRequest(question=q.question, user_id=q.user_id, patient_id=q.patient_id))
+    return QuestionResult(
+        id=q.id,
+        category=q.category,
+        expect=q.expect,
+        outcome=outcome_of(answer),
+        decline_reason=answer.decline_reason,
+        expected_refs=list(q.expected_refs),
+        retrieved_refs=_refs(r.source_ref for r in answer.retrieved),
+        cited_refs=_refs(c.source_ref for c in answer.citations),
+        best_score=max((r.score for r in answer.retrieved), default=0.0),
+        unsupported=len(answer.unsupported_sentences),
+        timings_ms=dict(answer.timings_ms),
+        cost_usd=answer.usage.cost_usd,
+    )
+
+
+def run_gold(
+    pipeline: Pipeline, questions: Sequence[GoldQuestion], *, progress: bool = True
+) -> list[QuestionResult]:
+    results: list[QuestionResult] = []
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task("gold questions", total=len(questions))
+        for q in questions:
+            results.append(run_question(pipeline, q))
+            bar.advance(task)
+    return results
+
+
+def _mean(values: Sequence[float]) -> float:
+    return round(sum(values) / len(values), 4) if values else 0.0
+
+
+def score(results: Sequence[QuestionResult]) -> dict[str, float]:
+    """The metrics, flat. Retrieval and citation metrics are over answerable questions only."""
+    answerable = [r for r in results if r.expect == "answer"]
+    rel = [{ref: 1.0 for ref in r.expected_refs} for r in answerable]
+    answered = [r for r in answerable if r.outcome == "answer"]
+    m: dict[str, float] = {
+        "questions": float(len(results)),
+        "retrieval.hit@1": _mean(
+            [hit_at_k(r.retrieved_refs, q, 1) for r, q in zip(answerable, rel, strict=True)]
+        ),
+        "retrieval.hit@5": _mean(
+            [hit_at_k(r.retrieved_refs, q, 5) for r, q in zip(answerable, rel, strict=True)]
+        ),
+        "retrieval.mrr": _mean(
+            [reciprocal_rank(r.retrieved_refs, q) for r, q in zip(answerable, rel, strict=True)]
+        ),
+        "retrieval.ndcg@10": _mean(
+            [ndcg_at_k(r.retrieved_refs, q, 10) for r, q in zip(answerable, rel, strict=True)]
+        ),
+        "retrieval.recall@20": _mean(
+            [recall_at_k(r.retrieved_refs, q, 20) for r, q in zip(answerable, rel, strict=True)]
+        ),
+        # Citation precision: of what an answer cited, how much is gold; recall: of the gold, how much was cited.
+        "citation.precision": _mean(
+            [
+                len(set(r.cited_refs) & set(r.expected_refs)) / len(r.cited_refs)
+                for r in answered
+                if r.cited_refs
+            ]
+        ),
+        "citation.recall": _mean(
+            [len(set(r.cited_refs) & set(r.expected_refs)) / len(r.expected_refs) for r in answered]
+        ),
+    }
+    should_decline = [r for r in results if r.expect == "decline"]
+    declined = [r for r in results if r.outcome == "decline"]
+    true_declines = [r for r in declined if r.expect == "decline"]
+    m["decline.precision"] = round(len(true_declines) / len(declined), 4) if declined else 1.0
+    m["decline.recall"] = round(len(true_declines) / len(should_decline), 4) if should_decline else 1.0
+    m["answerable_declined_rate"] = (
+        round(sum(r.outcome != "answer" for r in answerable) / len(answerable), 4) if answerable else 0.0
+    )
+    should_deny = [r for r in results if r.expect == "denied"]
+    m["denied.accuracy"] = (
+        round(sum(r.outcome == "denied" for r in should_deny) / len(should_deny), 4) if should_deny else 1.0
+    )
+    # A denial or decline question that produced an answer is the costly failure: count them plainly.
+    m["wrongly_answered"] = float(sum(r.outcome == "answer" and r.expect != "answer" for r in results))
+    m["outcome.accuracy"] = (
+        round(sum(r.outcome == r.expect for r in results) / len(results), 4) if results else 0.0
+    )
+    return m
+
+
+def gate_sweep(results: Sequence[QuestionResult], thresholds: Sequence[float]) -> list[dict[str, float]]:
+    """How decline precision/recall and answerable-declined would move with the gate threshold.
+
+    Replays the gate on each question's best re-ranked score: a question the pipeline answered or
+    declined as low_confidence is declined at threshold t when its best score is below t.
+    Questions denied, or declined for other reasons (no evidence, out of scope, unsupported), keep
+    their outcome. Used to calibrate ``gate_min_score`` on the dev split (docs/evaluation.md).
+    """
+    rows: list[dict[str, float]] = []
+    gated = [r for r in results if r.outcome == "answer" or r.decline_reason == "low_confidence"]
+    others = [r for r in results if r not in gated]
+    for t in thresholds:
+        declined = [r for r in gated if r.best_score < t] + [r for r in others if r.outcome == "decline"]
+        should = [r for r in results if r.expect == "decline"]
+        answerable = [r for r in results if r.expect == "answer"]
+        tp = sum(r.expect == "decline" for r in declined)
+        rows.append(
+            {
+                "threshold": t,
+                "decline.precision": round(tp / len(declined), 4) if declined else 1.0,
+                "decline.recall": round(tp / len(should), 4) if should else 1.0,
+                "answerable_declined_rate": round(
+                    sum(r in declined or r.outcome == "denied" for r in answerable) / len(answerable), 4
+                )
+                if answerable
+                else 0.0,
+            }
+        )
+    return rows
+
+
+def report(results: Sequence[QuestionResult], *, split: str, answerer: str) -> EvalReport:
+    per_category: dict[str, dict[str, float]] = {}
+    by_cat: dict[str, list[QuestionResult]] = defaultdict(list)
+    for r in results:
+        by_cat[r.category].append(r)
+    for cat, rs in sorted(by_cat.items()):
+        s = score(rs)
+        per_category[cat] = {
+            k: v
+            for k, v in s.items()
+            if k
+            in {
+                "questions",
+                "outcome.accuracy",
+                "retrieval.hit@5",
+                "retrieval.mrr",
+                "citation.precision",
+                "citation.recall",
+            }
+        }
+    latency = {stage: [r.timings_ms.get(stage, 0.0) for r in results] for stage in STAGES}
+    metrics = score(results)
+    for stage in ("retrieve", "rerank", "generate", "verify", "total"):
+        values = latency[stage]
+        if values:
+            metrics[f"latency.{stage}.p50_ms"] = round(statistics.median(values), 1)
+    return EvalReport(
+        run_id=uuid.uuid4().hex[:12],
+        ts=datetime.now(UTC).isoformat(timespec="seconds"),
+        split=split,
+        answerer=answerer,
+        metrics=metrics,
+        per_category=per_category,
+        latency_ms=latency,
+        cost_usd=[r.cost_usd for r in results],
+        gate_sweep=gate_sweep(results, [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]),
+        results=list(results),
+    )
+
+
+def save_report(rep: EvalReport, data_dir: Path) -> Path:
+    folder = data_dir / "eval_runs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{rep.ts.replace(':', '')}-{rep.run_id}.json"
+    path.write_text(rep.model_dump_json(indent=1))
+    return path
