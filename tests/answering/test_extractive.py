@@ -47,11 +47,28 @@ def test_every_sentence_is_copied_verbatim_from_the_source_it_cites_and_verifies
     assert verified.text == draft.text  # already in canonical form: nothing to rewrite
 
 
+def rescored(sources: list[Candidate], scores: dict[str, float]) -> list[Candidate]:
+    return [c.model_copy(update={"score": scores.get(c.source_id, c.score)}) for c in sources]
+
+
+def test_a_record_keeps_its_calibrated_score_as_relevance(
+    sources: list[Candidate], embedder: Embedder
+) -> None:
+    """A terse record statement scored high for this question is picked even if its wording differs."""
+    picks = ExtractiveAnswerer(embedder).picks(
+        "Anything still pending on the task list?", rescored(sources, {"Task/echo-7": 0.9})
+    )
+    assert picks[0].source == 2
+
+
 def test_it_picks_the_sentences_that_answer_the_question(
     sources: list[Candidate], embedder: Embedder
 ) -> None:
     answerer = ExtractiveAnswerer(embedder)
-    picks = answerer.picks("What did cardiology recommend at discharge?", sources)
+    # Source scores are the re-ranker's, calibrated per question: the echo task is not about discharge.
+    picks = answerer.picks(
+        "What did cardiology recommend at discharge?", rescored(sources, {"Task/echo-7": 0.1})
+    )
     assert picks[0].source == 1
     assert picks[0].segment.text == "Cardiology recommended increasing furosemide to 40 mg twice daily."
     echo = answerer.picks("When is the echocardiogram due?", sources)
@@ -61,9 +78,12 @@ def test_it_picks_the_sentences_that_answer_the_question(
 def test_an_unrelated_question_gets_the_cannot_answer_sentinel_and_verification_declines(
     sources: list[Candidate], embedder: Embedder
 ) -> None:
-    draft = ExtractiveGenerator(embedder).draft("Which pharmacy does the patient prefer?", sources)
+    low = rescored(
+        sources, {c.source_id: 0.05 for c in sources}
+    )  # nothing scored as relevant to this question
+    draft = ExtractiveGenerator(embedder).draft("Which pharmacy does the patient prefer?", low)
     assert draft.text == CANNOT_ANSWER
-    verified = verify_draft(draft.text, sources, embedder, threshold=0.45)
+    verified = verify_draft(draft.text, low, embedder, threshold=0.45)
     assert (verified.declined_reason, verified.refused) == ("low_confidence", True)
 
 

@@ -59,6 +59,11 @@ class ExtractiveAnswerer:
         for k, ((i, seg), cos) in enumerate(zip(pool, cosines, strict=True)):
             lex = len(q_terms & content_terms(seg.text)) / len(q_terms) if q_terms else float(cos)
             rel = COSINE_WEIGHT * float(cos) + (1 - COSINE_WEIGHT) * lex - RANK_STEP * (i - 1)
+            if sources[i - 1].source_type == "record":
+                # A record's statement is the whole source, so the source's calibrated score (which
+                # knows status and dates: "overdue", "most recent") is its relevance when higher;
+                # text similarity alone undervalues terse statements.
+                rel = max(rel, sources[i - 1].score - RANK_STEP * (i - 1))
             scored.append((rel, k))
         scored.sort(key=lambda pair: (-pair[0], pair[1]))
         best = scored[0][0]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,26 +21,25 @@ def default_model_path() -> Path:
 
 
 class SentenceTransformerEmbedder:
-    """Loads a local model directory only; never a hub name, so nothing is fetched at run time."""
+    """Loads a local model directory only; never a hub name, so nothing is fetched at run time.
 
-    def __init__(self, model_path: Path | None = None, batch_size: int = 64, threads: int | None = None) -> None:
-        import torch
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
+    The model itself loads on the first encode: fingerprint and dimension come from the model
+    files, so commands that only open the index (stats, re-ingest with nothing new) never pay the
+    seconds that importing torch + sentence-transformers costs.
+    """
 
-        # Several workers (pytest-xdist, Streamlit + CLI) on 2 cores: oversubscribed torch threads
-        # make one encode 20x slower (measured), so the thread count is a setting.
-        if threads:
-            torch.set_num_threads(threads)
-        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # no "Loading weights" bars
-
+    def __init__(
+        self, model_path: Path | None = None, batch_size: int = 64, threads: int | None = None
+    ) -> None:
         self.model_path = model_path or default_model_path()
         if not self.model_path.is_dir():
             raise FileNotFoundError(f"embedding model directory not found: {self.model_path}")
-        self._model: Any = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
         self.batch_size = batch_size
-        self._dim = int(self._model.get_embedding_dimension() or 0)
-        # Fingerprint = model name + a hash of its weights' file sizes and config: changes when the model does.
+        self.threads = threads
+        self._model: Any = None
+        self._lock = threading.Lock()
+        self._dim = self._read_dim()
+        # Fingerprint = model name + a hash of its files' names and sizes: changes when the model does.
         h = hashlib.sha256()
         for f in sorted(self.model_path.rglob("*")):
             if f.is_file() and f.suffix in {".json", ".safetensors", ".bin", ".txt"}:
@@ -47,6 +48,28 @@ class SentenceTransformerEmbedder:
         self._fingerprint = (
             f"{self.model_path.parent.name}/{self.model_path.name}:{self._dim}:{h.hexdigest()[:12]}"
         )
+
+    def _read_dim(self) -> int:
+        pooling = self.model_path / "1_Pooling" / "config.json"
+        if pooling.is_file():
+            return int(json.loads(pooling.read_text())["word_embedding_dimension"])
+        return int(self.model.get_embedding_dimension() or 0)
+
+    @property
+    def model(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                import torch
+                from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                # Several processes on 2 cores (pytest-xdist, Streamlit + CLI): oversubscribed torch
+                # threads made one encode 20x slower (measured), so the thread count is a setting.
+                if self.threads:
+                    torch.set_num_threads(self.threads)
+                hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # no "Loading weights" bars
+                self._model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
+            return self._model
 
     @property
     def fingerprint(self) -> str:
@@ -59,7 +82,7 @@ class SentenceTransformerEmbedder:
     def embed_documents(self, texts: Sequence[str]) -> Vector:
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
-        out = self._model.encode(
+        out = self.model.encode(
             list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
         )
         return np.asarray(out, dtype=np.float32)
