@@ -1,0 +1,100 @@
+"""What every page shares: the cached stores and pipeline, and the demo sign-in in the sidebar.
+
+Layout only. Decisions about what to show live in ``carecite.ui_support`` (unit-tested); access,
+answers and the audit trail come from carecite's public API.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import streamlit as st
+from sqlmodel import Session
+
+from carecite.settings import Settings
+from carecite.ui_support import UserCard, facility_names, list_users, user_card
+
+if TYPE_CHECKING:
+    from carecite.answering.pipeline import Pipeline
+    from carecite.audit import AuditLog
+    from carecite.wiring import Stores
+
+USER_KEY = "user_id"  # the signed-in user, shared by every page
+_PICKER_KEY = "signin_picker"
+
+
+def settings() -> Settings:
+    return Settings()
+
+
+def data_dir() -> str:
+    return str(settings().data_dir.resolve())
+
+
+@st.cache_resource(show_spinner=False)
+def get_stores(data_dir: str) -> Stores:
+    from carecite.wiring import Stores
+
+    return Stores(Settings(data_dir=Path(data_dir)))
+
+
+@st.cache_resource(show_spinner="Loading the models (first request only)…")
+def get_pipeline(data_dir: str) -> Pipeline:
+    from carecite.wiring import build_pipeline
+
+    return build_pipeline(Settings(data_dir=Path(data_dir)), stores=get_stores(data_dir))
+
+
+@st.cache_resource(show_spinner=False)
+def get_audit(data_dir: str) -> AuditLog:
+    from carecite.audit import AuditLog
+
+    return AuditLog(get_stores(data_dir).engine)
+
+
+def require_data() -> str:
+    """The data dir, or stop the page with how to build one."""
+    d = settings().data_dir
+    if not (d / "carecite.sqlite").is_file() and settings().database_url is None:
+        st.error(
+            f"No carecite data at `{d}`. Build the demo data with `carecite demo` or `carecite ingest synthetic`."
+        )
+        st.stop()
+    return str(d.resolve())
+
+
+def session(data_dir: str) -> Session:
+    return Session(get_stores(data_dir).engine)
+
+
+def sign_in(data_dir: str) -> UserCard | None:
+    """The demo sign-in: a user picker in the sidebar showing role, facilities and what they may see."""
+    with session(data_dir) as s:
+        users = list_users(s)
+        names = facility_names(s)
+    cards = {u.id: user_card(u, names) for u in users}
+    ids = [None, *cards]
+    # Widget state does not survive a page switch; the signed-in user (USER_KEY) does.
+    if st.session_state.get(_PICKER_KEY) is None and st.session_state.get(USER_KEY) in cards:
+        st.session_state[_PICKER_KEY] = st.session_state[USER_KEY]
+    with st.sidebar:
+        st.markdown("### Sign in (demo)")
+        chosen = st.selectbox(
+            "User",
+            ids,
+            key=_PICKER_KEY,
+            format_func=lambda uid: (
+                "— choose a user —" if uid is None else f"{cards[uid].name} · {cards[uid].role_words}"
+            ),
+            help="A demo stand-in for single sign-on: pick who you are.",
+        )
+        st.session_state[USER_KEY] = chosen
+        if chosen is None:
+            return None
+        card = cards[chosen]
+        st.markdown(f"**{card.role_words}** · `{card.user_id}`")
+        st.caption("Facilities: " + (", ".join(card.facilities) or "none"))
+        for line in card.may_see:
+            st.caption("• " + line)
+        return card

@@ -1,0 +1,185 @@
+"""The Ask page (app/Home.py) driven headless with AppTest against a real 7-patient data dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import ui_world
+from sqlmodel import Session
+from streamlit.testing.v1 import AppTest
+
+from carecite.audit import AuditLog
+from carecite.records import make_engine
+from carecite.records import tables as t
+
+HOME = str(ui_world.REPO / "app" / "Home.py")
+TIMEOUT = 240  # the first request loads the models on a shared, loaded CPU
+
+
+def page(user: str | None = None) -> AppTest:
+    at = AppTest.from_file(HOME, default_timeout=TIMEOUT)
+    if user is not None:
+        at.session_state["user_id"] = user
+    return at
+
+
+def ask(at: AppTest, patient_id: str | None, question: str) -> AppTest:
+    if patient_id is not None:
+        at.selectbox(key="patient_picker").set_value(patient_id).run()
+    at.text_area(key="question").input(question)
+    next(b for b in at.button if b.label == "Ask").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def label_of(data_dir: Path, patient_id: str) -> str:
+    """The picker's label for a patient (AppTest lists options by their labels)."""
+    from carecite.ui_support import patient_label
+
+    with Session(make_engine(f"sqlite:///{data_dir / 'carecite.sqlite'}")) as s:
+        patient = s.get(t.Patient, patient_id)
+    assert patient is not None
+    return patient_label(patient)
+
+
+def everything_shown(at: AppTest) -> str:
+    """Every piece of text the page rendered (values, labels, options), to check what it reveals."""
+    parts: list[str] = []
+    for kind in ("markdown", "caption", "error", "warning", "info", "success", "text", "subheader", "title"):
+        parts.extend(str(e.value) for e in getattr(at, kind))
+    for sb in at.selectbox:
+        parts.extend(str(o) for o in sb.options)  # AppTest holds the formatted labels
+    parts.extend(str(b.label) for b in at.button)
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def answered(ui_data_dir: Path, cast: ui_world.Cast) -> AppTest:
+    """cc-ben asks a discharge question about a Mercy patient: a real, cited, extractive answer."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CARECITE_DATA_DIR", str(ui_data_dir))
+    try:
+        at = page(cast.coordinator)
+        at.run()
+        return ask(at, cast.discharge_patient, cast.discharge_question)
+    finally:
+        mp.undo()
+
+
+def test_without_sign_in_the_page_asks_who_you_are(app_env: Path) -> None:
+    at = page().run()
+    assert not at.exception
+    assert any("Choose who you are" in i.value for i in at.info)
+    assert at.sidebar.selectbox(key="signin_picker").value is None
+
+
+def test_sign_in_shows_role_facilities_scope_and_only_patients_in_scope(
+    app_env: Path, cast: ui_world.Cast
+) -> None:
+    at = page(cast.coordinator).run()
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    assert "Care coordinator" in " ".join(m.value for m in at.sidebar.markdown)
+    assert "Mercy General Hospital" in captions and "Every patient of these facilities" in captions
+    options = at.selectbox(key="patient_picker").options
+    with Session(make_engine(f"sqlite:///{app_env / 'carecite.sqlite'}")) as s:
+        mercy = s.get(t.Patient, cast.answered_patient)
+        harbor = s.get(t.Patient, cast.other_facility_patient)
+    assert mercy is not None and harbor is not None
+    assert any(mercy.mrn in o and str(mercy.birth_date) in o for o in options)  # name, birth date, MRN
+    assert not any(harbor.name in o or str(harbor.mrn) in o for o in options)
+    assert len(options) == 1 + 4  # "choose" + the four Mercy patients of the test world
+
+
+def test_patient_header_rows_open_as_sources(app_env: Path, cast: ui_world.Cast) -> None:
+    at = page(cast.coordinator).run()
+    at.selectbox(key="patient_picker").set_value(cast.answered_patient).run()
+    titles = [m.value for m in at.markdown]
+    for title in ("Active problems", "Open follow-ups", "Upcoming appointments", "Pending referrals"):
+        assert f"**{title}**" in titles
+    task = next(b for b in at.button if (b.key or "").startswith("hdr:Task/"))
+    task.click().run()
+    assert any(f"`{task.key.removeprefix('hdr:')}`" in m.value for m in at.markdown)
+    assert at.json and '"resourceType": "Task"' in at.json[0].value.replace('":"', '": "')
+
+
+def test_answer_has_chips_sources_highlight_whole_note_and_footer(answered: AppTest) -> None:
+    at = answered
+    answer_html = next(m.value for m in at.markdown if 'class="cc-answer"' in m.value)
+    assert 'class="cc-chip"' in answer_html and ">S1<" in answer_html
+    assert any(
+        m.value.startswith("**[S1]** Clinical note") and "Discharge summary" in m.value for m in at.markdown
+    )
+    source = next(m.value for m in at.markdown if 'class="cc-source"' in m.value)
+    assert "<mark" in source
+    assert any(c.value.startswith("FHIR `DocumentReference/") for c in at.caption)
+    assert any(e.label == "Whole note" for e in at.expander)
+    assert at.get("iframe"), "the whole note is shown in its own scrolling frame"
+    assert any(e.label.startswith("Retrieved but not cited") for e in at.expander)
+    footer = next(c.value for c in at.caption if " | request " in c.value)
+    for stage in ("access", "retrieve", "rerank", "generate", "verify", "tokens", "cost", "model extractive"):
+        assert stage in footer
+
+
+def test_decline_is_shown_as_a_decline_with_reason_and_what_was_searched(
+    app_env: Path, cast: ui_world.Cast
+) -> None:
+    at = ask(page(cast.coordinator).run(), cast.declined_patient, cast.decline_question)
+    assert any("No answer — declined." in w.value for w in at.warning)
+    assert not any('class="cc-answer"' in m.value for m in at.markdown)  # never an empty answer box
+    searched = next(m.value for m in at.markdown if m.value.startswith("<ul>"))
+    assert "structured record" in searched and "keyword search" in searched
+
+
+def test_access_denied_deep_link_never_reveals_the_patient(app_env: Path, cast: ui_world.Cast) -> None:
+    at = page(cast.coordinator)
+    at.query_params["patient"] = cast.other_facility_patient
+    at.run()
+    assert any("not available to you" in w.value for w in at.warning)
+    ask(at, None, "What follow-up tasks are outstanding?")
+    assert any("You do not have access to this patient" in e.value for e in at.error)
+    engine = make_engine(f"sqlite:///{app_env / 'carecite.sqlite'}")
+    with Session(engine) as s:
+        patient = s.get(t.Patient, cast.other_facility_patient)
+    assert patient is not None
+    shown = everything_shown(at)
+    for secret in (patient.name, patient.family, str(patient.mrn), str(patient.birth_date)):
+        assert secret not in shown
+    denied = AuditLog(engine).records(kind="denied", user_id=cast.coordinator, limit=1)
+    assert denied and denied[0].decline_reason == "access_denied"
+
+
+def test_coordinators_cannot_break_the_glass(app_env: Path, cast: ui_world.Cast) -> None:
+    at = page(cast.coordinator).run()
+    assert not [tg for tg in at.toggle if tg.key == "bg_on"]
+
+
+def test_break_the_glass_needs_a_reason_shows_a_banner_and_is_audited(
+    app_env: Path, cast: ui_world.Cast
+) -> None:
+    at = page(cast.nurse).run()
+    outside = label_of(app_env, cast.break_glass_patient)
+    assert outside not in at.selectbox(key="patient_picker").options
+    at.toggle(key="bg_on").set_value(True).run()
+    assert any("Give a reason" in e.value for e in at.sidebar.error)
+    at.text_area(key="bg_reason").input("short").run()
+    assert any("at least" in e.value for e in at.sidebar.error)  # the reason is checked, not just present
+    at.text_area(key="bg_reason").input("ED admission overnight, covering for the care team").run()
+    assert any("BREAK-THE-GLASS ACTIVE" in e.value for e in at.error)
+    assert outside in at.selectbox(key="patient_picker").options
+    ask(at, cast.break_glass_patient, "What follow-up tasks are still outstanding?")
+    assert any("break-the-glass" in e.value and "audited" in e.value for e in at.error)
+    log = AuditLog(make_engine(f"sqlite:///{app_env / 'carecite.sqlite'}"))
+    last = log.records(user_id=cast.nurse, limit=1)[0]
+    assert last.break_glass_reason == "ED admission overnight, covering for the care team"
+
+
+def test_an_empty_question_is_reported_not_asked(app_env: Path, cast: ui_world.Cast) -> None:
+    at = ask(page(cast.coordinator).run(), cast.answered_patient, "   ")
+    assert any("the question is empty" in e.value for e in at.error)
+
+
+def test_reviewers_are_sent_to_the_review_page(app_env: Path, cast: ui_world.Cast) -> None:
+    at = page(cast.reviewer).run()
+    assert any("ask no patient questions" in i.value for i in at.info)
+    assert not [s for s in at.selectbox if s.key == "patient_picker"]

@@ -1,0 +1,63 @@
+"""The Review page (app/pages/2_Review.py): audit table, a record's detail, re-opening cited sources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ui_world
+from streamlit.testing.v1 import AppTest
+
+from carecite.audit import AuditLog
+from carecite.domain import Answer
+from carecite.records import make_engine
+
+REVIEW = str(ui_world.REPO / "app" / "pages" / "2_Review.py")
+
+
+def page(user: str) -> AppTest:
+    at = AppTest.from_file(REVIEW, default_timeout=120)
+    at.session_state["user_id"] = user
+    return at.run()
+
+
+def test_clinicians_are_turned_away(app_env: Path, cast: ui_world.Cast) -> None:
+    at = page(cast.coordinator)
+    assert any("for compliance reviewers" in e.value for e in at.error)
+    assert not at.dataframe
+
+
+def test_reviewer_sees_chain_status_and_the_filterable_table(
+    app_env: Path, cast: ui_world.Cast, audited_answer: Answer
+) -> None:
+    log = AuditLog(make_engine(f"sqlite:///{app_env / 'carecite.sqlite'}"))
+    declined_id = log.append(
+        {"kind": "decline", "user_id": cast.nurse, "decline_reason": "no_evidence", "question": "q"}
+    )
+    at = page(cast.reviewer)
+    assert any(s.value.startswith("Audit chain verified") for s in at.success)
+    table = at.dataframe[0].value
+    assert audited_answer.request_id in set(table["request id"])
+    at.selectbox(key="rv_user").set_value(cast.coordinator).run()
+    assert set(at.dataframe[0].value["user"]) == {cast.coordinator}
+    at.selectbox(key="rv_user").set_value(None).run()
+    at.checkbox(key="rv_declined").check().run()
+    declined = at.dataframe[0].value
+    assert declined_id in set(declined["request id"]) and all(declined["declined"])
+    assert audited_answer.request_id not in set(declined["request id"])
+
+
+def test_reviewer_opens_a_cited_source_and_the_opening_is_audited(
+    app_env: Path, cast: ui_world.Cast, audited_answer: Answer
+) -> None:
+    at = page(cast.reviewer)
+    at.selectbox(key="rv_record").set_value(audited_answer.request_id).run()
+    assert any('class="cc-answer"' in m.value and "cc-chip" in m.value for m in at.markdown)
+    cited = audited_answer.citations[0]
+    at.button(key=f"open:{audited_answer.request_id}|{cited.source_id}").click().run()
+    assert not at.exception, at.exception
+    box = next(m.value for m in at.markdown if 'class="cc-source"' in m.value)
+    assert cited.text[:20].split("\n")[0][:10] in box.replace("&#58;", ":")
+    views = AuditLog(make_engine(f"sqlite:///{app_env / 'carecite.sqlite'}")).records(
+        kind="source_view", user_id=cast.reviewer, limit=1
+    )
+    assert views and views[0].details["reviewed_request_id"] == audited_answer.request_id
