@@ -183,3 +183,9 @@ def test_intent_reads_kinds_and_modifiers() -> None:
     intent = read_intent("Which referrals are still pending?")
     assert "ServiceRequest" in intent.kinds and intent.outstanding
     assert read_intent("latest potassium").recent
+
+
+def test_a_named_lab_the_patient_never_had_finds_nothing(engine: Engine) -> None:
+    """'latest BNP' must not be answered by the latest A1c or potassium."""
+    assert refs(engine, "What's the latest BNP on file?") == []
+    assert refs(engine, "latest potassium")[0] == "Observation/k"

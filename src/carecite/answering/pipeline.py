@@ -150,18 +150,20 @@ class Pipeline:
             self._audit(answer, kind="denied", scope=None, patient_key=None)
             return answer
 
+        # The patient's own identifiers, scrubbed from audited text before Presidio runs: Presidio
+        # alone misses a bare MRN such as "(17000024)" quoted from a note header.
+        identity = PatientIdentity.from_patient(patient) if patient is not None else None
         kind = classify(question)
         if kind.multi_patient or (patient_key is None and not kind.coverage):
             base.break_glass = scope.break_glass_reason is not None
             answer = self._decline(base, "out_of_scope", timer)
-            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key)
+            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key, identity=identity)
             return answer
 
         # 2. retrieve — one filter, built from the scope, applied inside every store's query
         flt = RetrievalFilter.for_request(scope, patient_key or NO_PATIENT, req.narrowing).model_copy(
             update={"include_policies": kind.coverage}
         )
-        identity = PatientIdentity.from_patient(patient) if patient is not None else None
         question = kind.clean  # injection / other-patient clauses never drive retrieval or the prompt
         with timer.stage("retrieve"):
             candidates, structured = self._retrieve(question, identity, flt)
@@ -194,7 +196,7 @@ class Pipeline:
         )
         if not decision.ok:
             answer = self._decline(base, decision.reason or "no_evidence", timer, detail=decision.detail)
-            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key)
+            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key, identity=identity)
             return answer
 
         # 5. generate from the top sources, then 6. verify every citation
@@ -209,7 +211,7 @@ class Pipeline:
                 timer,
                 detail=f"{DECLINE_WORDS['llm_unavailable']} ({type(exc).__name__})",
             )
-            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key)
+            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key, identity=identity)
             return answer
         with timer.stage("verify"):
             verified = verify_draft(
@@ -229,7 +231,7 @@ class Pipeline:
                 prompt_hash=draft.prompt_hash,
                 unsupported=verified.unsupported_sentences,
             )
-            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key)
+            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key, identity=identity)
             return answer
 
         answer = Answer(
@@ -247,6 +249,7 @@ class Pipeline:
             kind="break_glass" if scope.break_glass_reason else "ask",
             scope=scope,
             patient_key=patient_key,
+            identity=identity,
         )
         return answer
 
@@ -303,11 +306,33 @@ class Pipeline:
         )
 
     def _audit(
-        self, answer: Answer, *, kind: str, scope: AccessScope | None, patient_key: str | None
+        self,
+        answer: Answer,
+        *,
+        kind: str,
+        scope: AccessScope | None,
+        patient_key: str | None,
+        identity: PatientIdentity | None = None,
     ) -> None:
+        def redact(text: str) -> str:
+            return self.redactor.redact(scrub_identifiers(text, identity))
+
+        # Enough for a reviewer to see the answer as the user saw it: which spans of which sources
+        # were cited, and what verification removed (redacted like the answer itself).
+        details = {
+            "citations": [
+                {
+                    "marker": c.marker,
+                    "source_id": c.source_id,
+                    "spans": [list(sp) for sp in (c.spans or (c.span,))],
+                }
+                for c in answer.citations
+            ],
+            "unsupported_sentences": [redact(s) for s in answer.unsupported_sentences],
+        }
         self.audit.append(
             AuditEvent.from_answer(
-                answer, kind=kind, scope=scope, patient_key=patient_key, redact=self.redactor.redact
+                answer, kind=kind, scope=scope, patient_key=patient_key, redact=redact, details=details
             )
         )
 

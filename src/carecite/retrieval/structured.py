@@ -184,6 +184,56 @@ KIND_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Words that say what KIND of record is asked for, or how (status, time) — not WHICH one.
+GENERIC_TERMS = frozenset(
+    {w for words in KIND_WORDS.values() for w in words}
+    | {
+        "recent",
+        "latest",
+        "last",
+        "newest",
+        "most",
+        "new",
+        "value",
+        "values",
+        "file",
+        "chart",
+        "record",
+        "now",
+        "today",
+        "dose",
+        "doses",
+        "scheduled",
+        "date",
+        "when",
+        "many",
+        "much",
+        "units",
+        "result",
+        "results",
+    }
+) - {
+    "a1c",
+    "hba1c",
+    "bnp",
+    "creatinine",
+    "potassium",
+    "ldl",
+    "inr",
+    "glucose",
+    "cholesterol",
+    "egfr",
+    "sodium",
+    "hemoglobin",
+    "weight",
+    "bmi",
+    "pressure",
+    "flu",
+}
+# Record kinds whose rows are about one named thing (a lab, a drug): the question must name it.
+NAMED_KINDS = frozenset({"Observation", "MedicationRequest"})
+
+
 def tokens(text: str) -> list[str]:
     return TOKEN.findall(text.lower().replace("follow-up", "followup").replace("no-show", "noshow"))
 
@@ -279,6 +329,11 @@ class StructuredRetriever:
     def _score(self, s: Statement, intent: Intent) -> float:
         kind_match = 1.0 if s.kind in intent.kinds else 0.0
         words = content_terms(s.text)
+        specific = intent.terms - GENERIC_TERMS
+        if s.kind in NAMED_KINDS and specific and not (specific & words):
+            # "latest BNP" must not be answered by the latest creatinine: when the question names the
+            # lab or drug, a row that doesn't mention it earns nothing from the kind match.
+            return 0.0
         overlap = len(intent.terms & words) / max(1, len(intent.terms)) if intent.terms else 0.0
         if not intent.kinds and overlap == 0.0:
             return 0.0
