@@ -24,6 +24,7 @@ def dev_results(world_pipeline):  # type: ignore[no-untyped-def]
 
 def test_offline_answerer_meets_the_recorded_floors(dev_results) -> None:  # type: ignore[no-untyped-def]
     floors = json.loads(FLOORS.read_text())["offline_dev"]
+    assert floors, "no floors recorded"
     metrics = score(dev_results)
     below = {k: (metrics[k], floor) for k, floor in floors.items() if metrics[k] < floor}
     assert not below, f"metrics below their floor (got, floor): {below}"
