@@ -49,6 +49,36 @@ class ScriptedChatModel:
         )
 
 
+class SourceScriptedChatModel(ScriptedChatModel):
+    """A ScriptedChatModel whose reply is computed from the sources the prompt actually numbered.
+
+    The pipeline decides the sources at run time, so a script such as ``reply_correct`` is applied
+    to the ``<source id="Sn" ...>`` blocks parsed from the last message (their text as sent).
+    """
+
+    def __init__(self, script: Callable[[Sequence[Candidate]], str], **kwargs: object) -> None:
+        super().__init__([], **kwargs)  # type: ignore[arg-type]
+        self.script = script
+
+    def complete(self, messages: Sequence[ChatMessage]) -> ChatResult:
+        import re
+
+        blocks = re.findall(r'<source id="S(\d+)"[^>]*>\n(.*?)\n</source>', messages[-1].content, re.S)
+        sources = [
+            Candidate(
+                source_id=f"S{n}",
+                source_type="note_chunk",
+                source_ref=f"S{n}",
+                patient_key=None,
+                text=text,
+                retriever="dense",
+            )
+            for n, text in blocks
+        ]
+        self.replies = [self.script(sources)]
+        return super().complete(messages)
+
+
 # Ready-made scripts. Each takes the sources the prompt will number S1..Sn, so they fit any data:
 # they quote the sources' own first sentences, so "correct" really is supported.
 

@@ -317,6 +317,10 @@ class Pipeline:
         def redact(text: str) -> str:
             return self.redactor.redact(scrub_identifiers(text, identity))
 
+        if answer.break_glass and kind in ("ask", "decline"):
+            # Every emergency access is reviewed, answered or not: the kind says so, the reason stays.
+            kind = "break_glass"
+
         # Enough for a reviewer to see the answer as the user saw it: which spans of which sources
         # were cited, and what verification removed (redacted like the answer itself).
         details = {
