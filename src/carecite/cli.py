@@ -255,6 +255,78 @@ def bench_beir(
         out.print(render_report(report))
 
 
+# --------------------------------------------------------------------------- bench ingest / query (evaluation/bench.py)
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise fail(f"expected comma-separated integers, got {text!r}", 2) from None
+    if not values or any(v < 1 for v in values):
+        raise fail(f"expected positive integers, got {text!r}", 2)
+    return values
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    patients: Annotated[
+        str, typer.Option(help="Comma-separated world sizes, e.g. 60,5000 (5000 takes ~30 min on 2 cores).")
+    ] = "60",
+    seed: Annotated[int, typer.Option(help="Synthetic world seed.")] = 7,
+    torch_threads: Annotated[int, typer.Option(min=0, help="Torch threads (0: torch default).")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Figures as JSON on stdout.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Ingest throughput (notes/s, chunks/s, phases, peak RSS) vs raw MiniLM encoding of the same chunks."""
+    import json
+
+    from carecite.evaluation.bench import render_ingest, run_ingest_bench
+
+    report = run_ingest_bench(
+        _int_list(patients), seed=seed, torch_threads=torch_threads or None, progress=not (quiet or as_json)
+    )
+    if as_json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        out.print(render_ingest(report))
+
+
+@bench_app.command("query")
+def bench_query(
+    chunks: Annotated[int, typer.Option(min=0, help="Scale index size (0: skip the scale part).")] = 100_000,
+    queries: Annotated[int, typer.Option(min=1, help="Questions timed per part.")] = 50,
+    patients: Annotated[
+        int, typer.Option(min=1, help="Generated patients whose notes seed the scale index.")
+    ] = 1000,
+    sample: Annotated[int, typer.Option(min=1, help="Chunks given a real MiniLM embedding.")] = 3000,
+    committed: Annotated[bool, typer.Option(help="Also time Pipeline.ask on the committed world.")] = True,
+    torch_threads: Annotated[int, typer.Option(min=0, help="Torch threads (0: torch default).")] = 1,
+    plot: Annotated[bool, typer.Option(help="Write an HTML latency chart to <data-dir>/bench.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Figures as JSON on stdout.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Per-stage latency p50/p95: the committed world through ask, and retrieval at scale vs a naive baseline."""
+    import json
+
+    from carecite.evaluation.bench import render_query, run_query_bench
+
+    if committed and not (SYNTHETIC_DATA / "gold.jsonl").is_file():
+        raise fail(f"no committed world at {SYNTHETIC_DATA} (use --no-committed)", 2)
+    report = run_query_bench(
+        SYNTHETIC_DATA if committed else None,
+        chunks=chunks,
+        queries=queries,
+        patients=patients,
+        sample=sample,
+        torch_threads=torch_threads or None,
+        plot_dir=State.settings.data_dir / "bench" if plot else None,
+        progress=not (quiet or as_json),
+    )
+    if as_json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        out.print(render_query(report))
+
+
 @phi_app.command("scan")
 def phi_scan(
     path: Annotated[
