@@ -362,7 +362,9 @@ SYNTHETIC_DATA = REPO_ROOT / "synthetic_data"
 @ingest_app.command("synthetic")
 def ingest_synthetic_cmd(
     path: Annotated[Path, typer.Option(help="The synthetic world folder.")] = SYNTHETIC_DATA,
-    policies: Annotated[bool, typer.Option(help="Also ingest the CMS coverage policies from shared data.")] = True,
+    policies: Annotated[
+        bool, typer.Option(help="Also ingest the CMS coverage policies from shared data.")
+    ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Ingest the committed synthetic world (bundles, users, as-of date) and, when present, CMS policies."""
@@ -388,7 +390,9 @@ def _ingest_shared_policies(stores: object, *, quiet: bool) -> None:
     assert isinstance(stores, Stores)
     source = State.settings.shared_data_dir / "cms_ncd" / "ncd_documents.jsonl"
     if not source.is_file():
-        console.print(f"[yellow]skipped coverage policies:[/] {source} not found (coverage questions will decline)")
+        console.print(
+            f"[yellow]skipped coverage policies:[/] {source} not found (coverage questions will decline)"
+        )
         return
     result = ingest_policies(stores, source, progress=not quiet)
     out.print(f"policies: {result}")
@@ -398,7 +402,9 @@ def _ingest_shared_policies(stores: object, *, quiet: bool) -> None:
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in plain words.")],
     user: Annotated[str, typer.Option("--user", help="Who is asking (a user id).")],
-    patient: Annotated[str | None, typer.Option("--patient", help="FHIR Patient id the question is about.")] = None,
+    patient: Annotated[
+        str | None, typer.Option("--patient", help="FHIR Patient id the question is about.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The ask --json contract on stdout.")] = False,
     break_glass: Annotated[
         str | None, typer.Option("--break-glass", help="Physicians and nurses: reason to see beyond scope.")
@@ -423,7 +429,9 @@ def ask(
         )
     except ValueError as exc:
         raise fail(f"bad date: {exc}", 2) from None
-    request = AskRequest(question=question, user_id=user, patient_id=patient, narrowing=narrowing, break_glass=break_glass)
+    request = AskRequest(
+        question=question, user_id=user, patient_id=patient, narrowing=narrowing, break_glass=break_glass
+    )
     try:
         answer = build_pipeline(State.settings).ask(request)
     except BadInput as exc:
@@ -460,8 +468,21 @@ def demo(
     env = {**os.environ, "CARECITE_DATA_DIR": str(settings.data_dir.resolve())}
     app_file = REPO_ROOT / "app" / "Home.py"
     out.print(f"carecite UI on http://localhost:{port}  (Ctrl+C to stop)")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
-           "--server.address", "localhost", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_file),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "localhost",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     raise typer.Exit(subprocess.call(cmd, env=env))
 
 
@@ -498,8 +519,15 @@ def eval_cmd(
     for cat, values in rep.per_category.items():
         cats.add_row(cat, *(f"{v:.2f}" for v in values.values()))
     out.print(cats)
-    sweep = Table("gate threshold", "decline precision", "decline recall", "answerable declined", title="gate sweep")
+    sweep = Table(
+        "gate threshold", "decline precision", "decline recall", "answerable declined", title="gate sweep"
+    )
     for row in rep.gate_sweep:
-        sweep.add_row(*(f"{row[k]:.2f}" for k in ("threshold", "decline.precision", "decline.recall", "answerable_declined_rate")))
+        sweep.add_row(
+            *(
+                f"{row[k]:.2f}"
+                for k in ("threshold", "decline.precision", "decline.recall", "answerable_declined_rate")
+            )
+        )
     out.print(sweep)
     out.print(f"[dim]saved {path}[/]")

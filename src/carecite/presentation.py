@@ -21,7 +21,9 @@ def highlighted(text: str, span: tuple[int, int]) -> Text:
 def render_answer(answer: Answer, console: Console) -> None:
     if answer.declined:
         console.print(
-            Panel(answer.decline_detail or "", title=f"declined: {answer.decline_reason}", border_style="yellow")
+            Panel(
+                answer.decline_detail or "", title=f"declined: {answer.decline_reason}", border_style="yellow"
+            )
         )
     else:
         console.print(Panel(Text(answer.answer), title="answer", border_style="green", expand=True))

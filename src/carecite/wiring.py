@@ -79,7 +79,9 @@ def build_pipeline(
     stores = stores or Stores(settings)
     redactor = redactor or build_redactor()
     generator = (
-        LLMGenerator(chat_model, prices=settings.llm_prices, redactor=redactor, phi_allowed=settings.llm_phi_allowed)
+        LLMGenerator(
+            chat_model, prices=settings.llm_prices, redactor=redactor, phi_allowed=settings.llm_phi_allowed
+        )
         if chat_model is not None
         else make_generator(settings, stores.embedder, redactor)
     )

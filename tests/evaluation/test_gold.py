@@ -44,15 +44,18 @@ def test_report_has_per_category_and_gate_sweep(dev_results) -> None:  # type: i
 
 def test_scripted_llm_with_invented_citations_never_reaches_the_user(world_settings, embedder) -> None:  # type: ignore[no-untyped-def]
     """A scripted LLM that invents a fact citing [S9] (of at most 6 sources): it never reaches the user."""
-    from fakes import ScriptedChatModel
-
     from carecite.answering.pipeline import AskRequest
     from carecite.wiring import Stores, build_pipeline
+    from fakes import ScriptedChatModel
 
     questions = [q for q in load_gold(GOLD, "dev") if q.expect == "answer"][:5]
-    replies = ["The patient also won the state lottery last week [S9]. Nothing further is documented [S1]."] * 5
+    replies = [
+        "The patient also won the state lottery last week [S9]. Nothing further is documented [S1]."
+    ] * 5
     pipeline = build_pipeline(
-        world_settings, stores=Stores(world_settings, embedder=embedder), chat_model=ScriptedChatModel(replies)
+        world_settings,
+        stores=Stores(world_settings, embedder=embedder),
+        chat_model=ScriptedChatModel(replies),
     )
     for q in questions:
         answer = pipeline.ask(AskRequest(question=q.question, user_id=q.user_id, patient_id=q.patient_id))

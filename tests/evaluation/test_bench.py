@@ -1,0 +1,124 @@
+"""Smoke tests for the benchmarks: they run on a tiny world and return well-formed reports.
+
+No timing is asserted anywhere: the figures are printed by ``carecite bench``, never tested.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+
+from carecite.evaluation.bench import (
+    ASK_STAGES,
+    QUERY_STAGES,
+    Distribution,
+    perturbed_vectors,
+    render_ingest,
+    render_query,
+    replicate_chunks,
+    run_ingest_bench,
+    run_query_bench,
+)
+from carecite.ingest.synthetic import generate
+from carecite.ports import Embedder
+
+
+def _rendered(renderable: object) -> str:
+    console = Console(width=160, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
+def test_percentiles_interpolate_like_numpy() -> None:
+    samples = [5.0, 1.0, 3.0, 2.0, 4.0, 10.0]
+    d = Distribution.of(samples)
+    assert d.n == 6
+    assert d.p50 == round(float(np.percentile(samples, 50)), 2)
+    assert d.p95 == round(float(np.percentile(samples, 95)), 2)
+    assert d.max == 10.0
+    assert Distribution.of([]).n == 0
+
+
+def test_ingest_bench_on_a_three_patient_world_reports_consistent_figures(
+    embedder: Embedder, tmp_path: Path
+) -> None:
+    report = run_ingest_bench([3], embedder=embedder, work_dir=tmp_path, progress=False)
+    (scale,) = report.scales
+    assert scale.patients == 3
+    assert scale.notes > 0 and scale.chunks > 0
+    assert scale.consistent  # SQL, Chroma and BM25 hold the same chunks
+    assert scale.wall_s > 0 and scale.raw_encode_s > 0 and scale.overhead > 0
+    assert scale.embed_s > 0 and scale.peak_rss_mb > 0
+    assert json.loads(json.dumps(report.to_json()))["scales"][0]["chunks"] == scale.chunks
+    assert "overhead" in _rendered(render_ingest(report))
+
+
+def test_replicas_move_onto_index_only_patients_with_their_own_ids(
+    embedder: Embedder, tmp_path: Path
+) -> None:
+    from carecite.domain import Chunk
+
+    real = [
+        Chunk(
+            chunk_id=f"ch_{i}",
+            source_type="note_chunk",
+            source_ref=f"DocumentReference/{i}",
+            doc_id=f"DocumentReference/{i}",
+            patient_key="pk1",
+            facility=None,
+            note_type="Progress note",
+            note_type_code=None,
+            start=0,
+            end=4,
+            text="text",
+            index_text="text",
+        )
+        for i in range(3)
+    ]
+    full = replicate_chunks(real, 8)
+    assert len(full) == 8 and len({c.chunk_id for c, _ in full}) == 8
+    assert [src for _, src in full] == [0, 1, 2, 0, 1, 2, 0, 1]
+    assert full[3][0].patient_key == "pk1~r1" and full[6][0].patient_key == "pk1~r2"
+
+    base = embedder.embed_documents(["a chest x-ray", "an HbA1c of 7.9"])
+    vecs = perturbed_vectors(base, {0: 0, 1: 1}, [src for _, src in full], sigma=0.02, seed=1)
+    assert vecs.shape == (8, embedder.dim)
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(vecs[0], base[0], atol=1e-6)  # a real chunk's own vector is exact
+    assert 0.8 < float(vecs[3] @ base[0]) < 0.9999  # its replica is a close, distinct neighbour
+
+
+def test_query_bench_times_every_stage_and_the_baseline(embedder: Embedder, tmp_path: Path) -> None:
+    world = tmp_path / "world"
+    generate(3, 7, world, gold=True)
+    report = run_query_bench(
+        world,
+        chunks=300,
+        queries=2,
+        patients=3,
+        sample=20,
+        embedder=embedder,
+        work_dir=tmp_path / "bench",
+        plot_dir=tmp_path / "plot",
+        warmup=0,
+        progress=False,
+    )
+    committed, scale = report.committed, report.scale
+    assert committed is not None and scale is not None
+    assert set(committed.stages) == set(ASK_STAGES)
+    assert committed.answered + committed.declined + committed.denied == committed.questions == 2
+    assert scale.chunks == 300 and scale.real_chunks < 300 < scale.index_patients * 300
+    assert set(scale.stages) == set(QUERY_STAGES)
+    assert scale.queries >= 1 and all(d.n == scale.queries for d in scale.stages.values())
+    assert set(scale.baseline) == {"embed_query", "chroma_top5", "total"}
+    assert scale.stages["total"].p50 >= scale.stages["dense"].p50
+    assert "perturbation" in scale.vector_method or "noise" in scale.vector_method
+    payload = json.loads(json.dumps(report.to_json()))
+    assert payload["scale"]["chunks"] == 300 and "samples" not in payload["scale"]
+    assert report.plot is None or Path(report.plot).is_file()
+    text = _rendered(render_query(report))
+    assert "baseline total" in text and "pipeline total" in text
