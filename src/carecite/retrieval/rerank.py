@@ -22,6 +22,7 @@ import re
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +86,12 @@ def _stem(token: str) -> str:
 def content_terms(text: str) -> list[str]:
     """Lower-cased, stop-word-free, lightly stemmed terms (numbers and codes kept whole)."""
     return [_stem(t) for t in _TOKEN.findall(text.lower()) if t not in _STOPWORDS]
+
+
+@lru_cache(maxsize=16_384)
+def _terms_of(text: str) -> tuple[str, ...]:
+    # Candidates recur across questions (a patient's notes, a payer's policies): tokenise each once.
+    return tuple(content_terms(text))
 
 
 # --------------------------------------------------------------------------- vector cache
@@ -270,7 +277,7 @@ def _lexical_scores(
     n = len(texts)
     if not q_terms:
         return np.zeros(n), np.zeros(n)
-    docs = [Counter(content_terms(t)) for t in texts]
+    docs = [Counter(_terms_of(t)) for t in texts]
     lengths = np.array([sum(d.values()) for d in docs], dtype=np.float64)
     avgdl = float(lengths.mean()) or 1.0
     df = np.array([sum(1 for d in docs if t in d) for t in q_terms], dtype=np.float64)
