@@ -510,7 +510,10 @@ def test_remote_llm_receives_no_identifiers_and_the_answer_is_reidentified(
 
     model = SourceScriptedChatModel(script, remote=True)
     assert not world_settings.llm_phi_allowed
-    llm_pipe = build_pipeline(world_settings, stores=pipe.stores, chat_model=model, redactor=pipe.redactor)
+    # This test is about what a remote model receives, not about gating: open the gate so the
+    # request always reaches generation (the gate's calibration is tested in tests/evaluation).
+    open_gate = world_settings.model_copy(update={"gate_min_score": 0.0})
+    llm_pipe = build_pipeline(open_gate, stores=pipe.stores, chat_model=model, redactor=pipe.redactor)
     question = f"What did the discharge summary for {p.given} {p.family} recommend?"
     answer = ask(llm_pipe, question, "cc-carla", p.id)
     sent = "\n".join(m.content for call in model.calls for m in call)
