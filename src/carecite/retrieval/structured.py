@@ -64,122 +64,32 @@ class Intent:
     terms: frozenset[str] = field(default_factory=frozenset)
 
 
+# Named labs and measures: they say WHICH observation is asked for (see GENERIC_TERMS).
+LAB_NAMES: tuple[str, ...] = tuple(
+    "a1c hba1c bnp creatinine potassium ldl inr glucose cholesterol egfr sodium hemoglobin weight bmi pressure".split()
+)
 KIND_WORDS: dict[str, tuple[str, ...]] = {
-    "Task": (
-        "follow",
-        "followup",
-        "task",
-        "tasks",
-        "todo",
-        "outstanding",
-        "overdue",
-        "pending",
-        "open",
-        "action",
-        "actions",
-        "due",
-        "outreach",
-        "call",
+    "Task": tuple(
+        "follow followup task tasks todo outstanding overdue pending open action actions due outreach call".split()
     ),
-    "ServiceRequest": (
-        "referral",
-        "referrals",
-        "referred",
-        "refer",
-        "consult",
-        "consultation",
-        "order",
-        "orders",
-        "ordered",
-        "pending",
-        "outstanding",
+    "ServiceRequest": tuple(
+        "referral referrals referred refer consult consultation order orders ordered pending outstanding".split()
     ),
-    "Appointment": (
-        "appointment",
-        "appointments",
-        "visit",
-        "visits",
-        "scheduled",
-        "booked",
-        "upcoming",
-        "next",
-        "missed",
-        "noshow",
-        "show",
-        "cancelled",
-        "canceled",
-        "seen",
+    "Appointment": tuple(
+        "appointment appointments visit visits scheduled booked upcoming next missed noshow show cancelled canceled seen".split()
     ),
-    "Observation": (
-        "lab",
-        "labs",
-        "result",
-        "results",
-        "value",
-        "level",
-        "levels",
-        "test",
-        "measured",
-        "reading",
-        "a1c",
-        "hba1c",
-        "bnp",
-        "creatinine",
-        "potassium",
-        "ldl",
-        "inr",
-        "glucose",
-        "cholesterol",
-        "egfr",
-        "sodium",
-        "hemoglobin",
-        "weight",
-        "bmi",
-        "pressure",
-        "vitals",
+    "Observation": tuple("lab labs result results value level levels test measured reading vitals".split())
+    + LAB_NAMES,
+    "MedicationRequest": tuple(
+        "medication medications meds drug drugs dose dosage taking prescribed prescription mg tablet stopped started".split()
     ),
-    "MedicationRequest": (
-        "medication",
-        "medications",
-        "meds",
-        "drug",
-        "drugs",
-        "dose",
-        "dosage",
-        "taking",
-        "prescribed",
-        "prescription",
-        "mg",
-        "tablet",
-        "stopped",
-        "started",
-    ),
-    "CarePlanActivity": ("care", "plan", "careplan", "activities", "activity", "goals", "goal"),
-    "Condition": (
-        "condition",
-        "conditions",
-        "problem",
-        "problems",
-        "diagnosis",
-        "diagnoses",
-        "diagnosed",
-        "history",
-    ),
-    "AllergyIntolerance": ("allergy", "allergies", "allergic", "intolerance"),
-    "Immunization": ("immunization", "immunizations", "vaccine", "vaccines", "vaccinated", "shot", "flu"),
-    "Procedure": ("procedure", "procedures", "surgery", "operation", "performed"),
-    "Encounter": (
-        "admission",
-        "admitted",
-        "admissions",
-        "encounter",
-        "encounters",
-        "hospitalization",
-        "hospitalized",
-        "discharged",
-        "ed",
-        "emergency",
-        "inpatient",
+    "CarePlanActivity": tuple("care plan careplan activities activity goals goal".split()),
+    "Condition": tuple("condition conditions problem problems diagnosis diagnoses diagnosed history".split()),
+    "AllergyIntolerance": tuple("allergy allergies allergic intolerance".split()),
+    "Immunization": tuple("immunization immunizations vaccine vaccines vaccinated shot flu".split()),
+    "Procedure": tuple("procedure procedures surgery operation performed".split()),
+    "Encounter": tuple(
+        "admission admitted admissions encounter encounters hospitalization hospitalized discharged ed emergency inpatient".split()
     ),
 }
 
@@ -187,49 +97,11 @@ KIND_WORDS: dict[str, tuple[str, ...]] = {
 # Words that say what KIND of record is asked for, or how (status, time) — not WHICH one.
 GENERIC_TERMS = frozenset(
     {w for words in KIND_WORDS.values() for w in words}
-    | {
-        "recent",
-        "latest",
-        "last",
-        "newest",
-        "most",
-        "new",
-        "value",
-        "values",
-        "file",
-        "chart",
-        "record",
-        "now",
-        "today",
-        "dose",
-        "doses",
-        "scheduled",
-        "date",
-        "when",
-        "many",
-        "much",
-        "units",
-        "result",
-        "results",
-    }
-) - {
-    "a1c",
-    "hba1c",
-    "bnp",
-    "creatinine",
-    "potassium",
-    "ldl",
-    "inr",
-    "glucose",
-    "cholesterol",
-    "egfr",
-    "sodium",
-    "hemoglobin",
-    "weight",
-    "bmi",
-    "pressure",
-    "flu",
-}
+    | set(
+        "recent latest last newest most new value values file chart record now today dose doses scheduled "
+        "date when many much units result results".split()
+    )
+) - {*LAB_NAMES, "flu"}  # "flu" names WHICH immunization
 # Record kinds whose rows are about one named thing (a lab, a drug): the question must name it.
 NAMED_KINDS = frozenset({"Observation", "MedicationRequest"})
 
