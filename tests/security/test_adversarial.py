@@ -449,7 +449,7 @@ def test_broken_retriever_filter_is_caught_by_the_guard_and_audited(
         e for e in pipe.audit.records(request_id=answer.request_id, limit=None) if e.kind == "security_event"
     ]
     assert len(events) == 1 and pipe.audit.count() == before + 2
-    violations = events[0].details["violations"]
+    violations = events[0].details["guard_violations"]
     ids = {v["source_id"] for v in violations}
     assert ids and all(index.owner(i).patient_key == other_key or index.owner(i).labels for i in ids)
     assert {v["reason"] for v in violations} >= {"wrong_patient"}

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from carecite.access.guard import guard_candidates
+from carecite.access.guard import Violation, guard_candidates, security_event
 from carecite.access.scope import AccessDenied, BreakGlassReasonInvalid, compute_scope, resolve_patient
 from carecite.answering.citations import verify_draft
 from carecite.answering.gate import gate
@@ -341,17 +341,6 @@ class Pipeline:
         )
 
     def _security_event(
-        self, request_id: str, scope: AccessScope, patient_key: str | None, violations: Sequence[object]
+        self, request_id: str, scope: AccessScope, patient_key: str | None, violations: Sequence[Violation]
     ) -> None:
-        self.audit.append(
-            AuditEvent(
-                request_id=request_id,
-                kind="security_event",
-                user_id=scope.user_id,
-                role=scope.role,
-                patient_key=patient_key,
-                details={
-                    "violations": [v.model_dump() if hasattr(v, "model_dump") else str(v) for v in violations]
-                },
-            )
-        )
+        self.audit.append(security_event(scope, patient_key or NO_PATIENT, violations, request_id=request_id))

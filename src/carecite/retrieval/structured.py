@@ -147,6 +147,11 @@ class Statement:
     labels: tuple[str, ...]
     prior: float  # how strongly the row matches the intent's status/date modifiers
 
+    @classmethod
+    def of(cls, row: Any, kind: str, text: str, when: datetime | None, prior: float) -> Statement:
+        """A statement about ``row``: its ref, facility and labels come from the row itself."""
+        return cls(row.ref, kind, text, when, row.facility, t.labels_from_str(row.security_labels), prior)
+
 
 def _d(value: datetime | date | None) -> str:
     if value is None:
@@ -276,15 +281,7 @@ class StructuredRetriever:
                 prior += 0.6 if is_open else -0.6
             if not (intent.overdue or intent.outstanding) and is_open:
                 prior += 0.2
-            yield Statement(
-                row.ref,
-                "Task",
-                "; ".join(parts) + ".",
-                row.due or row.authored_on,
-                row.facility,
-                t.labels_from_str(row.security_labels),
-                prior,
-            )
+            yield Statement.of(row, "Task", "; ".join(parts) + ".", row.due or row.authored_on, prior)
 
     def _referrals(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
         for row in self._rows(session, t.ServiceRequest, flt, "authored_on"):
@@ -307,15 +304,7 @@ class StructuredRetriever:
                 if (intent.outstanding or intent.overdue)
                 else (0.2 if is_open else 0.0)
             )
-            yield Statement(
-                row.ref,
-                "ServiceRequest",
-                "; ".join(parts) + ".",
-                row.authored_on,
-                row.facility,
-                t.labels_from_str(row.security_labels),
-                prior,
-            )
+            yield Statement.of(row, "ServiceRequest", "; ".join(parts) + ".", row.authored_on, prior)
 
     def _appointments(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
         for row in self._rows(session, t.Appointment, flt, "start"):
@@ -340,15 +329,7 @@ class StructuredRetriever:
                 prior += 1.0 if upcoming else -0.6
             if intent.missed:
                 prior += 1.0 if missed else -0.6
-            yield Statement(
-                row.ref,
-                "Appointment",
-                "; ".join(parts) + ".",
-                row.start,
-                row.facility,
-                t.labels_from_str(row.security_labels),
-                prior,
-            )
+            yield Statement.of(row, "Appointment", "; ".join(parts) + ".", row.start, prior)
 
     def _observations(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
         rows = sorted(
@@ -370,15 +351,7 @@ class StructuredRetriever:
             if row.interpretation:
                 text += f"; interpretation: {row.interpretation}"
             prior = (0.5 if nth == 0 else -0.3 * min(nth, 3)) if intent.recent else (0.2 if nth == 0 else 0.0)
-            yield Statement(
-                row.ref,
-                "Observation",
-                text + ".",
-                row.effective,
-                row.facility,
-                t.labels_from_str(row.security_labels),
-                prior,
-            )
+            yield Statement.of(row, "Observation", text + ".", row.effective, prior)
 
     def _medications(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
         for row in self._rows(session, t.MedicationRequest, flt, "authored_on"):
@@ -396,15 +369,7 @@ class StructuredRetriever:
                 if (intent.recent or intent.outstanding)
                 else (0.2 if active else 0.0)
             )
-            yield Statement(
-                row.ref,
-                "MedicationRequest",
-                "; ".join(parts) + ".",
-                row.authored_on,
-                row.facility,
-                t.labels_from_str(row.security_labels),
-                prior,
-            )
+            yield Statement.of(row, "MedicationRequest", "; ".join(parts) + ".", row.authored_on, prior)
 
     def _careplan_activities(
         self, session: Session, flt: RetrievalFilter, intent: Intent
@@ -421,15 +386,7 @@ class StructuredRetriever:
                 text += f"; scheduled: {_d(row.scheduled)}"
             is_open = status in ("in-progress", "scheduled", "not-started", "on-hold")
             prior = (0.5 if is_open else -0.4) if intent.outstanding else (0.2 if is_open else 0.0)
-            yield Statement(
-                row.ref,
-                "CarePlanActivity",
-                text + ".",
-                plan.period_start,
-                row.facility,
-                t.labels_from_str(row.security_labels),
-                prior,
-            )
+            yield Statement.of(row, "CarePlanActivity", text + ".", plan.period_start, prior)
 
     def _conditions(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
         for row in self._rows(session, t.Condition, flt, "onset"):
@@ -438,15 +395,7 @@ class StructuredRetriever:
             if row.abatement:
                 text += f"; resolved: {_d(row.abatement)}"
             prior = 0.2 if status == "active" else 0.0
-            yield Statement(
-                row.ref,
-                "Condition",
-                text + ".",
-                row.onset,
-                row.facility,
-                t.labels_from_str(row.security_labels),
-                prior,
-            )
+            yield Statement.of(row, "Condition", text + ".", row.onset, prior)
 
     def _simple(
         self, session: Session, flt: RetrievalFilter, intent: Intent, kind: str, model: Any, date_attr: str
@@ -470,9 +419,7 @@ class StructuredRetriever:
             if kind == "Encounter" and getattr(row, "reason", None):
                 text += f"; reason: {row.reason}"
             prior = (0.4 if nth == 0 else 0.0) if intent.recent else 0.0
-            yield Statement(
-                row.ref, kind, text + ".", when, row.facility, t.labels_from_str(row.security_labels), prior
-            )
+            yield Statement.of(row, kind, text + ".", when, prior)
 
 
 def confidence(raw: float) -> float:
