@@ -12,14 +12,15 @@ from carecite.ports import ChatMessage, ChatResult, LLMUnavailable, PhiEntity
 
 
 class ScriptedChatModel:
-    """A ports.ChatModel that replies from a script: a string is a reply, an Exception is raised.
+    """A ports.ChatModel that replies from a script: a string is a reply, an Exception is raised, a
+    ChatResult is returned as is (finish reasons, token counts).
 
     Every call's messages are kept in ``calls`` so tests can assert on the prompt that was sent.
     """
 
     def __init__(
         self,
-        replies: Sequence[str | Exception],
+        replies: Sequence[str | Exception | ChatResult],
         *,
         model: str = "scripted",
         remote: bool = False,
@@ -33,14 +34,18 @@ class ScriptedChatModel:
         self.prompt_tokens = prompt_tokens
         self.completion_tokens = completion_tokens
         self.calls: list[list[ChatMessage]] = []
+        self.max_tokens_asked: list[int | None] = []
 
-    def complete(self, messages: Sequence[ChatMessage]) -> ChatResult:
+    def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int | None = None) -> ChatResult:
         self.calls.append(list(messages))
+        self.max_tokens_asked.append(max_tokens)
         if not self.replies:
             raise AssertionError("ScriptedChatModel: the script has no reply left")
         reply = self.replies.pop(0)
         if isinstance(reply, Exception):
             raise reply
+        if isinstance(reply, ChatResult):
+            return reply
         return ChatResult(
             text=reply,
             model=self.model,
@@ -60,7 +65,7 @@ class SourceScriptedChatModel(ScriptedChatModel):
         super().__init__([], **kwargs)  # type: ignore[arg-type]
         self.script = script
 
-    def complete(self, messages: Sequence[ChatMessage]) -> ChatResult:
+    def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int | None = None) -> ChatResult:
         import re
 
         blocks = re.findall(r'<source id="S(\d+)"[^>]*>\n(.*?)\n</source>', messages[-1].content, re.S)
@@ -76,7 +81,7 @@ class SourceScriptedChatModel(ScriptedChatModel):
             for n, text in blocks
         ]
         self.replies = [self.script(sources)]
-        return super().complete(messages)
+        return super().complete(messages, max_tokens=max_tokens)
 
 
 # Ready-made scripts. Each takes the sources the prompt will number S1..Sn, so they fit any data:

@@ -21,6 +21,8 @@ DeclineReason = Literal[
     "out_of_scope",
     "llm_unavailable",
     "access_denied",
+    "truncated_draft",  # the model ran out of tokens twice: a cut-off answer is never shown
+    "echoed_prompt",  # the model repeated the prompt or its source markup instead of answering
 ]
 
 # HL7 v3 sensitivity / confidentiality codes that restrict a source. A source carrying any of
@@ -194,7 +196,10 @@ class Usage(Frozen):
     model: str = "none"
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cost_usd: float = 0.0
+    # USD at the configured price of ``model``; None when no price is configured for it (a local
+    # model, an unknown name): unknown, not a guess. 0.0 for the offline answerer.
+    cost_usd: float | None = 0.0
+    finish_reason: str | None = None  # as the endpoint reported it ("stop", "length"); None offline
 
 
 class Answer(Frozen):

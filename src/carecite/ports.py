@@ -75,6 +75,9 @@ class ChatResult(BaseModel):
     model: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # "stop" for a finished reply; "length" when max_tokens cut it off (never shown as complete);
+    # None when the endpoint did not say.
+    finish_reason: str | None = None
 
 
 class LLMUnavailable(RuntimeError):
@@ -83,10 +86,14 @@ class LLMUnavailable(RuntimeError):
 
 @runtime_checkable
 class ChatModel(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
+
     remote: bool  # True when text leaves this machine (PHI rules apply)
 
-    def complete(self, messages: Sequence[ChatMessage]) -> ChatResult: ...
+    def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int | None = None) -> ChatResult:
+        """One reply. ``max_tokens`` overrides the configured completion budget for this call."""
+        ...
 
 
 class PhiEntity(BaseModel):

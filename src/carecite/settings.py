@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# USD per 1M tokens (prompt, completion). Unknown models cost 0 and say so in `usage.model`.
+# USD per 1M tokens (prompt, completion). A model with no price here has an unknown cost (null).
 DEFAULT_PRICES: dict[str, tuple[float, float]] = {
     "gpt-4o-mini": (0.15, 0.60),
     "gpt-4o": (2.50, 10.00),
@@ -44,11 +45,18 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "CARECITE_OPENAI_BASE_URL")
     )
-    llm_model: str = "gpt-4o-mini"
-    llm_timeout_s: float = 30.0
-    llm_max_retries: int = 3
+    # unset: gpt-4o-mini on OpenAI itself; for OPENAI_BASE_URL, the one model its /v1/models lists
+    llm_model: str | None = None
+    llm_timeout_s: float = 120.0  # read timeout; one answer from a local CPU server takes tens of seconds
+    llm_connect_timeout_s: float = 5.0
+    llm_max_retries: int = 2  # only where a retry cannot duplicate a running generation (answering/llm.py)
     llm_temperature: float = 0.0
     llm_max_tokens: int = 600
+    # a reply cut off at llm_max_tokens is retried once with this budget, then declined (0: decline at once)
+    llm_retry_max_tokens: int = 1200
+    # where the system prompt goes: "system" (its own message), "fold" (into the user turn, for chat
+    # templates that drop the system role), "auto" (what `carecite llm check` found for this endpoint)
+    llm_system_prompt: Literal["auto", "system", "fold"] = "auto"
     llm_phi_allowed: bool = False  # may the remote endpoint receive PHI in clear?
     llm_prices: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
 
@@ -84,6 +92,10 @@ class Settings(BaseSettings):
     @property
     def bm25_path(self) -> Path:
         return self.data_dir / "bm25"
+
+    @property
+    def llm_check_path(self) -> Path:
+        return self.data_dir / "llm_check.json"
 
     @property
     def llm_configured(self) -> bool:

@@ -72,18 +72,31 @@ def build_pipeline(
     """The one place that chooses concrete classes. ``chat_model`` lets tests script the LLM;
     everything else is always real."""
     from carecite.answering.generate import LLMGenerator, make_generator
+    from carecite.answering.llm_check import fold_system_prompt
     from carecite.answering.pipeline import Pipeline
     from carecite.audit.log import AuditLog
+    from carecite.records.vocabulary import display_words
     from carecite.retrieval.rerank import build_reranker
 
     stores = stores or Stores(settings)
     redactor = redactor or build_redactor()
+    engine = stores.engine
+
+    def vocabulary() -> frozenset[str]:
+        return display_words(engine)
+
     generator = (
         LLMGenerator(
-            chat_model, prices=settings.llm_prices, redactor=redactor, phi_allowed=settings.llm_phi_allowed
+            chat_model,
+            prices=settings.llm_prices,
+            redactor=redactor,
+            phi_allowed=settings.llm_phi_allowed,
+            fold_system=fold_system_prompt(settings),
+            retry_max_tokens=settings.llm_retry_max_tokens,
+            vocabulary=vocabulary,
         )
         if chat_model is not None
-        else make_generator(settings, stores.embedder, redactor)
+        else make_generator(settings, stores.embedder, redactor, vocabulary=vocabulary)
     )
     return Pipeline(
         settings=settings,

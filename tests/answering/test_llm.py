@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -18,99 +14,22 @@ from carecite.answering.llm import OpenAIChatModel, cost_usd
 from carecite.domain import Candidate
 from carecite.ports import ChatMessage, Embedder, LLMUnavailable
 from carecite.settings import Settings
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: Any = None  # dict -> JSON, str -> raw
-    delay_s: float = 0.0
-    headers: dict[str, str] = field(default_factory=dict)
+from llm_server import OpenAICompatibleServer, Quirks, Reply
+from llm_server import completion as _completion
 
 
 def completion(
     text: str, *, model: str = "gpt-4o-mini-2024-07-18", prompt: int = 1200, completion: int = 80
 ) -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-test",
-        "object": "chat.completion",
-        "created": 1_760_000_000,
-        "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-        "usage": {
-            "prompt_tokens": prompt,
-            "completion_tokens": completion,
-            "total_tokens": prompt + completion,
-        },
-    }
-
-
-class ScriptedServer:
-    """Replies to POST /v1/chat/completions from a script; the last reply repeats when it runs out."""
-
-    def __init__(self, replies: list[Reply]) -> None:
-        self.replies = replies
-        self.requests: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                with server.lock:
-                    server.requests.append(
-                        {
-                            "path": self.path,
-                            "json": json.loads(body),
-                            "auth": self.headers.get("authorization"),
-                        }
-                    )
-                    reply = server.replies.pop(0) if len(server.replies) > 1 else server.replies[0]
-                time.sleep(reply.delay_s)
-                payload = (
-                    reply.body if isinstance(reply.body, str) else json.dumps(reply.body or {"error": {}})
-                )
-                data = payload.encode()
-                try:
-                    self.send_response(reply.status)
-                    self.send_header("content-type", "application/json")
-                    self.send_header("content-length", str(len(data)))
-                    for k, v in reply.headers.items():
-                        self.send_header(k, v)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (timeout test)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.block_on_close = False  # never wait for a deliberately slow handler
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def __enter__(self) -> ScriptedServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    return _completion(text, model=model, prompt=prompt, completion=completion)
 
 
 @pytest.fixture
 def serve() -> Iterator[Any]:
-    servers: list[ScriptedServer] = []
+    servers: list[OpenAICompatibleServer] = []
 
-    def start(*replies: Reply) -> ScriptedServer:
-        s = ScriptedServer(list(replies)).__enter__()
+    def start(*replies: Reply, quirks: Quirks | None = None) -> OpenAICompatibleServer:
+        s = OpenAICompatibleServer(quirks, script=list(replies)).__enter__()
         servers.append(s)
         return s
 
@@ -119,7 +38,7 @@ def serve() -> Iterator[Any]:
         s.__exit__()
 
 
-def model_for(server: ScriptedServer, *, timeout_s: float = 5.0, retries: int = 2) -> OpenAIChatModel:
+def model_for(server: OpenAICompatibleServer, *, timeout_s: float = 5.0, retries: int = 2) -> OpenAIChatModel:
     settings = Settings(
         OPENAI_BASE_URL=server.base_url,
         OPENAI_API_KEY="sk-test",
@@ -148,7 +67,7 @@ def test_server_error_is_retried_and_the_next_reply_is_used(serve: Any) -> None:
 
 
 def test_rate_limit_every_time_raises_llm_unavailable_after_bounded_attempts(serve: Any) -> None:
-    server = serve(Reply(429, {"error": {"message": "slow down"}}, headers={"retry-after": "0.02"}))
+    server = serve(*[Reply(429, {"error": {"message": "slow down"}}, headers={"retry-after": "0.02"})] * 4)
     t0 = time.perf_counter()
     with pytest.raises(LLMUnavailable, match="HTTP 429 after 3 attempt"):
         model_for(server, retries=2).complete(MESSAGES)
@@ -163,15 +82,26 @@ def test_client_error_is_not_retried(serve: Any) -> None:
     assert len(server.requests) == 1
 
 
-def test_reply_slower_than_the_timeout_raises_llm_unavailable_in_bounded_time(serve: Any) -> None:
+def test_a_read_timeout_is_not_retried_and_the_request_is_abandoned(serve: Any) -> None:
+    # A CPU-served model may still be generating attempt 1: a retry would run the work twice.
     server = serve(Reply(200, completion("late"), delay_s=6.0))
     t0 = time.perf_counter()
-    with pytest.raises(LLMUnavailable, match="APITimeoutError after 2 attempt"):
-        model_for(server, timeout_s=0.25, retries=1).complete(MESSAGES)
+    with pytest.raises(LLMUnavailable, match="not retried"):
+        model_for(server, timeout_s=0.25, retries=3).complete(MESSAGES)
     elapsed = time.perf_counter() - t0
-    # two 0.25 s attempts, never the 6 s the server takes (generous bound: the CI machine is shared)
-    assert elapsed < 4.0, f"two 0.25 s attempts took {elapsed:.2f} s"
-    assert len(server.requests) == 2
+    assert elapsed < 3.0, f"one 0.25 s attempt took {elapsed:.2f} s"
+    assert len(server.chat_requests()) == 1
+    deadline = time.monotonic() + 3.0
+    while server.disconnects == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.disconnects == 1  # the connection was closed: the server can stop generating
+
+
+def test_a_gateway_timeout_is_not_retried(serve: Any) -> None:
+    server = serve(Reply(504, {"error": {"message": "upstream timed out"}}))
+    with pytest.raises(LLMUnavailable, match="504"):
+        model_for(server, retries=3).complete(MESSAGES)
+    assert len(server.chat_requests()) == 1
 
 
 def test_unreadable_reply_raises_llm_unavailable(serve: Any) -> None:
@@ -180,9 +110,11 @@ def test_unreadable_reply_raises_llm_unavailable(serve: Any) -> None:
         model_for(server, retries=0).complete(MESSAGES)
 
 
-def test_connection_refused_raises_llm_unavailable() -> None:
-    settings = Settings(OPENAI_BASE_URL="http://127.0.0.1:9/v1", llm_timeout_s=1.0, llm_max_retries=1)
-    with pytest.raises(LLMUnavailable, match="APIConnectionError after 2 attempt"):
+def test_connection_refused_is_retried_then_raises_llm_unavailable() -> None:
+    settings = Settings(
+        OPENAI_BASE_URL="http://127.0.0.1:9/v1", llm_model="m", llm_timeout_s=1.0, llm_max_retries=1
+    )
+    with pytest.raises(LLMUnavailable, match="APIConnectionError after 2 attempt"):  # refused: retried
         OpenAIChatModel(settings, backoff_base_s=0.01).complete(MESSAGES)
 
 
@@ -191,7 +123,7 @@ def test_usage_from_the_reply_gives_tokens_and_cost(
 ) -> None:
     reply = "Cardiology recommended increasing furosemide to 40 mg twice daily [S1]."
     server = serve(Reply(200, completion(reply, prompt=1200, completion=80)))
-    settings = Settings(OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY="sk-test")
+    settings = Settings(OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY="sk-test", llm_model="gpt-4o-mini")
     generator = LLMGenerator(OpenAIChatModel(settings), prices=settings.llm_prices, phi_allowed=True)
     draft = generator.draft("What did cardiology recommend?", sources)
     # dated model name billed at gpt-4o-mini prices: (1200 * 0.15 + 80 * 0.60) / 1e6
@@ -207,8 +139,8 @@ def test_usage_from_the_reply_gives_tokens_and_cost(
     assert [c.marker for c in verified.citations] == ["S1"]
 
 
-def test_cost_uses_the_longest_matching_price_and_zero_for_unknown_models() -> None:
+def test_cost_uses_the_longest_matching_price_and_is_unknown_without_a_price() -> None:
     prices = {"gpt-4o": (2.5, 10.0), "gpt-4o-mini": (0.15, 0.6)}
     assert cost_usd(prices, "gpt-4o-mini-2024-07-18", 1_000_000, 0) == pytest.approx(0.15)
     assert cost_usd(prices, "gpt-4o", 0, 1_000_000) == pytest.approx(10.0)
-    assert cost_usd(prices, "llama-3.1-8b", 1_000_000, 1_000_000) == 0.0
+    assert cost_usd(prices, "llama-3.1-8b", 1_000_000, 1_000_000) is None

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from carecite.ingest.scrub import PatientIdentity, scrub_identifiers
+from carecite.privacy.identity import PatientIdentity, scrub_identifiers
 from carecite.records import tables
 
 RAW = {

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import date
 
 from carecite.ports import ChatMessage, ChatResult
+from carecite.privacy.identity import PatientIdentity
 from carecite.privacy.pseudonymize import (
-    KnownIdentity,
     Pseudonymizer,
     PseudonymizingChatModel,
     needs_pseudonymization,
@@ -16,10 +16,8 @@ from carecite.privacy.pseudonymize import (
 from carecite.privacy.redactor import PresidioRedactor
 from fakes import FakeRedactor
 
-ALVIN = KnownIdentity(
-    name="Alvin56 Jerde200",
-    given_names=("Alvin56",),
-    family_names=("Jerde200",),
+ALVIN = PatientIdentity(
+    names=("Alvin56 Jerde200", "Jerde200", "Alvin56"),
     identifiers=("10000417",),
     birth_date=date(1963, 9, 27),
 )
@@ -44,7 +42,7 @@ def test_known_identity_is_replaced_even_when_detection_misses_it() -> None:
 
 
 def test_a_family_name_that_is_a_word_only_matches_as_a_name() -> None:
-    p = Pseudonymizer(FakeRedactor(), KnownIdentity(given_names=("Grace",), family_names=("Will",)))
+    p = Pseudonymizer(FakeRedactor(), PatientIdentity(names=("Grace Will", "Grace", "Will")))
     assert p.pseudonymize("Grace Will will call; Will agreed.") == "[PATIENT] will call; [PATIENT] agreed."
 
 
@@ -87,7 +85,7 @@ class RecordingLLM:
     def __init__(self) -> None:
         self.received: list[ChatMessage] = []
 
-    def complete(self, messages: Sequence[ChatMessage]) -> ChatResult:
+    def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int | None = None) -> ChatResult:
         self.received.extend(messages)
         prompt = messages[-1].content
         assert "[PATIENT]" in prompt  # it can refer to the patient only by the surrogate

@@ -36,6 +36,7 @@ from carecite.answering.text import (
     embed_texts,
     find_markers,
     is_cannot_answer,
+    is_header_line,
     normalise_space,
     numbers,
     segment,
@@ -50,7 +51,14 @@ PAIR_PENALTY = 0.03
 # A co-cited source below the threshold still counts when it adds words and scores at least this.
 CONTRIBUTION_FLOOR = 0.30
 
-__all__ = ["CANNOT_ANSWER", "SentenceCheck", "VerifiedAnswer", "verify_draft"]
+__all__ = [
+    "CANNOT_ANSWER",
+    "MAX_UNSUPPORTED",
+    "SentenceCheck",
+    "VerifiedAnswer",
+    "reportable",
+    "verify_draft",
+]
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,11 @@ def verify_draft(
     checks: list[SentenceCheck] = []
     kept: list[tuple[_Claim, dict[int, _Support]]] = []
     for claim, ids, vec in zip(claims, valid, claim_vecs, strict=True):
+        if is_header_line(claim.body):
+            checks.append(
+                SentenceCheck(claim.raw, ids, (), {}, "a header line identifies, it does not answer")
+            )
+            continue
         if not ids:
             checks.append(SentenceCheck(claim.raw, (), (), {}, "no valid citation"))
             continue
@@ -154,12 +167,30 @@ def verify_draft(
         checks.append(SentenceCheck(claim.raw, ids, tuple(supporting), scores))
         kept.append((claim, supporting))
 
-    unsupported = [normalise_space(c.sentence) for c in checks if c.reason is not None]
+    unsupported = reportable([c.sentence for c in checks if c.reason is not None])
     if not kept:
         return VerifiedAnswer("", [], unsupported, removed, "unsupported_draft", refused, checks)
     text = " ".join(_rewrite(claim.body, sorted(sup)) for claim, sup in kept)
     citations = _citations(kept, sources, patient_ids or {})
     return VerifiedAnswer(text, citations, unsupported, removed, None, refused, checks)
+
+
+# At most this many removed sentences are reported: a model that rambles or echoes must not turn the
+# answer (and the audit record) into a copy of the prompt.
+MAX_UNSUPPORTED = 10
+_MARKUP = re.compile(r"<\s*/?\s*(?:source|question)\b[^>]*>?", re.I)
+
+
+def reportable(sentences: Sequence[str]) -> list[str]:
+    """Removed sentences as reported to the user: prompt markup stripped, empty ones dropped, bounded."""
+    out: list[str] = []
+    for sentence in sentences:
+        text = normalise_space(_MARKUP.sub(" ", sentence))
+        if re.search(r"[A-Za-z0-9]{2}", strip_markers(text)) and text not in out:
+            out.append(text)
+        if len(out) == MAX_UNSUPPORTED:
+            break
+    return out
 
 
 # --------------------------------------------------------------------------- draft parsing

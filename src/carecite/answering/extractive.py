@@ -15,9 +15,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from carecite.answering.text import CANNOT_ANSWER, Segment, content_terms, embed_texts, segment
+from carecite.answering.text import (
+    CANNOT_ANSWER,
+    Segment,
+    content_terms,
+    embed_texts,
+    is_header_line,
+    segment,
+)
 from carecite.domain import Candidate
 from carecite.ports import Embedder
+from carecite.privacy.identity import PatientIdentity, identity_spans
 
 COSINE_WEIGHT = 0.6
 RANK_STEP = 0.02  # each step down the re-ranked list costs this much relevance
@@ -38,7 +46,9 @@ class ExtractiveAnswerer:
     min_relevance: float = 0.35  # below this nothing is relevant enough: say so
     relative_floor: float = 0.75  # a sentence must reach this fraction of the best one's relevance
 
-    def picks(self, question: str, sources: Sequence[Candidate]) -> list[Pick]:
+    def picks(
+        self, question: str, sources: Sequence[Candidate], identity: PatientIdentity | None = None
+    ) -> list[Pick]:
         """The chosen source sentences, most relevant first."""
         pool: list[tuple[int, Segment]] = []
         for i, cand in enumerate(sources, start=1):
@@ -46,8 +56,14 @@ class ExtractiveAnswerer:
                 pool.append((i, Segment(0, len(cand.text), cand.text)))  # a statement is cited whole
                 continue
             for seg in segment(cand.text):
-                # Headings and fragments ("PLAN:", "Signed.") state nothing worth quoting.
-                if len(content_terms(seg.text)) >= 3 and not seg.text.rstrip().endswith(":"):
+                # Headings and fragments ("PLAN:", "Signed.") state nothing worth quoting; header
+                # lines (name, DOB, MRN, signatures, banners) identify rather than answer.
+                if (
+                    len(content_terms(seg.text)) >= 3
+                    and not seg.text.rstrip().endswith(":")
+                    and not is_header_line(seg.text)
+                    and not _identifies(seg.text, identity)
+                ):
                     pool.append((i, seg))
         if not pool:
             return []
@@ -78,11 +94,24 @@ class ExtractiveAnswerer:
             chosen.append(k)
         return [Pick(pool[k][0], pool[k][1], round(rel, 4)) for rel, k in scored if k in chosen]
 
-    def answer(self, question: str, sources: Sequence[Candidate]) -> str:
-        picks = self.picks(question, sources)
+    def answer(
+        self, question: str, sources: Sequence[Candidate], identity: PatientIdentity | None = None
+    ) -> str:
+        picks = self.picks(question, sources, identity)
         if not picks:
             return CANNOT_ANSWER
         return " ".join(cite(p.segment.text, p.source) for p in picks)
+
+
+# Identifier kinds that make a line a header: the patient's name alone does not ("Mr. Baker was
+# discharged home" is clinical), their MRN, birth date, phone, address or e-mail does.
+_IDENTIFYING = frozenset({"[MRN]", "[DOB]", "[PHONE]", "[ADDRESS]", "[EMAIL]"})
+
+
+def _identifies(text: str, identity: PatientIdentity | None) -> bool:
+    if identity is None:
+        return False
+    return any(sp.placeholder in _IDENTIFYING for sp in identity_spans(text, identity))
 
 
 def cite(sentence: str, source: int) -> str:

@@ -34,8 +34,8 @@ from carecite.domain import (
     RetrievedRef,
     Usage,
 )
-from carecite.ingest.scrub import PatientIdentity, scrub_identifiers
 from carecite.ports import LLMUnavailable, Redactor, Reranker
+from carecite.privacy.identity import PatientIdentity, scrub_identifiers
 from carecite.records import tables as t
 from carecite.retrieval.fusion import reciprocal_rank_fusion
 from carecite.retrieval.structured import StructuredRetriever, blend_structured
@@ -51,6 +51,8 @@ DECLINE_WORDS: dict[str, str] = {
     "out_of_scope": "carecite answers questions about one patient's record, or about payer coverage.",
     "llm_unavailable": "The answering model is unavailable right now; nothing was answered.",
     "access_denied": "You do not have access to this patient, or the patient was not found.",
+    "truncated_draft": "The answering model ran out of room before finishing; nothing was shown.",
+    "echoed_prompt": "The answering model repeated its instructions instead of answering; nothing was shown.",
 }
 
 
@@ -203,13 +205,25 @@ class Pipeline:
         context = kept[: self.settings.context_k]
         try:
             with timer.stage("generate"):
-                draft = self.generator.draft(question, context)
+                draft = self.generator.draft(question, context, identity=identity)
         except LLMUnavailable as exc:
             answer = self._decline(
                 base,
                 "llm_unavailable",
                 timer,
                 detail=f"{DECLINE_WORDS['llm_unavailable']} ({type(exc).__name__})",
+            )
+            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key, identity=identity)
+            return answer
+        if draft.decline_reason is not None:
+            # Cut off or an echo of the prompt: never verified, never shown, reported by name.
+            answer = self._decline(
+                base,
+                draft.decline_reason,
+                timer,
+                detail=draft.decline_detail,
+                usage=draft.usage,
+                prompt_hash=draft.prompt_hash,
             )
             self._audit(answer, kind="decline", scope=scope, patient_key=patient_key, identity=identity)
             return answer
@@ -333,6 +347,11 @@ class Pipeline:
                 for c in answer.citations
             ],
             "unsupported_sentences": [redact(s) for s in answer.unsupported_sentences],
+            # A reviewer must see when a reply was cut off, and when its cost is unknown (no price).
+            "llm": {
+                "finish_reason": answer.usage.finish_reason,
+                "cost_priced": answer.usage.cost_usd is not None,
+            },
         }
         self.audit.append(
             AuditEvent.from_answer(

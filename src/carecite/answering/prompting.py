@@ -28,6 +28,10 @@ PROMPTS_DIR = Path(__file__).resolve().parents[3] / "prompts"
 TEMPLATE_FILES = ("system.md", "answer.md")
 _FENCE_TAG = re.compile(r"<(\s*/?\s*(?:source|question)\b)", re.I)
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+# Fence markup a real answer never contains: <source ...>, </source>, <question>.
+_MARKUP = re.compile(r"<\s*/?\s*(?:source|question)\b|&lt;\s*/?\s*source\b", re.I)
+ECHO_RUN = 8  # words in a row shared with the instructions that make a reply an echo
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
 
 def prompt_hash(directory: Path = PROMPTS_DIR) -> str:
@@ -60,17 +64,46 @@ class PromptSet:
             hash=prompt_hash(directory),
         )
 
-    def template(self) -> ChatPromptTemplate:
+    def template(self, *, fold_system: bool = False) -> ChatPromptTemplate:
+        if fold_system:
+            # Some chat templates (Gemma's, llama.cpp's fallback) drop or mangle the system role: the
+            # rules then travel at the head of the user turn, where every template keeps them.
+            return ChatPromptTemplate.from_messages([("human", f"{self.system}\n\n{self.answer}")])
         return ChatPromptTemplate.from_messages([("system", self.system), ("human", self.answer)])
 
-    def render(self, question: str, sources: Sequence[Candidate]) -> list[ChatMessage]:
-        messages: list[BaseMessage] = self.template().format_messages(
+    def render(
+        self, question: str, sources: Sequence[Candidate], *, fold_system: bool = False
+    ) -> list[ChatMessage]:
+        messages: list[BaseMessage] = self.template(fold_system=fold_system).format_messages(
             question=escape_fences(question),
             sources=render_sources(sources),
             n_sources=len(sources),
             cannot_answer=CANNOT_ANSWER,
         )
         return [ChatMessage(role=_ROLES.get(m.type, "user"), content=str(m.content)) for m in messages]
+
+    def echoed_by(self, reply: str) -> bool:
+        """Does ``reply`` repeat the prompt instead of answering it? True when it carries the
+        prompt's fence markup or any run of ``ECHO_RUN`` words of the templates' own instructions
+        (a real answer quotes sources, never the rules)."""
+        if _MARKUP.search(reply):
+            return True
+        return bool(_shingles(reply) & self._instruction_shingles)
+
+    @property
+    def _instruction_shingles(self) -> frozenset[tuple[str, ...]]:
+        return _template_shingles(self.system + "\n" + self.answer)
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {tuple(words[i : i + ECHO_RUN]) for i in range(len(words) - ECHO_RUN + 1)}
+
+
+@cache
+def _template_shingles(template_text: str) -> frozenset[tuple[str, ...]]:
+    # Placeholders split the runs: "{sources}" is data, only the fixed wording counts.
+    return frozenset().union(*(_shingles(part) for part in _PLACEHOLDER.split(template_text)))
 
 
 @cache

@@ -28,6 +28,37 @@ def is_cannot_answer(text: str) -> bool:
     return re.sub(r"[^a-z]+", " ", CANNOT_ANSWER.lower()).strip() in squash
 
 
+# --------------------------------------------------------------------------- header lines
+
+# A line that identifies the patient or the document rather than stating a clinical fact: name, DOB
+# and MRN fields, signatures and dictation trailers. It is never an answer sentence (offline or from
+# an LLM): asked something the record lacks, an answerer must not fall back on "Name: ... | MRN ...".
+_HEADER_FIELD = re.compile(
+    r"^\W*(?:patient(?:'s)?\s+name|name|dob|d\.o\.b|date\s+of\s+birth|birth\s*date|mrn|"
+    r"medical\s+record(?:\s+(?:number|no))?|account(?:\s+(?:number|no))?|acct|ssn|"
+    r"electronically\s+signed|signed|dictated|transcribed|attending\s+physician|cc)\b\.?\s*(?:[:#|]|by\b)",
+    re.I,
+)
+_IDENTITY_FIELD = re.compile(r"\b(?:DOB|D\.O\.B\.?|MRN|date of birth|medical record (?:number|no))\b", re.I)
+_SIGNATURE = re.compile(r"\b(?:electronically signed|dictated by|transcribed by|e-signed)\b", re.I)
+# "Pt: Charles Mitchell (17000039)": a patient label followed by an identifier-like digit run or a
+# surrogate token ("Patient: 45-year-old male with chest pain" is clinical and stays).
+_PATIENT_LABEL = re.compile(r"^\W*(?:patient|pt)\s*:.*(?:\d{6,}|\[[A-Z_]+(?:_\d+)?\])", re.I)
+# A banner: two or more capitalised words and nothing else (no verb, no number, no colon).
+_BANNER = re.compile(r"^[\sA-Z&,.'()-]+$")
+
+
+def is_header_line(text: str) -> bool:
+    """Patient-identity fields, signatures and facility banners: never an answer sentence."""
+    body = strip_markers(text).strip()
+    if not body:
+        return False
+    if any(rx.search(body) for rx in (_HEADER_FIELD, _IDENTITY_FIELD, _SIGNATURE, _PATIENT_LABEL)):
+        return True
+    words = body.split()
+    return len(words) >= 2 and bool(_BANNER.match(body)) and not body.endswith(".")
+
+
 # --------------------------------------------------------------------------- segmentation
 
 

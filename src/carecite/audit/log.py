@@ -182,7 +182,7 @@ class AuditEvent(BaseModel):
             model=answer.usage.model,
             prompt_tokens=answer.usage.prompt_tokens,
             completion_tokens=answer.usage.completion_tokens,
-            cost_usd=answer.usage.cost_usd,
+            cost_usd=answer.usage.cost_usd or 0.0,  # unpriced models: details["llm"]["cost_priced"]
             latency_ms=float(answer.timings_ms.get("total", 0.0)),
             break_glass_reason=scope.break_glass_reason if scope else None,
             details=dict(details or {}),

@@ -58,7 +58,20 @@ LABS_AND_TERMS = frozenset(
     """.split()
 )
 
-CLINICAL_WORDS = EPONYMS | DRUGS | LABS_AND_TERMS
+# The words of RxNorm's dose forms (TTY=DF: "Metered Dose Inhaler", "Extended Release Oral Tablet",
+# "Prefilled Syringe"...) and its strength units: spaCy's small model calls "Dose Inhaler" a person.
+RXNORM_DOSE_FORM_WORDS = frozenset(
+    """
+    actuat auto autoinjector buccal capsule cartridge chewable coated cream delayed disintegrating dose
+    drops dry elixir emulsion enema enteric extended film foam gel granules gum hr implant inhalant
+    inhalation inhaler injectable injection injector intrauterine irrigation jelly jet kit lotion lozenge
+    medicated metered mouthwash mucosal nasal ointment ophthalmic oral otic pack paste patch pellet pen
+    powder prefilled release ring rectal shampoo solution spray sublingual suppository suspension
+    sustained syringe syrup system tablet topical transdermal unt vaginal wafer
+    """.split()
+)
+
+CLINICAL_WORDS = EPONYMS | DRUGS | LABS_AND_TERMS | RXNORM_DOSE_FORM_WORDS
 
 # Words that, following a capitalised word, make it an eponym or a product rather than a person.
 _EPONYM_FOLLOWERS = (

@@ -12,8 +12,12 @@ it. Tokens survive an LLM that reorders, repeats or re-cases them; a shifted dat
 ("March 5" for "2023-03-05") or a fake name it abbreviates could not be mapped back, and a wrong date
 or name shown to a clinician is worse than a model that reasons over ``[DATE_3]``.
 
-Known identity values (``KnownIdentity``: the patient's names, MRNs, birth date, phones...) are always
-replaced, even where Presidio misses them; detection by the ``Redactor`` covers everyone else.
+The patient's own identity (``privacy.identity.PatientIdentity``, the same object that scrubs index
+text and audit records) is always replaced, in every form ``identity_spans`` knows, even where
+Presidio misses it (a bare MRN "(17000039)" in a note header); detection by the ``Redactor`` covers
+everyone else. Clinical words are kept: a detected PERSON span whose words are clinical vocabulary
+(``clinical_terms``: eponyms, drugs, RxNorm dose forms; plus ``keep_terms``, the code displays of
+the record itself) is not a person ("Metered Dose Inhaler" stays intact).
 """
 
 from __future__ import annotations
@@ -23,9 +27,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict
-
 from carecite.ports import ChatMessage, ChatModel, ChatResult, PhiEntity, Redactor
+from carecite.privacy.clinical_terms import is_clinical_term
+from carecite.privacy.identity import PatientIdentity, identity_spans
 
 # Redactor entity type → surrogate kind.
 _KIND = {
@@ -41,6 +45,15 @@ _KIND = {
     "LOCATION": "ADDRESS",
     "URL": "URL",
     "IP_ADDRESS": "IP",
+}
+# identity placeholder (privacy.identity) → surrogate kind
+_IDENTITY_KIND = {
+    "[PATIENT]": "PATIENT",
+    "[DOB]": "PATIENT_DOB",
+    "[MRN]": "MRN",
+    "[PHONE]": "PHONE",
+    "[ADDRESS]": "ADDRESS",
+    "[EMAIL]": "EMAIL",
 }
 PATIENT_TOKEN = "[PATIENT]"
 PATIENT_DOB_TOKEN = "[PATIENT_DOB]"
@@ -63,31 +76,6 @@ _DATE_FORMATS = (
 )
 
 
-class KnownIdentity(BaseModel):
-    """What the caller already knows about the patient; every value is replaced wherever it appears."""
-
-    model_config = ConfigDict(frozen=True)
-    name: str | None = None  # display name, e.g. "Alvin56 Jerde200" (shown on reidentification)
-    given_names: tuple[str, ...] = ()
-    family_names: tuple[str, ...] = ()
-    identifiers: tuple[str, ...] = ()  # MRNs, SSN, member ids...
-    birth_date: date | None = None
-    phones: tuple[str, ...] = ()
-    emails: tuple[str, ...] = ()
-    addresses: tuple[str, ...] = ()
-
-    @property
-    def display_name(self) -> str | None:
-        if self.name:
-            return self.name
-        joined = " ".join([*self.given_names[:1], *self.family_names[:1]])
-        return joined or None
-
-    def name_words(self) -> set[str]:
-        words = [*self.given_names, *self.family_names, *(self.name or "").split()]
-        return {w.casefold() for w in words if len(w) > 1}
-
-
 def parse_date(text: str) -> date | None:
     """The calendar day a date string names, when it is one of the common forms; else None."""
     cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.strip().replace(".", " ").replace(",", ", "))
@@ -101,30 +89,6 @@ def parse_date(text: str) -> date | None:
     return None
 
 
-def birth_date_forms(d: date) -> list[str]:
-    """The ways a birth date is commonly written in notes."""
-    return sorted(
-        {
-            f"{d:%Y-%m-%d}",
-            f"{d:%Y/%m/%d}",
-            f"{d:%m/%d/%Y}",
-            f"{d.month}/{d.day}/{d.year}",
-            f"{d:%m/%d/%y}",
-            f"{d.month}/{d.day}/{d:%y}",
-            f"{d:%m-%d-%Y}",
-            f"{d:%B} {d.day}, {d.year}",
-            f"{d:%B} {d.day} {d.year}",
-            f"{d:%b} {d.day}, {d.year}",
-            f"{d:%b}. {d.day}, {d.year}",
-            f"{d.day} {d:%B} {d.year}",
-            f"{d.day} {d:%b} {d.year}",
-            f"{d.day}-{d:%b}-{d.year}",
-        },
-        key=len,
-        reverse=True,
-    )
-
-
 @dataclass(frozen=True)
 class _Span:
     start: int
@@ -133,27 +97,22 @@ class _Span:
     priority: int  # 0 = known identity (wins overlaps), 1 = detected
 
 
-def _literal(value: str) -> str:
-    """Regex for a literal value: whitespace-tolerant, bounded so "Ann" never matches inside "Anna"."""
-    body = r"\s+".join(re.escape(part) for part in value.split())
-    return rf"(?<![A-Za-z0-9]){body}(?![A-Za-z0-9])"
-
-
-def _phone_pattern(phone: str) -> str:
-    digits = re.sub(r"\D", "", phone)[-10:]
-    return r"(?<!\d)(?:\+?1[\s.-]?)?" + r"[\s().-]*".join(digits) + r"(?!\d)"
-
-
 class Pseudonymizer:
     """Per-request surrogate table. Not thread-safe: make one per request."""
 
-    def __init__(self, redactor: Redactor, identity: KnownIdentity | None = None) -> None:
+    def __init__(
+        self,
+        redactor: Redactor,
+        identity: PatientIdentity | None = None,
+        *,
+        keep_terms: frozenset[str] = frozenset(),
+    ) -> None:
         self.redactor = redactor
-        self.identity = identity or KnownIdentity()
+        self.identity = identity or PatientIdentity()
+        self.keep_terms = keep_terms  # casefolded words of the record's own code displays
         self._surrogates: dict[tuple[str, str], str] = {}  # (kind, key) → token
         self._originals: dict[str, str] = {}  # TOKEN (upper, no brackets) → original text
         self._counters: dict[str, int] = {}
-        self._known = self._known_patterns(self.identity)
         if self.identity.display_name:
             self._originals["PATIENT"] = self.identity.display_name
         if self.identity.birth_date:
@@ -190,35 +149,11 @@ class Pseudonymizer:
         return _TOKEN_IN_TEXT.sub(restore, text)
 
     # ------------------------------------------------------------------ internals
-    @staticmethod
-    def _known_patterns(identity: KnownIdentity) -> list[tuple[re.Pattern[str], str]]:
-        patterns: list[tuple[str, str]] = []
-        names = [identity.name or "", " ".join([*identity.given_names, *identity.family_names])]
-        names += [f"{g} {f}" for g in identity.given_names for f in identity.family_names]
-        for value in sorted({n for n in names if n.strip()}, key=len, reverse=True):
-            patterns.append((_literal(value), "PATIENT"))
-        compiled: list[tuple[re.Pattern[str], str]] = []
-        # Single name words match as written (or in capitals) only: a family name "Will" or "Hope"
-        # must not swallow the verb or the noun.
-        words = {
-            w
-            for w in [*identity.given_names, *identity.family_names, *(identity.name or "").split()]
-            if len(w) > 1
-        }
-        for word in sorted(words, key=len, reverse=True):
-            compiled.append((re.compile(f"{_literal(word)}|{_literal(word.upper())}"), "PATIENT"))
-        if identity.birth_date:
-            patterns += [(_literal(f), "PATIENT_DOB") for f in birth_date_forms(identity.birth_date)]
-        patterns += [(_literal(v), "MRN") for v in identity.identifiers if v.strip()]
-        patterns += [
-            (_phone_pattern(v), "PHONE") for v in identity.phones if re.search(r"\d{7}", re.sub(r"\D", "", v))
-        ]
-        patterns += [(_literal(v), "EMAIL") for v in identity.emails if v.strip()]
-        patterns += [(_literal(v), "ADDRESS") for v in identity.addresses if v.strip()]
-        return [(re.compile(rx, re.IGNORECASE), kind) for rx, kind in patterns] + compiled
-
     def _known_spans(self, text: str) -> list[_Span]:
-        return [_Span(m.start(), m.end(), kind, 0) for rx, kind in self._known for m in rx.finditer(text)]
+        return [
+            _Span(sp.start, sp.end, _IDENTITY_KIND[sp.placeholder], 0)
+            for sp in identity_spans(text, self.identity, strict_case=True)
+        ]
 
     def _detected_spans(self, text: str) -> list[_Span]:
         existing = [(m.start(), m.end()) for m in _TOKEN_IN_TEXT.finditer(text)]
@@ -226,8 +161,19 @@ class Pseudonymizer:
         for e in self.redactor.analyze(text):
             if any(e.start < b and a < e.end for a, b in existing):
                 continue  # already a surrogate: pseudonymising twice must be a no-op
+            if e.entity_type == "PERSON" and self._is_clinical(text, e):
+                continue  # "Metered Dose Inhaler", "Parkinson disease": vocabulary, not a person
             spans.append(_Span(e.start, e.end, self._kind_for(e), 1))
         return spans
+
+    def _is_clinical(self, text: str, entity: PhiEntity) -> bool:
+        span = text[entity.start : entity.end]
+        words = [w.casefold() for w in re.findall(r"[A-Za-z][A-Za-z0-9'-]*", span)]
+        if words and set(words) & self.identity.name_words():
+            return False  # the patient's own name is never vocabulary
+        if words and all(w in self.keep_terms for w in words):
+            return True
+        return is_clinical_term(span, text[entity.end :])
 
     def _kind_for(self, entity: PhiEntity) -> str:
         kind = _KIND.get(entity.entity_type, "ID")
@@ -288,8 +234,10 @@ class PseudonymizingChatModel:
         self.name = inner.name
         self.remote = inner.remote
 
-    def complete(self, messages: Sequence[ChatMessage]) -> ChatResult:
-        result = self.inner.complete(self.pseudonymizer.pseudonymize_messages(messages))
+    def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int | None = None) -> ChatResult:
+        result = self.inner.complete(
+            self.pseudonymizer.pseudonymize_messages(messages), max_tokens=max_tokens
+        )
         return result.model_copy(update={"text": self.pseudonymizer.reidentify(result.text)})
 
 

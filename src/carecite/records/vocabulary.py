@@ -1,0 +1,40 @@
+"""The record's own clinical vocabulary: the words of the code displays as ingested.
+
+SNOMED CT, LOINC, RxNorm and CVX displays ("Albuterol 0.09 MG/ACTUAT Metered Dose Inhaler",
+"Hemoglobin A1c/Hemoglobin.total in Blood") name clinical things, never people. Pseudonymisation
+keeps a detected "name" whose every word is one of these, so a drug or a device is not sent to an
+LLM as ``[PERSON_1]``. Words of a patient's own name are excluded by the caller.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from carecite.records import tables as t
+
+CODED_TABLES: tuple[type[t.ResourceRow], ...] = (
+    t.Condition,
+    t.MedicationRequest,
+    t.Observation,
+    t.AllergyIntolerance,
+    t.Procedure,
+    t.Immunization,
+    t.CarePlan,
+    t.CarePlanActivity,
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
+
+
+def display_words(engine: Engine) -> frozenset[str]:
+    """Casefolded words (three letters or more) of every distinct code display in the record."""
+    words: set[str] = set()
+    with Session(engine) as session:
+        for table in CODED_TABLES:
+            for display in session.exec(
+                select(table.display).distinct().where(col(table.display).is_not(None))
+            ):
+                words.update(w.casefold() for w in _WORD.findall(display or ""))
+    return frozenset(words)
