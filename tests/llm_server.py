@@ -150,10 +150,7 @@ class OpenAICompatibleServer:
         q = self.quirks
         messages = [m for m in body["messages"] if not (q.drop_system and m["role"] == "system")]
         prompt_tokens = sum(len(str(m["content"]).split()) for m in messages)
-        if q.echo:
-            text = str(messages[-1]["content"])
-        else:
-            text = (q.answer or first_sentence_of_s1)(messages)
+        text = str(messages[-1]["content"]) if q.echo else (q.answer or first_sentence_of_s1)(messages)
         words = text.split()
         if q.ignore_stop_after and len(words) < q.ignore_stop_after:
             words += ["and"] * (q.ignore_stop_after - len(words))
