@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from carecite.answering.citations import VerifiedAnswer, verify_draft
+from carecite.answering.citations import MAX_UNSUPPORTED, VerifiedAnswer, verify_draft
 from carecite.domain import Candidate
 from carecite.ports import Embedder
 
@@ -144,3 +144,40 @@ def test_nothing_to_verify_is_unsupported_draft(
 ) -> None:
     v = verify(draft, sources, embedder)
     assert (v.text, v.citations, v.declined_reason) == ("", [], "unsupported_draft")
+
+
+HEADER_NOTE = (
+    "Name: Charles Mitchell | DOB 8/13/1948 | MRN 17000002\n"
+    "Cardiology recommended increasing furosemide to 40 mg twice daily.\n"
+    "Electronically signed by Dr. Sarah Kim, MD"
+)
+
+
+def test_a_header_line_is_never_an_answer_sentence_even_when_its_source_says_it(embedder: Embedder) -> None:
+    note = Candidate(
+        source_id="n#0", source_type="note_chunk", source_ref="DocumentReference/n", patient_key="pk",
+        text=HEADER_NOTE, retriever="dense",
+    )  # fmt: skip
+    draft = (
+        "Name: Charles Mitchell | DOB 8/13/1948 | MRN 17000002 [S1]. "
+        "Cardiology recommended increasing furosemide to 40 mg twice daily [S1]. "
+        "Electronically signed by Dr. Sarah Kim, MD [S1]."
+    )
+    verified = verify_draft(draft, [note], embedder, threshold=0.45)
+    assert verified.text == "Cardiology recommended increasing furosemide to 40 mg twice daily [S1]."
+    assert len(verified.unsupported_sentences) == 2
+    assert [c.reason for c in verified.checks if c.reason] == [
+        "a header line identifies, it does not answer"
+    ] * 2
+
+
+def test_unsupported_sentences_are_bounded_and_free_of_prompt_markup(
+    sources: list[Candidate], embedder: Embedder
+) -> None:
+    # An echoing model: the prompt's source markup and dozens of uncited lines.
+    lines = [f'<source id="S{i % 4 + 1}" ref="DocumentReference/dc-1" type="note_chunk">' for i in range(20)]
+    lines += [f"Uncited rambling line number {i} about nothing." for i in range(30)]
+    verified = verify_draft("\n".join(lines), sources, embedder, threshold=0.45)
+    assert verified.declined_reason == "unsupported_draft"
+    assert 0 < len(verified.unsupported_sentences) <= MAX_UNSUPPORTED
+    assert not any("<source" in s or "</source" in s for s in verified.unsupported_sentences)

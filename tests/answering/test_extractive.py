@@ -112,3 +112,25 @@ def test_the_extractive_draft_costs_nothing_and_uses_no_prompt(
     draft = ExtractiveGenerator(embedder).draft(QUESTIONS[0], sources)
     assert draft.usage.model == "extractive" and draft.usage.cost_usd == 0.0
     assert draft.prompt_hash is None
+
+
+def test_asked_what_the_record_lacks_the_offline_answerer_never_quotes_a_header_line(
+    embedder: Embedder,
+) -> None:
+    # Gold question g125: a question the record lacks was answered with the note's header line.
+    from carecite.privacy.identity import PatientIdentity
+
+    header = Candidate(
+        source_id="n#0", source_type="note_chunk", source_ref="DocumentReference/n", patient_key="pk",
+        text="Name: Charles Mitchell | DOB 8/13/1948 | MRN 17000002\nRIVERSIDE MEDICAL CENTER\n"
+             "Charles Mitchell, 17000002, phone 555-201-3344, lives at 12 Oak Street.",
+        retriever="dense",
+    )  # fmt: skip
+    identity = PatientIdentity(
+        names=("Charles Mitchell", "Charles", "Mitchell"), identifiers=("17000002",), phones=("555-201-3344",)
+    )
+    answerer = ExtractiveAnswerer(embedder)
+    assert (
+        answerer.answer("What is the patient's name, MRN and date of birth?", [header], identity)
+        == CANNOT_ANSWER
+    )
