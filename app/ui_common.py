@@ -41,9 +41,12 @@ def get_stores(data_dir: str) -> Stores:
 
 @st.cache_resource(show_spinner="Loading the models (first request only)…")
 def get_pipeline(data_dir: str) -> Pipeline:
+    from carecite.privacy.log_redaction import configure_logging
     from carecite.wiring import build_pipeline
 
-    return build_pipeline(Settings(data_dir=Path(data_dir)), stores=get_stores(data_dir))
+    pipeline = build_pipeline(Settings(data_dir=Path(data_dir)), stores=get_stores(data_dir))
+    configure_logging(pipeline.redactor)  # the UI's logs carry no PHI either
+    return pipeline
 
 
 @st.cache_resource(show_spinner=False)

@@ -16,11 +16,13 @@ users_app = typer.Typer(no_args_is_help=True, help="Manage users.")
 audit_app = typer.Typer(no_args_is_help=True, help="Inspect and verify the audit trail.")
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that print their figures.")
 phi_app = typer.Typer(no_args_is_help=True, help="PHI detection tools.")
+llm_app = typer.Typer(no_args_is_help=True, help="The configured LLM endpoint.")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(bench_app, name="bench")
 app.add_typer(phi_app, name="phi")
+app.add_typer(llm_app, name="llm")
 
 console = Console(stderr=True)
 out = Console(soft_wrap=True)
@@ -37,6 +39,11 @@ def main(
     ] = None,
 ) -> None:
     State.settings = Settings(data_dir=data_dir) if data_dir else Settings()
+    from carecite.privacy.log_redaction import configure_logging
+    from carecite.wiring import build_redactor
+
+    # Nothing carecite logs reaches stderr unredacted; Presidio loads only if something is logged.
+    configure_logging(build_redactor)
 
 
 def fail(message: str, code: int) -> typer.Exit:
@@ -446,6 +453,62 @@ def ask(
         raise typer.Exit(3)
 
 
+# --------------------------------------------------------------------------- the LLM endpoint (answering/llm_check.py)
+@llm_app.command("check")
+def llm_check(
+    as_json: Annotated[bool, typer.Option("--json", help="The findings as JSON on stdout.")] = False,
+) -> None:
+    """Probe the configured endpoint (model, system role, max_tokens, a cited canary answer); exit 1 if unfit."""
+    if not State.settings.llm_configured:
+        raise fail("no LLM endpoint is configured (set OPENAI_BASE_URL and/or OPENAI_API_KEY)", 2)
+    from carecite.answering.llm_check import run_llm_check, save_check
+    from carecite.wiring import Stores
+
+    check = run_llm_check(State.settings, Stores(State.settings).embedder)
+    save_check(State.settings, check)
+    if as_json:
+        print(check.model_dump_json(indent=2))
+    else:
+        print_llm_check(check)
+    if not check.ok:
+        raise typer.Exit(1)
+
+
+def print_llm_check(check: object, console: Console | None = None) -> None:
+    from rich.table import Table
+
+    from carecite.answering.llm_check import LlmCheck
+
+    assert isinstance(check, LlmCheck)
+    c = console or out
+    table = Table("check", "result", title=f"LLM endpoint {check.endpoint}")
+    yes_no = {True: "yes", False: "no", None: "unknown"}
+    table.add_row("reachable", yes_no[check.reachable])
+    table.add_row("model", f"{check.model or 'unresolved'} (listed: {yes_no[check.model_listed]})")
+    table.add_row("system role", check.system_role)
+    table.add_row("max_tokens honoured", yes_no[check.max_tokens_honoured])
+    table.add_row("canary answer with valid citations", yes_no[check.canary_ok])
+    c.print(table)
+    for finding in check.findings:
+        c.print(f"  - {finding}")
+    c.print("[bold]What carecite will do:[/]")
+    for action in check.actions or ["Use the endpoint as configured."]:
+        c.print(f"  - {action}")
+
+
+def _log_llm_check_at_start(settings: Settings) -> None:
+    """demo and serve: say what the endpoint can do before anyone asks (never fatal)."""
+    if not settings.llm_configured:
+        out.print("answering offline (no LLM endpoint configured): extractive answers from the sources")
+        return
+    from carecite.answering.llm_check import run_llm_check, save_check
+    from carecite.wiring import Stores
+
+    check = run_llm_check(settings, Stores(settings).embedder)
+    save_check(settings, check)
+    print_llm_check(check, console)
+
+
 @app.command("demo")
 def demo(
     port: Annotated[int, typer.Option(help="Port for the UI on localhost.")] = 8501,
@@ -465,6 +528,7 @@ def demo(
         out.print(f"building the demo data dir at {settings.data_dir} (first run only)…")
         ingest_synthetic_cmd(path=SYNTHETIC_DATA, policies=True, quiet=False)
         marker.write_text("ok\n")
+    _log_llm_check_at_start(settings)
     env = {**os.environ, "CARECITE_DATA_DIR": str(settings.data_dir.resolve())}
     app_file = REPO_ROOT / "app" / "Home.py"
     out.print(f"carecite UI on http://localhost:{port}  (Ctrl+C to stop)")

@@ -6,12 +6,17 @@ handlers see every record that propagates through it, and because the record is 
 the handlers further up (root, pytest's caplog, a file handler) get the redacted text too. The
 message is formatted first (``msg % args``) so PHI passed as an argument is caught, and exception
 text is redacted as well. Redaction runs Presidio (~70 ms per KB): log identifiers, not documents.
+
+``configure_logging`` is what every entry point calls (CLI, UI, API): a stderr handler for warnings
+and the redaction filter, with Presidio built lazily on the first record that is actually logged,
+so a command that logs nothing never pays for loading it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from carecite.ports import Redactor
 
@@ -21,10 +26,20 @@ CARECITE_LOGGER = "carecite"
 class RedactingLogFilter(logging.Filter):
     """Rewrites ``record.msg`` (args merged in) and the exception text with PHI redacted."""
 
-    def __init__(self, redactor: Redactor, name: str = "") -> None:
+    def __init__(self, redactor: Redactor | Callable[[], Redactor], name: str = "") -> None:
         super().__init__(name)
-        self.redactor = redactor
+        self._redactor = redactor
+        self._lock = threading.Lock()
         self._busy = threading.local()  # the redactor may log: never redact recursively
+
+    @property
+    def redactor(self) -> Redactor:
+        """The redactor; a factory is called once, on the first record that needs it."""
+        if not hasattr(self._redactor, "redact"):
+            with self._lock:
+                if not hasattr(self._redactor, "redact"):
+                    self._redactor = self._redactor()  # type: ignore[operator]
+        return self._redactor  # type: ignore[return-value]
 
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "_carecite_redacted", False) or getattr(self._busy, "on", False):
@@ -55,8 +70,11 @@ class _RedactionHandler(logging.Handler):
         return None
 
 
-def install_log_redaction(redactor: Redactor, logger_name: str = CARECITE_LOGGER) -> RedactingLogFilter:
-    """Redact every record logged under ``logger_name`` (idempotent). Returns the active filter."""
+def install_log_redaction(
+    redactor: Redactor | Callable[[], Redactor], logger_name: str = CARECITE_LOGGER
+) -> RedactingLogFilter:
+    """Redact every record logged under ``logger_name`` (idempotent). ``redactor`` may be a factory,
+    called on the first record logged. Returns the active filter."""
     logger = logging.getLogger(logger_name)
     for handler in logger.handlers:
         if isinstance(handler, _RedactionHandler):
@@ -76,3 +94,21 @@ def uninstall_log_redaction(logger_name: str = CARECITE_LOGGER) -> None:
     for handler in list(logger.handlers):
         if isinstance(handler, _RedactionHandler):
             logger.removeHandler(handler)
+
+
+def redaction_installed(logger_name: str = CARECITE_LOGGER) -> bool:
+    return any(isinstance(h, _RedactionHandler) for h in logging.getLogger(logger_name).handlers)
+
+
+def configure_logging(
+    redactor: Redactor | Callable[[], Redactor], level: int = logging.WARNING
+) -> RedactingLogFilter:
+    """What every entry point calls: carecite's records go to stderr at ``level``, PHI redacted."""
+    logger = logging.getLogger(CARECITE_LOGGER)
+    logger.setLevel(level)
+    if not any(getattr(h, "_carecite_stderr", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler._carecite_stderr = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    return install_log_redaction(redactor)
