@@ -25,6 +25,18 @@ DeclineReason = Literal[
     "echoed_prompt",  # the model repeated the prompt or its source markup instead of answering
 ]
 
+# Every decline reason in plain words: the one place the CLI, the UI and the API take them from.
+DECLINE_WORDS: dict[str, str] = {
+    "no_evidence": "I found nothing in this patient's record or notes that addresses this question.",
+    "low_confidence": "The closest sources I found do not clearly answer this question.",
+    "unsupported_draft": "I could not write an answer that every source I found supports.",
+    "out_of_scope": "carecite answers questions about one patient's record, or about payer coverage.",
+    "llm_unavailable": "The answering model is unavailable right now; nothing was answered.",
+    "access_denied": "You do not have access to this patient, or the patient was not found.",
+    "truncated_draft": "The answering model ran out of room before finishing; nothing was shown.",
+    "echoed_prompt": "The answering model repeated its instructions instead of answering; nothing was shown.",
+}
+
 # HL7 v3 sensitivity / confidentiality codes that restrict a source. A source carrying any of
 # these is invisible to a user who lacks it. Unknown codes from the v3 ActCode / Confidentiality
 # systems are mapped to "R" at ingest (fail closed), see ingest/fhir.py.

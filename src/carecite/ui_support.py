@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from carecite.domain import AccessScope, Answer, Candidate, Citation, RetrievalFilter, date_int
+from carecite.domain import DECLINE_WORDS, AccessScope, Answer, Candidate, Citation, RetrievalFilter, date_int
 from carecite.records import tables as t
 
 # --------------------------------------------------------------------------- escaping and highlighting
@@ -124,14 +124,7 @@ def answer_with_chips_html(answer_text: str) -> str:
 
 
 # --------------------------------------------------------------------------- declines in plain words
-DECLINE_HEADLINES: dict[str, str] = {
-    "no_evidence": "Nothing in this patient's record or notes addresses this question.",
-    "low_confidence": "The closest sources found do not clearly answer this question.",
-    "unsupported_draft": "No answer could be written that every source found supports.",
-    "out_of_scope": "carecite answers questions about one patient's record, or about payer coverage.",
-    "llm_unavailable": "The answering model is unavailable right now; nothing was answered.",
-    "access_denied": "You do not have access to this patient, or the patient was not found.",
-}
+DECLINE_HEADLINES: dict[str, str] = dict(DECLINE_WORDS)  # one wording, kept in domain.py
 RETRIEVER_WORDS: dict[str, str] = {
     "dense": "meaning search over notes",
     "lexical": "keyword search over notes",
@@ -454,7 +447,8 @@ def footer_text(answer: Answer) -> str:
     u = answer.usage
     return (
         f"{stages} · total {total:.0f} ms | tokens {u.prompt_tokens} in / {u.completion_tokens} out · "
-        f"cost ${u.cost_usd:.4f} · model {u.model} | request {answer.request_id}"
+        f"cost {'unknown (no price for this model)' if u.cost_usd is None else f'${u.cost_usd:.4f}'} · "
+        f"model {u.model} | request {answer.request_id}"
     )
 
 

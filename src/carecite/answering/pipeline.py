@@ -24,6 +24,7 @@ from carecite.answering.generate import Generator
 from carecite.answering.intent import classify
 from carecite.audit.log import AuditEvent, AuditLog
 from carecite.domain import (
+    DECLINE_WORDS,
     AccessScope,
     Answer,
     Candidate,
@@ -43,17 +44,6 @@ from carecite.settings import Settings
 from carecite.wiring import Stores
 
 NO_PATIENT = "__no_patient__"  # a patient key nothing carries: policy-only retrieval
-
-DECLINE_WORDS: dict[str, str] = {
-    "no_evidence": "I found nothing in this patient's record or notes that addresses this question.",
-    "low_confidence": "The closest sources I found do not clearly answer this question.",
-    "unsupported_draft": "I could not write an answer that every source I found supports.",
-    "out_of_scope": "carecite answers questions about one patient's record, or about payer coverage.",
-    "llm_unavailable": "The answering model is unavailable right now; nothing was answered.",
-    "access_denied": "You do not have access to this patient, or the patient was not found.",
-    "truncated_draft": "The answering model ran out of room before finishing; nothing was shown.",
-    "echoed_prompt": "The answering model repeated its instructions instead of answering; nothing was shown.",
-}
 
 
 class BadInput(ValueError):

@@ -104,7 +104,7 @@ def run_question(pipeline: Pipeline, q: GoldQuestion) -> QuestionResult:
         best_score=max((r.score for r in answer.retrieved), default=0.0),
         unsupported=len(answer.unsupported_sentences),
         timings_ms=dict(answer.timings_ms),
-        cost_usd=answer.usage.cost_usd,
+        cost_usd=answer.usage.cost_usd or 0.0,  # unpriced models count as 0 in eval sums
     )
 
 
