@@ -553,6 +553,17 @@ def demo(
 @app.command("eval")
 def eval_cmd(
     split: Annotated[str, typer.Option(help="dev | test | all")] = "test",
+    question_set: Annotated[
+        str,
+        typer.Option(
+            "--set",
+            help="gold (the synthetic world's gold set) or synthea (public Synthea bundles, ground truth "
+            "from the data; ingested into the data dir first).",
+        ),
+    ] = "gold",
+    limit: Annotated[
+        int | None, typer.Option(help="Real-data sets: only the first N patients (a fast subset).")
+    ] = None,
     gold: Annotated[Path, typer.Option(help="Gold question file (JSONL).")] = SYNTHETIC_DATA / "gold.jsonl",
     as_json: Annotated[bool, typer.Option("--json", help="The report as JSON on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -565,17 +576,33 @@ def eval_cmd(
 
     if split not in {"dev", "test", "all"}:
         raise fail(f"--split must be dev, test or all, not {split!r}", 2)
-    if not gold.is_file():
-        raise fail(f"gold file not found: {gold}", 2)
-    questions = load_gold(gold, split)
+    if question_set == "gold":
+        if not gold.is_file():
+            raise fail(f"gold file not found: {gold}", 2)
+        questions = load_gold(gold, split)
+    else:
+        from carecite.evaluation.realdata import REAL_SETS, prepare_synthea, questions_for
+        from carecite.wiring import Stores
+
+        if question_set not in REAL_SETS:
+            raise fail(f"--set must be gold or one of {', '.join(REAL_SETS)}, not {question_set!r}", 2)
+        shared = State.settings.shared_data_dir
+        if not shared.is_dir():
+            raise fail(f"public data not found at {shared} (set CARECITE_SHARED_DATA_DIR)", 2)
+        prepare_synthea(Stores(State.settings), shared, progress=not quiet and not as_json, limit=limit)
+        questions = [
+            q for q in questions_for(question_set, shared, limit=limit) if split == "all" or q.split == split
+        ]
     pipeline = build_pipeline(State.settings)
     results = run_gold(pipeline, questions, progress=not quiet and not as_json)
-    rep = report(results, split=split, answerer=pipeline.generator.name)
+    rep = report(results, split=split, answerer=pipeline.generator.name, question_set=question_set)
     path = save_report(rep, State.settings.data_dir)
     if as_json:
         print(rep.model_dump_json(indent=1, exclude={"results"}))
         return
-    table = Table("metric", "value", title=f"gold {split} ({len(questions)} questions, {rep.answerer})")
+    table = Table(
+        "metric", "value", title=f"{question_set} {split} ({len(questions)} questions, {rep.answerer})"
+    )
     for name, value in rep.metrics.items():
         table.add_row(name, f"{value:.3f}" if value < 100 else f"{value:.0f}")
     out.print(table)

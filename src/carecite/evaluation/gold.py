@@ -60,6 +60,7 @@ class EvalReport(BaseModel):
     run_id: str
     ts: str
     split: str
+    question_set: str = "gold"
     answerer: str
     metrics: dict[str, float]
     per_category: dict[str, dict[str, float]]
@@ -158,6 +159,11 @@ def score(results: Sequence[QuestionResult]) -> dict[str, float]:
             [len(set(r.cited_refs) & set(r.expected_refs)) / len(r.expected_refs) for r in answered]
         ),
     }
+    # Answer accuracy: an answerable question answered with a citation of the right source. An
+    # answer that cites none of them shows a wrong fact: the worst outcome, counted on its own.
+    right = [r for r in answered if set(r.cited_refs) & set(r.expected_refs)]
+    m["answer.accuracy"] = round(len(right) / len(answerable), 4) if answerable else 1.0
+    m["answer.wrong_fact"] = float(len(answered) - len(right))
     should_decline = [r for r in results if r.expect == "decline"]
     declined = [r for r in results if r.outcome == "decline"]
     true_declines = [r for r in declined if r.expect == "decline"]
@@ -172,6 +178,9 @@ def score(results: Sequence[QuestionResult]) -> dict[str, float]:
     )
     # A denial or decline question that produced an answer is the costly failure: count them plainly.
     m["wrongly_answered"] = float(sum(r.outcome == "answer" and r.expect != "answer" for r in results))
+    m["absent.wrongly_answered"] = float(
+        sum(r.outcome == "answer" and r.expect == "decline" for r in results)
+    )
     m["outcome.accuracy"] = (
         round(sum(r.outcome == r.expect for r in results) / len(results), 4) if results else 0.0
     )
@@ -209,7 +218,9 @@ def gate_sweep(results: Sequence[QuestionResult], thresholds: Sequence[float]) -
     return rows
 
 
-def report(results: Sequence[QuestionResult], *, split: str, answerer: str) -> EvalReport:
+def report(
+    results: Sequence[QuestionResult], *, split: str, answerer: str, question_set: str = "gold"
+) -> EvalReport:
     per_category: dict[str, dict[str, float]] = {}
     by_cat: dict[str, list[QuestionResult]] = defaultdict(list)
     for r in results:
@@ -239,6 +250,7 @@ def report(results: Sequence[QuestionResult], *, split: str, answerer: str) -> E
         run_id=uuid.uuid4().hex[:12],
         ts=datetime.now(UTC).isoformat(timespec="seconds"),
         split=split,
+        question_set=question_set,
         answerer=answerer,
         metrics=metrics,
         per_category=per_category,

@@ -1,0 +1,249 @@
+"""Question sets over data no one here wrote, with ground truth computed from the data itself.
+
+``synthea``: the public Synthea bundles in ``<shared>/synthea_fhir/wasee11_synthea_v3`` (real
+Synthea output, with notes). For each patient, questions whose answer is a resource found by code,
+status and date in the bundle JSON — never by reading our own database, never by eye:
+
+- the most recent result of a lab or vital, by LOINC code (``LAB_QUESTIONS``);
+- the latest dose of a vaccine, by CVX code; the latest procedure, by SNOMED CT code;
+- the active medications, the active conditions, the active care plans (by status);
+- the same questions for items the patient does NOT have (absent facts: expect a decline), and
+  cross-patient bait (another patient of the set named in the question: expect a decline).
+
+The names in the questions come from a small curated table of clinical terms and abbreviations
+(the words a coordinator types: "A1c", "LDL", "flu shot"), mapped to standard codes; the code
+lists are the standards' own (LOINC, CVX, SNOMED CT), not our generator's phrasing.
+
+Splits are by patient (a stable hash of the Patient id): the test split is never tuned on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from carecite.evaluation.gold import GoldQuestion
+
+if TYPE_CHECKING:
+    from carecite.wiring import Stores
+
+SYNTHEA_DIR = Path("synthea_fhir") / "wasee11_synthea_v3"
+DIRECTORY_FILES = ("hospitalInformation.json", "practitionerInformation.json")
+EVAL_USER = "eval-md"
+
+
+@dataclass(frozen=True)
+class Item:
+    """A thing a question can name: the words used, and the standard codes that mean it."""
+
+    words: str
+    codes: frozenset[str]
+
+
+# Curated: the words coordinators use, each mapped to the LOINC codes that are that test.
+LAB_QUESTIONS: tuple[Item, ...] = (
+    Item("hemoglobin A1c", frozenset({"4548-4", "17856-6"})),
+    Item("LDL cholesterol", frozenset({"18262-6", "2089-1", "13457-7"})),
+    Item("HDL cholesterol", frozenset({"2085-9"})),
+    Item("total cholesterol", frozenset({"2093-3"})),
+    Item("triglycerides", frozenset({"2571-8"})),
+    Item("BMI", frozenset({"39156-5"})),
+    Item("hemoglobin", frozenset({"718-7"})),
+    Item("creatinine", frozenset({"38483-4", "2160-0"})),
+    Item("potassium", frozenset({"6298-4", "2823-3"})),
+    Item("blood glucose", frozenset({"2339-0", "2345-7"})),
+    Item("body weight", frozenset({"29463-7"})),
+    Item("platelet count", frozenset({"777-3"})),
+    Item("FEV1/FVC ratio", frozenset({"19926-5"})),
+    Item("eGFR", frozenset({"33914-3", "48642-3", "48643-1", "62238-1", "69405-9"})),
+    Item("INR", frozenset({"6301-6", "34714-6"})),
+    Item("TSH", frozenset({"3016-3"})),
+)
+VACCINE_QUESTIONS: tuple[Item, ...] = (
+    Item("flu shot", frozenset({"140", "141", "150", "155", "158", "161", "185", "197", "88"})),
+    Item("hepatitis B vaccine", frozenset({"08", "43", "44", "45", "189"})),
+    Item("shingles vaccine", frozenset({"121", "187", "188"})),
+    Item("tetanus shot", frozenset({"09", "113", "115", "138", "139"})),
+    Item(
+        "COVID-19 vaccine", frozenset({"207", "208", "210", "211", "212", "213", "217", "218", "219", "221"})
+    ),
+    Item("pneumococcal vaccine", frozenset({"33", "133", "152", "215", "216"})),
+)
+PROCEDURE_QUESTIONS: tuple[Item, ...] = (
+    Item("depression screening", frozenset({"171207006", "715252007"})),
+    Item("medication reconciliation", frozenset({"430193006"})),
+    Item("colonoscopy", frozenset({"73761001"})),
+    Item("spirometry", frozenset({"127783003"})),
+    Item("mammogram", frozenset({"71651007", "24623002"})),
+    Item("dental cleaning", frozenset({"1260009003", "1260010008"})),
+)
+PER_PATIENT_PRESENT = 4  # labs asked per patient among those on record
+PER_PATIENT_ABSENT = 2  # labs asked per patient among those NOT on record
+
+
+def split_of(key: str) -> str:
+    return "dev" if int(hashlib.sha256(key.encode()).hexdigest(), 16) % 2 == 0 else "test"
+
+
+def _pick(items: Sequence[Item], n: int, salt: str) -> list[Item]:
+    """A stable, spread-out choice of ``n`` items per patient (not the first n every time)."""
+    return sorted(items, key=lambda it: hashlib.sha256(f"{salt}:{it.words}".encode()).hexdigest())[:n]
+
+
+def _codes(concept: Any) -> set[str]:
+    if not isinstance(concept, dict):
+        return set()
+    return {str(c.get("code")) for c in concept.get("coding", []) if isinstance(c, dict) and c.get("code")}
+
+
+def _when(resource: dict[str, Any], *fields: str) -> str:
+    for f in fields:
+        value = resource.get(f)
+        if isinstance(value, str):
+            return value
+        if isinstance(value, dict) and isinstance(value.get("start"), str):
+            return str(value["start"])
+    return ""
+
+
+def _status(resource: dict[str, Any]) -> str:
+    if resource["resourceType"] == "Condition":
+        codes = _codes(resource.get("clinicalStatus"))
+        return next(iter(codes), "")
+    return str(resource.get("status", ""))
+
+
+def bundle_files(shared: Path) -> list[Path]:
+    folder = shared / SYNTHEA_DIR
+    return sorted(p for p in folder.glob("*.json") if p.name not in DIRECTORY_FILES)
+
+
+def directory_files(shared: Path) -> list[Path]:
+    return [shared / SYNTHEA_DIR / name for name in DIRECTORY_FILES]
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    patient_id: str
+    given: str
+    resources: tuple[dict[str, Any], ...]
+
+    def of(self, rtype: str) -> Iterator[dict[str, Any]]:
+        return (r for r in self.resources if r["resourceType"] == rtype)
+
+    def latest(self, rtype: str, code_field: str, codes: frozenset[str], *when: str) -> dict[str, Any] | None:
+        matching = [r for r in self.of(rtype) if _codes(r.get(code_field)) & codes]
+        return max(matching, key=lambda r: _when(r, *when), default=None)
+
+
+def load_patient(path: Path) -> PatientRecord:
+    bundle = json.loads(path.read_text(encoding="utf-8"))
+    resources = tuple(e["resource"] for e in bundle.get("entry", []) if isinstance(e.get("resource"), dict))
+    patient = next(r for r in resources if r["resourceType"] == "Patient")
+    given = (patient.get("name") or [{}])[0].get("given", [""])[0]
+    # Synthea suffixes names with digits ("Alvin56"); a coordinator would type "Alvin".
+    return PatientRecord(str(patient["id"]), re.sub(r"\d+$", "", str(given)), resources)
+
+
+def _ref(resource: dict[str, Any]) -> str:
+    return f"{resource['resourceType']}/{resource['id']}"
+
+
+def synthea_questions(shared: Path) -> list[GoldQuestion]:
+    """Every question of the ``synthea`` set, ground truth from the bundles."""
+    patients = [load_patient(p) for p in bundle_files(shared)]
+    out: list[GoldQuestion] = []
+
+    def add(p: PatientRecord, category: str, question: str, refs: Sequence[str]) -> None:
+        out.append(
+            GoldQuestion(
+                id=f"syn-{len(out) + 1:03d}",
+                split=split_of(p.patient_id),  # type: ignore[arg-type]
+                category=category if refs or category == "cross_patient_bait" else f"{category}:absent",
+                user_id=EVAL_USER,
+                patient_id=p.patient_id,
+                question=question,
+                expect="answer" if refs else "decline",
+                expected_refs=tuple(refs),
+            )
+        )
+
+    for i, p in enumerate(patients):
+        labs = {
+            it: p.latest("Observation", "code", it.codes, "effectiveDateTime", "issued")
+            for it in LAB_QUESTIONS
+        }
+        present = [it for it, r in labs.items() if r is not None]
+        absent = [it for it, r in labs.items() if r is None]
+        for it in _pick(present, PER_PATIENT_PRESENT, p.patient_id) + _pick(
+            absent, PER_PATIENT_ABSENT, p.patient_id
+        ):
+            r = labs[it]
+            add(p, "latest_lab", f"What was the most recent {it.words}?", [_ref(r)] if r else [])
+        for it in _pick(VACCINE_QUESTIONS, 2, p.patient_id):
+            r = p.latest("Immunization", "vaccineCode", it.codes, "occurrenceDateTime")
+            add(p, "immunization", f"When did the patient last get a {it.words}?", [_ref(r)] if r else [])
+        for it in _pick(PROCEDURE_QUESTIONS, 2, p.patient_id):
+            r = p.latest("Procedure", "code", it.codes, "performedDateTime", "performedPeriod")
+            add(p, "procedure", f"When was the patient's last {it.words}?", [_ref(r)] if r else [])
+        meds = [_ref(r) for r in p.of("MedicationRequest") if _status(r) == "active"]
+        add(p, "active_medications", "What medications is the patient currently taking?", meds)
+        conditions = [_ref(r) for r in p.of("Condition") if _status(r) == "active"]
+        add(p, "active_conditions", "What are the patient's active medical problems?", conditions)
+        plans = [_ref(r) for r in p.of("CarePlan") if _status(r) == "active"]
+        add(p, "care_plan", "What is the patient's current care plan?", plans)
+        # Cross-patient bait: another patient of the set, named; nothing of theirs may come back.
+        other = patients[(i + 1) % len(patients)]
+        if other.given and other.given != p.given:
+            add(p, "cross_patient_bait", f"What was {other.given}'s most recent hemoglobin A1c?", [])
+    return out
+
+
+def eval_users(facilities: Sequence[str]) -> list[dict[str, Any]]:
+    """One physician who may see every patient of the set (the users-file schema)."""
+    return [
+        {
+            "id": EVAL_USER,
+            "name": "Evaluation Physician",
+            "role": "physician",
+            "facilities": sorted(facilities),
+            "care_team_only": False,
+            "sensitive_access": [],
+        }
+    ]
+
+
+def prepare_synthea(stores: Stores, shared: Path, *, progress: bool = True, limit: int | None = None) -> None:
+    """Ingest the set's bundles (directory files first) and its evaluation user. Idempotent: a
+    re-run converges to the same state and costs only the change check."""
+    from sqlmodel import Session, select
+
+    from carecite.access.users import import_users
+    from carecite.ingest.fhir import ingest_fhir_paths
+    from carecite.records import tables as t
+
+    files = bundle_files(shared)[:limit] if limit else bundle_files(shared)
+    ingest_fhir_paths(stores, [*directory_files(shared), *files], progress=progress)
+    with Session(stores.engine) as session:
+        facilities = {f for row in session.exec(select(t.Patient.facilities)) for f in row.split("|") if f}
+    users_file = stores.settings.data_dir / "eval_users.json"
+    users_file.write_text(json.dumps(eval_users(sorted(facilities)), indent=1), encoding="utf-8")
+    import_users(stores.engine, users_file)
+
+
+def questions_for(set_name: str, shared: Path, *, limit: int | None = None) -> list[GoldQuestion]:
+    if set_name == "synthea":
+        questions = synthea_questions(shared)
+        if limit:
+            keep = {load_patient(p).patient_id for p in bundle_files(shared)[:limit]}
+            questions = [q for q in questions if q.patient_id in keep]
+        return questions
+    raise ValueError(f"unknown question set {set_name!r}; known: gold, {', '.join(REAL_SETS)}")
+
+
+REAL_SETS = ("synthea",)

@@ -1,0 +1,76 @@
+"""The real-data question sets: ground truth computed from the public data, never from our stores."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from carecite.evaluation.realdata import (
+    LAB_QUESTIONS,
+    bundle_files,
+    load_patient,
+    split_of,
+    synthea_questions,
+)
+
+pytestmark = pytest.mark.shared_data
+
+
+def test_synthea_questions_cover_answerable_absent_and_bait_in_both_splits(shared_data: Path) -> None:
+    questions = synthea_questions(shared_data)
+    assert len(questions) >= 100
+    assert {q.split for q in questions} == {"dev", "test"}
+    assert {q.expect for q in questions} == {"answer", "decline"}
+    categories = {q.category for q in questions}
+    assert {"latest_lab", "latest_lab:absent", "cross_patient_bait", "active_medications"} <= categories
+    assert len({q.id for q in questions}) == len(questions)
+    # The split is by patient: no patient is in both.
+    by_patient = {q.patient_id: q.split for q in questions}
+    assert all(by_patient[q.patient_id] == q.split for q in questions)
+
+
+def test_latest_lab_answers_are_the_newest_result_with_that_code_and_absent_ones_have_none(
+    shared_data: Path,
+) -> None:
+    patients = {p.patient_id: p for p in map(load_patient, bundle_files(shared_data))}
+    words = {f"What was the most recent {it.words}?": it for it in LAB_QUESTIONS}
+    checked = 0
+    for q in synthea_questions(shared_data):
+        if not q.category.startswith("latest_lab"):
+            continue
+        item = words[q.question]
+        p = patients[str(q.patient_id)]
+        same = [
+            r
+            for r in p.of("Observation")
+            if {c.get("code") for c in r["code"].get("coding", [])} & item.codes
+        ]
+        if q.expect == "decline":
+            assert same == []
+            continue
+        (ref,) = q.expected_refs
+        chosen = next(r for r in same if f"Observation/{r['id']}" == ref)
+        assert all(r["effectiveDateTime"] <= chosen["effectiveDateTime"] for r in same)
+        checked += 1
+    assert checked >= 20
+
+
+def test_active_lists_are_exactly_the_resources_with_an_active_status(shared_data: Path) -> None:
+    first = bundle_files(shared_data)[0]
+    bundle = json.loads(first.read_text())
+    resources = [e["resource"] for e in bundle["entry"]]
+    patient_id = next(r["id"] for r in resources if r["resourceType"] == "Patient")
+    q = next(
+        q
+        for q in synthea_questions(shared_data)
+        if q.patient_id == patient_id and q.category.startswith("active_medications")
+    )
+    active = {f"MedicationRequest/{r['id']}" for r in resources if r["resourceType"] == "MedicationRequest" and r["status"] == "active"}  # fmt: skip
+    assert set(q.expected_refs) == active
+
+
+def test_split_is_stable() -> None:
+    assert split_of("abc") == split_of("abc")
+    assert {split_of(str(i)) for i in range(20)} == {"dev", "test"}
