@@ -557,12 +557,13 @@ def eval_cmd(
         str,
         typer.Option(
             "--set",
-            help="gold (the synthetic world's gold set) or synthea (public Synthea bundles, ground truth "
-            "from the data; ingested into the data dir first).",
+            help="gold (the synthetic world's gold set), synthea (public Synthea bundles) or mtsamples "
+            "(public transcribed reports; answered by one section); real-data sets are ingested into "
+            "the data dir first, ground truth computed from the data.",
         ),
     ] = "gold",
     limit: Annotated[
-        int | None, typer.Option(help="Real-data sets: only the first N patients (a fast subset).")
+        int | None, typer.Option(help="Real-data sets: only the first N patients / reports (a fast subset).")
     ] = None,
     gold: Annotated[Path, typer.Option(help="Gold question file (JSONL).")] = SYNTHETIC_DATA / "gold.jsonl",
     as_json: Annotated[bool, typer.Option("--json", help="The report as JSON on stdout.")] = False,
@@ -581,7 +582,7 @@ def eval_cmd(
             raise fail(f"gold file not found: {gold}", 2)
         questions = load_gold(gold, split)
     else:
-        from carecite.evaluation.realdata import REAL_SETS, prepare_synthea, questions_for
+        from carecite.evaluation.realdata import REAL_SETS, prepare_set, questions_for
         from carecite.wiring import Stores
 
         if question_set not in REAL_SETS:
@@ -589,7 +590,9 @@ def eval_cmd(
         shared = State.settings.shared_data_dir
         if not shared.is_dir():
             raise fail(f"public data not found at {shared} (set CARECITE_SHARED_DATA_DIR)", 2)
-        prepare_synthea(Stores(State.settings), shared, progress=not quiet and not as_json, limit=limit)
+        prepare_set(
+            question_set, Stores(State.settings), shared, progress=not quiet and not as_json, limit=limit
+        )
         questions = [
             q for q in questions_for(question_set, shared, limit=limit) if split == "all" or q.split == split
         ]

@@ -8,12 +8,19 @@ from pathlib import Path
 import pytest
 
 from carecite.evaluation.realdata import (
+    ABSENT_QUESTIONS,
     LAB_QUESTIONS,
+    SECTION_QUESTIONS,
     bundle_files,
     load_patient,
+    mtsamples_questions,
+    mtsamples_reports,
+    prepare_mtsamples,
     split_of,
     synthea_questions,
 )
+from carecite.ports import Embedder
+from carecite.settings import Settings
 
 pytestmark = pytest.mark.shared_data
 
@@ -74,3 +81,43 @@ def test_active_lists_are_exactly_the_resources_with_an_active_status(shared_dat
 def test_split_is_stable() -> None:
     assert split_of("abc") == split_of("abc")
     assert {split_of(str(i)) for i in range(20)} == {"dev", "test"}
+
+
+def test_mtsamples_sections_are_the_reports_own_labelled_ranges_and_absent_ones_lack_the_word(
+    shared_data: Path,
+) -> None:
+    reports = {r.patient_id: r for r in mtsamples_reports(shared_data)}
+    questions = mtsamples_questions(shared_data)
+    assert len(questions) >= 100 and {q.split for q in questions} == {"dev", "test"}
+    for q in questions:
+        report = reports[str(q.patient_id)]
+        if q.expect == "decline":
+            word = dict(ABSENT_QUESTIONS)[q.question]
+            assert word not in report.text.lower()
+            continue
+        ((ref, start, end),) = q.expected_spans
+        assert ref == report.ref and q.expected_refs == (report.ref,)
+        header = q.category.split(":", 1)[1]
+        assert report.text[start:end].lower().startswith(header)
+        assert q.question == SECTION_QUESTIONS[header.upper()]
+
+
+def test_a_small_mtsamples_run_cites_note_offsets_that_slice_the_cited_text(
+    shared_data: Path, settings: Settings, embedder: Embedder
+) -> None:
+    from carecite.evaluation.gold import run_gold, score
+    from carecite.wiring import Stores, build_pipeline
+
+    stores = Stores(settings, embedder=embedder)
+    prepare_mtsamples(stores, shared_data, progress=False, n=6)
+    prepare_mtsamples(stores, shared_data, progress=False, n=6)  # a re-run converges: nothing new
+    questions = mtsamples_questions(shared_data, 6)
+    pipeline = build_pipeline(settings, stores=stores)
+    results = run_gold(pipeline, questions, progress=False)
+    reports = {r.ref: r for r in mtsamples_reports(shared_data, 6)}
+    spans = [sp for r in results for sp in r.cited_spans]
+    assert spans, "no question was answered with a note citation"
+    for ref, a, b in spans:
+        assert 0 <= a < b <= len(reports[ref].text)
+    m = score(results)
+    assert {"answer.accuracy", "answer.wrong_fact", "absent.wrongly_answered"} <= set(m)

@@ -37,6 +37,8 @@ class GoldQuestion(BaseModel):
     question: str
     expect: Expect
     expected_refs: tuple[str, ...] = ()
+    # (ref, start, end) in the decoded note: the answer must cite inside one of them (section questions)
+    expected_spans: tuple[tuple[str, int, int], ...] = ()
 
 
 class QuestionResult(BaseModel):
@@ -52,6 +54,8 @@ class QuestionResult(BaseModel):
     cited_refs: list[str]
     best_score: float
     unsupported: int
+    expected_spans: list[tuple[str, int, int]] = Field(default_factory=list)
+    cited_spans: list[tuple[str, int, int]] = Field(default_factory=list)  # note offsets of each cited span
     timings_ms: dict[str, float]
     cost_usd: float
 
@@ -91,6 +95,26 @@ def outcome_of(answer: Answer) -> Expect:
     return "decline" if answer.declined else "answer"
 
 
+def note_spans(pipeline: Pipeline, answer: Answer) -> list[tuple[str, int, int]]:
+    """Each note citation's spans as offsets into the decoded note (chunk start + span in the chunk)."""
+    from sqlmodel import Session
+
+    from carecite.records import tables as t
+
+    out: list[tuple[str, int, int]] = []
+    with Session(pipeline.stores.engine) as session:
+        for c in answer.citations:
+            chunk = session.get(t.ChunkRow, c.source_id) if c.source_type == "note_chunk" else None
+            if chunk is not None:
+                out += [(c.source_ref, chunk.start + a, chunk.start + b) for a, b in (c.spans or (c.span,))]
+    return out
+
+
+def _inside(span: tuple[str, int, int], sections: Sequence[tuple[str, int, int]]) -> bool:
+    ref, a, b = span
+    return any(ref == r and s <= a and b <= e for r, s, e in sections)
+
+
 def run_question(pipeline: Pipeline, q: GoldQuestion) -> QuestionResult:
     answer = pipeline.ask(AskRequest(question=q.question, user_id=q.user_id, patient_id=q.patient_id))
     return QuestionResult(
@@ -106,6 +130,8 @@ def run_question(pipeline: Pipeline, q: GoldQuestion) -> QuestionResult:
         unsupported=len(answer.unsupported_sentences),
         timings_ms=dict(answer.timings_ms),
         cost_usd=answer.usage.cost_usd or 0.0,  # unpriced models count as 0 in eval sums
+        expected_spans=list(q.expected_spans),
+        cited_spans=note_spans(pipeline, answer) if q.expected_spans else [],
     )
 
 
@@ -161,7 +187,15 @@ def score(results: Sequence[QuestionResult]) -> dict[str, float]:
     }
     # Answer accuracy: an answerable question answered with a citation of the right source. An
     # answer that cites none of them shows a wrong fact: the worst outcome, counted on its own.
-    right = [r for r in answered if set(r.cited_refs) & set(r.expected_refs)]
+    right = [
+        r
+        for r in answered
+        if (
+            any(_inside(sp, r.expected_spans) for sp in r.cited_spans)
+            if r.expected_spans
+            else set(r.cited_refs) & set(r.expected_refs)
+        )
+    ]
     m["answer.accuracy"] = round(len(right) / len(answerable), 4) if answerable else 1.0
     m["answer.wrong_fact"] = float(len(answered) - len(right))
     should_decline = [r for r in results if r.expect == "decline"]

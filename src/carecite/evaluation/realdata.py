@@ -236,6 +236,17 @@ def prepare_synthea(stores: Stores, shared: Path, *, progress: bool = True, limi
     import_users(stores.engine, users_file)
 
 
+def prepare_set(
+    set_name: str, stores: Stores, shared: Path, *, progress: bool = True, limit: int | None = None
+) -> None:
+    if set_name == "synthea":
+        prepare_synthea(stores, shared, progress=progress, limit=limit)
+    elif set_name == "mtsamples":
+        prepare_mtsamples(stores, shared, progress=progress, n=limit or MTS_NOTES)
+    else:
+        raise ValueError(f"unknown question set {set_name!r}; known: gold, {', '.join(REAL_SETS)}")
+
+
 def questions_for(set_name: str, shared: Path, *, limit: int | None = None) -> list[GoldQuestion]:
     if set_name == "synthea":
         questions = synthea_questions(shared)
@@ -243,7 +254,182 @@ def questions_for(set_name: str, shared: Path, *, limit: int | None = None) -> l
             keep = {load_patient(p).patient_id for p in bundle_files(shared)[:limit]}
             questions = [q for q in questions if q.patient_id in keep]
         return questions
+    if set_name == "mtsamples":
+        return mtsamples_questions(shared, limit or MTS_NOTES)
     raise ValueError(f"unknown question set {set_name!r}; known: gold, {', '.join(REAL_SETS)}")
 
 
-REAL_SETS = ("synthea",)
+REAL_SETS = ("synthea", "mtsamples")
+
+
+# --------------------------------------------------------------------------- mtsamples
+# Real transcribed reports (MTSamples), each wrapped as the DocumentReference of its own patient.
+# A question is answered by one labelled section; the ground truth is that section's character range
+# in the report, found by MTSamples' own markup ("ALLERGIES:," opens a section, the next header
+# closes it). A citation is right when its span lies inside that range.
+MTSAMPLES_CSV = Path("mtsamples") / "mtsamples.csv"
+MTS_ORG = "Organization/mts-eval"
+SECTION_QUESTIONS: dict[str, str] = {
+    "ALLERGIES": "Does the patient have any allergies?",
+    "DISCHARGE MEDICATIONS": "What medications was the patient discharged on?",
+    "PLAN": "What is the plan?",
+    "ASSESSMENT AND PLAN": "What is the plan?",
+    "IMPRESSION": "What was the impression?",
+    "FINDINGS": "What were the findings?",
+    "INDICATIONS": "What was the indication for the procedure?",
+    "INDICATION": "What was the indication for the procedure?",
+    "INDICATIONS FOR PROCEDURE": "What was the indication for the procedure?",
+    "FOLLOW-UP": "What follow-up was arranged?",
+    "FOLLOWUP": "What follow-up was arranged?",
+    "SOCIAL HISTORY": "What is the patient's social history?",
+}
+# Absent facts: the question, and the word whose absence from the whole report proves it unanswerable.
+ABSENT_QUESTIONS: tuple[tuple[str, str], ...] = (
+    ("Does the patient have any allergies?", "allerg"),
+    ("What medications was the patient discharged on?", "discharge"),
+    ("What follow-up was arranged?", "follow"),
+)
+_MTS_HEADER = re.compile(r"(?:^|(?<=[,.\s]))([A-Z][A-Z0-9 /&()-]{1,60}?)\s*:\s*,")
+MTS_NOTES = 150  # reports drawn (deterministically) for the set
+
+
+@dataclass(frozen=True)
+class Report:
+    note_id: str
+    specialty: str
+    text: str
+
+    @property
+    def patient_id(self) -> str:
+        return f"mts-{self.note_id}"
+
+    @property
+    def ref(self) -> str:
+        return f"DocumentReference/mts-doc-{self.note_id}"
+
+    def sections(self) -> dict[str, tuple[int, int]]:
+        """Header → (start of the header, start of the next header): the first occurrence of each."""
+        found = list(_MTS_HEADER.finditer(self.text))
+        out: dict[str, tuple[int, int]] = {}
+        for m, nxt in zip(found, [*found[1:], None], strict=False):
+            name = " ".join(m.group(1).split())
+            out.setdefault(name, (m.start(1), nxt.start(1) if nxt else len(self.text)))
+        return out
+
+
+def load_reports(shared: Path) -> list[Report]:
+    import csv
+
+    with (shared / MTSAMPLES_CSV).open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    reports = [
+        Report(str(r["note_id"]), (r.get("medical_specialty") or "").strip(), r["transcription"].strip())
+        for r in rows
+        if (r.get("transcription") or "").strip()
+    ]
+    return sorted(reports, key=lambda r: hashlib.sha256(f"mts:{r.note_id}".encode()).hexdigest())
+
+
+def mtsamples_reports(shared: Path, n: int = MTS_NOTES) -> list[Report]:
+    """The first ``n`` reports (in a stable hashed order) that carry a section we ask about."""
+    return [r for r in load_reports(shared) if set(r.sections()) & set(SECTION_QUESTIONS)][:n]
+
+
+def mtsamples_questions(shared: Path, n: int = MTS_NOTES) -> list[GoldQuestion]:
+    out: list[GoldQuestion] = []
+    for i, report in enumerate(mtsamples_reports(shared, n)):
+        sections = report.sections()
+        asked = [name for name in SECTION_QUESTIONS if name in sections]
+        name = asked[i % len(asked)]  # rotate, so every section kind is asked across the set
+        start, end = sections[name]
+        out.append(
+            GoldQuestion(
+                id=f"mts-{len(out) + 1:03d}",
+                split=split_of(report.patient_id),  # type: ignore[arg-type]
+                category=f"section:{name.lower()}",
+                user_id=EVAL_USER,
+                patient_id=report.patient_id,
+                question=SECTION_QUESTIONS[name],
+                expect="answer",
+                expected_refs=(report.ref,),
+                expected_spans=((report.ref, start, end),),
+            )
+        )
+        if i % 3 == 0:
+            lowered = report.text.lower()
+            for question, word in ABSENT_QUESTIONS:
+                if word not in lowered:
+                    out.append(
+                        GoldQuestion(
+                            id=f"mts-{len(out) + 1:03d}",
+                            split=split_of(report.patient_id),  # type: ignore[arg-type]
+                            category="section:absent",
+                            user_id=EVAL_USER,
+                            patient_id=report.patient_id,
+                            question=question,
+                            expect="decline",
+                        )
+                    )
+                    break
+    return out
+
+
+def mtsamples_bundle(report: Report) -> dict[str, Any]:
+    """One transaction bundle: the report's patient and the report as a DocumentReference."""
+    import base64
+
+    patient = {
+        "resourceType": "Patient",
+        "id": report.patient_id,
+        "name": [{"family": "Sample", "given": [f"Report{report.note_id}"]}],
+        "managingOrganization": {"reference": MTS_ORG},
+    }
+    doc = {
+        "resourceType": "DocumentReference",
+        "id": report.ref.split("/", 1)[1],
+        "status": "current",
+        "type": {"text": report.specialty or "Clinical note"},
+        "subject": {"reference": f"Patient/{report.patient_id}"},
+        "date": "2020-01-01T00:00:00Z",
+        "custodian": {"reference": MTS_ORG},
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "text/plain",
+                    "data": base64.b64encode(report.text.encode()).decode(),
+                }
+            }
+        ],
+    }
+    org = {"resourceType": "Organization", "id": MTS_ORG.split("/", 1)[1], "name": "MTSamples evaluation"}
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": f"{r['resourceType']}/{r['id']}",
+                "resource": r,
+                "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"},
+            }
+            for r in (org, patient, doc)
+        ],
+    }
+
+
+def prepare_mtsamples(stores: Stores, shared: Path, *, progress: bool = True, n: int = MTS_NOTES) -> None:
+    """Write the reports' bundles under the data dir (not the repo), ingest them and the eval user."""
+    from carecite.access.users import import_users
+    from carecite.ingest.fhir import ingest_fhir_paths
+
+    folder = stores.settings.data_dir / "eval_data" / "mtsamples"
+    folder.mkdir(parents=True, exist_ok=True)
+    for report in mtsamples_reports(shared, n):
+        path = folder / f"{report.note_id}.json"
+        payload = json.dumps(mtsamples_bundle(report))
+        if not path.exists() or path.read_text(encoding="utf-8") != payload:
+            path.write_text(payload, encoding="utf-8")
+    ingest_fhir_paths(stores, [folder], progress=progress)
+    users_file = stores.settings.data_dir / "eval_users_mtsamples.json"
+    users = eval_users([MTS_ORG])
+    users_file.write_text(json.dumps(users, indent=1), encoding="utf-8")
+    import_users(stores.engine, users_file)
