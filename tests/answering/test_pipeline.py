@@ -135,3 +135,18 @@ def test_every_ask_leaves_exactly_one_record_and_the_chain_verifies(world_pipeli
         assert entry is not None and entry.retrieved_ids == [r.source_id for r in answer.retrieved]
         assert entry.cited_ids == [c.source_id for c in answer.citations]
     assert world_pipeline.audit.verify().ok
+
+
+def test_a_question_naming_someone_other_than_the_selected_patient_is_declined_not_answered(
+    world_pipeline: Pipeline,
+) -> None:
+    q = gold_of("recent_lab")
+    answer = world_pipeline.ask(
+        AskRequest(
+            question="What was Mr. Zebulon's most recent creatinine?",
+            user_id=str(q["user_id"]),
+            patient_id=str(q["patient_id"]),
+        )
+    )
+    assert answer.declined and answer.decline_reason == "out_of_scope"
+    assert "Zebulon" in (answer.decline_detail or "") and not answer.citations and not answer.retrieved

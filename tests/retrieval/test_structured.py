@@ -189,3 +189,27 @@ def test_a_named_lab_the_patient_never_had_finds_nothing(engine: Engine) -> None
     """'latest BNP' must not be answered by the latest A1c or potassium."""
     assert refs(engine, "What's the latest BNP on file?") == []
     assert refs(engine, "latest potassium")[0] == "Observation/k"
+
+
+def test_a_confident_record_is_re_ranked_wherever_fusion_put_it() -> None:
+    from carecite.domain import Candidate
+    from carecite.retrieval.structured import NAMED_RECORD_FLOOR, rerank_pool
+
+    def cand(i: str, score: float, retriever: str) -> Candidate:
+        return Candidate(
+            source_id=i, source_type="record" if retriever == "structured" else "note_chunk",
+            source_ref=i, patient_key="pk", text=i, score=score, retriever=retriever,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    fused = [cand(f"chunk-{n}", 0.03, "dense") for n in range(25)]
+    fused.insert(21, cand("Observation/a1c", 0.016, "structured"))  # RRF rank 22 of 26
+    fused.append(cand("Observation/weak", 0.01, "structured"))
+    structured = [
+        cand("Observation/a1c", 1.0, "structured"),
+        cand("Observation/weak", NAMED_RECORD_FLOOR - 0.1, "structured"),
+    ]
+    pool = rerank_pool(fused, structured, k=20)
+    ids = [c.source_id for c in pool]
+    assert ids[:20] == [c.source_id for c in fused[:20]]
+    assert "Observation/a1c" in ids  # never lost to the cut at k
+    assert "Observation/weak" not in ids and len(ids) == 21

@@ -49,3 +49,32 @@ def classify(question: str) -> QuestionKind:
         clean=clean or question,
         dropped=dropped,
     )
+
+
+# "Mr. Baker", "Ardath's": a person the question is about. A clinician ("Dr. Patel's plan") is not,
+# nor a disease or a payer ("Parkinson's", "Medicare's"): those are vocabulary, not people.
+_TITLED = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+([A-Z](?:'[A-Z])?[A-Za-z-]+)")
+_POSSESSIVE = re.compile(r"(?<!\bDr\. )(?<!\bDr )(?<!\bDoctor )\b([A-Z][a-z][A-Za-z-]*)(?:'s|’s)\b")
+NOT_A_PERSON = frozenset(
+    "what who where when how that it there here this everyone someone nobody "
+    "patient patients medicare medicaid today tomorrow yesterday mother father mom dad husband wife "
+    "son daughter sister brother family doctor nurse cardiology clinic hospital".split()
+)
+
+
+def other_person(question: str, own_name_words: set[str]) -> str | None:
+    """The first person the question names who is not the selected patient, if any.
+
+    Asked about Alvin with "What was Ardath's last A1c?", answering with Alvin's A1c shows one
+    patient's fact as another's: the question must be declined, not answered for the wrong person.
+    """
+    from carecite.privacy.clinical_terms import CLINICAL_WORDS
+
+    for rx in (_TITLED, _POSSESSIVE):
+        for m in rx.finditer(question):
+            name = m.group(1)
+            word = name.casefold()
+            if word in own_name_words or word in NOT_A_PERSON or word in CLINICAL_WORDS:
+                continue
+            return name
+    return None

@@ -21,7 +21,7 @@ from carecite.access.scope import AccessDenied, BreakGlassReasonInvalid, compute
 from carecite.answering.citations import verify_draft
 from carecite.answering.gate import gate
 from carecite.answering.generate import Generator
-from carecite.answering.intent import classify
+from carecite.answering.intent import classify, other_person
 from carecite.audit.log import AuditEvent, AuditLog
 from carecite.domain import (
     DECLINE_WORDS,
@@ -39,7 +39,7 @@ from carecite.ports import LLMUnavailable, Redactor, Reranker
 from carecite.privacy.identity import PatientIdentity, scrub_identifiers
 from carecite.records import tables as t
 from carecite.retrieval.fusion import reciprocal_rank_fusion
-from carecite.retrieval.structured import StructuredRetriever, blend_structured
+from carecite.retrieval.structured import StructuredRetriever, blend_structured, rerank_pool
 from carecite.settings import Settings
 from carecite.wiring import Stores
 
@@ -151,6 +151,19 @@ class Pipeline:
             answer = self._decline(base, "out_of_scope", timer)
             self._audit(answer, kind="decline", scope=scope, patient_key=patient_key, identity=identity)
             return answer
+        named = other_person(kind.clean, identity.name_words()) if identity is not None else None
+        if named is not None:
+            # Never one patient's fact shown as another's: the question is about someone else.
+            base.break_glass = scope.break_glass_reason is not None
+            answer = self._decline(
+                base,
+                "out_of_scope",
+                timer,
+                detail=f"The question names {named}, who is not the selected patient. Select that "
+                "patient to ask about them, or ask about the selected patient.",
+            )
+            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key, identity=identity)
+            return answer
 
         # 2. retrieve — one filter, built from the scope, applied inside every store's query
         flt = RetrievalFilter.for_request(scope, patient_key or NO_PATIENT, req.narrowing).model_copy(
@@ -163,7 +176,9 @@ class Pipeline:
         # 3. re-rank what fusion found, then re-check every source against the scope
         with timer.stage("rerank"):
             reranked = (
-                self.reranker.rerank(question, candidates[: self.settings.rerank_k]) if candidates else []
+                self.reranker.rerank(question, rerank_pool(candidates, structured, self.settings.rerank_k))
+                if candidates
+                else []
             )
             reranked = blend_structured(reranked, structured)
             guarded = guard_candidates(scope, patient_key or NO_PATIENT, reranked)

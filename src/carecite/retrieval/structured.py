@@ -432,6 +432,25 @@ def confidence(raw: float) -> float:
     return round(min(1.0, max(0.0, (raw - 0.5) / 2.0)), 4)
 
 
+# A record the structured retriever is this sure of (it matches what the question names, by kind,
+# status and date) is always re-ranked, wherever fusion ranked it.
+NAMED_RECORD_FLOOR = 0.5
+
+
+def rerank_pool(fused: Sequence[Candidate], structured: Sequence[Candidate], k: int) -> list[Candidate]:
+    """The candidates to re-rank: fusion's top ``k`` plus every confident structured record below it.
+
+    RRF ranks by position across lists: one structured hit (rank 1 in one list) can sit at fused rank
+    21 behind chunks that appear in both the dense and the lexical list, and a fixed cut at ``k`` then
+    loses the very record the question asked for ("the most recent hemoglobin A1c").
+    """
+    pool = list(fused[:k])
+    seen = {c.source_id for c in pool}
+    sure = {c.source_id for c in structured if c.score >= NAMED_RECORD_FLOOR}
+    pool += [c for c in fused[k:] if c.source_id in sure and c.source_id not in seen]
+    return pool
+
+
 def blend_structured(reranked: Sequence[Candidate], structured: Sequence[Candidate]) -> list[Candidate]:
     """After re-ranking, a structured record keeps at least its intent confidence.
 

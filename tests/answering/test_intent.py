@@ -1,0 +1,28 @@
+"""Reading a question before retrieval: which person it is about."""
+
+from __future__ import annotations
+
+import pytest
+
+from carecite.answering.intent import other_person
+
+OWN = {"alvin56", "alvin", "jerde200", "jerde"}
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("What was Ardath's most recent hemoglobin A1c?", "Ardath"),
+        ("Can you check Ms. Green's spironolactone dose?", "Green"),
+        ("Is Mrs. O'Connor due for her flu shot?", "O'Connor"),
+        ("What is Mr. Jerde's BMI?", None),  # the selected patient
+        ("What did Alvin's cardiologist recommend?", None),
+        ("What did Dr. Patel's note recommend?", None),  # a clinician, not a patient
+        ("Any history of Parkinson's disease?", None),  # an eponym
+        ("Does Medicare's policy cover CPAP?", None),
+        ("What's the latest potassium?", None),
+        ("Patient's last A1c?", None),
+    ],
+)
+def test_a_question_about_someone_else_names_them(question: str, named: str | None) -> None:
+    assert other_person(question, OWN) == named
