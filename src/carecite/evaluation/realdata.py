@@ -136,9 +136,26 @@ class PatientRecord:
     def of(self, rtype: str) -> Iterator[dict[str, Any]]:
         return (r for r in self.resources if r["resourceType"] == rtype)
 
+    def documented(self, resource: dict[str, Any] | None) -> list[str]:
+        """The resource's ref, plus the notes of the encounter that recorded it (Synthea writes the
+        encounter's note with the same facts): citing that note answers the question too."""
+        if resource is None:
+            return []
+        encounter = _encounter_of(resource)
+        notes = [_ref(d) for d in self.of("DocumentReference") if encounter and _encounter_of(d) == encounter]
+        return [_ref(resource), *notes]
+
     def latest(self, rtype: str, code_field: str, codes: frozenset[str], *when: str) -> dict[str, Any] | None:
         matching = [r for r in self.of(rtype) if _codes(r.get(code_field)) & codes]
         return max(matching, key=lambda r: _when(r, *when), default=None)
+
+
+def _encounter_of(resource: dict[str, Any]) -> str | None:
+    ref = resource.get("encounter") or (resource.get("context") or {}).get("encounter") or {}
+    if isinstance(ref, list):
+        ref = ref[0] if ref else {}
+    value = ref.get("reference") if isinstance(ref, dict) else None
+    return str(value).split(":")[-1].split("/")[-1] if value else None
 
 
 def load_patient(path: Path) -> PatientRecord:
@@ -187,15 +204,22 @@ def synthea_questions(shared: Path) -> list[GoldQuestion]:
             add(p, "latest_lab", f"What was the most recent {it.words}?", [_ref(r)] if r else [])
         for it in _pick(VACCINE_QUESTIONS, 2, p.patient_id):
             r = p.latest("Immunization", "vaccineCode", it.codes, "occurrenceDateTime")
-            add(p, "immunization", f"When did the patient last get a {it.words}?", [_ref(r)] if r else [])
+            add(p, "immunization", f"When did the patient last get a {it.words}?", p.documented(r))
         for it in _pick(PROCEDURE_QUESTIONS, 2, p.patient_id):
             r = p.latest("Procedure", "code", it.codes, "performedDateTime", "performedPeriod")
-            add(p, "procedure", f"When was the patient's last {it.words}?", [_ref(r)] if r else [])
+            add(p, "procedure", f"When was the patient's last {it.words}?", p.documented(r))
         meds = [_ref(r) for r in p.of("MedicationRequest") if _status(r) == "active"]
         add(p, "active_medications", "What medications is the patient currently taking?", meds)
         conditions = [_ref(r) for r in p.of("Condition") if _status(r) == "active"]
         add(p, "active_conditions", "What are the patient's active medical problems?", conditions)
-        plans = [_ref(r) for r in p.of("CarePlan") if _status(r) == "active"]
+        # A plan is cited as itself or as one of its activities ("CarePlan/<id>#activity=<n>", from 1).
+        plans = [
+            ref
+            for r in p.of("CarePlan")
+            if _status(r) == "active"
+            for ref in [_ref(r)]
+            + [f"{_ref(r)}#activity={n}" for n in range(1, len(r.get("activity", [])) + 1)]
+        ]
         add(p, "care_plan", "What is the patient's current care plan?", plans)
         # Cross-patient bait: another patient of the set, named; nothing of theirs may come back.
         other = patients[(i + 1) % len(patients)]
