@@ -41,8 +41,19 @@ from carecite.records.tables import AuditChainHead, AuditRecord
 
 GENESIS_HASH = "0" * 64
 CHAIN_VERSION = 1
-AuditKind = Literal["ask", "decline", "denied", "break_glass", "source_view", "security_event"]
-AUDIT_KINDS: tuple[str, ...] = ("ask", "decline", "denied", "break_glass", "source_view", "security_event")
+AuditKind = Literal[
+    "ask", "decline", "denied", "break_glass", "source_view", "security_event", "flag", "flag_review"
+]
+AUDIT_KINDS: tuple[str, ...] = (
+    "ask",
+    "decline",
+    "denied",
+    "break_glass",
+    "source_view",
+    "security_event",
+    "flag",  # a user flagged an answer (feedback/flags.py)
+    "flag_review",  # a reviewer confirmed or dismissed a flag
+)
 # Kinds that record how a request ended (a break-the-glass answer is recorded as "break_glass").
 OUTCOME_KINDS: tuple[str, ...] = ("ask", "decline", "denied", "break_glass")
 
@@ -185,8 +196,24 @@ class AuditEvent(BaseModel):
             cost_usd=answer.usage.cost_usd,
             latency_ms=float(answer.timings_ms.get("total", 0.0)),
             break_glass_reason=scope.break_glass_reason if scope else None,
-            details=dict(details or {}),
+            details={**dict(details or {}), "metrics": answer_metrics(answer)},
         )
+
+
+def answer_metrics(answer: Answer) -> dict[str, Any]:
+    """What live quality needs from a request, without its text (read back by ``audit.report``).
+
+    Stored under ``details["metrics"]``: ``details`` is already hashed, so records written before
+    this existed still verify, and the report treats a missing key as "not recorded".
+    ``best_score`` is the best re-ranked score the gate saw (None when nothing was retrieved).
+    """
+    return {
+        "timings_ms": {k: float(v) for k, v in answer.timings_ms.items()},
+        "best_score": max((r.score for r in answer.retrieved), default=None),
+        "retrieved": len(answer.retrieved),
+        "cited": len(answer.citations),
+        "unsupported": len(answer.unsupported_sentences),
+    }
 
 
 class AuditEntry(BaseModel):
