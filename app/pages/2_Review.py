@@ -18,8 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlmodel import Session
 
+import flags_review
 import ui_common as ui
-from carecite.access.scope import AccessDenied, open_cited_source
+from carecite.access.scope import AUDIT_READER_ROLES, AccessDenied, open_cited_source
 from carecite.ui_support import (
     answer_with_chips_html,
     audit_row,
@@ -37,7 +38,7 @@ st.title("Review the audit trail")
 if user is None:
     st.info("Choose who you are in the sidebar to start.")
     st.stop()
-if user.role not in ("reviewer", "admin"):
+if user.role not in AUDIT_READER_ROLES:
     st.error("The audit trail is for compliance reviewers and administrators.")
     st.stop()
 
@@ -57,6 +58,9 @@ else:
         f"(request {status.first_bad_request_id}): {status.problem}",
         icon="⛔",
     )
+
+# ----------------------------------------------------------------------------- flags (app/flags_review.py)
+flags_review.render(DATA, user.user_id)
 
 # ----------------------------------------------------------------------------- filters and table
 with Session(ui.get_stores(DATA).engine) as s:
