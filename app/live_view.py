@@ -44,7 +44,7 @@ def render(data_dir: str) -> None:
     choice = st.selectbox("Window", list(WINDOWS), index=1, format_func=WINDOWS.__getitem__, key="live_since")
     start = window_start(choice)
     stores = ui.get_stores(data_dir)
-    rep = live_report(ui.get_audit(data_dir), since=start, gate=settings.gate_min_score)
+    rep = live_report(ui.get_audit(data_dir), since=start, gate=settings.gate_min_score, bucket="auto")
     st.caption(
         f"From the audit trail, {WINDOWS[choice]} (UTC). No question or answer text is read: "
         "each record's kind, timings, scores, tokens and cost."
@@ -57,14 +57,14 @@ def render(data_dir: str) -> None:
 
     left, right = st.columns(2)
     with left:
-        st.markdown("**Requests per day**")
+        st.markdown("**Requests over time**")
         df = _chart(request_rows(rep), "No requests.")
         if df is not None:
             st.altair_chart(
                 alt.Chart(df)
                 .mark_bar()
                 .encode(
-                    x=alt.X("day:N", title="day (UTC)"),
+                    x=alt.X("period:N", title=f"{rep.bucket} (UTC)"),
                     y=alt.Y("requests:Q", stack="zero"),
                     color=alt.Color(
                         "outcome:N",
@@ -72,7 +72,7 @@ def render(data_dir: str) -> None:
                             domain=["answered", "declined", "denied"], range=["#4c78a8", "#f58518", "#e45756"]
                         ),
                     ),
-                    tooltip=["day", "outcome", "requests"],
+                    tooltip=["period", "outcome", "requests"],
                 ),
                 width="stretch",
             )
@@ -84,11 +84,11 @@ def render(data_dir: str) -> None:
                 alt.Chart(df)
                 .mark_line(point=True)
                 .encode(
-                    x=alt.X("day:N", title="day (UTC)"),
-                    y=alt.Y("ms:Q", title="ms", scale=alt.Scale(type="symlog")),
+                    x=alt.X("period:N", title=f"{rep.bucket} (UTC)"),
+                    y=alt.Y("ms:Q", title="ms", scale=alt.Scale(type="log")),
                     color="stage:N",
                     strokeDash=alt.StrokeDash("percentile:N", sort=["p50", "p95"]),
-                    tooltip=["day", "stage", "percentile", "ms"],
+                    tooltip=["period", "stage", "percentile", "ms"],
                 ),
                 width="stretch",
             )
@@ -144,16 +144,16 @@ def render(data_dir: str) -> None:
 
     left, right = st.columns(2)
     with left:
-        st.markdown("**Tokens and cost per day, by model**")
+        st.markdown("**Tokens and cost over time, by model**")
         df = _chart(usage_rows(rep), "No model usage.")
         if df is not None:
-            base = alt.Chart(df).encode(x=alt.X("day:N", title="day (UTC)"), color="model:N")
+            base = alt.Chart(df).encode(x=alt.X("period:N", title=f"{rep.bucket} (UTC)"), color="model:N")
             tokens = base.mark_bar().encode(
-                y=alt.Y("tokens:Q", title="tokens"), tooltip=["day", "model", "tokens"]
+                y=alt.Y("tokens:Q", title="tokens"), tooltip=["period", "model", "tokens"]
             )
             cost = base.mark_line(point=True, strokeDash=[4, 2]).encode(
                 y=alt.Y("cost_usd:Q", title="USD"),
-                tooltip=["day", "model", "cost_usd", "cost_per_request_usd"],
+                tooltip=["period", "model", "cost_usd", "cost_per_request_usd"],
             )
             st.altair_chart(alt.layer(tokens, cost).resolve_scale(y="independent"), width="stretch")
             if sum(u.cost_usd for u in rep.usage_by_model) == 0:
@@ -166,7 +166,7 @@ def render(data_dir: str) -> None:
                 alt.Chart(df)
                 .mark_bar()
                 .encode(
-                    x=alt.X("day:N", title="day (UTC)"),
+                    x=alt.X("period:N", title=f"{rep.bucket} (UTC)"),
                     y="count:Q",
                     color=alt.Color(
                         "event:N",
@@ -174,7 +174,7 @@ def render(data_dir: str) -> None:
                             domain=["security event", "break-the-glass"], range=["#e45756", "#b279a2"]
                         ),
                     ),
-                    tooltip=["day", "event", "count"],
+                    tooltip=["period", "event", "count"],
                 ),
                 width="stretch",
             )
@@ -225,7 +225,8 @@ def render(data_dir: str) -> None:
     st.altair_chart(bars + ticks, width="stretch")
     st.caption(
         f"Reference snapshot {drift.reference_ts or 'not taken yet'} · model `{drift.current_fingerprint}` · "
-        f"alert at cosine shift ≥ {settings.drift_cosine_alert}, KS p < {settings.drift_alpha}, "
+        f"alert at cosine shift ≥ {settings.drift_cosine_alert} (and not chance: permutation p < {settings.drift_alpha}), "
+        f"KS p < {settings.drift_alpha}, "
         f"or ≥ {settings.drift_below_gate_alert:.0%} of questions below the gate. "
         + " ".join(f"{r['measure']}: {r['note']}." for r in drows[:2])
     )

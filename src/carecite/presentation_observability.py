@@ -31,13 +31,20 @@ def render_report(rep: LiveReport, out: Console) -> None:
         str(len(rep.break_glass)),
     )
     out.print(summary)
-    if rep.per_day:
+    if rep.per_period:
         days = Table(
-            "day", "requests", "answered", "declined", "denied", "security", "break-glass", title="per day"
+            rep.bucket,
+            "requests",
+            "answered",
+            "declined",
+            "denied",
+            "security",
+            "break-glass",
+            title=f"per {rep.bucket}",
         )
-        for d in rep.per_day:
+        for d in rep.per_period:
             days.add_row(
-                d.day,
+                d.period,
                 *(
                     str(x)
                     for x in (d.requests, d.answered, d.declined, d.denied, d.security_events, d.break_glass)
@@ -105,7 +112,7 @@ def _cmp_row(c: Comparison) -> list[str]:
         c.what,
         str(c.reference_n),
         str(c.recent_n),
-        "—" if c.cosine_shift is None else f"{c.cosine_shift:.4f}",
+        "—" if c.cosine_shift is None else f"{c.cosine_shift:.4f} (p={c.shift_p_value:.3g})",
         "—" if c.ks_p_value is None else f"{c.ks_p_value:.4g}",
         "[red]ALERT[/]" if c.alert else ("ok" if c.enough else "—"),
         c.note,
@@ -130,7 +137,8 @@ def render_drift(rep: DriftReport, out: Console) -> None:
     out.print(table)
     th = rep.thresholds
     out.print(
-        f"alert when cosine shift ≥ {th.get('cosine_shift')}, KS p < {th.get('ks_alpha')}, "
+        f"alert when cosine shift ≥ {th.get('cosine_shift')} (permutation p < {th.get('ks_alpha')}), "
+        f"KS p < {th.get('ks_alpha')}, "
         f"or ≥ {th.get('below_gate_share', 0):.0%} of questions below the gate"
     )
     out.print(

@@ -21,20 +21,20 @@ WINDOWS: dict[str, str] = {
 
 
 def request_rows(rep: LiveReport) -> list[dict[str, object]]:
-    """Requests per day by outcome (stacked bars)."""
+    """Requests per period by outcome (stacked bars)."""
     return [
-        {"day": d.day, "outcome": outcome, "requests": getattr(d, outcome)}
-        for d in rep.per_day
+        {"period": d.period, "outcome": outcome, "requests": getattr(d, outcome)}
+        for d in rep.per_period
         for outcome in ("answered", "declined", "denied")
         if getattr(d, outcome)
     ]
 
 
 def latency_rows(rep: LiveReport) -> list[dict[str, object]]:
-    """p50 and p95 per stage per day (lines)."""
+    """p50 and p95 per stage per period (lines)."""
     return [
-        {"day": d.day, "stage": d.stage, "percentile": pct, "ms": value}
-        for d in rep.latency_by_day
+        {"period": d.period, "stage": d.stage, "percentile": pct, "ms": value}
+        for d in rep.latency_over_time
         for pct, value in (("p50", d.p50_ms), ("p95", d.p95_ms))
     ]
 
@@ -50,20 +50,20 @@ def decline_rows(rep: LiveReport) -> list[dict[str, object]]:
 def usage_rows(rep: LiveReport) -> list[dict[str, object]]:
     return [
         {
-            "day": u.day,
+            "period": u.period,
             "model": u.model,
             "tokens": u.prompt_tokens + u.completion_tokens,
             "cost_usd": u.cost_usd,
             "cost_per_request_usd": u.cost_per_request_usd,
         }
-        for u in rep.usage_by_day
+        for u in rep.usage_over_time
     ]
 
 
 def security_rows(rep: LiveReport) -> list[dict[str, object]]:
     return [
-        {"day": d.day, "event": event, "count": n}
-        for d in rep.per_day
+        {"period": d.period, "event": event, "count": n}
+        for d in rep.per_period
         for event, n in (("security event", d.security_events), ("break-the-glass", d.break_glass))
         if n
     ]

@@ -121,7 +121,7 @@ def test_report_gives_stage_percentiles_and_usage_per_model(engine: Engine) -> N
     assert usage["gpt-4o-mini"].requests == 11  # 10 from answers, 1 old record
     assert usage["gpt-4o-mini"].cost_usd == pytest.approx(0.010)
     assert usage["gpt-4o-mini"].prompt_tokens == 1000
-    assert rep.per_day[-1].requests == 13
+    assert rep.per_period[-1].requests == 13
 
 
 def test_report_window_leaves_out_older_records(engine: Engine) -> None:

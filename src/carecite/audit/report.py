@@ -59,12 +59,12 @@ class StageLatency(Frozen):
     p95_ms: float
 
 
-class DayStageLatency(StageLatency):
-    day: str
+class PeriodStageLatency(StageLatency):
+    period: str
 
 
-class DayCount(Frozen):
-    day: str
+class PeriodCount(Frozen):
+    period: str
     requests: int
     answered: int
     declined: int
@@ -82,8 +82,8 @@ class ModelUsage(Frozen):
     cost_per_request_usd: float
 
 
-class DayModelUsage(ModelUsage):
-    day: str
+class PeriodModelUsage(ModelUsage):
+    period: str
 
 
 class NearGateDecline(Frozen):
@@ -125,10 +125,11 @@ class LiveReport(Frozen):
     below_gate_share: float = 0.0  # of those, the share whose best score fell below the gate
     score_bins: list[ScoreBin] = Field(default_factory=list)  # best-score histogram around the gate
     latency: list[StageLatency] = Field(default_factory=list)
-    latency_by_day: list[DayStageLatency] = Field(default_factory=list)
-    per_day: list[DayCount] = Field(default_factory=list)
+    bucket: str = "day"  # the time series' period: day, hour, 10min or minute
+    latency_over_time: list[PeriodStageLatency] = Field(default_factory=list)
+    per_period: list[PeriodCount] = Field(default_factory=list)
     usage_by_model: list[ModelUsage] = Field(default_factory=list)
-    usage_by_day: list[DayModelUsage] = Field(default_factory=list)
+    usage_over_time: list[PeriodModelUsage] = Field(default_factory=list)
     security_events: int = 0  # guard violations and access denials
     security_by_reason: dict[str, int] = Field(default_factory=dict)
     break_glass: list[BreakGlassUse] = Field(default_factory=list)
@@ -176,10 +177,34 @@ def _security_reasons(entry: AuditEntry) -> list[str]:
     return [f"guard: {v.get('reason', '?')}" for v in items if isinstance(v, dict)] or ["guard"]
 
 
+BUCKETS: dict[str, int] = {"minute": 16, "10min": 15, "hour": 13, "day": 10}  # ISO-timestamp prefix lengths
+
+
+def choose_bucket(entries: Sequence[AuditEntry]) -> str:
+    """The finest period that keeps a time series readable: minutes for the last hour's traffic, days for weeks."""
+    if not entries:
+        return "day"
+    stamps = sorted(e.ts for e in entries)
+    span = datetime.fromisoformat(stamps[-1]) - datetime.fromisoformat(stamps[0])
+    if span <= timedelta(hours=1):
+        return "minute"
+    if span <= timedelta(hours=6):
+        return "10min"
+    return "hour" if span <= timedelta(days=3) else "day"
+
+
+def _period(ts: str, bucket: str) -> str:
+    text = ts[: BUCKETS[bucket]].replace("T", " ")
+    return text + "0" if bucket == "10min" else text
+
+
 def build_report(
-    entries: Sequence[AuditEntry], *, since: datetime, until: datetime, gate: float
+    entries: Sequence[AuditEntry], *, since: datetime, until: datetime, gate: float, bucket: str = "day"
 ) -> LiveReport:
-    """The live figures over ``entries`` (any order; records of any kind)."""
+    """The live figures over ``entries`` (any order; records of any kind); time series per ``bucket``
+    (day, hour, 10min, minute, or "auto" for ``choose_bucket``)."""
+    if bucket == "auto":
+        bucket = choose_bucket(entries)
     outcomes = [e for e in entries if e.kind in OUTCOME_KINDS]
     answered = [e for e in outcomes if e.kind != "denied" and not e.decline_reason]
     declined = [e for e in outcomes if e.kind != "denied" and e.decline_reason]
@@ -202,14 +227,16 @@ def build_report(
     for e in outcomes:
         if e.kind == "denied":
             continue  # no pipeline ran: only the access check
-        stage_rows.extend((e.ts[:10], stage, ms) for stage, ms in _timings(e).items() if stage in STAGES)
+        stage_rows.extend(
+            (_period(e.ts, bucket), stage, ms) for stage, ms in _timings(e).items() if stage in STAGES
+        )
     by_day_stage: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for day, stage, ms in stage_rows:
         by_day_stage[day].append((stage, ms))
 
     days: dict[str, Counter[str]] = defaultdict(Counter)
     for e in entries:
-        c = days[e.ts[:10]]
+        c = days[_period(e.ts, bucket)]
         if e.kind in OUTCOME_KINDS:
             c["requests"] += 1
             c["denied" if e.kind == "denied" else "declined" if e.decline_reason else "answered"] += 1
@@ -220,7 +247,7 @@ def build_report(
 
     usage: dict[tuple[str, str], list[AuditEntry]] = defaultdict(list)
     for e in answered + declined:
-        usage[(e.ts[:10], e.model or "none")].append(e)
+        usage[(_period(e.ts, bucket), e.model or "none")].append(e)
 
     def model_usage(group: Sequence[AuditEntry]) -> dict[str, Any]:
         cost = sum(e.cost_usd for e in group)
@@ -255,14 +282,15 @@ def build_report(
             for b in sorted(bins)
         ],
         latency=_latency((stage, ms) for _, stage, ms in stage_rows),
-        latency_by_day=[
-            DayStageLatency(day=day, **lat.model_dump())
+        bucket=bucket,
+        latency_over_time=[
+            PeriodStageLatency(period=day, **lat.model_dump())
             for day in sorted(by_day_stage)
             for lat in _latency(by_day_stage[day])
         ],
-        per_day=[
-            DayCount(
-                day=day,
+        per_period=[
+            PeriodCount(
+                period=day,
                 **{
                     k: days[day][k]
                     for k in ("requests", "answered", "declined", "denied", "security_events", "break_glass")
@@ -271,8 +299,9 @@ def build_report(
             for day in sorted(days)
         ],
         usage_by_model=[ModelUsage(model=m, **model_usage(g)) for m, g in sorted(per_model.items())],
-        usage_by_day=[
-            DayModelUsage(day=day, model=model, **model_usage(g)) for (day, model), g in sorted(usage.items())
+        usage_over_time=[
+            PeriodModelUsage(period=day, model=model, **model_usage(g))
+            for (day, model), g in sorted(usage.items())
         ],
         security_events=len(security),
         security_by_reason=dict(Counter(r for e in security for r in _security_reasons(e)).most_common()),
@@ -287,7 +316,7 @@ def build_report(
 
 
 def live_report(
-    audit: AuditLog, *, since: datetime, gate: float, until: datetime | None = None
+    audit: AuditLog, *, since: datetime, gate: float, until: datetime | None = None, bucket: str = "day"
 ) -> LiveReport:
     """Read the audit records since ``since`` and build the report (flags are added by the caller)."""
     until = until or datetime.now(UTC)
@@ -297,4 +326,4 @@ def live_report(
         limit=None,
         newest_first=False,
     )
-    return build_report(entries, since=since, until=until, gate=gate)
+    return build_report(entries, since=since, until=until, gate=gate, bucket=bucket)
