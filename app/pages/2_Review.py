@@ -1,6 +1,7 @@
 """carecite — Review: the audit trail for compliance reviewers.
 
-A filterable table of audit records, one record's detail as the user saw it (redacted question and
+A filterable table of audit records, the flagged answers (per source document and note type, with
+confirm/dismiss), one record's detail as the user saw it (redacted question and
 answer, cited sources re-opened through ``open_cited_source``, which audits each opening), and the
 hash chain's status from ``AuditLog.verify``.
 """
@@ -59,9 +60,6 @@ else:
         icon="⛔",
     )
 
-# ----------------------------------------------------------------------------- flags (app/flags_review.py)
-flags_review.render(DATA, user.user_id)
-
 # ----------------------------------------------------------------------------- filters and table
 with Session(ui.get_stores(DATA).engine) as s:
     user_ids = [u.id for u in list_users(s)]
@@ -96,6 +94,9 @@ rows = filter_audit_rows(
 )
 st.caption(f"{len(rows)} record(s); question and answer text is stored redacted.")
 st.dataframe(rows, hide_index=True, key="rv_table")
+
+# ----------------------------------------------------------------------------- flags (app/flags_review.py)
+flags_review.render(DATA, user.user_id)
 
 # ----------------------------------------------------------------------------- one record's detail
 ids = [str(r["request id"]) for r in rows]
