@@ -25,6 +25,7 @@ def engine(settings: Settings) -> Engine:
 
 
 def _answer(i: int, *, declined: str | None = None, best: float = 0.8, model: str = "gpt-4o-mini") -> Answer:
+    ran = 0.0 if declined else 1.0  # a gate decline never reaches generate and verify
     return Answer(
         request_id=f"req-{i}",
         question="When is the cardiology follow-up?",
@@ -40,8 +41,8 @@ def _answer(i: int, *, declined: str | None = None, best: float = 0.8, model: st
             "access": 2.0,
             "retrieve": 100.0 + i,
             "rerank": 50.0,
-            "generate": 10.0,
-            "verify": 5.0,
+            "generate": 10.0 * ran,
+            "verify": 5.0 * ran,
             "total": 170.0 + i,
         },
         usage=Usage(model=model, prompt_tokens=100, completion_tokens=20, cost_usd=0.001),
@@ -115,6 +116,7 @@ def test_report_gives_stage_percentiles_and_usage_per_model(engine: Engine) -> N
     rep = live_report(log, since=datetime.now(UTC) - timedelta(hours=1), gate=GATE)
     stages = {s.stage: s for s in rep.latency}
     assert stages["retrieve"].n == 10 and 100 <= stages["retrieve"].p50_ms <= stages["retrieve"].p95_ms <= 110
+    assert stages["generate"].n == 8  # the two declines never reached generation
     assert stages["total"].n == 12  # the old record and break-the-glass still have a total
     assert stages["total"].p95_ms > 300  # the old 900 ms record counts in the total
     usage = {u.model: u for u in rep.usage_by_model}
@@ -170,3 +172,15 @@ def test_cli_report_json_and_words(settings: Settings, engine: Engine) -> None:
     assert words.exit_code == 0 and "latency per stage" in words.stdout and "Traceback" not in words.stdout
     bad = runner.invoke(app, ["--data-dir", str(settings.data_dir), "report", "--since", "yesterday"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_time_series_bucket_follows_the_span_of_the_traffic(engine: Engine) -> None:
+    from carecite.audit.report import choose_bucket
+
+    log = AuditLog(engine)
+    _fill(log)
+    entries = log.records(limit=None)
+    assert choose_bucket(entries) == "minute"  # a few seconds of traffic
+    assert choose_bucket([]) == "day"
+    rep = live_report(log, since=datetime.now(UTC) - timedelta(days=1), gate=GATE, bucket="auto")
+    assert rep.bucket == "minute" and len(rep.per_period[0].period) == 16  # "2026-11-28 10:42"

@@ -147,7 +147,9 @@ def _metrics(entry: AuditEntry) -> dict[str, Any]:
 
 def _timings(entry: AuditEntry) -> dict[str, float]:
     raw = _metrics(entry).get("timings_ms")
-    timings = {str(k): float(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+    # The pipeline reports 0 for stages a request never reached (a decline skips generate/verify):
+    # leave those out so they do not drag the percentiles down.
+    timings = {str(k): float(v) for k, v in raw.items() if float(v) > 0} if isinstance(raw, dict) else {}
     timings.setdefault("total", entry.latency_ms)  # old records: the total is a column
     return timings
 
