@@ -117,3 +117,9 @@ def test_cli_drift_json_and_reset_reference(tiny_world, tiny_pipeline) -> None: 
     reset = runner.invoke(app, [*base, "--reset-reference"], env=env)
     assert reset.exit_code in (0, 1) and "new reference snapshot" in reset.output
     assert runner.invoke(app, [*base, "--since", "soon"]).exit_code == 2
+
+
+def test_a_data_dir_from_before_drift_says_how_to_take_a_reference(settings: Settings) -> None:
+    engine = make_engine(settings.resolved_database_url)
+    rep = drift_report(engine, settings, current_fingerprint="m", since=datetime.now(UTC))
+    assert rep.reference_ts is None and "--reset-reference" in rep.chunks.note and not rep.alerts

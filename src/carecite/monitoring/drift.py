@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SEED_KEY = "drift_projection_seed"
 PERMUTATIONS = 199
+NO_REFERENCE = "no reference snapshot yet: take one with carecite drift --reset-reference"
 Matrix = NDArray[np.float64]
 
 
@@ -285,8 +286,8 @@ def drift_report(
     alerts: list[str] = []
     if reference is None:
         empty = np.zeros((0, 0))
-        chunks = cmp("chunks", empty, empty).model_copy(update={"note": "no reference snapshot yet"})
-        queries = cmp("queries", empty, empty).model_copy(update={"note": "no reference snapshot yet"})
+        chunks = cmp("chunks", empty, empty).model_copy(update={"note": NO_REFERENCE})
+        queries = cmp("queries", empty, empty).model_copy(update={"note": NO_REFERENCE})
     else:
         ingests = [x for x in later if x.kind == "ingest" and x.ts >= since_iso]
         chunks = cmp("chunks", _rows([reference]), _rows(ingests))
