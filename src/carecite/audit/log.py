@@ -200,20 +200,31 @@ class AuditEvent(BaseModel):
         )
 
 
-def answer_metrics(answer: Answer) -> dict[str, Any]:
+class RequestMetrics(BaseModel):
     """What live quality needs from a request, without its text (read back by ``audit.report``).
 
     Stored under ``details["metrics"]``: ``details`` is already hashed, so records written before
-    this existed still verify, and the report treats a missing key as "not recorded".
-    ``best_score`` is the best re-ranked score the gate saw (None when nothing was retrieved).
+    this existed still verify (``AuditEntry.metrics`` is then None). ``best_score`` is the best
+    re-ranked score among the guarded sources, the one the gate compares (None: nothing retrieved).
     """
-    return {
-        "timings_ms": {k: float(v) for k, v in answer.timings_ms.items()},
-        "best_score": max((r.score for r in answer.retrieved), default=None),
-        "retrieved": len(answer.retrieved),
-        "cited": len(answer.citations),
-        "unsupported": len(answer.unsupported_sentences),
-    }
+
+    model_config = ConfigDict(frozen=True)
+
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    best_score: float | None = None
+    retrieved: int = 0
+    cited: int = 0
+    unsupported: int = 0
+
+
+def answer_metrics(answer: Answer) -> dict[str, Any]:
+    return RequestMetrics(
+        timings_ms={k: float(v) for k, v in answer.timings_ms.items()},
+        best_score=max((r.score for r in answer.retrieved), default=None),
+        retrieved=len(answer.retrieved),
+        cited=len(answer.citations),
+        unsupported=len(answer.unsupported_sentences),
+    ).model_dump()
 
 
 class AuditEntry(BaseModel):
@@ -244,6 +255,15 @@ class AuditEntry(BaseModel):
     details: dict[str, Any]
     prev_hash: str
     hash: str
+
+    @property
+    def metrics(self) -> RequestMetrics | None:
+        """The request's timings and best score (``details["metrics"]``); None for older records."""
+        raw = self.details.get("metrics")
+        try:
+            return RequestMetrics.model_validate(raw) if isinstance(raw, dict) else None
+        except ValueError:
+            return None  # a malformed entry reads as "not recorded"
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> AuditEntry:

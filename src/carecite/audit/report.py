@@ -140,23 +140,17 @@ def _pct(values: Sequence[float], q: float) -> float:
     return round(float(np.percentile(np.asarray(values, dtype=float), q)), 1) if values else 0.0
 
 
-def _metrics(entry: AuditEntry) -> dict[str, Any]:
-    m = entry.details.get("metrics")
-    return m if isinstance(m, dict) else {}
-
-
 def _timings(entry: AuditEntry) -> dict[str, float]:
-    raw = _metrics(entry).get("timings_ms")
+    metrics = entry.metrics
     # The pipeline reports 0 for stages a request never reached (a decline skips generate/verify):
     # leave those out so they do not drag the percentiles down.
-    timings = {str(k): float(v) for k, v in raw.items() if float(v) > 0} if isinstance(raw, dict) else {}
+    timings = {k: v for k, v in metrics.timings_ms.items() if v > 0} if metrics else {}
     timings.setdefault("total", entry.latency_ms)  # old records: the total is a column
     return timings
 
 
 def best_score(entry: AuditEntry) -> float | None:
-    value = _metrics(entry).get("best_score")
-    return float(value) if isinstance(value, int | float) else None
+    return entry.metrics.best_score if entry.metrics else None
 
 
 def _latency(rows: Iterable[tuple[str, float]]) -> list[StageLatency]:
