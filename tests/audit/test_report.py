@@ -184,3 +184,11 @@ def test_time_series_bucket_follows_the_span_of_the_traffic(engine: Engine) -> N
     assert choose_bucket([]) == "day"
     rep = live_report(log, since=datetime.now(UTC) - timedelta(days=1), gate=GATE, bucket="auto")
     assert rep.bucket == "minute" and len(rep.per_period[0].period) == 16  # "2026-11-28 10:42"
+
+
+def test_denials_record_no_metrics_so_unknown_and_hidden_patients_look_alike(engine: Engine) -> None:
+    log = AuditLog(engine)
+    denied = _answer(1, declined="access_denied").model_copy(update={"retrieved": []})
+    log.append(AuditEvent.from_answer(denied, scope=None, patient_key=None, kind="denied", redact=str))
+    entry = log.records(kind="denied")[0]
+    assert "metrics" not in entry.details and entry.metrics is None

@@ -196,7 +196,7 @@ class AuditEvent(BaseModel):
             cost_usd=answer.usage.cost_usd,
             latency_ms=float(answer.timings_ms.get("total", 0.0)),
             break_glass_reason=scope.break_glass_reason if scope else None,
-            details={**dict(details or {}), "metrics": answer_metrics(answer)},
+            details=_with_metrics(details, answer, kind),
         )
 
 
@@ -215,6 +215,15 @@ class RequestMetrics(BaseModel):
     retrieved: int = 0
     cited: int = 0
     unsupported: int = 0
+
+
+def _with_metrics(details: Mapping[str, Any] | None, answer: Answer, kind: str | None) -> dict[str, Any]:
+    out = dict(details or {})
+    # A denial records nothing measured: the records of "no such patient" and "not your patient"
+    # must stay identical apart from the latency column (tests/security/test_adversarial.py).
+    if (kind or "") != "denied" and answer.decline_reason != "access_denied":
+        out["metrics"] = answer_metrics(answer)
+    return out
 
 
 def answer_metrics(answer: Answer) -> dict[str, Any]:
