@@ -23,9 +23,9 @@ CHUNK = "ch_discharge_1"
 
 @pytest.fixture(scope="module")
 def redactor() -> Redactor:
-    from conftest import _redactor
+    from carecite.wiring import build_redactor
 
-    return _redactor()  # type: ignore[no-any-return]
+    return build_redactor()
 
 
 @pytest.fixture
