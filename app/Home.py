@@ -41,6 +41,7 @@ from carecite.ui_support import (
     uncited_rows,
     whole_note_document,
 )
+from flag_form import flag_form
 
 st.set_page_config(page_title="carecite · Ask", page_icon="🩺", layout="wide")
 DATA = ui.require_data()
@@ -230,6 +231,7 @@ def show_answer(answer: Answer, filters: list[str], user_id: str) -> None:
             st.markdown(bullets_html(answer.unsupported_sentences), unsafe_allow_html=True)
     else:
         st.caption("Verification removed no sentences.")
+    flag_form(DATA, answer, user_id)  # feedback tied to the answer's sources (app/flag_form.py)
     st.caption(footer_text(answer))
 
 

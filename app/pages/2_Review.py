@@ -1,6 +1,7 @@
 """carecite — Review: the audit trail for compliance reviewers.
 
-A filterable table of audit records, one record's detail as the user saw it (redacted question and
+A filterable table of audit records, the flagged answers (per source document and note type, with
+confirm/dismiss), one record's detail as the user saw it (redacted question and
 answer, cited sources re-opened through ``open_cited_source``, which audits each opening), and the
 hash chain's status from ``AuditLog.verify``.
 """
@@ -18,8 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlmodel import Session
 
+import flags_review
 import ui_common as ui
-from carecite.access.scope import AccessDenied, open_cited_source
+from carecite.access.scope import AUDIT_READER_ROLES, AccessDenied, open_cited_source
 from carecite.ui_support import (
     answer_with_chips_html,
     audit_row,
@@ -37,7 +39,7 @@ st.title("Review the audit trail")
 if user is None:
     st.info("Choose who you are in the sidebar to start.")
     st.stop()
-if user.role not in ("reviewer", "admin"):
+if user.role not in AUDIT_READER_ROLES:
     st.error("The audit trail is for compliance reviewers and administrators.")
     st.stop()
 
@@ -92,6 +94,9 @@ rows = filter_audit_rows(
 )
 st.caption(f"{len(rows)} record(s); question and answer text is stored redacted.")
 st.dataframe(rows, hide_index=True, key="rv_table")
+
+# ----------------------------------------------------------------------------- flags (app/flags_review.py)
+flags_review.render(DATA, user.user_id)
 
 # ----------------------------------------------------------------------------- one record's detail
 ids = [str(r["request id"]) for r in rows]

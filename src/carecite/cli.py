@@ -625,3 +625,186 @@ def eval_cmd(
         )
     out.print(sweep)
     out.print(f"[dim]saved {path}[/]")
+
+
+# --------------------------------------------------------------------------- observability (issue 13): report, drift, flags, FHIR audit export
+flags_app = typer.Typer(no_args_is_help=True, help="Flags on answers: raise, review, list.")
+app.add_typer(flags_app, name="flags")
+
+
+def _since_or_fail(since: str) -> object:
+    from carecite.audit.report import BadSince, parse_since
+
+    try:
+        return parse_since(since)
+    except BadSince as exc:
+        raise fail(str(exc), 2) from None
+
+
+@app.command("report")
+def report_cmd(
+    since: Annotated[str, typer.Option(help="Window: 7d, 24h, 30m, 2w or an ISO date.")] = "7d",
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON on stdout.")] = False,
+) -> None:
+    """Live quality from the audit trail: requests, latency per stage, declines, cost, security, flags."""
+    from datetime import datetime
+
+    from carecite.audit import AuditLog
+    from carecite.audit.report import live_report
+    from carecite.feedback.flags import list_flags, summarize
+    from carecite.presentation_observability import render_report
+    from carecite.wiring import Stores
+
+    start = _since_or_fail(since)
+    assert isinstance(start, datetime)
+    engine = Stores(State.settings).engine
+    rep = live_report(AuditLog(engine), since=start, gate=State.settings.gate_min_score)
+    flags = summarize(list_flags(engine, since=start.isoformat(timespec="microseconds")))
+    rep = rep.model_copy(update={"flags": flags.model_dump()})
+    if as_json:
+        print(rep.model_dump_json(indent=1))
+        return
+    render_report(rep, out)
+
+
+@app.command("drift")
+def drift_cmd(
+    since: Annotated[str, typer.Option(help="Recent window: 7d, 24h, 30m, 2w or an ISO date.")] = "7d",
+    as_json: Annotated[bool, typer.Option("--json", help="The drift report as JSON on stdout.")] = False,
+    reset_reference: Annotated[
+        bool, typer.Option("--reset-reference", help="Take a new reference snapshot from the chunks now.")
+    ] = False,
+) -> None:
+    """Embedding drift against the reference snapshot taken at ingest; exit 1 when an alert fires."""
+    from datetime import datetime
+
+    from carecite.audit import AuditLog
+    from carecite.audit.report import live_report
+    from carecite.monitoring.drift import drift_report, take_reference
+    from carecite.presentation_observability import render_drift
+    from carecite.wiring import Stores
+
+    start = _since_or_fail(since)
+    assert isinstance(start, datetime)
+    settings = State.settings
+    stores = Stores(settings)
+    if reset_reference:
+        with console.status("embedding a sample of chunks for the new reference…"):
+            taken = take_reference(stores, settings)
+        if not taken:
+            raise fail("no chunks to take a reference from: ingest first", 2)
+        console.print(f"new reference snapshot from {taken} chunks")
+    live = live_report(AuditLog(stores.engine), since=start, gate=settings.gate_min_score)
+    rep = drift_report(
+        stores.engine,
+        settings,
+        current_fingerprint=stores.embedder.fingerprint,
+        since=start,
+        scored_questions=live.scored_requests,
+        below_gate_share=live.below_gate_share,
+    )
+    if as_json:
+        print(rep.model_dump_json(indent=1))
+    else:
+        render_drift(rep, out)
+    if rep.alerts:
+        raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def audit_export(
+    fmt: Annotated[
+        str, typer.Option("--format", help="Only fhir: a Bundle of FHIR R4 AuditEvents.")
+    ] = "fhir",
+    since: Annotated[str | None, typer.Option(help="Only records since: 7d, 24h or an ISO date.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """Export the audit trail as FHIR R4 AuditEvents (IHE BALP shape), validated before writing."""
+    import json
+    from datetime import datetime
+
+    from carecite.audit import AuditLog
+    from carecite.audit.fhir_export import export_fhir
+    from carecite.wiring import Stores
+
+    if fmt != "fhir":
+        raise fail(f"--format must be fhir, not {fmt!r}", 2)
+    start: str | None = None
+    if since is not None:
+        value = _since_or_fail(since)
+        assert isinstance(value, datetime)
+        start = value.isoformat(timespec="microseconds")
+    engine = Stores(State.settings).engine
+    bundle = export_fhir(engine, AuditLog(engine), since=start)
+    text = json.dumps(bundle, indent=1, ensure_ascii=False)
+    if output is None:
+        print(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        console.print(f"wrote {bundle['total']} AuditEvents to {output}")
+
+
+@flags_app.command("raise")
+def flags_raise(
+    request_id: Annotated[str, typer.Argument(help="The request id of the answer (ask --json request_id).")],
+    user: Annotated[str, typer.Option("--user", help="Who flags (the user who received the answer).")],
+    reason: Annotated[str, typer.Option(help="wrong | unsupported | missing_information | wrong_patient")],
+    comment: Annotated[str, typer.Option(help="Optional words (stored redacted).")] = "",
+) -> None:
+    """Flag an answer you received; exit 3 when it is not yours (or does not exist)."""
+    from carecite.access.scope import AccessDenied
+    from carecite.audit import AuditLog
+    from carecite.feedback.flags import FlagError, flag_answer
+    from carecite.wiring import Stores, build_redactor
+
+    engine = Stores(State.settings).engine
+    try:
+        flag = flag_answer(
+            engine,
+            AuditLog(engine),
+            build_redactor(),
+            user_id=user,
+            request_id=request_id,
+            category=reason,
+            comment=comment,
+        )
+    except FlagError as exc:
+        raise fail(str(exc), 2) from None
+    except AccessDenied as exc:
+        raise fail(str(exc), 3) from None
+    out.print(
+        f"flag {flag.id} recorded ({flag.category}, {sum(s.cited for s in flag.sources)} cited sources)"
+    )
+
+
+@flags_app.command("review")
+def flags_review(
+    flag_id: Annotated[str, typer.Argument(help="The flag id.")],
+    decision: Annotated[str, typer.Argument(help="confirmed | dismissed")],
+    user: Annotated[str, typer.Option("--user", help="The reviewer's user id.")],
+    note: Annotated[str, typer.Option(help="Optional words (stored redacted).")] = "",
+) -> None:
+    """Confirm or dismiss an open flag (reviewers and admins); exit 3 for anyone else."""
+    from carecite.access.scope import AccessDenied
+    from carecite.audit import AuditLog
+    from carecite.feedback.flags import FlagError, review_flag
+    from carecite.wiring import Stores, build_redactor
+
+    engine = Stores(State.settings).engine
+    try:
+        flag = review_flag(
+            engine,
+            AuditLog(engine),
+            build_redactor(),
+            reviewer_id=user,
+            flag_id=flag_id,
+            decision=decision,
+            note=note,
+        )
+    except FlagError as exc:
+        raise fail(str(exc), 2) from None
+    except AccessDenied as exc:
+        raise fail(str(exc), 3) from None
+    out.print(f"flag {flag.id} {flag.status}")

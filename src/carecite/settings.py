@@ -79,6 +79,19 @@ class Settings(BaseSettings):
     # --- input limits ---
     max_question_chars: int = 1000
 
+    # --- observability (docs/observability.md): drift checks and OpenTelemetry spans ---
+    drift_record_queries: bool = True  # store a random projection of each scrubbed query vector
+    drift_projection_dims: int = Field(default=32, ge=2, le=256)
+    drift_sample: int = Field(default=2000, ge=10)  # chunk projections kept per snapshot
+    drift_min_samples: int = Field(default=20, ge=2)  # fewer on either side: no verdict
+    drift_query_baseline: int = Field(default=100, ge=2)  # first questions after the reference
+    drift_cosine_alert: float = 0.10  # alert when 1 - cos(mean ref, mean recent) reaches this (and p < alpha)
+    drift_alpha: float = 0.01  # significance for the shift's permutation test and the corrected KS test
+    drift_below_gate_alert: float = 0.5  # alert when this share of questions has nothing above the gate
+    otel_exporter: Literal["off", "console", "otlp"] = "off"
+    otel_endpoint: str | None = None  # OTLP/HTTP traces endpoint; default http://localhost:4318/v1/traces
+    otel_service_name: str = "carecite"
+
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -98,6 +98,10 @@ def build_pipeline(
         if chat_model is not None
         else make_generator(settings, stores.embedder, redactor, vocabulary=vocabulary)
     )
+    from carecite.monitoring import telemetry
+    from carecite.monitoring.drift import QueryRecorder
+
+    telemetry.configure(settings)  # OpenTelemetry spans: off unless CARECITE_OTEL_EXPORTER says so
     return Pipeline(
         settings=settings,
         stores=stores,
@@ -105,4 +109,9 @@ def build_pipeline(
         generator=generator,
         redactor=redactor,
         audit=AuditLog(stores.engine),
+        on_query_vector=(
+            QueryRecorder(stores.engine, stores.embedder.fingerprint, settings)
+            if settings.drift_record_queries
+            else None
+        ),
     )

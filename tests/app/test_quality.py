@@ -56,3 +56,21 @@ def test_runs_are_charted_and_compared(quality_dir: Path) -> None:
     row = deltas[deltas["metric"] == "recall@5"].iloc[0]
     assert row["change"] == pytest.approx(0.04)
     assert any("previous = `run-1`, latest = `run-2`" in c.value for c in at.caption)
+
+
+def test_live_view_plots_real_traffic_from_the_audit_trail(app_env: Path, audited_answer: object) -> None:
+    at = AppTest.from_file(QUALITY, default_timeout=120).run()
+    assert not at.exception, at.exception
+    headline = {m.label: m.value for m in at.metric}
+    assert int(headline["Requests"]) >= 1 and headline["Decline rate"].endswith("%")
+    # requests, latency, score vs gate, usage, and the drift chart at least
+    assert len(at.get("vega_lite_chart")) >= 5
+    captions = " ".join(c.value for c in at.caption)
+    assert "alert at cosine shift ≥ 0.1" in captions and "Reference snapshot 20" in captions
+    assert not any("Traceback" in e.value for e in at.error)
+
+
+def test_live_view_without_data_says_how_to_get_some(quality_dir: Path) -> None:
+    at = AppTest.from_file(QUALITY, default_timeout=60).run()
+    assert not at.exception
+    assert any("live quality appears once" in i.value for i in at.info)

@@ -35,7 +35,8 @@ from carecite.domain import (
     RetrievedRef,
     Usage,
 )
-from carecite.ports import LLMUnavailable, Redactor, Reranker
+from carecite.monitoring.telemetry import span, traced
+from carecite.ports import LLMUnavailable, Redactor, Reranker, Vector
 from carecite.privacy.identity import PatientIdentity, scrub_identifiers
 from carecite.records import tables as t
 from carecite.retrieval.fusion import reciprocal_rank_fusion
@@ -67,7 +68,8 @@ class Timer:
     def stage(self, name: str) -> Iterator[None]:
         t0 = time.perf_counter()
         try:
-            yield
+            with span(name):  # an OpenTelemetry span per stage (no-op unless enabled)
+                yield
         finally:
             self.timings[name] = round(self.timings.get(name, 0.0) + (time.perf_counter() - t0) * 1000, 2)
 
@@ -109,6 +111,8 @@ class Pipeline:
     redactor: Redactor
     audit: AuditLog
     today: Callable[[], object] | None = None
+    # Observability hook: receives the scrubbed query vector (drift monitoring; never the text).
+    on_query_vector: Callable[[Vector], None] | None = None
 
     # ------------------------------------------------------------------ public
     def validate(self, req: AskRequest) -> str:
@@ -123,6 +127,7 @@ class Pipeline:
             raise BadInput("--break-glass needs a reason")
         return question
 
+    @traced("ask")
     def ask(self, req: AskRequest) -> Answer:
         question = self.validate(req)
         timer = Timer()
@@ -281,9 +286,10 @@ class Pipeline:
         s = self.settings
         lists: list[Sequence[Candidate]] = []
         if flt.patient_key != NO_PATIENT or flt.include_policies:
-            lists.append(
-                self.stores.vectors.query(self.stores.embedder.embed_query(query_text), flt, s.dense_k)
-            )
+            query_vector = self.stores.embedder.embed_query(query_text)
+            if self.on_query_vector is not None:
+                self.on_query_vector(query_vector)
+            lists.append(self.stores.vectors.query(query_vector, flt, s.dense_k))
             lists.append(self.stores.lexical.query(query_text, flt, s.lexical_k))
         structured: list[Candidate] = []
         if flt.patient_key != NO_PATIENT:

@@ -41,8 +41,19 @@ from carecite.records.tables import AuditChainHead, AuditRecord
 
 GENESIS_HASH = "0" * 64
 CHAIN_VERSION = 1
-AuditKind = Literal["ask", "decline", "denied", "break_glass", "source_view", "security_event"]
-AUDIT_KINDS: tuple[str, ...] = ("ask", "decline", "denied", "break_glass", "source_view", "security_event")
+AuditKind = Literal[
+    "ask", "decline", "denied", "break_glass", "source_view", "security_event", "flag", "flag_review"
+]
+AUDIT_KINDS: tuple[str, ...] = (
+    "ask",
+    "decline",
+    "denied",
+    "break_glass",
+    "source_view",
+    "security_event",
+    "flag",  # a user flagged an answer (feedback/flags.py)
+    "flag_review",  # a reviewer confirmed or dismissed a flag
+)
 # Kinds that record how a request ended (a break-the-glass answer is recorded as "break_glass").
 OUTCOME_KINDS: tuple[str, ...] = ("ask", "decline", "denied", "break_glass")
 
@@ -185,8 +196,44 @@ class AuditEvent(BaseModel):
             cost_usd=answer.usage.cost_usd or 0.0,  # unpriced models: details["llm"]["cost_priced"]
             latency_ms=float(answer.timings_ms.get("total", 0.0)),
             break_glass_reason=scope.break_glass_reason if scope else None,
-            details=dict(details or {}),
+            details=_with_metrics(details, answer, kind),
         )
+
+
+class RequestMetrics(BaseModel):
+    """What live quality needs from a request, without its text (read back by ``audit.report``).
+
+    Stored under ``details["metrics"]``: ``details`` is already hashed, so records written before
+    this existed still verify (``AuditEntry.metrics`` is then None). ``best_score`` is the best
+    re-ranked score among the guarded sources, the one the gate compares (None: nothing retrieved).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    best_score: float | None = None
+    retrieved: int = 0
+    cited: int = 0
+    unsupported: int = 0
+
+
+def _with_metrics(details: Mapping[str, Any] | None, answer: Answer, kind: str | None) -> dict[str, Any]:
+    out = dict(details or {})
+    # A denial records nothing measured: the records of "no such patient" and "not your patient"
+    # must stay identical apart from the latency column (tests/security/test_adversarial.py).
+    if (kind or "") != "denied" and answer.decline_reason != "access_denied":
+        out["metrics"] = answer_metrics(answer)
+    return out
+
+
+def answer_metrics(answer: Answer) -> dict[str, Any]:
+    return RequestMetrics(
+        timings_ms={k: float(v) for k, v in answer.timings_ms.items()},
+        best_score=max((r.score for r in answer.retrieved), default=None),
+        retrieved=len(answer.retrieved),
+        cited=len(answer.citations),
+        unsupported=len(answer.unsupported_sentences),
+    ).model_dump()
 
 
 class AuditEntry(BaseModel):
@@ -217,6 +264,15 @@ class AuditEntry(BaseModel):
     details: dict[str, Any]
     prev_hash: str
     hash: str
+
+    @property
+    def metrics(self) -> RequestMetrics | None:
+        """The request's timings and best score (``details["metrics"]``); None for older records."""
+        raw = self.details.get("metrics")
+        try:
+            return RequestMetrics.model_validate(raw) if isinstance(raw, dict) else None
+        except ValueError:
+            return None  # a malformed entry reads as "not recorded"
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> AuditEntry:

@@ -672,8 +672,8 @@ def bench_scale(
     from carecite.access.scope import AccessDenied, compute_scope, resolve_patient
     from carecite.answering.intent import classify
     from carecite.clock import today
-    from carecite.ingest.scrub import PatientIdentity, scrub_identifiers
     from carecite.ingest.synthetic import generate
+    from carecite.privacy.identity import PatientIdentity, scrub_identifiers
     from carecite.records import tables as t
     from carecite.retrieval.dense import COLLECTION, CarecitEmbeddingFunction, ChromaVectorIndex
     from carecite.retrieval.fusion import reciprocal_rank_fusion

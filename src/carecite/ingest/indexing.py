@@ -16,12 +16,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from carecite.domain import Chunk, date_int
 from carecite.ingest.chunking import TextSpan, chunk_text
-from carecite.ingest.scrub import PatientIdentity, scrub_identifiers
+from carecite.ports import Vector
+from carecite.privacy.identity import PatientIdentity, scrub_identifiers
 from carecite.records import session_scope
 from carecite.records import tables as t
 
@@ -226,10 +228,16 @@ def sync_indexes(stores: Stores, *, progress: bool = True) -> SyncReport:
         transient=True,
     ) as bar:
         task = bar.add_task("embed", total=len(missing))
+        embedded: list[Vector] = []  # kept for the drift snapshot (monitoring/drift.py)
         for batch in _rows(stores, missing, EMBED_BATCH):
             vecs = stores.embedder.embed_documents([c.index_text for c in batch])
             vectors.upsert(batch, vecs)
+            embedded.append(vecs)
             bar.advance(task, len(batch))
+    if embedded:
+        from carecite.monitoring.drift import record_chunk_vectors
+
+        record_chunk_vectors(stores.engine, stores.embedder.fingerprint, np.vstack(embedded), stores.settings)
 
     lexical = stores.lexical
     rebuilt = False

@@ -308,3 +308,40 @@ RECORD_TABLES: dict[str, type[ResourceRow]] = {
     "ServiceRequest": ServiceRequest,
     "Appointment": Appointment,
 }
+
+
+# --------------------------------------------------------------------------- feedback and drift (issue 13)
+class AnswerFlag(SQLModel, table=True):
+    """A user's flag on an answer (feedback/flags.py). Mutable status; every change is also audited.
+
+    The source refs are copied from the flagged request's audit record when the flag is made, so the
+    aggregates survive a re-ingest that changes chunk ids. ``comment`` is stored redacted.
+    """
+
+    id: str = Field(primary_key=True)
+    request_id: str = Field(index=True)
+    created_at: str  # UTC ISO-8601
+    flagged_by: str = Field(index=True)
+    category: str = Field(index=True)  # wrong | unsupported | missing_information | wrong_patient
+    comment: str = ""
+    status: str = Field(default="open", index=True)  # open | confirmed | dismissed
+    reviewed_by: str | None = None
+    reviewed_at: str | None = None
+    review_note: str = ""
+    # JSON list of {"ref", "kind", "cited"}: kind is the note type, or the record's resource type
+    sources: str = "[]"
+
+
+class DriftSample(SQLModel, table=True):
+    """Random projections of embeddings for drift checks (monitoring/drift.py); never any text.
+
+    kind "reference" (chunks at the first ingest), "ingest" (chunks added later) or "query" (one
+    scrubbed question, bucketed to the hour, not linked to a request, user or patient).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)
+    ts: str = Field(index=True)  # UTC ISO-8601 (queries: truncated to the hour)
+    fingerprint: str  # the embedding model that produced the vectors
+    n: int = 1  # vectors behind this row
+    projections: str = "[]"  # JSON list of k-dim projected vectors (a sample, at most drift_sample)

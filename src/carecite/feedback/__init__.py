@@ -1,0 +1,1 @@
+"""Feedback on answers: flags tied to the sources behind them (flags.py)."""

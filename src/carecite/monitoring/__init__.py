@@ -1,0 +1,1 @@
+"""Monitoring beyond the audit trail: embedding drift (drift.py)."""

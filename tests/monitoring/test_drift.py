@@ -1,0 +1,125 @@
+"""Embedding drift (monitoring/drift.py): projections only, a reference at ingest, real embeddings."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from carecite.answering.pipeline import AskRequest
+from carecite.cli import app
+from carecite.monitoring.drift import compare, drift_report, record_chunk_vectors
+from carecite.records import make_engine
+from carecite.records import tables as t
+from carecite.settings import Settings
+
+CLINICAL = [
+    "Patient discharged home on furosemide 40 mg twice daily; follow up with cardiology in two weeks.",
+    "Diabetic foot exam normal; HbA1c 8.4%; start metformin 500 mg daily.",
+    "Task: schedule echocardiogram, overdue since November; owner care coordination team.",
+    "Progress note: shortness of breath improved, weight stable, continue current diuretic dose.",
+    "Home health referral placed for wound care after the hip replacement.",
+    "Potassium 3.2 on the basic metabolic panel; replete and recheck in one week.",
+]
+UNRELATED = [
+    "Preheat the oven to 200 degrees and roast the vegetables for forty minutes.",
+    "The football match ended in a draw after extra time and penalties.",
+    "Quarterly revenue grew by twelve percent thanks to cloud subscriptions.",
+    "The hiking trail climbs steeply through pine forest to a glacier lake.",
+    "Add two cups of flour, a pinch of salt and knead the dough for ten minutes.",
+    "The orchestra rehearsed the symphony's second movement all afternoon.",
+]
+MIN = {"min_samples": 5, "shift_alert": 0.10, "alpha": 0.01}
+
+
+def test_same_distribution_does_not_alert_a_different_one_does() -> None:
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(1.0, 1.0, (300, 16)), rng.normal(1.0, 1.0, (200, 16))
+    same = compare("x", a, b, **MIN)
+    assert same.enough and not same.alert and same.cosine_shift is not None and same.cosine_shift < 0.02
+    moved = compare("x", a, rng.normal(1.0, 1.0, (200, 16)) + np.r_[np.full(8, 3.0), np.full(8, -1.0)], **MIN)
+    assert moved.alert and moved.cosine_shift is not None and moved.cosine_shift > 0.10
+    assert moved.ks_p_value is not None and moved.ks_p_value < 0.01
+
+
+def test_too_few_samples_give_no_verdict() -> None:
+    few = compare("queries", np.ones((3, 4)), np.ones((30, 4)), **MIN)
+    assert not few.enough and not few.alert and "at least 5" in few.note
+
+
+def test_real_embeddings_of_unrelated_text_drift_from_clinical_notes(settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(settings.resolved_database_url)
+    s = settings.model_copy(update={"drift_min_samples": 5})
+    clinical = embedder.embed_documents(CLINICAL * 4)
+    assert record_chunk_vectors(engine, embedder.fingerprint, clinical, s) == "reference"
+    assert (
+        record_chunk_vectors(engine, embedder.fingerprint, embedder.embed_documents(UNRELATED * 4), s)
+        == "ingest"
+    )
+    rep = drift_report(
+        engine, s, current_fingerprint=embedder.fingerprint, since=datetime.now(UTC) - timedelta(hours=1)
+    )
+    assert rep.chunks.enough and rep.chunks.alert
+    assert rep.chunks.cosine_shift is not None and rep.chunks.cosine_shift >= s.drift_cosine_alert
+    assert any("chunks drifted" in a for a in rep.alerts)
+    with Session(engine) as session:
+        stored = session.exec(select(t.DriftSample)).all()
+    assert all(len(json.loads(x.projections)[0]) == s.drift_projection_dims for x in stored)
+    assert not any("furosemide" in x.projections for x in stored)
+
+
+def test_a_changed_embedding_model_is_flagged(settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(settings.resolved_database_url)
+    record_chunk_vectors(engine, "old-model:384:abc", embedder.embed_documents(CLINICAL), settings)
+    rep = drift_report(engine, settings, current_fingerprint=embedder.fingerprint, since=datetime.now(UTC))
+    assert rep.fingerprint_changed and any("embedding model changed" in a for a in rep.alerts)
+
+
+def test_below_gate_share_alerts_only_with_enough_questions(settings: Settings) -> None:
+    engine = make_engine(settings.resolved_database_url)
+    kw = {"current_fingerprint": "m", "since": datetime.now(UTC)}
+    assert not drift_report(engine, settings, scored_questions=5, below_gate_share=0.9, **kw).alerts
+    rep = drift_report(engine, settings, scored_questions=50, below_gate_share=0.6, **kw)
+    assert any("below the gate" in a for a in rep.alerts) and rep.reference_ts is None
+
+
+def test_ingest_takes_the_reference_and_asks_record_projections_without_text(
+    tiny_world, tiny_pipeline, patient_id
+) -> None:  # type: ignore[no-untyped-def]
+    settings, stores = tiny_world
+    with Session(stores.engine) as s:
+        before = len(s.exec(select(t.DriftSample).where(t.DriftSample.kind == "query")).all())
+        reference = s.exec(select(t.DriftSample).where(t.DriftSample.kind == "reference")).one()
+    assert reference.n > 0 and reference.fingerprint == stores.embedder.fingerprint
+    question = "What follow-up tasks are still outstanding?"
+    tiny_pipeline.ask(AskRequest(question=question, user_id="cc-ben", patient_id=patient_id))
+    with Session(stores.engine) as s:
+        queries = s.exec(select(t.DriftSample).where(t.DriftSample.kind == "query")).all()
+    assert len(queries) == before + 1
+    row = queries[-1]
+    assert row.ts.endswith(":00:00.000000+00:00")  # hour bucket: no exact time to join on
+    assert len(json.loads(row.projections)[0]) == settings.drift_projection_dims
+    assert "follow" not in row.projections
+
+
+def test_cli_drift_json_and_reset_reference(tiny_world, tiny_pipeline) -> None:  # type: ignore[no-untyped-def]
+    settings, _ = tiny_world
+    runner = CliRunner()
+    env = {"CARECITE_DRIFT_MIN_SAMPLES": "3"}
+    base = ["--data-dir", str(settings.data_dir), "drift"]
+    result = runner.invoke(app, [*base, "--json"], env=env)
+    assert result.exit_code in (0, 1), result.output
+    data = json.loads(result.stdout)
+    assert data["reference_fingerprint"] == data["current_fingerprint"] and data["chunks"]["reference_n"] > 0
+    reset = runner.invoke(app, [*base, "--reset-reference"], env=env)
+    assert reset.exit_code in (0, 1) and "new reference snapshot" in reset.output
+    assert runner.invoke(app, [*base, "--since", "soon"]).exit_code == 2
+
+
+def test_a_data_dir_from_before_drift_says_how_to_take_a_reference(settings: Settings) -> None:
+    engine = make_engine(settings.resolved_database_url)
+    rep = drift_report(engine, settings, current_fingerprint="m", since=datetime.now(UTC))
+    assert rep.reference_ts is None and "--reset-reference" in rep.chunks.note and not rep.alerts
