@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 
@@ -124,3 +125,12 @@ def test_remote_llm_never_sees_the_patient_and_the_answer_shows_the_real_name(
         "Alvin56 Jerde200 is due for a cardiology follow-up [S1]. Alvin56 Jerde200 was born 1963-09-27 [S2]."
     )
     assert model.name == "recording" and model.remote
+
+
+def test_a_date_maps_back_exactly_as_its_source_wrote_it(presidio_redactor: PresidioRedactor) -> None:
+    p = Pseudonymizer(presidio_redactor)
+    out = p.pseudonymize("Discharged on 8/3/2026. Seen again 2026-08-03 for a recheck.")
+    assert "8/3/2026" not in out and "2026-08-03" not in out
+    tokens = re.findall(r"\[DATE_\d+\]", out)
+    assert len(set(tokens)) == 2  # one token per written form: each maps back to its own words
+    assert p.reidentify(out) == "Discharged on 8/3/2026. Seen again 2026-08-03 for a recheck."

@@ -3,9 +3,11 @@
 One ``Pseudonymizer`` per request. ``pseudonymize`` replaces names, identifiers, dates, phones, emails
 and addresses by surrogate tokens — the patient's name by ``[PATIENT]``, the patient's birth date by
 ``[PATIENT_DOB]``, everything else by ``[KIND_n]`` (``[PERSON_2]``, ``[DATE_3]``, ``[MRN_1]``) — the
-same original always getting the same token within the request (dates compare by calendar day, so
-"11/20/1981" and "1981-11-20" share one). ``reidentify`` maps tokens in the model's reply back to the
-originals, wherever and however often they appear, with or without their brackets.
+same original always getting the same token within the request. A date is keyed by how it is written,
+not by its calendar day: "8/3/2026" and "2026-08-03" get two tokens, because a token maps back to one
+original string, and an answer sentence must read exactly as its cited source writes it.
+``reidentify`` maps tokens in the model's reply back to the originals, wherever and however often
+they appear, with or without their brackets.
 
 Why tokens and not shifted dates or fake names: a reply is mapped back by finding the surrogates in
 it. Tokens survive an LLM that reorders, repeats or re-cases them; a shifted date the model rewrites
@@ -193,8 +195,7 @@ class Pseudonymizer:
         if kind == "PATIENT_DOB":
             self._originals.setdefault("PATIENT_DOB", original)
             return PATIENT_DOB_TOKEN
-        parsed = parse_date(original) if kind in ("DATE", "DOB") else None
-        key = parsed.isoformat() if parsed else re.sub(r"\s+", " ", original).casefold()
+        key = re.sub(r"\s+", " ", original).casefold()
         token = self._surrogates.get((kind, key))
         if token is None:
             self._counters[kind] = self._counters.get(kind, 0) + 1
