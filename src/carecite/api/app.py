@@ -70,6 +70,57 @@ class ApiState:
         self.metrics = Metrics()
 
 
+# --------------------------------------------------------------------------- dependencies
+def state(request: Request) -> ApiState:
+    st: ApiState = request.app.state.api
+    return st
+
+
+def principal(request: Request, st: Annotated[ApiState, Depends(state)]) -> Principal:
+    who = st.verifier.verify(request.headers.get("authorization"))
+    st.limiter.check(who.user_id)
+    return who
+
+
+def clinical_grant(who: Annotated[Principal, Depends(principal)]) -> Grant:
+    grant = who.scopes.grant()
+    if grant is None:
+        raise insufficient_scope(CLINICAL_SCOPE_EXAMPLE)
+    return grant
+
+
+def audit_reader(
+    st: Annotated[ApiState, Depends(state)], who: Annotated[Principal, Depends(principal)]
+) -> str:
+    if not who.scopes.may_read_audit:
+        raise insufficient_scope(AUDIT_SCOPE)
+    with Session(st.pipeline.stores.engine) as session:
+        try:
+            require_role(session, who.user_id, AUDIT_READER_ROLES)
+        except AccessDenied:
+            raise access_denied() from None
+    return who.user_id
+
+
+async def run(st: ApiState, fn: Callable[..., T], *args: Any) -> T:
+    """Blocking work in the thread pool, under the request timeout; access and input errors mapped."""
+    try:
+        return await asyncio.wait_for(run_in_threadpool(fn, *args), st.settings.api_request_timeout_s)
+    except TimeoutError:
+        raise ApiError(
+            504, "timeout", f"the request took over {st.settings.api_request_timeout_s:g} s"
+        ) from None
+    except AccessDenied:
+        raise access_denied() from None
+    except BadInput as exc:
+        raise ApiError(400, "bad_request", str(exc)) from None
+
+
+Who = Annotated[Principal, Depends(principal)]
+Clinical = Annotated[Grant, Depends(clinical_grant)]
+State = Annotated[ApiState, Depends(state)]
+
+
 def create_app(settings: Settings, *, pipeline: Pipeline | None = None) -> FastAPI:
     """The ASGI app. ``pipeline``: an already built one (tests, benchmarks); default: built at startup."""
 
@@ -93,51 +144,6 @@ def create_app(settings: Settings, *, pipeline: Pipeline | None = None) -> FastA
     app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)
     _install_error_handlers(app)
     _install_metrics_middleware(app)
-
-    # ------------------------------------------------------------------ dependencies
-    def state(request: Request) -> ApiState:
-        st: ApiState = request.app.state.api
-        return st
-
-    def principal(request: Request, st: Annotated[ApiState, Depends(state)]) -> Principal:
-        who = st.verifier.verify(request.headers.get("authorization"))
-        st.limiter.check(who.user_id)
-        return who
-
-    def clinical_grant(who: Annotated[Principal, Depends(principal)]) -> Grant:
-        grant = who.scopes.grant()
-        if grant is None:
-            raise insufficient_scope(CLINICAL_SCOPE_EXAMPLE)
-        return grant
-
-    def audit_reader(
-        st: Annotated[ApiState, Depends(state)], who: Annotated[Principal, Depends(principal)]
-    ) -> str:
-        if not who.scopes.may_read_audit:
-            raise insufficient_scope(AUDIT_SCOPE)
-        with Session(st.pipeline.stores.engine) as session:
-            try:
-                require_role(session, who.user_id, AUDIT_READER_ROLES)
-            except AccessDenied:
-                raise access_denied() from None
-        return who.user_id
-
-    async def run(st: ApiState, fn: Callable[..., T], *args: Any) -> T:
-        """Blocking work in the thread pool, under the request timeout; access and input errors mapped."""
-        try:
-            return await asyncio.wait_for(run_in_threadpool(fn, *args), st.settings.api_request_timeout_s)
-        except TimeoutError:
-            raise ApiError(
-                504, "timeout", f"the request took over {st.settings.api_request_timeout_s:g} s"
-            ) from None
-        except AccessDenied:
-            raise access_denied() from None
-        except BadInput as exc:
-            raise ApiError(400, "bad_request", str(exc)) from None
-
-    Who = Annotated[Principal, Depends(principal)]
-    Clinical = Annotated[Grant, Depends(clinical_grant)]
-    State = Annotated[ApiState, Depends(state)]
 
     # ------------------------------------------------------------------ answering and retrieval
     @app.post(

@@ -35,7 +35,7 @@ class BodySizeLimit:
         while more:
             message = await receive()
             if message["type"] != "http.request":
-                await self.app(scope, _replay([], message), send)
+                await self.app(scope, _replay([], message, receive), send)
                 return
             body = message.get("body", b"")
             size += len(body)
@@ -44,7 +44,7 @@ class BodySizeLimit:
                 return
             chunks.append(body)
             more = bool(message.get("more_body", False))
-        await self.app(scope, _replay(chunks, None), send)
+        await self.app(scope, _replay(chunks, None, receive), send)
 
     async def _reject(self, send: Send) -> None:
         err = ApiError(413, "payload_too_large", f"the request body is over {self.max_bytes} bytes")
@@ -62,20 +62,21 @@ class BodySizeLimit:
         await send({"type": "http.response.body", "body": payload})
 
 
-def _replay(chunks: list[bytes], tail: Message | None) -> Receive:
+def _replay(chunks: list[bytes], tail: Message | None, receive: Receive) -> Receive:
+    """Hand the app the body read so far, then the real channel (so a disconnect is still seen)."""
     body = b"".join(chunks)
     sent = False
 
-    async def receive() -> Message:
+    async def replay() -> Message:
         nonlocal sent
         if not sent:
             sent = True
             if tail is not None:
                 return tail
             return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
+        return await receive()
 
-    return receive
+    return replay
 
 
 @dataclass

@@ -76,8 +76,8 @@ class Latencies:
             "name": self.name,
             "n": len(ordered),
             "errors": self.errors,
-            "p50_ms": round(percentile(ordered, 0.50), 1) if ordered else 0.0,
-            "p95_ms": round(percentile(ordered, 0.95), 1) if ordered else 0.0,
+            "p50_ms": round(percentile(ordered, 50), 1) if ordered else 0.0,
+            "p95_ms": round(percentile(ordered, 95), 1) if ordered else 0.0,
         }
 
 
