@@ -9,6 +9,7 @@ import httpx
 import schemathesis
 from api_world import bearer
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -29,10 +30,16 @@ def test_no_5xx_and_every_response_conforms_to_the_schema(
     tokens = [bearer(token("md-farah")), bearer(token("rv-ivan", "user/AuditEvent.rs")), {}]
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 9
+    negative_runs = 0
     for operation in operations:
         for headers in tokens:
-            for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
-                _property(operation, mode, base_url, headers)()
+            _property(operation, schemathesis.GenerationMode.POSITIVE, base_url, headers)()
+            try:
+                _property(operation, schemathesis.GenerationMode.NEGATIVE, base_url, headers)()
+                negative_runs += 1
+            except Unsatisfiable:  # no parameters and no body: there is no invalid request to make
+                pass
+    assert negative_runs >= 3 * 5, "invalid requests were generated for every operation that takes input"
 
 
 def _property(

@@ -52,6 +52,7 @@ _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
         "model": ErrorBody,
         "description": "insufficient_scope, or access_denied (same body whether or not it exists)",
     },
+    404: {"model": ErrorBody, "description": "the path matches no route (e.g. a control character in an id)"},
     413: {"model": ErrorBody, "description": "body too large"},
     422: {"model": ErrorBody, "description": "body or query does not match the schema"},
     429: {"model": ErrorBody, "description": "rate limited; see Retry-After"},
