@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,8 @@ import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "security"))  # security_world helpers
+
+from api_world import Token  # tests/api is on sys.path (pytest's rootdir-less import, like tests/security)
 
 from carecite.answering.pipeline import Pipeline
 from carecite.api.auth import mint_token
@@ -34,9 +36,6 @@ def base_url(api_settings: Settings, world_pipeline: Pipeline) -> Iterator[str]:
 def http(base_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base_url, timeout=300) as client:
         yield client
-
-
-Token = Callable[..., str]
 
 
 @pytest.fixture(scope="module")

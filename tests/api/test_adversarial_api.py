@@ -12,6 +12,7 @@ from api_world import (
     NORTH_ETH,
     QUESTION,
     UNKNOWN_PATIENT,
+    Token,
     bearer,
 )
 from security_world import WorldIndex, assert_no_leak
@@ -20,7 +21,6 @@ from sqlmodel import Session
 from carecite.answering.pipeline import Pipeline
 from carecite.domain import Answer
 from carecite.settings import Settings
-from conftest import Token
 
 LABELS_HELD = {"md-farah": set(), "rn-dana": {"PSY"}, "cc-omar": {"PSY"}, "bh-hana": {"PSY", "ETH"}}
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
-from api_world import LAKESIDE_INJECTED, MERCY_PSY, QUESTION, REASON, UNKNOWN_PATIENT, bearer
+from api_world import LAKESIDE_INJECTED, MERCY_PSY, QUESTION, REASON, UNKNOWN_PATIENT, Token, bearer
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlmodel import Session, col, select
 
@@ -24,7 +24,6 @@ from carecite.api.server import running
 from carecite.domain import resource_type_of
 from carecite.records import tables as t
 from carecite.settings import Settings
-from conftest import Token
 from world import gold_questions
 
 ASK = {"question": QUESTION, "patient_id": MERCY_PSY}
@@ -241,6 +240,7 @@ def test_similar_and_sources_deny_unknown_and_hidden_alike(
         ).first()
     assert hidden_condition is not None and psy_chunk is not None
     h = bearer(token("md-farah"))
+    before = world_pipeline.audit.count()
     similar = [
         http.get(
             f"/v1/patients/{p}/similar", params={"kind": "condition", "ref": hidden_condition.ref}, headers=h
@@ -253,6 +253,8 @@ def test_similar_and_sources_deny_unknown_and_hidden_alike(
     ]
     bodies = {r.content for r in similar + sources}
     assert {r.status_code for r in similar + sources} == {403} and len(bodies) == 1
+    assert world_pipeline.audit.count() == before + 6, "every denial is audited"
+    assert {e.kind for e in world_pipeline.audit.records(limit=6)} == {"denied"}
 
 
 def test_break_glass_over_the_api_is_honoured_and_audited(

@@ -7,14 +7,13 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from api_world import MERCY_PSY, bearer
+from api_world import MERCY_PSY, Token, bearer
 from sqlmodel import Session, col, select
 
 from carecite.access.scope import compute_scope, patients_in_scope
 from carecite.answering.pipeline import AskRequest, Pipeline
 from carecite.domain import Answer, SearchResult
 from carecite.records import tables as t
-from conftest import Token
 from world import gold_questions
 
 GOLD = next(

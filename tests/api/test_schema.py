@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import schemathesis
-from api_world import bearer
+from api_world import Token, bearer
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
@@ -16,8 +16,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-
-from conftest import Token
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES = 12  # per operation and mode; a short run (the machine is shared)

@@ -21,9 +21,10 @@ from carecite.access.scope import (
     AccessDenied,
     _find_source,
     _patient_visible,
+    compute_scope,
     open_cited_source,
 )
-from carecite.domain import AccessScope, Frozen
+from carecite.domain import AccessScope, Frozen, Grant
 from carecite.records.tables import Patient
 
 if TYPE_CHECKING:
@@ -44,15 +45,21 @@ class SourceView(Frozen):
 def open_source(
     session: Session,
     audit_log: AuditLog,
-    scope: AccessScope,
+    user_id: str,
     source_id: str,
     *,
+    grant: Grant | None = None,
     cited_by: str | None = None,
 ) -> SourceView:
-    """The source ``source_id`` as ``scope`` may see it; ``cited_by``: the audited request (reviewers)."""
+    """The source ``source_id`` as ``user_id`` (narrowed by a token's ``grant``) may see it;
+    ``cited_by``: the audited request that cited it (reviewers)."""
+    try:
+        scope = compute_scope(session, user_id).narrowed(grant)
+    except AccessDenied:
+        _deny(audit_log, None, user_id, source_id, "unknown user")
     if scope.role == "reviewer":
         if not cited_by or not scope.may_see_type(source_id):
-            _deny(audit_log, scope, source_id, "reviewers open only sources an audited answer cited")
+            _deny(audit_log, scope, user_id, source_id, "reviewers open only sources an audited answer cited")
         opened = open_cited_source(session, audit_log, scope.user_id, cited_by, source_id)
         return SourceView(
             source_id=source_id,
@@ -75,7 +82,7 @@ def open_source(
         and (source["patient_key"] is None or (patient is not None and _patient_visible(scope, patient)))
     )
     if not visible or source is None:
-        _deny(audit_log, scope, source_id, "not found or not in scope")
+        _deny(audit_log, scope, user_id, source_id, "not found or not in scope")
     view_id = audit_log.append(
         {
             "kind": "source_view",
@@ -101,14 +108,16 @@ def open_source(
     )
 
 
-def _deny(audit_log: AuditLog, scope: AccessScope, source_id: str, reason: str) -> NoReturn:
+def _deny(
+    audit_log: AuditLog, scope: AccessScope | None, user_id: str, source_id: str, reason: str
+) -> NoReturn:
     # The audit keeps which id was asked for; the caller learns nothing beyond "denied".
     audit_log.append(
         {
             "kind": "denied",
-            "user_id": scope.user_id,
-            "role": scope.role,
-            "scope": scope.summary(),
+            "user_id": user_id,
+            "role": scope.role if scope else None,
+            "scope": scope.summary() if scope else {},
             "details": {"action": "source_view", "requested": source_id, "reason": reason},
         }
     )

@@ -23,7 +23,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from carecite.access.scope import AUDIT_READER_ROLES, AccessDenied, compute_scope, require_role
+from carecite.access.scope import AUDIT_READER_ROLES, AccessDenied, require_role
 from carecite.access.sources import SourceView, open_source
 from carecite.answering.pipeline import BadInput, Pipeline
 from carecite.api.auth import Principal, TokenVerifier
@@ -200,7 +200,7 @@ def create_app(settings: Settings, *, pipeline: Pipeline | None = None) -> FastA
 
         def work() -> SimilarResult:
             p = st.pipeline
-            return find_similar(p.stores, p.audit, _scope(p, who.user_id, grant), patient_id, kind, ref, k)
+            return find_similar(p.stores, p.audit, who.user_id, patient_id, kind, ref, k, grant=grant)
 
         return await run(st, work)
 
@@ -221,9 +221,7 @@ def create_app(settings: Settings, *, pipeline: Pipeline | None = None) -> FastA
         def work() -> SourceView:
             p = st.pipeline
             with Session(p.stores.engine) as session:
-                return open_source(
-                    session, p.audit, _scope(p, who.user_id, grant), source_id, cited_by=cited_by
-                )
+                return open_source(session, p.audit, who.user_id, source_id, grant=grant, cited_by=cited_by)
 
         return await run(st, work)
 
@@ -280,11 +278,6 @@ def create_app(settings: Settings, *, pipeline: Pipeline | None = None) -> FastA
 
 
 # --------------------------------------------------------------------------- helpers
-def _scope(pipeline: Pipeline, user_id: str, grant: Grant) -> Any:
-    with Session(pipeline.stores.engine) as session:
-        return compute_scope(session, user_id).narrowed(grant)
-
-
 def _denied_with_id(request_id: str) -> ApiError:
     err = access_denied()
     err.headers["X-Request-ID"] = request_id  # the audit record; the body stays identical

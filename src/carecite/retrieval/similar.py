@@ -20,8 +20,14 @@ from sqlalchemy import not_
 from sqlmodel import Session, col, select
 
 from carecite.access.guard import guard_candidates
-from carecite.access.scope import PATIENT_DENIED_MESSAGE, AccessDenied, patients_in_scope, resolve_patient
-from carecite.domain import SENSITIVE_LABELS, AccessScope, Frozen, RetrievalFilter
+from carecite.access.scope import (
+    PATIENT_DENIED_MESSAGE,
+    AccessDenied,
+    compute_scope,
+    patients_in_scope,
+    resolve_patient,
+)
+from carecite.domain import SENSITIVE_LABELS, AccessScope, Frozen, Grant, RetrievalFilter
 from carecite.records import tables as t
 
 if TYPE_CHECKING:
@@ -91,22 +97,40 @@ _VECTORS = _TextVectors()
 def find_similar(
     stores: Stores,
     audit_log: AuditLog,
-    scope: AccessScope,
+    user_id: str,
     patient_id: str,
     kind: SimilarKind,
     ref: str,
     k: int = 10,
+    *,
+    grant: Grant | None = None,
 ) -> SimilarResult:
-    """The ``k`` sources of ``kind`` most similar to ``ref`` (which belongs to ``patient_id``), audited."""
-    with Session(stores.engine) as session:
-        patient_key = resolve_patient(session, scope, patient_id)  # unknown / out of scope: AccessDenied
-        visible = {p.patient_key: p.id for p in patients_in_scope(session, scope)}
-        visible[patient_key] = patient_id
-        if kind == "note":
-            items = _similar_notes(session, stores, scope, patient_key, ref, visible, k)
-        else:
-            items = _similar_records(session, stores.embedder, scope, patient_key, kind, ref, visible, k)
+    """The ``k`` sources of ``kind`` most similar to ``ref`` (which belongs to ``patient_id``) that
+    ``user_id`` (narrowed by a token's ``grant``) may see. Audited, denials included."""
     request_id = str(uuid.uuid4())
+    scope: AccessScope | None = None
+    with Session(stores.engine) as session:
+        try:
+            scope = compute_scope(session, user_id).narrowed(grant)
+            patient_key = resolve_patient(session, scope, patient_id)  # unknown / out of scope alike
+            visible = {p.patient_key: p.id for p in patients_in_scope(session, scope)}
+            visible[patient_key] = patient_id
+            if kind == "note":
+                items = _similar_notes(session, stores, scope, patient_key, ref, visible, k)
+            else:
+                items = _similar_records(session, stores.embedder, scope, patient_key, kind, ref, visible, k)
+        except AccessDenied:
+            audit_log.append(
+                {
+                    "kind": "denied",
+                    "request_id": request_id,
+                    "user_id": user_id,
+                    "role": scope.role if scope else None,
+                    "scope": scope.summary() if scope else {},
+                    "details": {"action": "similar", "kind": kind},
+                }
+            )
+            raise
     audit_log.append(
         {
             "kind": "source_view",
