@@ -6,10 +6,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.server
 import json
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -82,23 +87,46 @@ def test_invalid_tokens_are_401_invalid_token(
     assert 'error="invalid_token"' in challenge
 
 
-def test_rs256_tokens_from_a_configured_jwks_file_are_accepted(
-    api_settings: Settings, world_pipeline: Pipeline, tmp_path: Path
+@contextmanager
+def _jwks_url(folder: Path) -> Iterator[str]:
+    """The folder served over HTTP on loopback, as an identity provider publishes its JWKS."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kw: Any) -> None:
+            super().__init__(*args, directory=str(folder), **kw)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+    finally:
+        server.shutdown()
+
+
+@pytest.mark.parametrize("source", ["file", "url"])
+def test_rs256_tokens_from_a_configured_jwks_are_accepted(
+    api_settings: Settings, world_pipeline: Pipeline, tmp_path: Path, source: str
 ) -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
     jwks = tmp_path / "jwks.json"
     jwks.write_text(json.dumps({"keys": [{**jwk, "kid": "idp-1", "alg": "RS256", "use": "sig"}]}))
-    settings = api_settings.model_copy(update={"api_jwks": str(jwks), "api_issuer": "https://idp.example"})
-    claims = {**_claims(settings), "sub": "ignored", "fhirUser": "Practitioner/md-farah"}
-    tok = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "idp-1"})
-    with running(settings, world_pipeline) as url, httpx.Client(base_url=url, timeout=300) as client:
-        ok = client.post("/v1/search", json=ASK, headers=bearer(tok))
-        assert ok.status_code == 200 and ok.json()["user_id"] == "md-farah", "fhirUser names the user"
-        dev = client.post(
-            "/v1/search", json=ASK, headers=bearer(mint_token(api_settings, "md-farah", ["user/*.rs"]))
-        )
-        assert dev.status_code == 401, "the dev key is not trusted once a JWKS is configured"
+    with _jwks_url(tmp_path) as url:
+        where = str(jwks) if source == "file" else url
+        settings = api_settings.model_copy(update={"api_jwks": where, "api_issuer": "https://idp.example"})
+        claims = {**_claims(settings), "sub": "ignored", "fhirUser": "Practitioner/md-farah"}
+        tok = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "idp-1"})
+        with running(settings, world_pipeline) as base, httpx.Client(base_url=base, timeout=300) as client:
+            ok = client.post("/v1/search", json=ASK, headers=bearer(tok))
+            assert ok.status_code == 200 and ok.json()["user_id"] == "md-farah", "fhirUser names the user"
+            dev = client.post(
+                "/v1/search", json=ASK, headers=bearer(mint_token(api_settings, "md-farah", ["user/*.rs"]))
+            )
+            assert dev.status_code == 401, "the dev key is not trusted once a JWKS is configured"
 
 
 def _hs256(claims: dict[str, object], secret: bytes) -> str:
