@@ -17,12 +17,14 @@ audit_app = typer.Typer(no_args_is_help=True, help="Inspect and verify the audit
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that print their figures.")
 phi_app = typer.Typer(no_args_is_help=True, help="PHI detection tools.")
 llm_app = typer.Typer(no_args_is_help=True, help="The configured LLM endpoint.")
+token_app = typer.Typer(no_args_is_help=True, help="Dev bearer tokens for the HTTP API.")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(bench_app, name="bench")
 app.add_typer(phi_app, name="phi")
 app.add_typer(llm_app, name="llm")
+app.add_typer(token_app, name="token")
 
 console = Console(stderr=True)
 out = Console(soft_wrap=True)
@@ -808,3 +810,77 @@ def flags_review(
     except AccessDenied as exc:
         raise fail(str(exc), 3) from None
     out.print(f"flag {flag.id} {flag.status}")
+
+
+# --------------------------------------------------------------------------- the HTTP API: serve, token mint, bench api (api/)
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default CARECITE_API_HOST).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (default CARECITE_API_PORT).")
+    ] = None,
+) -> None:
+    """Start the HTTP API (FastAPI + uvicorn) over the same pipeline; OpenAPI at /openapi.json, docs at /docs."""
+    from carecite.api.server import serve
+
+    settings = State.settings
+    if not (settings.data_dir / "carecite.sqlite").exists() and not settings.database_url:
+        raise fail(f"no data in {settings.data_dir}: run `carecite ingest synthetic` first", 2)
+    host, port = host or settings.api_host, port or settings.api_port
+    _log_llm_check_at_start(settings)
+    out.print(f"carecite API on http://{host}:{port}  (docs at /docs; Ctrl+C to stop)")
+    serve(settings, host, port)
+
+
+@token_app.command("mint")
+def token_mint(
+    user: Annotated[str, typer.Option("--user", help="The carecite user id the token speaks for (sub).")],
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scope", help="SMART scope, repeatable (default user/*.rs), e.g. user/Observation.rs."
+        ),
+    ] = None,
+    ttl: Annotated[int | None, typer.Option("--ttl", min=1, help="Lifetime in seconds.")] = None,
+    patient: Annotated[
+        str | None, typer.Option("--patient", help="Launch patient for patient/* scopes.")
+    ] = None,
+) -> None:
+    """Print a dev JWT (ES256) signed with the key in <data-dir>/api (created on first use)."""
+    from carecite.api.auth import dev_jwks_path, mint_token
+
+    if State.settings.api_jwks:
+        console.print(
+            "[yellow]note:[/] CARECITE_API_JWKS is set; the server checks tokens against it, not the dev key"
+        )
+    scopes = [s for item in (scope or ["user/*.rs"]) for s in item.split()]
+    print(mint_token(State.settings, user, scopes, ttl_s=ttl, patient=patient))
+    console.print(f"[dim]signed with the dev key; JWKS at {dev_jwks_path(State.settings)}[/]")
+
+
+@bench_app.command("api")
+def bench_api(
+    clients: Annotated[int, typer.Option(min=1, max=64, help="Concurrent clients.")] = 8,
+    requests: Annotated[int, typer.Option(min=1, help="Requests per endpoint.")] = 32,
+    as_json: Annotated[bool, typer.Option("--json", help="Figures as JSON on stdout.")] = False,
+) -> None:
+    """p50/p95 of POST /v1/ask and /v1/search (real uvicorn) vs the in-process pipeline, same run."""
+    import json
+
+    from rich.table import Table
+
+    from carecite.api.server import run_api_bench
+
+    gold = SYNTHETIC_DATA / "gold.jsonl"
+    if not (State.settings.data_dir / "carecite.sqlite").exists():
+        raise fail(f"no data in {State.settings.data_dir}: run `carecite ingest synthetic` first", 2)
+    rows = run_api_bench(State.settings, gold, clients=clients, requests=requests, progress=not as_json)
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table("path", "requests", "errors", "p50 ms", "p95 ms", title=f"{clients} concurrent clients")
+    for r in rows:
+        table.add_row(
+            str(r["name"]), str(r["n"]), str(r["errors"]), f"{r['p50_ms']:.0f}", f"{r['p95_ms']:.0f}"
+        )
+    out.print(table)

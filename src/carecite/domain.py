@@ -52,6 +52,11 @@ def patient_key_for(patient_id: str) -> str:
     return "pk_" + hashlib.sha256(f"carecite-patient:{patient_id}".encode()).hexdigest()[:20]
 
 
+def resource_type_of(source_ref: str) -> str:
+    """The FHIR resource type a source ref names ("CarePlan/x#activity=2" → "CarePlan")."""
+    return source_ref.split("/", 1)[0]
+
+
 def date_int(d: date | None) -> int:
     """YYYYMMDD as an int, the form dates take in index metadata (0 when unknown)."""
     return d.year * 10000 + d.month * 100 + d.day if d else 0
@@ -80,6 +85,16 @@ class Chunk(Frozen):
 
 
 # --------------------------------------------------------------------------- access
+class Grant(Frozen):
+    """What a bearer token allows (SMART on FHIR v2 scopes, api/scopes.py). It only ever narrows an
+    AccessScope (``AccessScope.narrowed``): a token can hide sources from its user, never show more."""
+
+    resource_types: frozenset[str] | None = None  # None: every type the user may see
+    patient_ids: frozenset[str] | None = (
+        None  # None: any patient in scope; patient/* scopes: the launch patient
+    )
+
+
 class AccessScope(Frozen):
     """What one user may see for one request. Computed before any retrieval."""
 
@@ -90,6 +105,27 @@ class AccessScope(Frozen):
     patient_keys: frozenset[str] | None
     allowed_labels: frozenset[str]
     break_glass_reason: str | None = None
+    # None: every FHIR resource type; a token's SMART scopes can narrow it (policies are not patient data).
+    resource_types: frozenset[str] | None = None
+
+    def narrowed(self, grant: Grant | None) -> AccessScope:
+        """This scope intersected with what a token grants: never wider than before."""
+        if grant is None:
+            return self
+        update: dict[str, object] = {}
+        if grant.resource_types is not None:
+            update["resource_types"] = (
+                grant.resource_types
+                if self.resource_types is None
+                else self.resource_types & grant.resource_types
+            )
+        if grant.patient_ids is not None:
+            keys = frozenset(patient_key_for(p) for p in grant.patient_ids)
+            update["patient_keys"] = keys if self.patient_keys is None else self.patient_keys & keys
+        return self.model_copy(update=update)
+
+    def may_see_type(self, source_ref: str) -> bool:
+        return self.resource_types is None or resource_type_of(source_ref) in self.resource_types
 
     def may_see_patient(self, patient_key: str, patient_facilities: frozenset[str]) -> bool:
         if self.patient_keys is not None and patient_key not in self.patient_keys:
@@ -100,13 +136,16 @@ class AccessScope(Frozen):
         return all(label in self.allowed_labels for label in labels)
 
     def summary(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "role": self.role,
             "facilities": sorted(self.facilities),
             "patients": "facility" if self.patient_keys is None else len(self.patient_keys),
             "labels": sorted(self.allowed_labels),
             "break_glass": self.break_glass_reason is not None,
         }
+        if self.resource_types is not None:  # only narrowed scopes say so: older records keep their shape
+            out["resource_types"] = sorted(self.resource_types)
+        return out
 
 
 class Narrowing(Frozen):
@@ -128,6 +167,7 @@ class RetrievalFilter(Frozen):
       OR (patient_key == self.patient_key
           AND the source carries no label in ``disallowed_labels``
           AND (facility is None or source facility == facility)
+          AND (resource_types is None or the source ref's resource type in resource_types)
           AND (not note_types or note_type in note_types)      # records (no note type) pass
           AND (date_from == 0 or date >= date_from) AND (date_to == 0 or date <= date_to))
     """
@@ -139,6 +179,7 @@ class RetrievalFilter(Frozen):
     date_from: int = 0  # YYYYMMDD, 0 = open
     date_to: int = 0
     include_policies: bool = True
+    resource_types: frozenset[str] | None = None  # from the scope (a token's SMART scopes); None = all
 
     @classmethod
     def for_request(
@@ -154,6 +195,7 @@ class RetrievalFilter(Frozen):
             note_types=n.note_types,
             date_from=date_int(n.date_from),
             date_to=date_int(n.date_to),
+            resource_types=scope.resource_types,
         )
 
     @property
@@ -212,6 +254,36 @@ class Usage(Frozen):
     # model, an unknown name): unknown, not a guess. 0.0 for the offline answerer.
     cost_usd: float | None = 0.0
     finish_reason: str | None = None  # as the endpoint reported it ("stop", "length"); None offline
+
+
+class Passage(Frozen):
+    """One source POST /v1/search returns: what the answer would have been built from, with its citation."""
+
+    source_id: str
+    source_type: SourceType
+    source_ref: str
+    patient_id: str | None  # the FHIR Patient id the caller asked about (never the index key)
+    text: str
+    span: tuple[int, int] | None  # offsets of ``text`` in the source note or policy; None for records
+    score: float
+    retriever: RetrieverName
+    note_type: str | None = None
+    note_date: int = 0  # YYYYMMDD, 0 when unknown
+
+
+class SearchResult(Frozen):
+    """Retrieval only (POST /v1/search): the guarded, re-ranked sources; no generation."""
+
+    request_id: str
+    question: str
+    user_id: str
+    patient_id: str | None
+    passages: list[Passage] = Field(default_factory=list)
+    declined: bool = False
+    decline_reason: DeclineReason | None = None
+    decline_detail: str | None = None
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    break_glass: bool = False
 
 
 class Answer(Frozen):

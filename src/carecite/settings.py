@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     rrf_k: int = 60
     rerank_k: int = 20  # how many fused candidates are re-ranked
     context_k: int = 6  # how many re-ranked sources go into the prompt
+    search_k: int = 10  # how many guarded, re-ranked sources POST /v1/search returns
 
     # --- gate and verification (calibrated on the gold dev split; see docs/evaluation.md) ---
     gate_min_score: float = 0.30
@@ -91,6 +92,20 @@ class Settings(BaseSettings):
     otel_exporter: Literal["off", "console", "otlp"] = "off"
     otel_endpoint: str | None = None  # OTLP/HTTP traces endpoint; default http://localhost:4318/v1/traces
     otel_service_name: str = "carecite"
+
+    # --- HTTP API (`carecite serve`; docs/api.md) ---
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    # JWKS the bearer tokens are checked against: a file path or an http(s) URL. Empty: the dev
+    # JWKS `carecite token mint` publishes in <data_dir>/api/jwks.json.
+    api_jwks: str | None = None
+    api_issuer: str = "carecite-dev"
+    api_audience: str = "carecite-api"
+    api_leeway_s: int = 30  # clock skew tolerated on exp / nbf
+    api_max_body_bytes: int = 16_384
+    api_rate_limit_per_minute: int = 60  # per user (token subject); 0 disables
+    api_request_timeout_s: float = 60.0
+    api_token_ttl_s: int = 3600  # default lifetime of a minted dev token
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -6,7 +6,7 @@ from access_world import NORTH, World, key
 
 from carecite.access.guard import guard_candidates, security_event
 from carecite.audit import AuditLog
-from carecite.domain import AccessScope, Candidate
+from carecite.domain import AccessScope, Candidate, Grant
 
 SECRET = "Patient disclosed relapse; methadone dose 80 mg."
 
@@ -86,3 +86,12 @@ def test_security_event_is_audited_with_ids_and_reasons_but_no_source_text(world
     dumped = json.dumps(stored.model_dump())
     assert "methadone" not in dumped and "text of x" not in dumped
     assert log.verify().ok
+
+
+def test_guard_drops_resource_types_a_token_did_not_grant_but_keeps_policies() -> None:
+    narrowed = _scope().narrowed(Grant(resource_types=frozenset({"Observation"})))
+    cands = [_cand("note", "ann"), _cand("pol", None, source_type="policy")]
+    result = guard_candidates(narrowed, key("ann"), cands)
+    assert [c.source_id for c in result.kept] == ["pol"]
+    assert [(v.source_id, v.reason) for v in result.violations] == [("note", "resource_type_not_granted")]
+    assert guard_candidates(_scope(), key("ann"), cands).violations == [], "an unnarrowed scope keeps both"

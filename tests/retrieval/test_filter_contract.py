@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from carecite.domain import SENSITIVE_LABELS, Chunk, RetrievalFilter
+from carecite.domain import SENSITIVE_LABELS, Chunk, RetrievalFilter, resource_type_of
 from carecite.retrieval.dense import ChromaVectorIndex
 from carecite.retrieval.lexical import Bm25Index
 from carecite.settings import Settings
@@ -17,6 +17,7 @@ from carecite.settings import Settings
 PA, PB = "pk_aaaaaaaaaaaaaaaaaaaa", "pk_bbbbbbbbbbbbbbbbbbbb"
 F1, F2 = "Organization/f1", "Organization/f2"
 DS, PN = "Discharge summary", "Progress note"
+DOCREF, REPORT = "DocumentReference", "DiagnosticReport"  # a note's resource type (token scopes narrow by it)
 
 
 def _chunks() -> list[Chunk]:
@@ -36,8 +37,8 @@ def _chunks() -> list[Chunk]:
             Chunk(
                 chunk_id=f"n{i:03d}",
                 source_type="note_chunk",
-                source_ref=f"DocumentReference/d{i}",
-                doc_id=f"DocumentReference/d{i}",
+                source_ref=f"{REPORT if i % 3 == 0 else DOCREF}/d{i}",
+                doc_id=f"{REPORT if i % 3 == 0 else DOCREF}/d{i}",
                 patient_key=pk,
                 facility=fac,
                 note_type=nt,
@@ -80,6 +81,7 @@ def reference_allows(c: Chunk, f: RetrievalFilter) -> bool:
         c.patient_key == f.patient_key
         and not any(label in f.disallowed_labels for label in c.security_labels)
         and (f.facility is None or c.facility == f.facility)
+        and (f.resource_types is None or resource_type_of(c.source_ref) in f.resource_types)
         and (not f.note_types or c.note_type in f.note_types)
         and (f.date_from == 0 or c.note_date >= f.date_from)
         and (f.date_to == 0 or c.note_date <= f.date_to)
@@ -110,6 +112,12 @@ def _filters() -> Iterator[RetrievalFilter]:
             note_types=(PN,),
             date_from=20200101,
         ),
+        RetrievalFilter(patient_key=PA, allowed_labels=everything, resource_types=frozenset({DOCREF})),
+        RetrievalFilter(
+            patient_key=PB, allowed_labels=frozenset(), resource_types=frozenset({REPORT, "Task"})
+        ),
+        RetrievalFilter(patient_key=PA, allowed_labels=everything, resource_types=frozenset({"Observation"})),
+        RetrievalFilter(patient_key=PA, allowed_labels=everything, resource_types=frozenset()),
     ]
     yield from explicit
     rng = random.Random(11)
@@ -124,6 +132,7 @@ def _filters() -> Iterator[RetrievalFilter]:
             date_from=d1,
             date_to=d2,
             include_policies=rng.random() < 0.5,
+            resource_types=rng.choice([None, None, frozenset({DOCREF}), frozenset({REPORT}), frozenset()]),
         )
 
 
@@ -145,6 +154,7 @@ def test_the_chunk_set_covers_every_filter_dimension(indexes) -> None:  # type: 
     assert {c.note_type for c in chunks} >= {DS, PN, None}
     assert {lab for c in chunks for lab in c.security_labels} == {"PSY", "ETH", "HIV", "R", "N"}
     assert len({c.note_date for c in chunks}) >= 4
+    assert {resource_type_of(c.source_ref) for c in chunks} == {DOCREF, REPORT, "Policy"}
 
 
 def test_dense_and_lexical_return_exactly_the_allowed_chunks(indexes) -> None:  # type: ignore[no-untyped-def]

@@ -14,7 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from carecite.domain import AccessScope, Candidate
 
-ViolationReason = Literal["wrong_patient", "patient_out_of_scope", "label_not_allowed"]
+ViolationReason = Literal[
+    "wrong_patient", "patient_out_of_scope", "label_not_allowed", "resource_type_not_granted"
+]
 
 
 class Violation(BaseModel):
@@ -51,6 +53,8 @@ def _check(scope: AccessScope, patient_key: str, candidate: Candidate) -> Violat
             return violation("wrong_patient")
         if scope.patient_keys is not None and patient_key not in scope.patient_keys:
             return violation("patient_out_of_scope")
+        if not scope.may_see_type(candidate.source_ref):
+            return violation("resource_type_not_granted")
     denied = tuple(sorted(label for label in candidate.security_labels if label not in scope.allowed_labels))
     if denied:
         return violation("label_not_allowed", denied)

@@ -30,9 +30,12 @@ from carecite.domain import (
     Candidate,
     DeclineReason,
     Frozen,
+    Grant,
     Narrowing,
+    Passage,
     RetrievalFilter,
     RetrievedRef,
+    SearchResult,
     Usage,
 )
 from carecite.monitoring.telemetry import span, traced
@@ -57,6 +60,7 @@ class AskRequest(Frozen):
     patient_id: str | None = None
     narrowing: Narrowing | None = None
     break_glass: str | None = None
+    grant: Grant | None = None  # what the caller's token allows (HTTP API); only ever narrows the scope
 
 
 @dataclass
@@ -103,6 +107,20 @@ class Trace:
 
 
 @dataclass
+class Evidence:
+    """What access → retrieve → re-rank → guard found for one request; ``ask`` and ``search`` share it."""
+
+    base: Trace
+    timer: Timer
+    question: str  # cleaned: injection / other-patient clauses removed
+    scope: AccessScope
+    patient_key: str | None
+    identity: PatientIdentity | None
+    coverage: bool
+    kept: list[Candidate]
+
+
+@dataclass
 class Pipeline:
     settings: Settings
     stores: Stores
@@ -129,82 +147,17 @@ class Pipeline:
 
     @traced("ask")
     def ask(self, req: AskRequest) -> Answer:
-        question = self.validate(req)
-        timer = Timer()
-        request_id = str(uuid.uuid4())
-        base = Trace(request_id, question, req.user_id, req.patient_id)
-
-        # 1. access — decided before anything is retrieved
-        try:
-            with timer.stage("access"), Session(self.stores.engine) as session:
-                scope = compute_scope(session, req.user_id, break_glass=req.break_glass)
-                patient_key = resolve_patient(session, scope, req.patient_id) if req.patient_id else None
-                patient = self._patient(session, req.patient_id) if patient_key else None
-        except BreakGlassReasonInvalid as exc:
-            raise BadInput(str(exc)) from None
-        except AccessDenied:
-            answer = self._decline(base, "access_denied", timer, detail=DECLINE_WORDS["access_denied"])
-            self._audit(answer, kind="denied", scope=None, patient_key=None)
-            return answer
-
-        # The patient's own identifiers, scrubbed from audited text before Presidio runs: Presidio
-        # alone misses a bare MRN such as "(17000024)" quoted from a note header.
-        identity = PatientIdentity.from_patient(patient) if patient is not None else None
-        kind = classify(question)
-        if kind.multi_patient or (patient_key is None and not kind.coverage):
-            base.break_glass = scope.break_glass_reason is not None
-            answer = self._decline(base, "out_of_scope", timer)
-            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key, identity=identity)
-            return answer
-        named = other_person(kind.clean, identity.name_words()) if identity is not None else None
-        if named is not None:
-            # Never one patient's fact shown as another's: the question is about someone else.
-            base.break_glass = scope.break_glass_reason is not None
-            answer = self._decline(
-                base,
-                "out_of_scope",
-                timer,
-                detail=f"The question names {named}, who is not the selected patient. Select that "
-                "patient to ask about them, or ask about the selected patient.",
-            )
-            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key, identity=identity)
-            return answer
-
-        # 2. retrieve — one filter, built from the scope, applied inside every store's query
-        flt = RetrievalFilter.for_request(scope, patient_key or NO_PATIENT, req.narrowing).model_copy(
-            update={"include_policies": kind.coverage}
-        )
-        question = kind.clean  # injection / other-patient clauses never drive retrieval or the prompt
-        with timer.stage("retrieve"):
-            candidates, structured = self._retrieve(question, identity, flt)
-
-        # 3. re-rank what fusion found, then re-check every source against the scope
-        with timer.stage("rerank"):
-            reranked = (
-                self.reranker.rerank(question, rerank_pool(candidates, structured, self.settings.rerank_k))
-                if candidates
-                else []
-            )
-            reranked = blend_structured(reranked, structured)
-            guarded = guard_candidates(scope, patient_key or NO_PATIENT, reranked)
-        if guarded.violations:
-            self._security_event(request_id, scope, patient_key, guarded.violations)
-        kept = guarded.kept
-
-        retrieved = [
-            RetrievedRef(
-                source_id=c.source_id, source_ref=c.source_ref, score=round(c.score, 4), retriever=c.retriever
-            )
-            for c in kept
-        ]
-        base.retrieved = retrieved
-        base.break_glass = scope.break_glass_reason is not None
+        found = self._evidence(req)
+        if isinstance(found, Answer):  # denied or out of scope: already audited
+            return found
+        base, timer, question, scope = found.base, found.timer, found.question, found.scope
+        patient_key, identity, kept = found.patient_key, found.identity, found.kept
 
         # 4. gate — decline before generation when the evidence is too weak
         decision = gate(
             kept,
             min_score=self.settings.gate_min_score,
-            patient_required=patient_key is not None and not kind.coverage,
+            patient_required=patient_key is not None and not found.coverage,
         )
         if not decision.ok:
             answer = self._decline(base, decision.reason or "no_evidence", timer, detail=decision.detail)
@@ -277,7 +230,127 @@ class Pipeline:
         )
         return answer
 
+    def search(self, req: AskRequest) -> SearchResult:
+        """Retrieval only: the same access → retrieve → re-rank → guard as ``ask``, no generation.
+        Audited like an ask (kind ``search``; denials and declines exactly as ``ask`` records them)."""
+        found = self._evidence(req)
+        if isinstance(found, Answer):
+            return SearchResult(
+                **{
+                    name: getattr(found, name)
+                    for name in ("request_id", "question", "user_id", "patient_id", "break_glass")
+                },
+                declined=True,
+                decline_reason=found.decline_reason,
+                decline_detail=found.decline_detail,
+                timings_ms=found.timings_ms,
+            )
+        kept = found.kept[: self.settings.search_k]
+        passages = [
+            Passage(
+                source_id=c.source_id,
+                source_type=c.source_type,
+                source_ref=c.source_ref,
+                patient_id=req.patient_id if c.patient_key else None,
+                text=c.text,
+                span=(c.start, c.end) if c.start is not None and c.end is not None else None,
+                score=round(c.score, 4),
+                retriever=c.retriever,
+                note_type=c.note_type,
+                note_date=c.note_date,
+            )
+            for c in kept
+        ]
+        found.base.retrieved = found.base.retrieved[: self.settings.search_k]
+        record = Answer(
+            **found.base.answer_fields(), answer="", declined=False, timings_ms=found.timer.done()
+        )
+        self._audit(
+            record, kind="search", scope=found.scope, patient_key=found.patient_key, identity=found.identity
+        )
+        return SearchResult(
+            **{
+                name: getattr(record, name)
+                for name in ("request_id", "question", "user_id", "patient_id", "break_glass", "timings_ms")
+            },
+            passages=passages,
+        )
+
     # ------------------------------------------------------------------ stages
+    def _evidence(self, req: AskRequest) -> Evidence | Answer:
+        """Steps 1-3 of every request; an Answer when it ended early (denied, out of scope; audited)."""
+        question = self.validate(req)
+        timer = Timer()
+        request_id = str(uuid.uuid4())
+        base = Trace(request_id, question, req.user_id, req.patient_id)
+
+        # 1. access — decided before anything is retrieved
+        try:
+            with timer.stage("access"), Session(self.stores.engine) as session:
+                scope = compute_scope(session, req.user_id, break_glass=req.break_glass).narrowed(req.grant)
+                patient_key = resolve_patient(session, scope, req.patient_id) if req.patient_id else None
+                patient = self._patient(session, req.patient_id) if patient_key else None
+        except BreakGlassReasonInvalid as exc:
+            raise BadInput(str(exc)) from None
+        except AccessDenied:
+            answer = self._decline(base, "access_denied", timer, detail=DECLINE_WORDS["access_denied"])
+            self._audit(answer, kind="denied", scope=None, patient_key=None)
+            return answer
+
+        # The patient's own identifiers, scrubbed from audited text before Presidio runs: Presidio
+        # alone misses a bare MRN such as "(17000024)" quoted from a note header.
+        identity = PatientIdentity.from_patient(patient) if patient is not None else None
+        kind = classify(question)
+        if kind.multi_patient or (patient_key is None and not kind.coverage):
+            base.break_glass = scope.break_glass_reason is not None
+            answer = self._decline(base, "out_of_scope", timer)
+            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key, identity=identity)
+            return answer
+        named = other_person(kind.clean, identity.name_words()) if identity is not None else None
+        if named is not None:
+            # Never one patient's fact shown as another's: the question is about someone else.
+            base.break_glass = scope.break_glass_reason is not None
+            answer = self._decline(
+                base,
+                "out_of_scope",
+                timer,
+                detail=f"The question names {named}, who is not the selected patient. Select that "
+                "patient to ask about them, or ask about the selected patient.",
+            )
+            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key, identity=identity)
+            return answer
+
+        # 2. retrieve — one filter, built from the scope, applied inside every store's query
+        flt = RetrievalFilter.for_request(scope, patient_key or NO_PATIENT, req.narrowing).model_copy(
+            update={"include_policies": kind.coverage}
+        )
+        question = kind.clean  # injection / other-patient clauses never drive retrieval or the prompt
+        with timer.stage("retrieve"):
+            candidates, structured = self._retrieve(question, identity, flt)
+
+        # 3. re-rank what fusion found, then re-check every source against the scope
+        with timer.stage("rerank"):
+            reranked = (
+                self.reranker.rerank(question, rerank_pool(candidates, structured, self.settings.rerank_k))
+                if candidates
+                else []
+            )
+            reranked = blend_structured(reranked, structured)
+            guarded = guard_candidates(scope, patient_key or NO_PATIENT, reranked)
+        if guarded.violations:
+            self._security_event(request_id, scope, patient_key, guarded.violations)
+        kept = guarded.kept
+
+        retrieved = [
+            RetrievedRef(
+                source_id=c.source_id, source_ref=c.source_ref, score=round(c.score, 4), retriever=c.retriever
+            )
+            for c in kept
+        ]
+        base.retrieved = retrieved
+        base.break_glass = scope.break_glass_reason is not None
+        return Evidence(base, timer, question, scope, patient_key, identity, kind.coverage, kept)
+
     def _retrieve(
         self, question: str, identity: PatientIdentity | None, flt: RetrievalFilter
     ) -> tuple[list[Candidate], list[Candidate]]:
@@ -342,7 +415,7 @@ class Pipeline:
         def redact(text: str) -> str:
             return self.redactor.redact(scrub_identifiers(text, identity))
 
-        if answer.break_glass and kind in ("ask", "decline"):
+        if answer.break_glass and kind in ("ask", "decline", "search"):
             # Every emergency access is reviewed, answered or not: the kind says so, the reason stays.
             kind = "break_glass"
 

@@ -28,7 +28,7 @@ import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -42,20 +42,20 @@ from carecite.records.tables import AuditChainHead, AuditRecord
 GENESIS_HASH = "0" * 64
 CHAIN_VERSION = 1
 AuditKind = Literal[
-    "ask", "decline", "denied", "break_glass", "source_view", "security_event", "flag", "flag_review"
-]
-AUDIT_KINDS: tuple[str, ...] = (
     "ask",
     "decline",
     "denied",
     "break_glass",
     "source_view",
     "security_event",
-    "flag",  # a user flagged an answer (feedback/flags.py)
-    "flag_review",  # a reviewer confirmed or dismissed a flag
-)
-# Kinds that record how a request ended (a break-the-glass answer is recorded as "break_glass").
-OUTCOME_KINDS: tuple[str, ...] = ("ask", "decline", "denied", "break_glass")
+    "search",
+    "flag",
+    "flag_review",
+]
+AUDIT_KINDS: tuple[str, ...] = get_args(AuditKind)
+# Kinds that record how a request ended (a break-the-glass answer is recorded as "break_glass";
+# a retrieval-only request, POST /v1/search, as "search"). Flags (feedback/flags.py) are not outcomes.
+OUTCOME_KINDS: tuple[str, ...] = ("ask", "decline", "denied", "break_glass", "search")
 
 # The fields covered by the hash, fixed so that adding a column later never changes old hashes.
 HASHED_FIELDS: tuple[str, ...] = (

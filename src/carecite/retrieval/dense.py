@@ -26,7 +26,7 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.config import Settings as ChromaSettings
 from chromadb.utils.embedding_functions import register_embedding_function
 
-from carecite.domain import SENSITIVE_LABELS, Candidate, Chunk, RetrievalFilter
+from carecite.domain import SENSITIVE_LABELS, Candidate, Chunk, RetrievalFilter, resource_type_of
 from carecite.ports import Embedder, Vector
 from carecite.records.tables import labels_from_str, labels_to_str
 from carecite.settings import Settings
@@ -50,6 +50,7 @@ def chunk_metadata(c: Chunk) -> dict[str, str | int | bool]:
         "patient_key": c.patient_key or "",
         "source_type": c.source_type,
         "source_ref": c.source_ref,
+        "resource_type": resource_type_of(c.source_ref),
         "doc_id": c.doc_id,
         "facility": c.facility or "",
         "note_type": c.note_type or "",
@@ -81,6 +82,9 @@ def build_where(flt: RetrievalFilter) -> dict[str, Any] | None:
         conds += [{label_key(lbl): False} for lbl in flt.disallowed_labels]
         if flt.facility is not None:
             conds.append({"facility": flt.facility})
+        if flt.resource_types is not None:
+            # Chunks indexed before this field existed lack it and match nothing (fail closed).
+            conds.append({"resource_type": {"$in": sorted(flt.resource_types) or [""]}})
         if flt.note_types:
             conds.append({"note_type": {"$in": list(flt.note_types)}})
         if flt.date_from:

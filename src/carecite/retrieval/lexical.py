@@ -31,7 +31,7 @@ import bm25s
 import numpy as np
 from numpy.typing import NDArray
 
-from carecite.domain import SENSITIVE_LABELS, Candidate, Chunk, RetrievalFilter
+from carecite.domain import SENSITIVE_LABELS, Candidate, Chunk, RetrievalFilter, resource_type_of
 from carecite.records.tables import labels_from_str, labels_to_str
 
 CURRENT = "CURRENT"
@@ -55,6 +55,7 @@ class _Loaded:
     is_policy: NDArray[np.bool_]
     facility: NDArray[Any]
     note_type: NDArray[Any]
+    resource_type: NDArray[Any]
     note_date: NDArray[np.int64]
     labels: NDArray[np.bool_]  # (n, len(SENSITIVE_LABELS))
 
@@ -82,6 +83,7 @@ class _Loaded:
             meta=meta,
             patient_key=np.array(col("patient_key", ""), dtype=object),
             is_policy=np.array([s == "policy" for s in col("source_type", "")], dtype=bool),
+            resource_type=np.array([resource_type_of(r) for r in col("source_ref", "")], dtype=object),
             facility=np.array(col("facility", ""), dtype=object),
             note_type=np.array(col("note_type", ""), dtype=object),
             note_date=np.array(col("note_date", 0), dtype=np.int64),
@@ -100,6 +102,8 @@ class _Loaded:
                 patient &= ~self.labels[:, j]
         if flt.facility is not None:
             patient &= self.facility == flt.facility
+        if flt.resource_types is not None:
+            patient &= np.isin(self.resource_type, sorted(flt.resource_types))
         if flt.note_types:
             patient &= np.isin(self.note_type, list(flt.note_types))
         if flt.date_from:

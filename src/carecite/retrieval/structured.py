@@ -106,6 +106,11 @@ GENERIC_TERMS = frozenset(
 NAMED_KINDS = frozenset({"Observation", "MedicationRequest"})
 
 
+def kind_resource_type(kind: str) -> str:
+    """The FHIR resource type a record kind is read from (activities belong to their CarePlan)."""
+    return "CarePlan" if kind == "CarePlanActivity" else kind
+
+
 def tokens(text: str) -> list[str]:
     return TOKEN.findall(text.lower().replace("follow-up", "followup").replace("no-show", "noshow"))
 
@@ -222,6 +227,8 @@ class StructuredRetriever:
     def _statements(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
         # Without a recognised kind, every kind is considered and lexical overlap decides.
         kinds = intent.kinds or frozenset(KIND_WORDS)
+        if flt.resource_types is not None:  # a token's SMART scopes: only the granted resource types
+            kinds = frozenset(k for k in kinds if kind_resource_type(k) in flt.resource_types)
         if "Task" in kinds:
             yield from self._tasks(session, flt, intent)
         if "ServiceRequest" in kinds:
