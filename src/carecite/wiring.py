@@ -17,6 +17,7 @@ from carecite.settings import Settings
 if TYPE_CHECKING:
     from carecite.answering.pipeline import Pipeline
     from carecite.ports import ChatModel, Embedder, LexicalIndex, Redactor, VectorIndex
+    from carecite.retrieval.source_vectors import SourceVectorStore
 
 
 class Stores:
@@ -54,6 +55,13 @@ class Stores:
         from carecite.retrieval.lexical import Bm25Index
 
         return Bm25Index.open(self.settings.bm25_path)
+
+    @cached_property
+    def source_vectors(self) -> SourceVectorStore:
+        """Sentence/statement vectors computed at ingest, feeding the shared vector cache."""
+        from carecite.retrieval.source_vectors import SourceVectorStore
+
+        return SourceVectorStore(self.engine, self.embedder)
 
 
 def build_redactor() -> Redactor:

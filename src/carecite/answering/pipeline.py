@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlmodel import Session
@@ -23,6 +24,7 @@ from carecite.answering.gate import gate
 from carecite.answering.generate import Generator
 from carecite.answering.intent import classify
 from carecite.audit.log import AuditEvent, AuditLog
+from carecite.clock import Clock
 from carecite.domain import (
     AccessScope,
     Answer,
@@ -39,6 +41,7 @@ from carecite.ports import LLMUnavailable, Redactor, Reranker
 from carecite.records import tables as t
 from carecite.retrieval.fusion import reciprocal_rank_fusion
 from carecite.retrieval.structured import StructuredRetriever, blend_structured
+from carecite.retrieval.vector_cache import shared_cache
 from carecite.settings import Settings
 from carecite.wiring import Stores
 
@@ -117,6 +120,7 @@ class Pipeline:
     redactor: Redactor
     audit: AuditLog
     today: Callable[[], object] | None = None
+    _structured_retriever: StructuredRetriever | None = field(default=None, init=False, repr=False)
 
     # ------------------------------------------------------------------ public
     def validate(self, req: AskRequest) -> str:
@@ -170,6 +174,8 @@ class Pipeline:
 
         # 3. re-rank what fusion found, then re-check every source against the scope
         with timer.stage("rerank"):
+            # Their sentence vectors were computed at ingest: load them, so only the question is embedded.
+            self.stores.source_vectors.preload([*candidates[: self.settings.rerank_k], *structured])
             reranked = (
                 self.reranker.rerank(question, candidates[: self.settings.rerank_k]) if candidates else []
             )
@@ -262,9 +268,10 @@ class Pipeline:
         s = self.settings
         lists: list[Sequence[Candidate]] = []
         if flt.patient_key != NO_PATIENT or flt.include_policies:
-            lists.append(
-                self.stores.vectors.query(self.stores.embedder.embed_query(query_text), flt, s.dense_k)
-            )
+            # One encode for the question as retrieval sees it (identifiers scrubbed) and as the
+            # re-ranker and answerer see it, through the shared cache they read it back from.
+            query_vector = shared_cache(self.stores.embedder).vectors([query_text, question])[0]
+            lists.append(self.stores.vectors.query(query_vector, flt, s.dense_k))
             lists.append(self.stores.lexical.query(query_text, flt, s.lexical_k))
         structured: list[Candidate] = []
         if flt.patient_key != NO_PATIENT:
@@ -273,9 +280,15 @@ class Pipeline:
         return reciprocal_rank_fusion(lists, k=s.rrf_k), structured
 
     def _structured(self) -> StructuredRetriever:
-        from carecite.clock import today
+        # Built once, rebuilt only when "today" moves (the clock reads the as-of date once).
+        day = self._clock.today()
+        if self._structured_retriever is None or self._structured_retriever.today != day:
+            self._structured_retriever = StructuredRetriever(self.stores.engine, day)
+        return self._structured_retriever
 
-        return StructuredRetriever(self.stores.engine, today(self.settings, self.stores.engine))
+    @cached_property
+    def _clock(self) -> Clock:
+        return Clock(self.settings, self.stores.engine)
 
     @staticmethod
     def _patient(session: Session, patient_id: str | None) -> t.Patient | None:
