@@ -6,6 +6,7 @@ answers and the audit trail come from carecite's public API.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,11 +40,20 @@ def get_stores(data_dir: str) -> Stores:
     return Stores(Settings(data_dir=Path(data_dir)))
 
 
-@st.cache_resource(show_spinner="Loading the models (first request only)…")
+@st.cache_resource(show_spinner=False)
 def get_pipeline(data_dir: str) -> Pipeline:
     from carecite.wiring import build_pipeline
 
     return build_pipeline(Settings(data_dir=Path(data_dir)), stores=get_stores(data_dir))
+
+
+@st.cache_resource(show_spinner=False)
+def warm_models(data_dir: str) -> threading.Thread:
+    """Load the models once, when the app starts, in the background: the page renders at once and
+    the first question finds the embedding model, the indexes and Presidio ready."""
+    thread = threading.Thread(target=get_pipeline(data_dir).warm, name="carecite-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 @st.cache_resource(show_spinner=False)
@@ -61,6 +71,7 @@ def require_data() -> str:
             f"No carecite data at `{d}`. Build the demo data with `carecite demo` or `carecite ingest synthetic`."
         )
         st.stop()
+    warm_models(str(d.resolve()))
     return str(d.resolve())
 
 

@@ -259,6 +259,15 @@ class Pipeline:
         )
         return answer
 
+    def warm(self) -> None:
+        """Pay now what the first question would: the embedding model, the indexes, Presidio, the
+        as-of date. A long-lived process (the UI) calls it at start, in the background."""
+        self.stores.embedder.embed_query("warm up")
+        self.stores.vectors.count()
+        self.stores.lexical.count()
+        self._structured()
+        self.redactor.redact("Warm up for Jane Doe, MRN 12345678.")
+
     # ------------------------------------------------------------------ stages
     def _retrieve(
         self, question: str, identity: PatientIdentity | None, flt: RetrievalFilter
