@@ -1011,6 +1011,7 @@ def run_query_bench(
     plot_dir: Path | None = None,
     warmup: int = WARMUP_QUERIES,
     progress: bool = True,
+    cold_runs: int = 3,
 ) -> QueryBenchReport:
     """``carecite bench query``. ``committed_world=None`` skips part (a); ``chunks=0`` skips (b)."""
     if chunks < 0 or queries < 1 or patients < 1 or sample < 1:
@@ -1026,6 +1027,7 @@ def run_query_bench(
                 limit=queries,
                 warmup=warmup,
                 progress=progress,
+                cold_runs=cold_runs,
             )
             if committed_world is not None
             else None
