@@ -6,6 +6,7 @@ answers and the audit trail come from carecite's public API.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,7 +40,7 @@ def get_stores(data_dir: str) -> Stores:
     return Stores(Settings(data_dir=Path(data_dir)))
 
 
-@st.cache_resource(show_spinner="Loading the models (first request only)…")
+@st.cache_resource(show_spinner=False)
 def get_pipeline(data_dir: str) -> Pipeline:
     from carecite.privacy.log_redaction import configure_logging
     from carecite.wiring import build_pipeline
@@ -47,6 +48,15 @@ def get_pipeline(data_dir: str) -> Pipeline:
     pipeline = build_pipeline(Settings(data_dir=Path(data_dir)), stores=get_stores(data_dir))
     configure_logging(pipeline.redactor)  # the UI's logs carry no PHI either
     return pipeline
+
+
+@st.cache_resource(show_spinner=False)
+def warm_models(data_dir: str) -> threading.Thread:
+    """Load the models once, when the app starts, in the background: the page renders at once and
+    the first question finds the embedding model, the indexes and Presidio ready."""
+    thread = threading.Thread(target=get_pipeline(data_dir).warm, name="carecite-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 @st.cache_resource(show_spinner=False)
@@ -64,6 +74,7 @@ def require_data() -> str:
             f"No carecite data at `{d}`. Build the demo data with `carecite demo` or `carecite ingest synthetic`."
         )
         st.stop()
+    warm_models(str(d.resolve()))
     return str(d.resolve())
 
 

@@ -86,3 +86,16 @@ def _redactor():  # type: ignore[no-untyped-def]
 
         _REDACTOR = build_redactor()
     return _REDACTOR
+
+
+@pytest.fixture(autouse=True)
+def _carecite_logger_restored() -> Iterator[None]:
+    """Entry points configure the ``carecite`` logger (stderr handler, PHI redaction): a test that
+    runs one (the CLI, the API) must not leave that behind for the next test in the same worker."""
+    import logging
+
+    logger = logging.getLogger("carecite")
+    handlers, level = list(logger.handlers), logger.level
+    yield
+    logger.handlers[:] = handlers
+    logger.setLevel(level)

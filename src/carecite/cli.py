@@ -312,6 +312,9 @@ def bench_query(
     plot: Annotated[bool, typer.Option(help="Write an HTML latency chart to <data-dir>/bench.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Figures as JSON on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    cold_runs: Annotated[
+        int, typer.Option(min=0, help="Fresh `carecite ask` processes timed (median; 0: skip).")
+    ] = 3,
 ) -> None:
     """Per-stage latency p50/p95: the committed world through ask, and retrieval at scale vs a naive baseline."""
     import json
@@ -329,6 +332,7 @@ def bench_query(
         torch_threads=torch_threads or None,
         plot_dir=State.settings.data_dir / "bench" if plot else None,
         progress=not (quiet or as_json),
+        cold_runs=cold_runs,
     )
     if as_json:
         print(json.dumps(report.to_json(), indent=2))

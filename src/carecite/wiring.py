@@ -6,6 +6,9 @@ like ``stats`` or ``audit verify`` never need it.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -17,6 +20,7 @@ from carecite.settings import Settings
 if TYPE_CHECKING:
     from carecite.answering.pipeline import Pipeline
     from carecite.ports import ChatModel, Embedder, LexicalIndex, Redactor, VectorIndex
+    from carecite.retrieval.source_vectors import SourceVectorStore
 
 
 class Stores:
@@ -55,8 +59,37 @@ class Stores:
 
         return Bm25Index.open(self.settings.bm25_path)
 
+    @cached_property
+    def source_vectors(self) -> SourceVectorStore:
+        """Sentence/statement vectors computed at ingest, feeding the shared vector cache."""
+        from carecite.retrieval.source_vectors import SourceVectorStore
+
+        return SourceVectorStore(self.engine, self.embedder)
+
+
+@contextmanager
+def _hidden(module: str) -> Iterator[None]:
+    """Make ``import <module>`` fail while the block imports a library that only *probes* for it.
+
+    presidio-analyzer imports ``transformers`` (seconds: torch.distributed, image processors…) for
+    its optional Hugging Face NLP engine, which carecite never uses (spaCy is the engine). When
+    transformers is not loaded yet, presidio is imported with it hidden; it is importable again
+    right after (a configured cross-encoder re-ranker still works)."""
+    if module in sys.modules:
+        yield
+        return
+    sys.modules[module] = None  # type: ignore[assignment]  # "import halted": an ImportError
+    try:
+        yield
+    finally:
+        if sys.modules.get(module, 0) is None:
+            del sys.modules[module]
+
 
 def build_redactor() -> Redactor:
+    with _hidden("transformers"):
+        import presidio_analyzer  # noqa: F401  (imported here, while transformers is hidden)
+
     from carecite.privacy.redactor import PresidioRedactor
 
     return PresidioRedactor()

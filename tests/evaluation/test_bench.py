@@ -106,6 +106,7 @@ def test_query_bench_times_every_stage_and_the_baseline(embedder: Embedder, tmp_
         plot_dir=tmp_path / "plot",
         warmup=0,
         progress=False,
+        cold_runs=1,
     )
     committed, scale = report.committed, report.scale
     assert committed is not None and scale is not None
@@ -117,8 +118,17 @@ def test_query_bench_times_every_stage_and_the_baseline(embedder: Embedder, tmp_
     assert set(scale.baseline) == {"embed_query", "chroma_top5", "total"}
     assert scale.stages["total"].p50 >= scale.stages["dense"].p50
     assert "perturbation" in scale.vector_method or "noise" in scale.vector_method
+    assert committed.cold_ask_s is not None and committed.import_s is not None
+    assert committed.cold_ask_s > committed.import_s > 0  # a fresh ask really ran, beside a bare import
+    assert 1.0 <= scale.embedded_per_query <= 2.0  # only the question: sentence vectors came from ingest
     payload = json.loads(json.dumps(report.to_json()))
     assert payload["scale"]["chunks"] == 300 and "samples" not in payload["scale"]
+    # The stable fields docs/benchmarks.md promises.
+    assert payload["committed"]["total_ms"]["p50"] == committed.stages["total"].p50
+    assert payload["scale"]["total_ms"]["p95"] == scale.stages["total"].p95
+    assert payload["scale"]["baseline_ms"]["p50"] == scale.baseline["total"].p50
+    assert payload["cold_ask_s"] == committed.cold_ask_s and payload["peak_rss_mb"] > 0
+    assert payload["ratios"]["scale_vs_baseline_p50"] > 0
     assert report.plot is None or Path(report.plot).is_file()
     text = _rendered(render_query(report))
     assert "baseline total" in text and "pipeline total" in text

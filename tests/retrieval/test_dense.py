@@ -98,5 +98,34 @@ def test_where_clause_is_the_filter_and_empty_patient_matches_nothing() -> None:
     )
     assert where is not None
     patient_branch = where["$or"][1]["$and"]
-    assert {"patient_key": PK} in patient_branch and {"lbl_ETH": False} in patient_branch
-    assert {"lbl_PSY": False} not in patient_branch and {"note_date": {"$gte": 20200101}} in patient_branch
+    # Patient and labels are ONE indexed condition: the patient's key with each allowed label set.
+    assert {"access_key": {"$in": [f"{PK}#", f"{PK}#PSY"]}} in patient_branch
+    assert {"note_date": {"$gte": 20200101}} in patient_branch and len(patient_branch) == 2
+
+
+def test_an_index_written_with_per_label_booleans_is_migrated_on_open(settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
+    """Schema 1 stored ``lbl_<X>`` booleans and no access key: opening migrates it, without re-embedding."""
+    from carecite.retrieval.dense import SCHEMA_KEY, _client
+
+    old = [
+        _chunk(1, "heart failure follow-up"),
+        _chunk(2, "depression screening").model_copy(update={"security_labels": ("PSY",)}),
+    ]
+    index = ChromaVectorIndex.open(settings, embedder)
+    index.upsert(old, embedder.embed_documents([c.index_text for c in old]))
+    col = _client(settings).get_collection("carecite_chunks")
+    got = col.get(include=["metadatas"])
+    col.update(
+        ids=got["ids"],
+        metadatas=[{**m, "access_key": None, "lbl_PSY": "PSY" in str(m["labels"])} for m in got["metadatas"]],
+    )
+    col.modify(metadata={k: v for k, v in col.metadata.items() if k != SCHEMA_KEY})
+    assert all("access_key" not in m for m in col.get(include=["metadatas"])["metadatas"])
+
+    reopened = ChromaVectorIndex.open(settings, embedder)
+    q = embedder.embed_query("follow-up")
+    no_psy = RetrievalFilter(patient_key=PK, allowed_labels=frozenset(), include_policies=False)
+    with_psy = RetrievalFilter(patient_key=PK, allowed_labels=frozenset({"PSY"}), include_policies=False)
+    assert {c.source_id for c in reopened.query(q, no_psy, 10)} == {"c1"}
+    assert {c.source_id for c in reopened.query(q, with_psy, 10)} == {"c1", "c2"}
+    assert _client(settings).get_collection("carecite_chunks").metadata[SCHEMA_KEY] == 2

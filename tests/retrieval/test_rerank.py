@@ -22,6 +22,7 @@ from carecite.retrieval.rerank import (
     sigmoid,
     split_sentences,
 )
+from carecite.retrieval.vector_cache import VectorCache
 from carecite.settings import Settings
 
 
@@ -107,7 +108,8 @@ def test_rerank_is_deterministic_and_ties_keep_retrieval_order(embedder: Embedde
 
 def test_embeds_at_most_one_batch_per_call_and_reuses_vectors(embedder: Embedder) -> None:
     counting = CountingEmbedder(embedder)
-    reranker = EvidenceReranker(counting)
+    # A fresh cache (the default is the process-wide one other tests have already filled).
+    reranker = EvidenceReranker(counting, cache=VectorCache(counting))
     reranker.rerank("repeat echocardiogram", CLINICAL)
     assert len(counting.calls) == 1
     reranker.rerank("repeat echocardiogram", CLINICAL)

@@ -68,7 +68,7 @@ class ExtractiveAnswerer:
         if not pool:
             return []
         q_terms = content_terms(question)
-        q_vec = self.embedder.embed_query(question)
+        q_vec = embed_texts(self.embedder, [question])[0]  # the shared cache: embedded once per request
         vecs = embed_texts(self.embedder, [seg.text for _, seg in pool])
         cosines = vecs @ q_vec
         scored: list[tuple[float, int]] = []

@@ -22,16 +22,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from carecite.answering.extractive import ExtractiveAnswerer
-from carecite.answering.llm import cost_usd
-from carecite.answering.prompting import PromptSet, default_prompts
 from carecite.domain import Candidate, DeclineReason, Usage
 from carecite.ports import ChatModel, Embedder, Redactor
 from carecite.privacy.identity import PatientIdentity
 from carecite.privacy.pseudonymize import Pseudonymizer, PseudonymizingChatModel, needs_pseudonymization
 from carecite.settings import Settings
+
+if TYPE_CHECKING:  # openai and langchain cost ~2 s to import: the offline path never needs them
+    from carecite.answering.prompting import PromptSet
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ class LLMGenerator:
 
     @property
     def prompts(self) -> PromptSet:
+        from carecite.answering.prompting import default_prompts
+
         return self._prompts or default_prompts()
 
     def keep_terms(self) -> frozenset[str]:
@@ -115,7 +118,7 @@ class LLMGenerator:
             model=result.model,
             prompt_tokens=tokens[0],
             completion_tokens=tokens[1],
-            cost_usd=cost_usd(self.prices, result.model, *tokens),
+            cost_usd=_cost(self.prices, result.model, *tokens),
             finish_reason=result.finish_reason,
         )
         draft = Draft(text=result.text, usage=usage, prompt_hash=self.prompts.hash, generator=self.name)
@@ -178,3 +181,11 @@ def make_generator(
         retry_max_tokens=settings.llm_retry_max_tokens,
         vocabulary=vocabulary,
     )
+
+
+def _cost(
+    prices: Mapping[str, tuple[float, float]], model: str, prompt: int, completion: int
+) -> float | None:
+    from carecite.answering.llm import cost_usd
+
+    return cost_usd(prices, model, prompt, completion)

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlmodel import Session
@@ -23,6 +24,7 @@ from carecite.answering.gate import gate
 from carecite.answering.generate import Generator
 from carecite.answering.intent import classify, other_person
 from carecite.audit.log import AuditEvent, AuditLog
+from carecite.clock import Clock
 from carecite.domain import (
     DECLINE_WORDS,
     AccessScope,
@@ -44,6 +46,7 @@ from carecite.privacy.identity import PatientIdentity, scrub_identifiers
 from carecite.records import tables as t
 from carecite.retrieval.fusion import reciprocal_rank_fusion
 from carecite.retrieval.structured import StructuredRetriever, blend_structured, rerank_pool
+from carecite.retrieval.vector_cache import shared_cache
 from carecite.settings import Settings
 from carecite.wiring import Stores
 
@@ -131,6 +134,7 @@ class Pipeline:
     today: Callable[[], object] | None = None
     # Observability hook: receives the scrubbed query vector (drift monitoring; never the text).
     on_query_vector: Callable[[Vector], None] | None = None
+    _structured_retriever: StructuredRetriever | None = field(default=None, init=False, repr=False)
 
     # ------------------------------------------------------------------ public
     def validate(self, req: AskRequest) -> str:
@@ -276,6 +280,15 @@ class Pipeline:
             passages=passages,
         )
 
+    def warm(self) -> None:
+        """Pay now what the first question would: the embedding model, the indexes, Presidio, the
+        as-of date. A long-lived process (the UI) calls it at start, in the background."""
+        self.stores.embedder.embed_query("warm up")
+        self.stores.vectors.count()
+        self.stores.lexical.count()
+        self._structured()
+        self.redactor.redact("Warm up for Jane Doe, MRN 12345678.")
+
     # ------------------------------------------------------------------ stages
     def _evidence(self, req: AskRequest) -> Evidence | Answer:
         """Steps 1-3 of every request; an Answer when it ended early (denied, out of scope; audited)."""
@@ -330,11 +343,10 @@ class Pipeline:
 
         # 3. re-rank what fusion found, then re-check every source against the scope
         with timer.stage("rerank"):
-            reranked = (
-                self.reranker.rerank(question, rerank_pool(candidates, structured, self.settings.rerank_k))
-                if candidates
-                else []
-            )
+            pool = rerank_pool(candidates, structured, self.settings.rerank_k)
+            # Their sentence vectors were computed at ingest: load them, so only the question is embedded.
+            self.stores.source_vectors.preload([*pool, *structured])
+            reranked = self.reranker.rerank(question, pool) if candidates else []
             reranked = blend_structured(reranked, structured)
             guarded = guard_candidates(scope, patient_key or NO_PATIENT, reranked)
         if guarded.violations:
@@ -359,7 +371,9 @@ class Pipeline:
         s = self.settings
         lists: list[Sequence[Candidate]] = []
         if flt.patient_key != NO_PATIENT or flt.include_policies:
-            query_vector = self.stores.embedder.embed_query(query_text)
+            # One encode for the question as retrieval sees it (identifiers scrubbed) and as the
+            # re-ranker and answerer see it, through the shared cache they read it back from.
+            query_vector = shared_cache(self.stores.embedder).vectors([query_text, question])[0]
             if self.on_query_vector is not None:
                 self.on_query_vector(query_vector)
             lists.append(self.stores.vectors.query(query_vector, flt, s.dense_k))
@@ -371,9 +385,15 @@ class Pipeline:
         return reciprocal_rank_fusion(lists, k=s.rrf_k), structured
 
     def _structured(self) -> StructuredRetriever:
-        from carecite.clock import today
+        # Built once, rebuilt only when "today" moves (the clock reads the as-of date once).
+        day = self._clock.today()
+        if self._structured_retriever is None or self._structured_retriever.today != day:
+            self._structured_retriever = StructuredRetriever(self.stores.engine, day)
+        return self._structured_retriever
 
-        return StructuredRetriever(self.stores.engine, today(self.settings, self.stores.engine))
+    @cached_property
+    def _clock(self) -> Clock:
+        return Clock(self.settings, self.stores.engine)
 
     @staticmethod
     def _patient(session: Session, patient_id: str | None) -> t.Patient | None:

@@ -8,14 +8,11 @@ segmentation, tokenisation and number normalisation live here, in one place.
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from carecite.ports import Embedder, Vector
+from carecite.retrieval.vector_cache import shared_cache
 
 # The one sentence a model (or the extractive answerer) gives when the sources do not answer the
 # question. Rendered into the prompt; detected in drafts; a draft that is only this is a decline.
@@ -333,31 +330,11 @@ def normalise_space(text: str) -> str:
 
 # --------------------------------------------------------------------------- embeddings
 
-_CACHE_SIZE = 4096
-_cache: OrderedDict[tuple[str, str], Vector] = OrderedDict()
-_cache_lock = threading.Lock()
-
 
 def embed_texts(embedder: Embedder, texts: Sequence[str]) -> Vector:
-    """``embedder.embed_documents`` with a small LRU cache of sentence vectors.
+    """``embedder.embed_documents`` through the process-wide vector cache (``vector_cache``).
 
-    The extractive answerer and verification embed the same source sentences in one request (and
-    the same top sources recur across requests): embedding each sentence once halves the CPU cost.
+    The re-ranker, the extractive answerer and verification embed the same source sentences; the
+    source-vector store pre-loads them from ingest, so a request normally embeds only its question.
     """
-    keys = [(embedder.fingerprint, t) for t in texts]
-    with _cache_lock:
-        hits = {k: _cache[k] for k in keys if k in _cache}
-        for k in hits:
-            _cache.move_to_end(k)
-    todo = list(dict.fromkeys(k for k in keys if k not in hits))
-    if todo:
-        fresh = embedder.embed_documents([t for _, t in todo])
-        with _cache_lock:
-            for k, v in zip(todo, fresh, strict=True):
-                hits[k] = v
-                _cache[k] = v
-            while len(_cache) > _CACHE_SIZE:
-                _cache.popitem(last=False)
-    if not keys:
-        return np.zeros((0, embedder.dim), dtype=np.float32)
-    return np.stack([hits[k] for k in keys]).astype(np.float32, copy=False)
+    return shared_cache(embedder).vectors(texts)

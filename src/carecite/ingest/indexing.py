@@ -22,16 +22,18 @@ from sqlmodel import Session, col, select
 
 from carecite.domain import Chunk, date_int
 from carecite.ingest.chunking import TextSpan, chunk_text
-from carecite.ports import Vector
+from carecite.ports import Embedder, Vector
 from carecite.privacy.identity import PatientIdentity, scrub_identifiers
 from carecite.records import session_scope
 from carecite.records import tables as t
 
 if TYPE_CHECKING:
+    from carecite.retrieval.vector_cache import VectorCache
     from carecite.wiring import Stores
 
 POLICY_NOTE_TYPE = "Coverage policy"
 EMBED_BATCH = 256  # chunks embedded and upserted per step: bounds memory, and a crash loses one batch
+INGEST_CACHE_ITEMS = 50_000  # ~75 MB of 384-d vectors
 
 
 def chunk_id_for(chunk_fields: dict[str, object]) -> str:
@@ -183,6 +185,7 @@ class SyncReport:
     sql: int
     vector: int
     lexical: int
+    source_vectors: int = 0  # chunks and patients whose query-time texts were embedded (source_vectors)
 
     @property
     def consistent(self) -> bool:
@@ -209,31 +212,48 @@ def _all_chunks(stores: Stores) -> list[Chunk]:
 
 
 def sync_indexes(stores: Stores, *, progress: bool = True) -> SyncReport:
-    """Make the vector and BM25 indexes hold exactly SQL's chunks. Idempotent; safe to re-run after
-    any crash (each upsert batch is durable on its own, and BM25 is swapped in atomically)."""
+    """Make the vector index, the source-vector store and BM25 hold exactly SQL's chunks. Idempotent;
+    safe to re-run after any crash (each batch is durable on its own, and BM25 is swapped in
+    atomically). Chunk vectors and the chunks' query-time text vectors are embedded in one batch."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from carecite.retrieval.source_vectors import chunk_items
+
+    cache = ingest_cache(stores.embedder)
     sql_ids = _sql_ids(stores)
     vectors = stores.vectors
     stale = sorted(vectors.ids() - sql_ids)
     if stale:
         vectors.delete(stale)
-    missing = sorted(sql_ids - vectors.ids())
+    missing = sql_ids - vectors.ids()
+    texts = stores.source_vectors
+    texts.delete_other_models()
+    have = texts.stored(prefix_records=False)
+    texts.delete(sorted(set(have) - sql_ids))
+    need_texts = sql_ids - set(have)
+    todo = sorted(missing | need_texts)
     with Progress(
-        TextColumn("[bold]embedding chunks"),
+        TextColumn("[bold]embedding chunks and their sentences"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        disable=not progress or not missing,
+        disable=not progress or not todo,
         transient=True,
     ) as bar:
-        task = bar.add_task("embed", total=len(missing))
-        embedded: list[Vector] = []  # kept for the drift snapshot (monitoring/drift.py)
-        for batch in _rows(stores, missing, EMBED_BATCH):
-            vecs = stores.embedder.embed_documents([c.index_text for c in batch])
-            vectors.upsert(batch, vecs)
-            embedded.append(vecs)
+        task = bar.add_task("embed", total=len(todo))
+        embedded: list[Vector] = []  # new chunk vectors, kept for the drift snapshot (monitoring/drift.py)
+        for batch in _rows(stores, todo, EMBED_BATCH):
+            dense = [c for c in batch if c.chunk_id in missing]
+            items = chunk_items([c for c in batch if c.chunk_id in need_texts])
+            flat = [c.index_text for c in dense] + [x for item in items for x in item.texts]
+            vecs = cache.vectors(flat)
+            if dense:
+                vectors.upsert(dense, vecs[: len(dense)])
+                embedded.append(vecs[: len(dense)])
+            if items:
+                texts.write(items, vecs[len(dense) :])
             bar.advance(task, len(batch))
+    patients = sync_record_vectors(stores, progress=progress, cache=cache)
     if embedded:
         from carecite.monitoring.drift import record_chunk_vectors
 
@@ -251,4 +271,66 @@ def sync_indexes(stores: Stores, *, progress: bool = True) -> SyncReport:
         sql=len(sql_ids),
         vector=vectors.count(),
         lexical=lexical.count(),
+        source_vectors=len(need_texts) + patients,
     )
+
+
+def ingest_cache(embedder: Embedder) -> VectorCache:
+    """A bounded cache for one sync: a sentence repeated across notes (templates, sign-offs, headers)
+    is embedded once, and memory stays flat in corpus size."""
+    from carecite.retrieval.vector_cache import VectorCache
+
+    return VectorCache(embedder, max_items=INGEST_CACHE_ITEMS)
+
+
+def sync_record_vectors(
+    stores: Stores,
+    *,
+    progress: bool = True,
+    only: Sequence[str] | None = None,
+    cache: VectorCache | None = None,
+) -> int:
+    """Embed each patient's record statements (as ``search`` renders them today) when they changed;
+    delete the rows of patients no longer in SQL. Returns how many patients were (re-)embedded."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from carecite.clock import today
+    from carecite.retrieval.source_vectors import OwnerTexts, keys_of, record_items, records_owner
+    from carecite.retrieval.structured import StructuredRetriever
+
+    texts = stores.source_vectors
+    cache = cache if cache is not None else ingest_cache(stores.embedder)
+    have = texts.stored(prefix_records=True)
+    with session_scope(stores.engine) as s:
+        keys = sorted(k for k in s.exec(select(t.Patient.patient_key)).all() if k)
+    if only is None:
+        texts.delete(sorted(set(have) - {records_owner(k) for k in keys}))
+    else:
+        keys = [k for k in keys if k in set(only)]
+    retriever = StructuredRetriever(stores.engine, today(stores.settings, stores.engine))
+    pending: list[OwnerTexts] = []
+    done = 0
+
+    def flush() -> None:
+        if pending:
+            texts.write(pending, cache.vectors([x for item in pending for x in item.texts]))
+            pending.clear()
+
+    with Progress(
+        TextColumn("[bold]embedding record statements"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        disable=not progress or not keys,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("records", total=len(keys))
+        for key in keys:
+            item = record_items(retriever.statement_texts(key), key)
+            if have.get(item.owner) != keys_of(item.texts):
+                pending.append(item)
+                done += 1
+                if sum(len(i.texts) for i in pending) >= EMBED_BATCH * 4:
+                    flush()
+            bar.advance(task)
+        flush()
+    return done

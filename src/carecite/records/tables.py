@@ -235,6 +235,18 @@ class ChunkRow(SQLModel, table=True):
     index_text: str
 
 
+class SourceVectors(SQLModel, table=True):
+    """Vectors of the texts a question embeds about one source, computed at ingest (see
+    ``retrieval.source_vectors``): owner = a chunk id, or ``records:<patient_key>`` for the
+    patient's rendered record statements. Derived like the indexes: sync makes it match SQL."""
+
+    __tablename__ = "source_vectors"
+    owner: str = Field(primary_key=True)
+    fingerprint: str = Field(primary_key=True)  # the embedding model's (same rule as the vector index)
+    keys: str  # space-separated text keys (vector_cache.text_key), one per row of ``vectors``
+    vectors: bytes  # float32, len(keys) x dim, row-major
+
+
 # --------------------------------------------------------------------------- users and bookkeeping
 class User(SQLModel, table=True):
     id: str = Field(primary_key=True)

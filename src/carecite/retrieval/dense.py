@@ -5,8 +5,11 @@ precomputed vectors; the collection is still opened with an embedding function w
 Embedder, so Chroma never falls back to its default model (which would try a download).
 
 The access filter is applied INSIDE the Chroma query (``where``), never after it: a post-filter
-would leak through counts and starve results. Metadata holds scalars only: one boolean per
-sensitivity label (``lbl_PSY``) so "carries no disallowed label" is a conjunction of equalities.
+would leak through counts and starve results. Metadata holds scalars only; patient and security
+labels are one ``access_key`` field (see ``label_sets``), so the security part of the filter is one
+``$in`` over an indexed field rather than one scanning condition per label. A collection written by
+an older schema (``SCHEMA_KEY``) is migrated in place on open: its metadata is rewritten, nothing is
+re-embedded.
 
 The ORIGINAL chunk text is kept in metadata (``text``) and the scrubbed index text is the Chroma
 document: a query then needs no SQL round trip, and the original text never leaves the data dir
@@ -26,22 +29,21 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.config import Settings as ChromaSettings
 from chromadb.utils.embedding_functions import register_embedding_function
 
-from carecite.domain import SENSITIVE_LABELS, Candidate, Chunk, RetrievalFilter, resource_type_of
+from carecite.domain import Candidate, Chunk, RetrievalFilter, resource_type_of
 from carecite.ports import Embedder, Vector
 from carecite.records.tables import labels_from_str, labels_to_str
+from carecite.retrieval.label_sets import access_key, allowed_access_keys
 from carecite.settings import Settings
 
 COLLECTION = "carecite_chunks"
 FINGERPRINT_KEY = "carecite_embedder"
+SCHEMA_KEY = "carecite_schema"
+SCHEMA = 2  # 1: one lbl_<X> boolean per label; 2: one access_key field
 PAGE = 5000
 
 
 class EmbedderMismatchError(RuntimeError):
     """The vector index was built with a different embedding model than the one configured."""
-
-
-def label_key(label: str) -> str:
-    return f"lbl_{label}"
 
 
 def chunk_metadata(c: Chunk) -> dict[str, str | int | bool]:
@@ -61,10 +63,9 @@ def chunk_metadata(c: Chunk) -> dict[str, str | int | bool]:
         "start": c.start,
         "end": c.end,
         "labels": labels_to_str(c.security_labels),
+        "access_key": access_key(c.patient_key, c.security_labels),
         "text": c.text,
     }
-    for label in SENSITIVE_LABELS:
-        meta[label_key(label)] = label in c.security_labels
     return meta
 
 
@@ -78,8 +79,8 @@ def build_where(flt: RetrievalFilter) -> dict[str, Any] | None:
     if flt.include_policies:
         branches.append({"source_type": "policy"})
     if flt.patient_key:  # policies store patient_key "": an empty key must match nothing
-        conds: list[dict[str, Any]] = [{"patient_key": flt.patient_key}]
-        conds += [{label_key(lbl): False} for lbl in flt.disallowed_labels]
+        # Patient and labels in one indexed condition (label_sets): no per-label scan.
+        conds: list[dict[str, Any]] = [{"access_key": {"$in": allowed_access_keys(flt)}}]
         if flt.facility is not None:
             conds.append({"facility": flt.facility})
         if flt.resource_types is not None:
@@ -195,7 +196,7 @@ class ChromaVectorIndex:
         ef = CarecitEmbeddingFunction(embedder)
         col = client.get_or_create_collection(
             COLLECTION,
-            metadata={FINGERPRINT_KEY: embedder.fingerprint},
+            metadata={FINGERPRINT_KEY: embedder.fingerprint, SCHEMA_KEY: SCHEMA},
             configuration={"hnsw": {"space": "cosine"}},
             embedding_function=ef,
         )
@@ -206,7 +207,39 @@ class ChromaVectorIndex:
                 f"embedding model {found!r}, but {embedder.fingerprint!r} is configured; use the original "
                 "model, or delete the vector index and run `carecite ingest` again to rebuild it from SQL"
             )
-        return cls(client, col, embedder)
+        index = cls(client, col, embedder)
+        if (col.metadata or {}).get(SCHEMA_KEY) != SCHEMA:
+            index._migrate()
+        return index
+
+    def _migrate(self) -> None:
+        """Rewrite every entry's metadata to the current schema (vectors untouched), then stamp it.
+        Idempotent: a crash half-way leaves the old stamp, and the next open finishes the job."""
+        offset = 0
+        while True:
+            page = self._col.get(include=["metadatas"], limit=PAGE, offset=offset)
+            ids, metas = page["ids"], page["metadatas"] or []
+            if ids:
+                self._col.update(
+                    ids=ids,
+                    metadatas=[
+                        {
+                            **dict(m),
+                            # filters by resource type (API scopes) need it: backfilled, never guessed
+                            "resource_type": resource_type_of(str(m.get("source_ref") or "")),
+                            "access_key": access_key(
+                                str(m.get("patient_key") or "") or None,
+                                labels_from_str(str(m.get("labels") or "")),
+                            ),
+                        }
+                        for m in metas
+                    ],
+                )
+            if len(ids) < PAGE:
+                break
+            offset += PAGE
+        meta = {k: v for k, v in (self._col.metadata or {}).items() if not k.startswith("hnsw:")}
+        self._col.modify(metadata={**meta, SCHEMA_KEY: SCHEMA})
 
     def _batch(self) -> int:
         try:

@@ -57,18 +57,28 @@ class SentenceTransformerEmbedder:
 
     @property
     def model(self) -> Any:
+        """The encoder: ``LightEncoder`` (torch + tokenizers, no sentence-transformers import: seconds
+        off a cold start, same vectors) when the model's layout allows it, else sentence-transformers."""
         with self._lock:
             if self._model is None:
                 import torch
-                from sentence_transformers import SentenceTransformer
-                from transformers.utils import logging as hf_logging
+
+                from carecite.retrieval.minilm import LightEncoder
 
                 # Several processes on 2 cores (pytest-xdist, Streamlit + CLI): oversubscribed torch
                 # threads made one encode 20x slower (measured), so the thread count is a setting.
                 if self.threads:
                     torch.set_num_threads(self.threads)
-                hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # no "Loading weights" bars
-                self._model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
+                if LightEncoder.supports(self.model_path):
+                    self._model = LightEncoder(self.model_path)
+                else:
+                    from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as hf_logging
+
+                    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # no "Loading weights" bars
+                    self._model = SentenceTransformer(
+                        str(self.model_path), device="cpu", local_files_only=True
+                    )
             return self._model
 
     @property
@@ -82,7 +92,12 @@ class SentenceTransformerEmbedder:
     def embed_documents(self, texts: Sequence[str]) -> Vector:
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
-        out = self.model.encode(
+        from carecite.retrieval.minilm import LightEncoder
+
+        model = self.model
+        if isinstance(model, LightEncoder):
+            return model.encode(list(texts), batch_size=self.batch_size)
+        out = model.encode(
             list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
         )
         return np.asarray(out, dtype=np.float32)

@@ -11,7 +11,9 @@ Readers in other processes notice a new CURRENT on their next query and reload.
 
 The access filter is applied inside the BM25 scoring as ``weight_mask`` (a 0/1 weight per document
 built from the metadata arrays), with the same semantics as the dense store; results with a zero
-weight or zero score are never returned. No stemmer: bm25s needs PyStemmer for one, which is not
+weight or zero score are never returned. As in the dense store, patient and labels are one condition
+(``label_sets``): the documents of the patient's allowed access keys, looked up in a dict built at
+load, so a mask costs the patient's few documents, not a pass per label over the whole corpus. No stemmer: bm25s needs PyStemmer for one, which is not
 installed; the English stop-word list is used.
 """
 
@@ -31,8 +33,9 @@ import bm25s
 import numpy as np
 from numpy.typing import NDArray
 
-from carecite.domain import SENSITIVE_LABELS, Candidate, Chunk, RetrievalFilter, resource_type_of
+from carecite.domain import Candidate, Chunk, RetrievalFilter, resource_type_of
 from carecite.records.tables import labels_from_str, labels_to_str
+from carecite.retrieval.label_sets import access_key, allowed_access_keys
 
 CURRENT = "CURRENT"
 META = "meta.json"
@@ -51,13 +54,12 @@ class _Loaded:
     ids: list[str]
     meta: dict[str, list[Any]]
     # filter arrays
-    patient_key: NDArray[Any]
+    by_access_key: dict[str, NDArray[np.int64]]  # access key → its documents (patient sources only)
     is_policy: NDArray[np.bool_]
     facility: NDArray[Any]
     note_type: NDArray[Any]
     resource_type: NDArray[Any]
     note_date: NDArray[np.int64]
-    labels: NDArray[np.bool_]  # (n, len(SENSITIVE_LABELS))
 
     @classmethod
     def empty(cls) -> _Loaded:
@@ -71,23 +73,22 @@ class _Loaded:
         def col(name: str, default: Any) -> list[Any]:
             return list(meta.get(name, [default] * n))
 
-        labels = np.zeros((n, len(SENSITIVE_LABELS)), dtype=bool)
-        for i, lab in enumerate(col("labels", "")):
-            present = set(labels_from_str(lab))
-            for j, label in enumerate(SENSITIVE_LABELS):
-                labels[i, j] = label in present
+        is_policy = np.array([s == "policy" for s in col("source_type", "")], dtype=bool)
+        groups: dict[str, list[int]] = {}
+        for i, (pk, lab) in enumerate(zip(col("patient_key", ""), col("labels", ""), strict=True)):
+            if pk and not is_policy[i]:
+                groups.setdefault(access_key(pk, labels_from_str(lab)), []).append(i)
         return cls(
             version=version,
             retriever=retriever,
             ids=ids,
             meta=meta,
-            patient_key=np.array(col("patient_key", ""), dtype=object),
-            is_policy=np.array([s == "policy" for s in col("source_type", "")], dtype=bool),
+            by_access_key={k: np.array(v, dtype=np.int64) for k, v in groups.items()},
+            is_policy=is_policy,
             resource_type=np.array([resource_type_of(r) for r in col("source_ref", "")], dtype=object),
             facility=np.array(col("facility", ""), dtype=object),
             note_type=np.array(col("note_type", ""), dtype=object),
             note_date=np.array(col("note_date", 0), dtype=np.int64),
-            labels=labels,
         )
 
     def mask(self, flt: RetrievalFilter) -> NDArray[np.bool_]:
@@ -96,21 +97,23 @@ class _Loaded:
         allowed = self.is_policy.copy() if flt.include_policies else np.zeros(n, dtype=bool)
         if not flt.patient_key:  # policies store "": an empty key matches nothing
             return allowed
-        patient = (self.patient_key == flt.patient_key) & ~self.is_policy
-        for j, label in enumerate(SENSITIVE_LABELS):
-            if label in flt.disallowed_labels:
-                patient &= ~self.labels[:, j]
+        groups = [g for key in allowed_access_keys(flt) if (g := self.by_access_key.get(key)) is not None]
+        if not groups:
+            return allowed
+        idx = np.concatenate(groups)
+        keep = np.ones(len(idx), dtype=bool)
         if flt.facility is not None:
-            patient &= self.facility == flt.facility
+            keep &= self.facility[idx] == flt.facility
         if flt.resource_types is not None:
-            patient &= np.isin(self.resource_type, sorted(flt.resource_types))
+            keep &= np.isin(self.resource_type[idx], sorted(flt.resource_types))
         if flt.note_types:
-            patient &= np.isin(self.note_type, list(flt.note_types))
+            keep &= np.isin(self.note_type[idx], list(flt.note_types))
         if flt.date_from:
-            patient &= self.note_date >= flt.date_from
+            keep &= self.note_date[idx] >= flt.date_from
         if flt.date_to:
-            patient &= self.note_date <= flt.date_to
-        return np.asarray(allowed | patient, dtype=bool)
+            keep &= self.note_date[idx] <= flt.date_to
+        allowed[idx[keep]] = True
+        return allowed
 
 
 class Bm25Index:

@@ -17,9 +17,8 @@ Two implementations:
 
 from __future__ import annotations
 
-import hashlib
 import re
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,7 +29,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from carecite.domain import Candidate
-from carecite.ports import Embedder, Reranker, Vector
+from carecite.ports import Embedder, Reranker
+from carecite.retrieval.vector_cache import VectorCache, shared_cache
 
 if TYPE_CHECKING:
     from carecite.settings import Settings
@@ -92,55 +92,6 @@ def content_terms(text: str) -> list[str]:
 def _terms_of(text: str) -> tuple[str, ...]:
     # Candidates recur across questions (a patient's notes, a payer's policies): tokenise each once.
     return tuple(content_terms(text))
-
-
-# --------------------------------------------------------------------------- vector cache
-class VectorCache:
-    """Bounded LRU of text → unit vector, so a chunk's sentences are embedded once per process.
-
-    ``vectors`` embeds every missing text in ONE ``embed_documents`` call (batching is where the
-    speed is) and returns rows in the order asked.
-    """
-
-    def __init__(self, embedder: Embedder, max_items: int = 200_000) -> None:
-        self.embedder = embedder
-        self.max_items = max_items
-        self._store: OrderedDict[str, Vector] = OrderedDict()
-
-    @staticmethod
-    def _key(text: str) -> str:
-        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-    def __len__(self) -> int:
-        return len(self._store)
-
-    def put_many(self, texts: Sequence[str], vectors: Vector) -> None:
-        if len(texts) != len(vectors):
-            raise ValueError(f"{len(texts)} texts but {len(vectors)} vectors")
-        for text, vec in zip(texts, vectors, strict=True):
-            self._put(self._key(text), np.asarray(vec, dtype=np.float32))
-
-    def _put(self, key: str, vec: Vector) -> None:
-        self._store[key] = vec
-        self._store.move_to_end(key)
-        while len(self._store) > self.max_items:
-            self._store.popitem(last=False)
-
-    def vectors(self, texts: Sequence[str]) -> Vector:
-        keys = [self._key(t) for t in texts]
-        missing: dict[str, str] = {}
-        for key, text in zip(keys, texts, strict=True):
-            if key in self._store:
-                self._store.move_to_end(key)
-            elif key not in missing:
-                missing[key] = text
-        if missing:
-            fresh = self.embedder.embed_documents(list(missing.values()))
-            for key, vec in zip(missing, fresh, strict=True):
-                self._put(key, vec)
-        if not keys:
-            return np.zeros((0, self.embedder.dim), dtype=np.float32)
-        return np.stack([self._store[k] for k in keys])
 
 
 # --------------------------------------------------------------------------- features
@@ -211,7 +162,7 @@ class EvidenceReranker:
     ) -> None:
         self.embedder = embedder
         self.weights = weights
-        self.cache = cache or VectorCache(embedder)
+        self.cache = cache if cache is not None else shared_cache(embedder)  # an empty cache is falsy
 
     def features(self, question: str, candidates: Sequence[Candidate]) -> FloatArray:
         """One row of ``FEATURE_NAMES`` per candidate (public so the weights can be re-fitted)."""

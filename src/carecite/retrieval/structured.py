@@ -207,6 +207,18 @@ class StructuredRetriever:
             for score, s in scored[:k]
         ]
 
+    def statement_texts(self, patient_key: str) -> list[str]:
+        """Every statement ``search`` could return for the patient, whatever the question or scope:
+        their text depends on the row and today only (the question changes scores, not words).
+        Ingest embeds them ahead of the first question (``source_vectors``)."""
+        from carecite.domain import SENSITIVE_LABELS
+
+        flt = RetrievalFilter(
+            patient_key=patient_key, allowed_labels=frozenset(SENSITIVE_LABELS), include_policies=False
+        )
+        with Session(self.engine) as session:
+            return [s.text for s in self._statements(session, flt, read_intent(""))]
+
     # ----------------------------------------------------------------- scoring
     def _score(self, s: Statement, intent: Intent) -> float:
         kind_match = 1.0 if s.kind in intent.kinds else 0.0

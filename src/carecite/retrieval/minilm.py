@@ -1,0 +1,136 @@
+"""A light encoder for BERT-family sentence-transformers models (all-MiniLM-L6-v2): torch, the
+``tokenizers`` tokenizer and the safetensors weights, without importing sentence-transformers or
+transformers.
+
+Why: importing sentence-transformers (which imports transformers) is most of a cold ``carecite ask``
+(measured ~4.5 s of ~6 s on an idle core; torch alone is ~1 s). The model is small and standard —
+BERT encoder → mean pooling over the attention mask → L2 normalisation, exactly what its
+``modules.json`` declares — so it is computed here directly. ``LightEncoder.supports`` accepts only
+that layout; anything else goes through sentence-transformers (``embedder.py``). The vectors equal
+sentence-transformers' to float32 rounding (checked by tests/retrieval/test_embedder.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from carecite.ports import Vector
+
+_LAYOUT = [
+    "sentence_transformers.models.Transformer",
+    "sentence_transformers.models.Pooling",
+    "sentence_transformers.models.Normalize",
+]
+
+
+def _json(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+class LightEncoder:
+    """Mean-pooled, normalised BERT embeddings of a local sentence-transformers model directory."""
+
+    @staticmethod
+    def supports(model_dir: Path) -> bool:
+        try:
+            modules = json.loads((model_dir / "modules.json").read_text(encoding="utf-8"))
+            pooling = _json(model_dir / "1_Pooling" / "config.json")
+            config = _json(model_dir / "config.json")
+        except (OSError, ValueError):
+            return False
+        return (
+            [m.get("type") for m in modules] == _LAYOUT
+            and pooling.get("pooling_mode_mean_tokens") is True
+            and not any(
+                v
+                for k, v in pooling.items()
+                if k.startswith("pooling_mode_") and k != "pooling_mode_mean_tokens"
+            )
+            and config.get("model_type") == "bert"
+            and config.get("hidden_act") == "gelu"
+            and config.get("position_embedding_type", "absolute") == "absolute"
+            and (model_dir / "model.safetensors").is_file()
+            and (model_dir / "tokenizer.json").is_file()
+        )
+
+    def __init__(self, model_dir: Path) -> None:
+        import torch
+        from safetensors.torch import load_file
+        from tokenizers import Tokenizer
+
+        config = _json(model_dir / "config.json")
+        st_config = _json(model_dir / "sentence_bert_config.json")
+        self.max_len = int(st_config.get("max_seq_length") or 256)
+        self.heads = int(config["num_attention_heads"])
+        self.layers = int(config["num_hidden_layers"])
+        self.eps = float(config.get("layer_norm_eps", 1e-12))
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer.enable_truncation(self.max_len)
+        self.tokenizer.enable_padding(pad_id=int(config.get("pad_token_id", 0)), pad_token="[PAD]")
+        self.w: dict[str, Any] = {
+            k: v.float() for k, v in load_file(str(model_dir / "model.safetensors")).items()
+        }
+        self.torch = torch
+
+    def _ln(self, x: Any, name: str) -> Any:
+        return self.torch.nn.functional.layer_norm(
+            x, x.shape[-1:], self.w[f"{name}.weight"], self.w[f"{name}.bias"], self.eps
+        )
+
+    def _lin(self, x: Any, name: str) -> Any:
+        return self.torch.nn.functional.linear(x, self.w[f"{name}.weight"], self.w[f"{name}.bias"])
+
+    def _forward(self, ids: Any, types: Any, mask: Any) -> Any:
+        torch, w = self.torch, self.w
+        n, length = ids.shape
+        positions = torch.arange(length).unsqueeze(0)
+        x = (
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][positions]
+            + w["embeddings.token_type_embeddings.weight"][types]
+        )
+        x = self._ln(x, "embeddings.LayerNorm")
+        hidden = x.shape[-1]
+        head = hidden // self.heads
+        # Padding gets a large negative score, as in BERT's extended attention mask.
+        bias = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+        for i in range(self.layers):
+            p = f"encoder.layer.{i}"
+
+            def split(t: Any) -> Any:
+                return t.view(n, length, self.heads, head).transpose(1, 2)
+
+            q = split(self._lin(x, f"{p}.attention.self.query"))
+            k = split(self._lin(x, f"{p}.attention.self.key"))
+            v = split(self._lin(x, f"{p}.attention.self.value"))
+            ctx = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+            ctx = ctx.transpose(1, 2).reshape(n, length, hidden)
+            x = self._ln(self._lin(ctx, f"{p}.attention.output.dense") + x, f"{p}.attention.output.LayerNorm")
+            inner = torch.nn.functional.gelu(self._lin(x, f"{p}.intermediate.dense"))
+            x = self._ln(self._lin(inner, f"{p}.output.dense") + x, f"{p}.output.LayerNorm")
+        m = mask.unsqueeze(-1).float()
+        pooled = (x * m).sum(1) / m.sum(1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> Vector:
+        """Unit vectors, one per text; batches are formed from length-sorted texts (less padding)."""
+        torch = self.torch
+        cleaned = [t.strip() for t in texts]
+        encodings = self.tokenizer.encode_batch(cleaned) if cleaned else []
+        order = sorted(range(len(cleaned)), key=lambda i: -sum(encodings[i].attention_mask))
+        out = np.zeros((len(cleaned), self.w["embeddings.word_embeddings.weight"].shape[1]), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                idx = order[start : start + batch_size]
+                batch = [encodings[i] for i in idx]
+                width = max(sum(e.attention_mask) for e in batch)
+                ids = torch.tensor([e.ids[:width] for e in batch], dtype=torch.long)
+                types = torch.tensor([e.type_ids[:width] for e in batch], dtype=torch.long)
+                mask = torch.tensor([e.attention_mask[:width] for e in batch], dtype=torch.long)
+                out[idx] = self._forward(ids, types, mask).numpy()
+        return out
