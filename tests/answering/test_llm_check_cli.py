@@ -4,29 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from carecite.cli import app
-from carecite.privacy.log_redaction import redaction_installed, uninstall_log_redaction
+from carecite.privacy.log_redaction import redaction_installed
 from llm_server import OpenAICompatibleServer, Quirks
 
 
-@pytest.fixture
-def clean_logging() -> Iterator[None]:
-    yield
-    uninstall_log_redaction()
-    logger = logging.getLogger("carecite")
-    for h in [h for h in logger.handlers if getattr(h, "_carecite_stderr", False)]:
-        logger.removeHandler(h)
-
-
-def test_llm_check_says_the_template_drops_the_system_role_and_remembers_it(
-    tmp_path: Path, clean_logging: None
-) -> None:
+def test_llm_check_says_the_template_drops_the_system_role_and_remembers_it(tmp_path: Path) -> None:
     with OpenAICompatibleServer(Quirks(drop_system=True)) as server:
         result = CliRunner().invoke(
             app,
@@ -40,9 +28,7 @@ def test_llm_check_says_the_template_drops_the_system_role_and_remembers_it(
     assert json.loads((tmp_path / "d" / "llm_check.json").read_text())["system_role"] == "dropped"
 
 
-def test_llm_check_in_words_exits_1_for_an_endpoint_that_cannot_cite(
-    tmp_path: Path, clean_logging: None
-) -> None:
+def test_llm_check_in_words_exits_1_for_an_endpoint_that_cannot_cite(tmp_path: Path) -> None:
     with OpenAICompatibleServer(Quirks(echo=True)) as server:
         result = CliRunner().invoke(
             app, ["--data-dir", str(tmp_path / "d"), "llm", "check"], env={"OPENAI_BASE_URL": server.base_url}
@@ -52,13 +38,13 @@ def test_llm_check_in_words_exits_1_for_an_endpoint_that_cannot_cite(
     assert "{" not in result.stdout  # words and a table, not a repr
 
 
-def test_llm_check_without_an_endpoint_is_bad_input(tmp_path: Path, clean_logging: None) -> None:
+def test_llm_check_without_an_endpoint_is_bad_input(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["--data-dir", str(tmp_path / "d"), "llm", "check"])
     assert result.exit_code == 2 and "no LLM endpoint is configured" in result.output
 
 
 def test_every_cli_command_redacts_what_carecite_logs(
-    tmp_path: Path, clean_logging: None, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert not redaction_installed()
     result = CliRunner().invoke(app, ["--data-dir", str(tmp_path / "d"), "stats", "--json"])

@@ -14,8 +14,14 @@ from fakes import FakeRedactor
 
 @pytest.fixture
 def clean_logger() -> Iterator[None]:
+    """Start from a bare ``carecite`` logger: an entry point run earlier in this worker (a module-scoped
+    CLI or API fixture) may have configured it."""
+    logger = logging.getLogger("carecite")
+    saved = list(logger.handlers)
+    logger.handlers.clear()
     yield
     uninstall_log_redaction()
+    logger.handlers[:] = saved
 
 
 def test_name_and_mrn_in_a_child_logger_are_written_redacted(
