@@ -55,6 +55,12 @@ def build_world(data_dir: Path, shared: Path, embedder: object) -> None:
     policies = _policy_subset(shared, data_dir.parent / f"{data_dir.name}-policies.jsonl")
     if policies is not None:
         ingest_policies(stores, policies, progress=False)
+    # Fold the WAL into the database and close every connection now: otherwise the engine closes
+    # whenever it is garbage-collected, deleting carecite.sqlite-wal while another xdist worker is
+    # copying the template.
+    with stores.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    stores.engine.dispose()
     (data_dir / ".built").write_text("ok")
 
 
@@ -72,5 +78,7 @@ def world_template(tmp_path_factory: pytest.TempPathFactory, shared: Path, embed
 
 
 def copy_world(template: Path, dest: Path) -> Path:
-    shutil.copytree(template, dest)
+    # The template's WAL was checkpointed and its connections closed (build_world): any -wal/-shm
+    # file left is empty bookkeeping, and copying it could race with its deletion.
+    shutil.copytree(template, dest, ignore=shutil.ignore_patterns("*.sqlite-wal", "*.sqlite-shm"))
     return dest
