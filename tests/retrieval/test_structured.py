@@ -213,3 +213,26 @@ def test_a_confident_record_is_re_ranked_wherever_fusion_put_it() -> None:
     assert ids[:20] == [c.source_id for c in fused[:20]]
     assert "Observation/a1c" in ids  # never lost to the cut at k
     assert "Observation/weak" not in ids and len(ids) == 21
+
+
+def test_a_named_vaccine_or_procedure_the_patient_never_had_is_not_substituted(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        s.add(t.Immunization(ref="Immunization/flu", fhir_id="flu", patient_key=PK, status="completed",
+                             display="Influenza, seasonal, injectable, preservative free",
+                             occurrence=datetime(2026, 10, 1)))  # fmt: skip
+        s.add(t.Procedure(ref="Procedure/dep", fhir_id="dep", patient_key=PK, status="completed",
+                          display="Depression screening (procedure)", performed=datetime(2026, 9, 1)))  # fmt: skip
+    # Asked by the words a coordinator uses, the record's own display answers (curated synonym).
+    assert refs(engine, "When did the patient last get a flu shot?")[0] == "Immunization/flu"
+    assert refs(engine, "When was the last depression screening?")[0] == "Procedure/dep"
+    # Asked for what is not on record: nothing, rather than another vaccine or procedure.
+    assert "Immunization/flu" not in refs(engine, "When did the patient last get a pneumococcal vaccine?")
+    assert "Procedure/dep" not in refs(engine, "When was the patient's last colonoscopy?")
+
+
+def test_hepatitis_a_and_b_vaccines_are_told_apart(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        s.add(t.Immunization(ref="Immunization/hepa", fhir_id="hepa", patient_key=PK, status="completed",
+                             display="Hep A, adult", occurrence=datetime(2026, 10, 1)))  # fmt: skip
+    assert "Immunization/hepa" not in refs(engine, "When did the patient last get a hepatitis B vaccine?")
+    assert refs(engine, "When did the patient last get a hep A shot?")[0] == "Immunization/hepa"

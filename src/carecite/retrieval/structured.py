@@ -25,7 +25,7 @@ STOP = frozenset(
     "a an the of for to in on at is are was were be been what which who whom whose when where why how "
     "does do did has have had this that these those patient patients patient's any all and or with from "
     "me my our us there their her his she he they it its by as about please show tell list give can could "
-    "would should will still currently current now".split()
+    "would should will still currently current now get got gets getting".split()
 )
 # Clinical shorthand a coordinator types → words the records use.
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -43,6 +43,17 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "cardiology": ("cardiology", "cardiologist", "cardiac", "heart"),
     "heart": ("heart", "cardiac", "cardiology"),
     "diabetes": ("diabetes", "diabetic", "glucose", "a1c"),
+    # Vaccines and screenings by the words coordinators use and the words CVX / SNOMED CT displays use.
+    "flu": ("flu", "influenza"),
+    "influenza": ("influenza", "flu"),
+    "shingles": ("shingles", "zoster"),
+    "zoster": ("zoster", "shingles"),
+    "tetanus": ("tetanus", "td", "tdap"),
+    "pneumococcal": ("pneumococcal", "pneumonia", "pcv13", "ppsv23"),
+    "covid": ("covid", "sars"),
+    "hep": ("hep", "hepatitis"),
+    "hepatitis": ("hepatitis", "hep"),
+    "mammogram": ("mammogram", "mammography"),
 }
 
 OPEN_TASK = ("requested", "received", "accepted", "ready", "in-progress", "on-hold", "draft")
@@ -99,11 +110,13 @@ GENERIC_TERMS = frozenset(
     {w for words in KIND_WORDS.values() for w in words}
     | set(
         "recent latest last newest most new value values file chart record now today dose doses scheduled "
-        "date when many much units result results".split()
+        "date when many much units result results ratio".split()
     )
 ) - {*LAB_NAMES, "flu"}  # "flu" names WHICH immunization
-# Record kinds whose rows are about one named thing (a lab, a drug): the question must name it.
-NAMED_KINDS = frozenset({"Observation", "MedicationRequest"})
+# Record kinds whose rows are about one named thing (a lab, a drug, a vaccine, a procedure): when the
+# question names it, a row that does not mention it earns nothing ("pneumococcal vaccine" is never
+# answered with the flu shot).
+NAMED_KINDS = frozenset({"Observation", "MedicationRequest", "Immunization", "Procedure"})
 
 
 def kind_resource_type(kind: str) -> str:
@@ -111,8 +124,13 @@ def kind_resource_type(kind: str) -> str:
     return "CarePlan" if kind == "CarePlanActivity" else kind
 
 
+# "Hep B" / "hepatitis B" vaccines differ only by a letter the tokeniser would drop: one token each.
+_HEP = re.compile(r"\bhep(?:atitis)?[\s-]*([abc])\b")
+
+
 def tokens(text: str) -> list[str]:
-    return TOKEN.findall(text.lower().replace("follow-up", "followup").replace("no-show", "noshow"))
+    lowered = text.lower().replace("follow-up", "followup").replace("no-show", "noshow")
+    return TOKEN.findall(_HEP.sub(r"hep\1", lowered))
 
 
 def content_terms(text: str) -> frozenset[str]:
@@ -430,14 +448,21 @@ class StructuredRetriever:
             key=lambda r: getattr(r, date_attr) or datetime.min,
             reverse=True,
         )
-        for nth, row in enumerate(rows):
+        seen: dict[str, int] = {}
+        for row in rows:
             when = getattr(row, date_attr)
-            text = f"{names[kind]}: {row.display or row.code or kind}; status: {row.status or 'unknown'}; date: {_d(when)}"
+            # "last" is per named item (the latest Hep B dose, not the latest of any vaccine).
+            name = row.display or row.code or kind
+            nth = seen.get(name, 0)
+            seen[name] = nth + 1
+            text = f"{names[kind]}: {name}; status: {row.status or 'unknown'}; date: {_d(when)}"
+            if kind in ("Immunization", "Procedure"):
+                text += " (most recent)" if nth == 0 else " (earlier)"
             if kind == "Encounter" and getattr(row, "end", None):
                 text += f" to {_d(row.end)}"
             if kind == "Encounter" and getattr(row, "reason", None):
                 text += f"; reason: {row.reason}"
-            prior = (0.4 if nth == 0 else 0.0) if intent.recent else 0.0
+            prior = (0.4 if nth == 0 else -0.2) if intent.recent else 0.0
             yield Statement.of(row, kind, text + ".", when, prior)
 
 
