@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -752,6 +754,20 @@ def audit_export(
         console.print(f"wrote {bundle['total']} AuditEvents to {output}")
 
 
+@contextmanager
+def _flag_errors() -> Iterator[None]:
+    """Flag commands: bad input exits 2; not your answer, or not a reviewer, exits 3."""
+    from carecite.access.scope import AccessDenied
+    from carecite.feedback.flags import FlagError
+
+    try:
+        yield
+    except FlagError as exc:
+        raise fail(str(exc), 2) from None
+    except AccessDenied as exc:
+        raise fail(str(exc), 3) from None
+
+
 @flags_app.command("raise")
 def flags_raise(
     request_id: Annotated[str, typer.Argument(help="The request id of the answer (ask --json request_id).")],
@@ -760,13 +776,12 @@ def flags_raise(
     comment: Annotated[str, typer.Option(help="Optional words (stored redacted).")] = "",
 ) -> None:
     """Flag an answer you received; exit 3 when it is not yours (or does not exist)."""
-    from carecite.access.scope import AccessDenied
     from carecite.audit import AuditLog
-    from carecite.feedback.flags import FlagError, flag_answer
+    from carecite.feedback.flags import flag_answer
     from carecite.wiring import Stores, build_redactor
 
     engine = Stores(State.settings).engine
-    try:
+    with _flag_errors():
         flag = flag_answer(
             engine,
             AuditLog(engine),
@@ -776,10 +791,6 @@ def flags_raise(
             category=reason,
             comment=comment,
         )
-    except FlagError as exc:
-        raise fail(str(exc), 2) from None
-    except AccessDenied as exc:
-        raise fail(str(exc), 3) from None
     out.print(
         f"flag {flag.id} recorded ({flag.category}, {sum(s.cited for s in flag.sources)} cited sources)"
     )
@@ -793,13 +804,12 @@ def flags_review(
     note: Annotated[str, typer.Option(help="Optional words (stored redacted).")] = "",
 ) -> None:
     """Confirm or dismiss an open flag (reviewers and admins); exit 3 for anyone else."""
-    from carecite.access.scope import AccessDenied
     from carecite.audit import AuditLog
-    from carecite.feedback.flags import FlagError, review_flag
+    from carecite.feedback.flags import review_flag
     from carecite.wiring import Stores, build_redactor
 
     engine = Stores(State.settings).engine
-    try:
+    with _flag_errors():
         flag = review_flag(
             engine,
             AuditLog(engine),
@@ -809,10 +819,6 @@ def flags_review(
             decision=decision,
             note=note,
         )
-    except FlagError as exc:
-        raise fail(str(exc), 2) from None
-    except AccessDenied as exc:
-        raise fail(str(exc), 3) from None
     out.print(f"flag {flag.id} {flag.status}")
 
 

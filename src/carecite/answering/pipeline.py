@@ -314,22 +314,17 @@ class Pipeline:
         # alone misses a bare MRN such as "(17000024)" quoted from a note header.
         identity = PatientIdentity.from_patient(patient) if patient is not None else None
         kind = classify(question)
-        if kind.multi_patient or (patient_key is None and not kind.coverage):
-            base.break_glass = scope.break_glass_reason is not None
-            answer = self._decline(base, "out_of_scope", timer)
-            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key, identity=identity)
-            return answer
+        # Never one patient's fact shown as another's: a question about someone else is out of scope.
         named = other_person(kind.clean, identity.name_words()) if identity is not None else None
-        if named is not None:
-            # Never one patient's fact shown as another's: the question is about someone else.
+        if kind.multi_patient or (patient_key is None and not kind.coverage) or named is not None:
             base.break_glass = scope.break_glass_reason is not None
-            answer = self._decline(
-                base,
-                "out_of_scope",
-                timer,
-                detail=f"The question names {named}, who is not the selected patient. Select that "
-                "patient to ask about them, or ask about the selected patient.",
+            detail = (
+                f"The question names {named}, who is not the selected patient. Select that "
+                "patient to ask about them, or ask about the selected patient."
+                if named is not None and not kind.multi_patient and patient_key is not None
+                else None
             )
+            answer = self._decline(base, "out_of_scope", timer, detail=detail)
             self._audit(answer, kind="decline", scope=scope, patient_key=patient_key, identity=identity)
             return answer
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -242,12 +242,20 @@ def eval_users(facilities: Sequence[str]) -> list[dict[str, Any]]:
     ]
 
 
+def import_eval_user(stores: Stores, facilities: Iterable[str]) -> None:
+    """The set's evaluation physician, through the real users-file import (validated like any user)."""
+    from carecite.access.users import import_users
+
+    users_file = stores.settings.data_dir / "eval_users.json"
+    users_file.write_text(json.dumps(eval_users(sorted(set(facilities))), indent=1), encoding="utf-8")
+    import_users(stores.engine, users_file)
+
+
 def prepare_synthea(stores: Stores, shared: Path, *, progress: bool = True, limit: int | None = None) -> None:
     """Ingest the set's bundles (directory files first) and its evaluation user. Idempotent: a
     re-run converges to the same state and costs only the change check."""
     from sqlmodel import Session, select
 
-    from carecite.access.users import import_users
     from carecite.ingest.fhir import ingest_fhir_paths
     from carecite.records import tables as t
 
@@ -255,9 +263,7 @@ def prepare_synthea(stores: Stores, shared: Path, *, progress: bool = True, limi
     ingest_fhir_paths(stores, [*directory_files(shared), *files], progress=progress)
     with Session(stores.engine) as session:
         facilities = {f for row in session.exec(select(t.Patient.facilities)) for f in row.split("|") if f}
-    users_file = stores.settings.data_dir / "eval_users.json"
-    users_file.write_text(json.dumps(eval_users(sorted(facilities)), indent=1), encoding="utf-8")
-    import_users(stores.engine, users_file)
+    import_eval_user(stores, facilities)
 
 
 def prepare_set(
@@ -442,7 +448,6 @@ def mtsamples_bundle(report: Report) -> dict[str, Any]:
 
 def prepare_mtsamples(stores: Stores, shared: Path, *, progress: bool = True, n: int = MTS_NOTES) -> None:
     """Write the reports' bundles under the data dir (not the repo), ingest them and the eval user."""
-    from carecite.access.users import import_users
     from carecite.ingest.fhir import ingest_fhir_paths
 
     folder = stores.settings.data_dir / "eval_data" / "mtsamples"
@@ -453,7 +458,4 @@ def prepare_mtsamples(stores: Stores, shared: Path, *, progress: bool = True, n:
         if not path.exists() or path.read_text(encoding="utf-8") != payload:
             path.write_text(payload, encoding="utf-8")
     ingest_fhir_paths(stores, [folder], progress=progress)
-    users_file = stores.settings.data_dir / "eval_users_mtsamples.json"
-    users = eval_users([MTS_ORG])
-    users_file.write_text(json.dumps(users, indent=1), encoding="utf-8")
-    import_users(stores.engine, users_file)
+    import_eval_user(stores, [MTS_ORG])
