@@ -222,6 +222,7 @@ class Candidate(Frozen):
     doc_id: str | None = None
     start: int | None = None  # offsets of `text` in the source note (note chunks only)
     end: int | None = None
+    section: str | None = None  # the chunk's section titles as written ("PLAN / FOLLOW-UP")
     fused_from: tuple[RetrieverName, ...] = ()
 
 

@@ -28,6 +28,23 @@ def test_segments_have_exact_offsets_and_respect_clinical_abbreviations() -> Non
         "HbA1c was 7.2%.",
     ]
     assert all(text[s.start : s.end] == s.text for s in segs)
+    assert {s.section for s in segs} == {"PLAN"}
+
+
+def test_mtsamples_comma_joined_sections_split_into_their_items() -> None:
+    text = "He is a nonsmoker.,ALLERGIES: , MORPHINE.,CURRENT MEDICATIONS:  ,Abilify."
+    segs = segment(text)
+    assert [(s.text, s.section) for s in segs] == [
+        ("He is a nonsmoker.", None),
+        ("ALLERGIES: , MORPHINE.", "ALLERGIES"),
+        ("CURRENT MEDICATIONS:  ,Abilify.", "CURRENT MEDICATIONS"),
+    ]
+    assert all(text[s.start : s.end] == s.text for s in segs)
+
+
+def test_a_chunk_that_continues_a_section_keeps_its_title() -> None:
+    segs = segment("Aspirin 81 mg daily.\nMetoprolol 25 mg twice daily.", section="DISCHARGE MEDICATIONS")
+    assert [s.section for s in segs] == ["DISCHARGE MEDICATIONS"] * 2
 
 
 def test_markers_are_parsed_leniently() -> None:

@@ -21,15 +21,18 @@ from carecite.answering.text import (
     content_terms,
     embed_texts,
     is_header_line,
+    is_heading,
     segment,
 )
 from carecite.domain import Candidate
 from carecite.ports import Embedder
 from carecite.privacy.identity import PatientIdentity, identity_spans
+from carecite.text.sections import SectionKind, asked_section, kind_of_header
 
 COSINE_WEIGHT = 0.6
 RANK_STEP = 0.02  # each step down the re-ranked list costs this much relevance
 DUPLICATE_COSINE = 0.92
+SECTION_ITEMS = 8  # a section answer quotes at most this many of the section's sentences
 
 
 @dataclass(frozen=True)
@@ -49,15 +52,19 @@ class ExtractiveAnswerer:
     def picks(
         self, question: str, sources: Sequence[Candidate], identity: PatientIdentity | None = None
     ) -> list[Pick]:
-        """The chosen source sentences, most relevant first."""
+        """The chosen source sentences, most relevant first; for a question that asks for a section
+        ("What was the impression?"), that section's sentences in the note's order."""
+        asked = asked_section(question)
+        if asked is not None and (items := section_items(asked, sources, identity)):
+            return items
         pool: list[tuple[int, Segment]] = []
         for i, cand in enumerate(sources, start=1):
             if cand.source_type == "record":
                 pool.append((i, Segment(0, len(cand.text), cand.text)))  # a statement is cited whole
                 continue
-            for seg in segment(cand.text):
-                # Headings and fragments ("PLAN:", "Signed.") state nothing worth quoting; header
-                # lines (name, DOB, MRN, signatures, banners) identify rather than answer.
+            for seg in segment(cand.text, _opening_section(cand)):
+                # Fragments ("Signed.") state nothing worth quoting; header lines (name, DOB, MRN,
+                # signatures, banners) identify rather than answer.
                 if (
                     len(content_terms(seg.text)) >= 3
                     and not seg.text.rstrip().endswith(":")
@@ -65,6 +72,11 @@ class ExtractiveAnswerer:
                     and not _identifies(seg.text, identity)
                 ):
                     pool.append((i, seg))
+        if asked is not None and asked.prose is not None:
+            # The section is not in the sources: only a sentence that speaks of it may answer
+            # ("discharged on ..."), never a nearby one about something else.
+            prose = asked.prose
+            pool = [(i, seg) for i, seg in pool if prose.search(seg.text)]
         if not pool:
             return []
         q_terms = content_terms(question)
@@ -101,6 +113,50 @@ class ExtractiveAnswerer:
         if not picks:
             return CANNOT_ANSWER
         return " ".join(cite(p.segment.text, p.source) for p in picks)
+
+
+def _opening_section(cand: Candidate) -> str | None:
+    """The section a chunk's text opens in (a chunk after the first of a section has no header)."""
+    return cand.section.split(" / ")[0] if cand.section else None
+
+
+def section_items(
+    asked: SectionKind, sources: Sequence[Candidate], identity: PatientIdentity | None = None
+) -> list[Pick]:
+    """The sentences of the asked section, from the most recent note that has it, in the note's order.
+
+    A section spread over two chunks (windows overlap by a sentence) is read from every chunk of that
+    note; a sentence seen twice is quoted once.
+    """
+    holders: list[tuple[int, Candidate, list[Segment]]] = []
+    for i, cand in enumerate(sources, start=1):
+        if cand.source_type != "note_chunk":
+            continue
+        segs = [
+            seg
+            for seg in segment(cand.text, _opening_section(cand))
+            if kind_of_header(seg.section) == asked.name
+            and not is_heading(seg)
+            and not is_header_line(seg.text)
+            and not _identifies(seg.text, identity)
+        ]
+        if segs:
+            holders.append((i, cand, segs))
+    if not holders:
+        return []
+    best = max(holders, key=lambda h: (h[1].note_date, -h[0]))[1]
+    seen: set[int] = set()
+    found: list[tuple[int, Pick]] = []
+    for i, cand, segs in holders:
+        if cand.doc_id != best.doc_id:
+            continue
+        for seg in segs:
+            at = (cand.start or 0) + seg.start  # offset in the note: overlapping windows repeat it
+            if at not in seen:
+                seen.add(at)
+                found.append((at, Pick(i, seg, round(cand.score, 4))))
+    found.sort(key=lambda pair: pair[0])
+    return [pick for _, pick in found[:SECTION_ITEMS]]
 
 
 # Identifier kinds that make a line a header: the patient's name alone does not ("Mr. Baker was

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from carecite.domain import Candidate
+from carecite.text.sections import SectionKind
 
 GateReason = Literal["no_evidence", "low_confidence"]
 
@@ -25,7 +26,11 @@ class GateDecision:
 
 
 def gate(
-    candidates: Sequence[Candidate], *, min_score: float, patient_required: bool = False
+    candidates: Sequence[Candidate],
+    *,
+    min_score: float,
+    patient_required: bool = False,
+    asked: SectionKind | None = None,
 ) -> GateDecision:
     """Is there enough evidence to answer?
 
@@ -50,4 +55,21 @@ def gate(
             best_score=best,
             counted=len(evidence),
         )
+    if asked is not None and asked.prose is not None and not _speaks_of(evidence, asked):
+        # "What medications was the patient discharged on?" over notes with no discharge section and
+        # no word of a discharge: any sentence quoted would be about something else.
+        return GateDecision(
+            False,
+            "no_evidence",
+            f"No {asked.name} are documented in the sources found for this patient.",
+            best_score=best,
+            counted=len(evidence),
+        )
     return GateDecision(True, best_score=best, counted=len(evidence))
+
+
+def _speaks_of(evidence: Sequence[Candidate], asked: SectionKind) -> bool:
+    from carecite.retrieval.section_match import holds_section
+
+    prose = asked.prose
+    return any(holds_section(c, asked) or (prose is not None and prose.search(c.text)) for c in evidence)

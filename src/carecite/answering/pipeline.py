@@ -45,9 +45,11 @@ from carecite.ports import LLMUnavailable, Redactor, Reranker, Vector
 from carecite.privacy.identity import PatientIdentity, scrub_identifiers
 from carecite.records import tables as t
 from carecite.retrieval.fusion import reciprocal_rank_fusion
+from carecite.retrieval.section_match import favour_section, section_pool
 from carecite.retrieval.structured import StructuredRetriever, blend_structured, rerank_pool
 from carecite.retrieval.vector_cache import shared_cache
 from carecite.settings import Settings
+from carecite.text.sections import asked_section
 from carecite.wiring import Stores
 
 NO_PATIENT = "__no_patient__"  # a patient key nothing carries: policy-only retrieval
@@ -162,6 +164,7 @@ class Pipeline:
             kept,
             min_score=self.settings.gate_min_score,
             patient_required=patient_key is not None and not found.coverage,
+            asked=asked_section(question),
         )
         if not decision.ok:
             answer = self._decline(base, decision.reason or "no_evidence", timer, detail=decision.detail)
@@ -338,11 +341,14 @@ class Pipeline:
 
         # 3. re-rank what fusion found, then re-check every source against the scope
         with timer.stage("rerank"):
-            pool = rerank_pool(candidates, structured, self.settings.rerank_k)
+            asked = asked_section(question)
+            pool = section_pool(
+                candidates, rerank_pool(candidates, structured, self.settings.rerank_k), asked
+            )
             # Their sentence vectors were computed at ingest: load them, so only the question is embedded.
             self.stores.source_vectors.preload([*pool, *structured])
             reranked = self.reranker.rerank(question, pool) if candidates else []
-            reranked = blend_structured(reranked, structured)
+            reranked = favour_section(blend_structured(reranked, structured), asked)
             guarded = guard_candidates(scope, patient_key or NO_PATIENT, reranked)
         if guarded.violations:
             self._security_event(request_id, scope, patient_key, guarded.violations)

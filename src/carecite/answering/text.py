@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from carecite.ports import Embedder, Vector
 from carecite.retrieval.vector_cache import shared_cache
+from carecite.text.sentences import find_sections, split_sentences
 
 # The one sentence a model (or the extractive answerer) gives when the sources do not answer the
 # question. Rendered into the prompt; detected in drafts; a draft that is only this is a decline.
@@ -61,74 +62,47 @@ def is_header_line(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Segment:
-    """A sentence-sized piece of a text, with offsets: ``source[start:end] == text``."""
+    """A sentence-sized piece of a text, with offsets: ``source[start:end] == text``.
+
+    ``section`` is the title of the section the sentence sits in, as written ("ALLERGIES"), when the
+    text shows it (or the caller knows it: a chunk that continues a section).
+    """
 
     start: int
     end: int
     text: str
+    section: str | None = None
 
 
-# Words after which a period does not end a sentence (clinical notes are full of them).
-ABBREVIATIONS = frozenset(
-    "dr mr mrs ms prof st no vs e.g i.e etc approx appt hx dx tx rx fx sx pt pts q qd bid tid qid prn po iv im "
-    "sc mg mcg ml dl kg cm mm hr hrs min wk wks mo mos yr yrs jan feb mar apr jun jul aug sep sept oct nov dec "
-    "fig inc dept cont".split()
-)
-# A sentence ends at . ! ? followed by whitespace (and optionally closing quotes/brackets).
-_END = re.compile(r"[.!?]+[\"')\]]*(?=\s)")
 _LIST_PREFIX = re.compile(r"^(?:[-*•·▪‣]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+", re.I)
 
 
-def segment(text: str) -> list[Segment]:
-    """Split into sentences with exact offsets. Lines are hard boundaries; list bullets are dropped."""
+def segment(text: str, section: str | None = None) -> list[Segment]:
+    """Sentences with exact offsets, by the one splitter (``carecite.text.sentences``).
+
+    A section's header stays with its first sentence ("ALLERGIES: , MORPHINE." reads as an answer;
+    "MORPHINE." alone does not), a header on a line of its own is a segment of its own, and every
+    segment knows its section. List bullets are dropped. ``section``: the section the text opens in,
+    when it starts inside one (a chunk that continues a section).
+    """
     out: list[Segment] = []
-    pos = 0
-    for line in text.splitlines(keepends=True):
-        line_start = pos
-        pos += len(line)
-        body = line.rstrip("\r\n")
-        for s, e in _split_line(body):
-            piece = body[s:e]
+    for sec in find_sections(text):
+        title = sec.title if sec.title is not None else (section if sec.start == 0 else None)
+        for s, e in split_sentences(text, sec.start, sec.body, sec.end):
+            piece = text[s:e]
             m = _LIST_PREFIX.match(piece)
             if m and len(piece) > m.end():
                 s += m.end()
-                piece = body[s:e]
+                piece = text[s:e]
             if piece.strip():
-                out.append(Segment(line_start + s, line_start + e, piece))
+                out.append(Segment(s, e, piece, title))
     return out
 
 
-def _split_line(line: str) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for m in _END.finditer(line):
-        end = m.end()
-        before = line[start : m.start()]
-        last_word = before.rsplit(None, 1)[-1].lower().rstrip(".") if before.split() else ""
-        nxt = line[end:].lstrip()
-        # Not a boundary: an abbreviation or initial ("Dr.", "J."), a list number ("1."), or the
-        # next sentence starts lower-case (". and", "mg. daily").
-        if m.group().startswith(".") and (
-            last_word in ABBREVIATIONS
-            or (len(last_word) == 1 and last_word.isalpha())
-            or (last_word.isdigit() and len(before.strip()) <= 3)
-        ):
-            continue
-        if nxt and nxt[0].islower():
-            continue
-        spans.append(_trim(line, start, end))
-        start = end
-    if line[start:].strip():
-        spans.append(_trim(line, start, len(line)))
-    return [(s, e) for s, e in spans if e > s]
-
-
-def _trim(line: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and line[start].isspace():
-        start += 1
-    while end > start and line[end - 1].isspace():
-        end -= 1
-    return start, end
+def is_heading(seg: Segment) -> bool:
+    """A header alone ("PLAN:", "## Follow-up"): it names a section and states nothing."""
+    body = seg.text.strip().rstrip(":,").strip().lstrip("#").strip()
+    return seg.text.rstrip().endswith(":") or (seg.section is not None and body == seg.section)
 
 
 # --------------------------------------------------------------------------- tokens

@@ -39,6 +39,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
+from carecite.text.sentences import Section, find_sections, split_sentences, trim
+
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
@@ -51,26 +53,10 @@ class TextSpan(NamedTuple):
 
 # Bump when chunk boundaries change, so content-hash idempotence re-chunks existing documents.
 CHUNKER_VERSION = "1"
-# Words whose trailing period does not end a sentence (lower-cased, without the final period).
-ABBREVIATIONS = frozenset(
-    "dr mr mrs ms prof sr jr st vs e.g i.e approx no nos fig dept inc ltd co mt ft cf al resp".split()
-)
 # Tiny sections are joined with a neighbour when the result fits: below this many tokens.
 SMALL_SECTION_TOKENS = 48
 
-_MD_HEADER = re.compile(r"^[ \t]*#{1,6}[ \t]+(?P<title>[^\r\n]*?)[ \t#]*\r?$", re.MULTILINE)
-# Upper-case header: at a line start, after a comma (MTSamples) or after a sentence end.
-_CAPS_HEADER = re.compile(
-    r"(?:^|[\n,]|\.  ?)[ \t]*(?P<title>[A-Z][A-Z0-9&/()' -]{1,60}?[A-Z0-9)])[ \t]*:",
-    re.MULTILINE,
-)
-# Title-case header alone on its line: "Hospital Course:".
-_LINE_HEADER = re.compile(r"^[ \t]*(?P<title>[A-Z][A-Za-z0-9&/()' -]{2,50}?)[ \t]*:[ \t]*\r?$", re.MULTILINE)
-# Terminal punctuation, closing quotes/brackets, then whitespace, an MTSamples comma, or the end.
-_TERMINAL = re.compile(r"[.!?]+[\"'”’)\]]*(?:,(?=\S)|(?=\s)|$)")
-_NEWLINE = re.compile(r"\r\n|\r|\n")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-_TRIM = ","  # besides whitespace
 
 
 # --------------------------------------------------------------------------- tokenizer
@@ -191,106 +177,6 @@ def count_tokens(text: str) -> int:
     return len(_TokenCounter.of(text).starts)
 
 
-# --------------------------------------------------------------------------- spans
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and (text[start].isspace() or text[start] in _TRIM):
-        start += 1
-    while end > start and (text[end - 1].isspace() or text[end - 1] in _TRIM):
-        end -= 1
-    return start, end
-
-
-class _Section(NamedTuple):
-    start: int  # where the header (or the preamble) starts
-    body: int  # where sentence splitting may begin (after the header)
-    end: int
-    title: str | None
-
-
-def find_sections(text: str) -> list[_Section]:
-    """Split ``text`` at recognised headers. Text before the first header is a section titled None."""
-    heads: dict[int, tuple[int, str]] = {}  # start -> (end of header, title)
-    for rx in (_MD_HEADER, _LINE_HEADER, _CAPS_HEADER):
-        for m in rx.finditer(text):
-            title = m.group("title").strip()
-            if rx is _CAPS_HEADER and sum(c.isalpha() for c in title) < 3:
-                continue  # "BP:", "A:" are labels inside a sentence, not sections
-            if not title:
-                continue
-            start = m.start("title") if rx is _CAPS_HEADER else _trim(text, m.start(), m.end())[0]
-            if start not in heads and not any(s <= start < e for s, (e, _) in heads.items()):
-                heads[start] = (m.end(), title)
-    starts = sorted(heads)
-    sections: list[_Section] = []
-    if not starts or starts[0] > 0:
-        first = starts[0] if starts else len(text)
-        sections.append(_Section(0, 0, first, None))
-    for i, s in enumerate(starts):
-        end = starts[i + 1] if i + 1 < len(starts) else len(text)
-        sections.append(_Section(s, min(heads[s][0], end), end, heads[s][1]))
-    return sections
-
-
-def _is_abbreviation(text: str, sent_start: int, period: int) -> bool:
-    """True when the period at ``period`` closes an abbreviation, an initial or a list number."""
-    k = period
-    while k > sent_start and not text[k - 1].isspace() and text[k - 1] not in ",(":
-        k -= 1
-    word = text[k:period]
-    if not word:
-        return False
-    if word.lower().lstrip("(\"'") in ABBREVIATIONS:
-        return True
-    if len(word) == 1 and word.isalpha() and word.isupper():
-        return True  # an initial: "J. Smith"
-    # "1." / "12." opening a sentence is a list number, not a sentence of its own.
-    return word.isdigit() and len(word) <= 2 and text[sent_start:k].strip(" \t,") == ""
-
-
-def _next_visible(text: str, pos: int, end: int) -> str:
-    while pos < end and (text[pos].isspace() or text[pos] == ","):
-        pos += 1
-    return text[pos] if pos < end else ""
-
-
-def split_sentences(text: str, start: int, body: int, end: int) -> list[tuple[int, int]]:
-    """Sentence spans of ``text[start:end]`` (trimmed); nothing before ``body`` is cut (the header)."""
-    cuts: set[int] = set()
-    for m in _TERMINAL.finditer(text, body, end):
-        nxt = _next_visible(text, m.end(), end)
-        if nxt and not (nxt.isupper() or nxt.isdigit() or nxt in "\"'“‘([#•*-·"):
-            continue  # "e.g. something", "5 mg. daily": lower case follows
-        period = m.start()
-        if text[period] == "." and _is_abbreviation(text, start, period):
-            continue
-        cuts.add(m.end())
-    for m in _NEWLINE.finditer(text, body, end):
-        nxt = _next_visible(text, m.end(), end)
-        if nxt and nxt.islower():
-            continue  # a wrapped line continues the sentence
-        cuts.add(m.end())
-    spans: list[tuple[int, int]] = []
-    prev = start
-    for cut in sorted(cuts):
-        if cut <= prev:
-            continue
-        if _is_list_number_only(text, prev, cut):
-            continue  # keep "1." with its item
-        s, e = _trim(text, prev, cut)
-        if s < e:
-            spans.append((s, e))
-        prev = cut
-    s, e = _trim(text, prev, end)
-    if s < e:
-        spans.append((s, e))
-    return spans
-
-
-def _is_list_number_only(text: str, start: int, cut: int) -> bool:
-    piece = text[start:cut].strip().strip(",")
-    return len(piece) <= 3 and piece.endswith(".") and piece[:-1].isdigit()
-
-
 def _hard_split(text: str, counter: _TokenCounter, s: int, e: int, max_tokens: int) -> list[tuple[int, int]]:
     """Cut one over-long sentence on whitespace at the token budget; a giant word with no whitespace
     is cut inside (on a word-piece boundary, each piece re-checked exactly)."""
@@ -315,11 +201,11 @@ def _hard_split(text: str, counter: _TokenCounter, s: int, e: int, max_tokens: i
                 else:
                     top = mid - 1
             end = lo
-        a, b = _trim(text, cur, end)
+        a, b = trim(text, cur, end)
         if a < b:
             pieces.append((a, b))
         cur = end
-    a, b = _trim(text, cur, e)
+    a, b = trim(text, cur, e)
     if a < b:
         pieces.append((a, b))
     return pieces
@@ -335,7 +221,7 @@ class _Window(NamedTuple):
 def _pack_section(
     text: str,
     counter: _TokenCounter,
-    sec: _Section,
+    sec: Section,
     max_tokens: int,
     overlap: int,
 ) -> list[_Window]:

@@ -115,6 +115,7 @@ def candidate_from(chunk_id: str, meta: dict[str, Any], score: float, retriever:
             "doc_id": meta["doc_id"],
             "start": int(meta["start"]),
             "end": int(meta["end"]),
+            "section": meta.get("section") or None,
         }
     )
 

@@ -188,6 +188,7 @@ class Bm25Index:
                 "labels": [labels_to_str(c.security_labels) for c in chunks],
                 "start": [c.start for c in chunks],
                 "end": [c.end for c in chunks],
+                "section": [c.section or "" for c in chunks],
                 "text": [c.text for c in chunks],
             }
             retriever = None
@@ -248,6 +249,7 @@ class Bm25Index:
     @staticmethod
     def _candidate(data: _Loaded, i: int, score: float) -> Candidate:
         m = data.meta
+        sections = m.get("section")  # absent from indexes written before sections were kept
         return Candidate.model_validate(
             {
                 "source_id": data.ids[i],
@@ -264,5 +266,6 @@ class Bm25Index:
                 "doc_id": m["doc_id"][i],
                 "start": int(m["start"][i]),
                 "end": int(m["end"][i]),
+                "section": (sections[i] or None) if sections else None,
             }
         )

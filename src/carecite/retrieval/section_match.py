@@ -1,0 +1,56 @@
+"""Sources that hold the section a question asks about.
+
+"What was the impression?" is answered by the IMPRESSION section of the note, whatever words it
+uses: a section header is structural evidence, like a record that matches by code. The re-ranker
+scores word and meaning overlap, which undervalues a one-line section ("IMPRESSION: MRSA
+infection.") against a long narrative, so a chunk holding the asked section is kept in the
+re-ranking pool and keeps at least ``SECTION_FLOOR``, a calibrated score above the gate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from carecite.domain import Candidate
+from carecite.text.sections import SectionKind, kind_of_header
+
+SECTION_FLOOR = 0.6
+
+
+def titles(candidate: Candidate) -> list[str]:
+    """The section titles a chunk spans, as written."""
+    return [t for t in (candidate.section or "").split(" / ") if t]
+
+
+def holds_section(candidate: Candidate, asked: SectionKind) -> bool:
+    return candidate.source_type == "note_chunk" and any(
+        kind_of_header(title) == asked.name for title in titles(candidate)
+    )
+
+
+def section_pool(
+    fused: Sequence[Candidate], pool: Sequence[Candidate], asked: SectionKind | None
+) -> list[Candidate]:
+    """``pool`` plus every fused candidate below it that holds the asked section."""
+    out = list(pool)
+    if asked is None:
+        return out
+    seen = {c.source_id for c in out}
+    out += [c for c in fused if c.source_id not in seen and holds_section(c, asked)]
+    return out
+
+
+def favour_section(ranked: Sequence[Candidate], asked: SectionKind | None) -> list[Candidate]:
+    """After re-ranking: a chunk holding the asked section keeps at least ``SECTION_FLOOR``; among
+    them the most recent note comes first ("What is the plan?" means the latest plan)."""
+    if asked is None:
+        return list(ranked)
+    lifted = [
+        c.model_copy(update={"score": max(c.score, SECTION_FLOOR)}) if holds_section(c, asked) else c
+        for c in ranked
+    ]
+    order = {c.source_id: i for i, c in enumerate(lifted)}
+    return sorted(
+        lifted,
+        key=lambda c: (-c.score, -(c.note_date if holds_section(c, asked) else 0), order[c.source_id]),
+    )

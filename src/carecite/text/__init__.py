@@ -1,0 +1,1 @@
+"""Text primitives shared by every stage: one sentence splitter, one section vocabulary."""

@@ -1,0 +1,139 @@
+"""The one sentence splitter and section finder: chunking, re-ranking, the offline answerer and
+citation verification all cut text the same way, with the same offsets.
+
+Sections: markdown headers (``# Assessment and Plan``, ``## Plan`` as in Synthea notes), upper-case
+headers at a line start or after a comma (``HOSPITAL COURSE:``, MTSamples' ``SUBJECTIVE:,``) and short
+title-case lines ending in a colon ("Follow-Up:").
+
+Sentences: a sentence ends at ``.``/``!``/``?`` followed by whitespace (or MTSamples' comma) and an
+upper-case letter, digit, bullet or quote — unless the word before the period is a known abbreviation
+(Dr., Mr., e.g., vs.), a single initial, or a list number ("1."); decimals (98.6) never match because
+no space follows the period. A line break ends a sentence unless the next line starts in lower case
+(a wrapped line: "Alvin56\\n is a 18 year-old ..."), so every line or bullet of a list is its own
+sentence.
+
+Why a regex splitter rather than spaCy: spaCy's parser costs ~70 ms/KB here (minutes for MTSamples),
+and its statistical boundaries are tuned for prose, not for line-structured notes (bullets, wrapped
+Synthea lines, MTSamples' ``.,`` joins).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+# Words whose trailing period does not end a sentence (lower-cased, without the final period).
+ABBREVIATIONS = frozenset(
+    "dr mr mrs ms prof sr jr st vs e.g i.e approx no nos fig dept inc ltd co mt ft cf al resp".split()
+)
+_MD_HEADER = re.compile(r"^[ \t]*#{1,6}[ \t]+(?P<title>[^\r\n]*?)[ \t#]*\r?$", re.MULTILINE)
+# Upper-case header: at a line start, after a comma (MTSamples) or after a sentence end.
+_CAPS_HEADER = re.compile(
+    r"(?:^|[\n,]|\.  ?)[ \t]*(?P<title>[A-Z][A-Z0-9&/()' -]{1,60}?[A-Z0-9)])[ \t]*:",
+    re.MULTILINE,
+)
+# Title-case header alone on its line: "Hospital Course:".
+_LINE_HEADER = re.compile(r"^[ \t]*(?P<title>[A-Z][A-Za-z0-9&/()' -]{2,50}?)[ \t]*:[ \t]*\r?$", re.MULTILINE)
+# Terminal punctuation, closing quotes/brackets, then whitespace, an MTSamples comma, or the end.
+_TERMINAL = re.compile(r"[.!?]+[\"'”’)\]]*(?:,(?=\S)|(?=\s)|$)")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_TRIM = ","  # besides whitespace
+
+
+def trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and (text[start].isspace() or text[start] in _TRIM):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in _TRIM):
+        end -= 1
+    return start, end
+
+
+class Section(NamedTuple):
+    start: int  # where the header (or the preamble) starts
+    body: int  # where sentence splitting may begin (after the header)
+    end: int
+    title: str | None
+
+
+def find_sections(text: str) -> list[Section]:
+    """Split ``text`` at recognised headers. Text before the first header is a section titled None."""
+    heads: dict[int, tuple[int, str]] = {}  # start -> (end of header, title)
+    for rx in (_MD_HEADER, _LINE_HEADER, _CAPS_HEADER):
+        for m in rx.finditer(text):
+            title = m.group("title").strip()
+            if rx is _CAPS_HEADER and sum(c.isalpha() for c in title) < 3:
+                continue  # "BP:", "A:" are labels inside a sentence, not sections
+            if not title:
+                continue
+            start = m.start("title") if rx is _CAPS_HEADER else trim(text, m.start(), m.end())[0]
+            if start not in heads and not any(s <= start < e for s, (e, _) in heads.items()):
+                heads[start] = (m.end(), title)
+    starts = sorted(heads)
+    sections: list[Section] = []
+    if not starts or starts[0] > 0:
+        first = starts[0] if starts else len(text)
+        sections.append(Section(0, 0, first, None))
+    for i, s in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        sections.append(Section(s, min(heads[s][0], end), end, heads[s][1]))
+    return sections
+
+
+def _is_abbreviation(text: str, sent_start: int, period: int) -> bool:
+    """True when the period at ``period`` closes an abbreviation, an initial or a list number."""
+    k = period
+    while k > sent_start and not text[k - 1].isspace() and text[k - 1] not in ",(":
+        k -= 1
+    word = text[k:period]
+    if not word:
+        return False
+    if word.lower().lstrip("(\"'") in ABBREVIATIONS:
+        return True
+    if len(word) == 1 and word.isalpha() and word.isupper():
+        return True  # an initial: "J. Smith"
+    # "1." / "12." opening a sentence is a list number, not a sentence of its own.
+    return word.isdigit() and len(word) <= 2 and text[sent_start:k].strip(" \t,") == ""
+
+
+def _next_visible(text: str, pos: int, end: int) -> str:
+    while pos < end and (text[pos].isspace() or text[pos] == ","):
+        pos += 1
+    return text[pos] if pos < end else ""
+
+
+def split_sentences(text: str, start: int, body: int, end: int) -> list[tuple[int, int]]:
+    """Sentence spans of ``text[start:end]`` (trimmed); nothing before ``body`` is cut (the header)."""
+    cuts: set[int] = set()
+    for m in _TERMINAL.finditer(text, body, end):
+        nxt = _next_visible(text, m.end(), end)
+        if nxt and not (nxt.isupper() or nxt.isdigit() or nxt in "\"'“‘([#•*-·"):
+            continue  # "e.g. something", "5 mg. daily": lower case follows
+        period = m.start()
+        if text[period] == "." and _is_abbreviation(text, start, period):
+            continue
+        cuts.add(m.end())
+    for m in _NEWLINE.finditer(text, body, end):
+        nxt = _next_visible(text, m.end(), end)
+        if nxt and nxt.islower():
+            continue  # a wrapped line continues the sentence
+        cuts.add(m.end())
+    spans: list[tuple[int, int]] = []
+    prev = start
+    for cut in sorted(cuts):
+        if cut <= prev:
+            continue
+        if _is_list_number_only(text, prev, cut):
+            continue  # keep "1." with its item
+        s, e = trim(text, prev, cut)
+        if s < e:
+            spans.append((s, e))
+        prev = cut
+    s, e = trim(text, prev, end)
+    if s < e:
+        spans.append((s, e))
+    return spans
+
+
+def _is_list_number_only(text: str, start: int, cut: int) -> bool:
+    piece = text[start:cut].strip().strip(",")
+    return len(piece) <= 3 and piece.endswith(".") and piece[:-1].isdigit()
