@@ -241,10 +241,15 @@ class Citation(Frozen):
     source_ref: str
     patient_id: str | None
     text: str
-    span: tuple[int, int]  # best-supporting span, offsets into `text`
+    # The best-supporting span. For a note or policy chunk: offsets into the whole decoded document
+    # (DESIGN.md), so a reviewer finds it in the EHR; for a record: offsets into `text`.
+    span: tuple[int, int]
     score: float
     # every distinct span supporting a sentence that cites this source (span is the best of them)
     spans: tuple[tuple[int, int], ...] = ()
+    # the same spans as offsets into `text`, for highlighting the chunk shown beside the answer
+    text_span: tuple[int, int] | None = None
+    text_spans: tuple[tuple[int, int], ...] = ()
 
 
 class Usage(Frozen):

@@ -29,7 +29,7 @@ def render_answer(answer: Answer, console: Console) -> None:
         console.print(Panel(Text(answer.answer), title="answer", border_style="green", expand=True))
         table = Table("marker", "source", "cited text", show_lines=True)
         for c in answer.citations:
-            table.add_row(c.marker, c.source_ref, highlighted(c.text, c.span))
+            table.add_row(c.marker, c.source_ref, highlighted(c.text, c.text_span or c.span))
         console.print(table)
     if answer.unsupported_sentences:
         console.print(f"[dim]removed by verification: {len(answer.unsupported_sentences)} sentence(s)[/]")

@@ -360,7 +360,9 @@ def _when(value: object) -> str:
 
 
 def citation_spans(c: Citation) -> list[tuple[int, int]]:
-    return merge_spans(c.spans or (c.span,), len(c.text))
+    """The cited spans as offsets into ``c.text`` (``span``/``spans`` are the document's offsets)."""
+    local = c.text_spans or ((c.text_span,) if c.text_span else (c.spans or (c.span,)))
+    return merge_spans(local, len(c.text))
 
 
 def source_card(session: Session, c: Citation) -> SourceCard:

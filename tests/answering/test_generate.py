@@ -40,7 +40,8 @@ def test_correct_citations_are_kept_with_spans_on_the_quoted_sentences(
     assert v.declined_reason is None and v.unsupported_sentences == []
     assert [c.marker for c in v.citations] == ["S1", "S2"]
     for c, source in zip(v.citations, sources[:2], strict=True):
-        assert c.text[c.span[0] : c.span[1]].rstrip(".") == first_sentence(source)
+        assert c.text_span is not None
+        assert c.text[c.text_span[0] : c.text_span[1]].rstrip(".") == first_sentence(source)
 
 
 def test_invented_source_id_is_removed_and_reported(sources: list[Candidate], embedder: Embedder) -> None:

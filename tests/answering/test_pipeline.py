@@ -52,13 +52,37 @@ def test_gold_question_is_answered_with_cited_spans_inside_what_was_retrieved_an
     retrieved = {r.source_id for r in answer.retrieved}
     assert answer.citations and {c.source_id for c in answer.citations} <= retrieved
     for c in answer.citations:
-        start, end = c.span
+        assert c.text_span is not None
+        start, end = c.text_span
         assert 0 <= start < end <= len(c.text)
     assert {f"S{n}" for n in find_markers(answer.answer)} <= {c.marker for c in answer.citations}
     expected = [str(ref) for ref in OVERDUE["expected_refs"]]  # type: ignore[attr-defined]
     assert set(expected) & {c.source_ref for c in answer.citations}
     assert {"access", "retrieve", "rerank", "generate", "verify", "total"} <= set(answer.timings_ms)
     assert answer.timings_ms["total"] >= answer.timings_ms["retrieve"] > 0
+
+
+def test_a_note_citation_span_is_offsets_into_the_decoded_note(world_pipeline: Pipeline) -> None:
+    """DESIGN.md: a reviewer finds the cited words in the EHR's note at ``span``."""
+    from sqlmodel import Session
+
+    from carecite.records import tables as t
+
+    answer = ask_gold(world_pipeline, OVERDUE)
+    notes = [c for c in answer.citations if c.source_type == "note_chunk"]
+    if not notes:  # the overdue question is answered from records: ask one a note answers
+        answer = ask_gold(world_pipeline, gold_of("discharge_recommendations"))
+        notes = [c for c in answer.citations if c.source_type == "note_chunk"]
+    assert notes, "no note was cited"
+    with Session(world_pipeline.stores.engine) as session:
+        for c in notes:
+            chunk = session.get(t.ChunkRow, c.source_id)
+            assert chunk is not None
+            note = session.get(t.Note, chunk.doc_id)
+            assert note is not None and c.text_span is not None
+            for (a, b), (x, y) in zip(c.spans, c.text_spans, strict=True):
+                assert note.text[a:b] == c.text[x:y] != ""
+            assert c.span[0] >= chunk.start and c.span[1] <= chunk.end
 
 
 def test_unanswerable_gold_question_declines_for_lack_of_evidence(world_pipeline: Pipeline) -> None:

@@ -323,7 +323,10 @@ def _citations(
     for i in order:
         cand = sources[i - 1]
         best = max(support[i], key=lambda s: s.score)
-        spans = sorted({(s.window.start, s.window.end) for s in support[i]})
+        local = sorted({(s.window.start, s.window.end) for s in support[i]})
+        best_local = (best.window.start, best.window.end)
+        # A chunk's spans are given in the document's offsets; a record is its own document.
+        at = cand.start if cand.source_type != "record" and cand.start is not None else 0
         out.append(
             Citation(
                 marker=f"S{i}",
@@ -332,9 +335,11 @@ def _citations(
                 source_ref=cand.source_ref,
                 patient_id=patient_ids.get(cand.patient_key) if cand.patient_key else None,
                 text=cand.text,
-                span=(best.window.start, best.window.end),
+                span=(at + best_local[0], at + best_local[1]),
                 score=round(best.score, 4),
-                spans=tuple(spans),
+                spans=tuple((at + a, at + b) for a, b in local),
+                text_span=best_local,
+                text_spans=tuple(local),
             )
         )
     return out

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from carecite.domain import Candidate
 from carecite.text.sections import SectionKind
+
+if TYPE_CHECKING:
+    from carecite.retrieval.structured import Group
 
 GateReason = Literal["no_evidence", "low_confidence"]
 
@@ -73,3 +76,20 @@ def _speaks_of(evidence: Sequence[Candidate], asked: SectionKind) -> bool:
 
     prose = asked.prose
     return any(holds_section(c, asked) or (prose is not None and prose.search(c.text)) for c in evidence)
+
+
+def missing_item_gate(missing: tuple[str, tuple[Group, ...]], evidence: Sequence[Candidate]) -> GateDecision:
+    """Decline a question about an item the record lacks, unless a note names it.
+
+    Asked for the most recent hemoglobin A1c of a patient who has none, the nearest sources are a
+    plain hemoglobin or a glucose: showing one of them would be a wrong fact. A note that names the
+    item (every word of it) may still answer.
+    """
+    from carecite.retrieval.structured import names_item
+
+    words, groups = missing
+    if any(c.source_type == "note_chunk" and names_item(groups, c.text) for c in evidence):
+        return GateDecision(True, counted=len(evidence))
+    return GateDecision(
+        False, "no_evidence", f"No {words} is on record for this patient.", counted=len(evidence)
+    )

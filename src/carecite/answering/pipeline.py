@@ -20,7 +20,7 @@ from sqlmodel import Session
 from carecite.access.guard import Violation, guard_candidates, security_event
 from carecite.access.scope import AccessDenied, BreakGlassReasonInvalid, compute_scope, resolve_patient
 from carecite.answering.citations import verify_draft
-from carecite.answering.gate import gate
+from carecite.answering.gate import gate, missing_item_gate
 from carecite.answering.generate import Generator
 from carecite.answering.intent import classify, other_person
 from carecite.audit.log import AuditEvent, AuditLog
@@ -46,7 +46,7 @@ from carecite.privacy.identity import PatientIdentity, scrub_identifiers
 from carecite.records import tables as t
 from carecite.retrieval.fusion import reciprocal_rank_fusion
 from carecite.retrieval.section_match import favour_section, section_pool
-from carecite.retrieval.structured import StructuredRetriever, blend_structured, rerank_pool
+from carecite.retrieval.structured import Group, StructuredRetriever, blend_structured, rerank_pool
 from carecite.retrieval.vector_cache import shared_cache
 from carecite.settings import Settings
 from carecite.text.sections import asked_section
@@ -123,6 +123,9 @@ class Evidence:
     identity: PatientIdentity | None
     coverage: bool
     kept: list[Candidate]
+    # The item the question names that the patient's structured record lacks ("hemoglobin a1c"),
+    # with the word groups that name it; None when nothing named is missing.
+    missing: tuple[str, tuple[Group, ...]] | None = None
 
 
 @dataclass
@@ -166,6 +169,8 @@ class Pipeline:
             patient_required=patient_key is not None and not found.coverage,
             asked=asked_section(question),
         )
+        if decision.ok and found.missing is not None:
+            decision = missing_item_gate(found.missing, kept)
         if not decision.ok:
             answer = self._decline(base, decision.reason or "no_evidence", timer, detail=decision.detail)
             self._audit(answer, kind="decline", scope=scope, patient_key=patient_key, identity=identity)
@@ -338,6 +343,11 @@ class Pipeline:
         question = kind.clean  # injection / other-patient clauses never drive retrieval or the prompt
         with timer.stage("retrieve"):
             candidates, structured = self._retrieve(question, identity, flt)
+            missing = (
+                self._structured().missing_item(scrub_identifiers(question, identity), flt)
+                if flt.patient_key != NO_PATIENT and not kind.coverage
+                else None
+            )
 
         # 3. re-rank what fusion found, then re-check every source against the scope
         with timer.stage("rerank"):
@@ -362,7 +372,7 @@ class Pipeline:
         ]
         base.retrieved = retrieved
         base.break_glass = scope.break_glass_reason is not None
-        return Evidence(base, timer, question, scope, patient_key, identity, kind.coverage, kept)
+        return Evidence(base, timer, question, scope, patient_key, identity, kind.coverage, kept, missing)
 
     def _retrieve(
         self, question: str, identity: PatientIdentity | None, flt: RetrievalFilter
@@ -381,7 +391,7 @@ class Pipeline:
             lists.append(self.stores.lexical.query(query_text, flt, s.lexical_k))
         structured: list[Candidate] = []
         if flt.patient_key != NO_PATIENT:
-            structured = self._structured().search(question, flt, s.structured_k)
+            structured = self._structured().search(query_text, flt, s.structured_k)
             lists.append(structured)
         return reciprocal_rank_fusion(lists, k=s.rrf_k), structured
 

@@ -95,19 +95,14 @@ def outcome_of(answer: Answer) -> Expect:
     return "decline" if answer.declined else "answer"
 
 
-def note_spans(pipeline: Pipeline, answer: Answer) -> list[tuple[str, int, int]]:
-    """Each note citation's spans as offsets into the decoded note (chunk start + span in the chunk)."""
-    from sqlmodel import Session
-
-    from carecite.records import tables as t
-
-    out: list[tuple[str, int, int]] = []
-    with Session(pipeline.stores.engine) as session:
-        for c in answer.citations:
-            chunk = session.get(t.ChunkRow, c.source_id) if c.source_type == "note_chunk" else None
-            if chunk is not None:
-                out += [(c.source_ref, chunk.start + a, chunk.start + b) for a, b in (c.spans or (c.span,))]
-    return out
+def note_spans(answer: Answer) -> list[tuple[str, int, int]]:
+    """Each note citation's spans: offsets into the decoded note, as the ``ask --json`` contract gives them."""
+    return [
+        (c.source_ref, a, b)
+        for c in answer.citations
+        if c.source_type == "note_chunk"
+        for a, b in (c.spans or (c.span,))
+    ]
 
 
 def _inside(span: tuple[str, int, int], sections: Sequence[tuple[str, int, int]]) -> bool:
@@ -131,7 +126,7 @@ def run_question(pipeline: Pipeline, q: GoldQuestion) -> QuestionResult:
         timings_ms=dict(answer.timings_ms),
         cost_usd=answer.usage.cost_usd or 0.0,  # unpriced models count as 0 in eval sums
         expected_spans=list(q.expected_spans),
-        cited_spans=note_spans(pipeline, answer) if q.expected_spans else [],
+        cited_spans=note_spans(answer) if q.expected_spans else [],
     )
 
 

@@ -29,15 +29,23 @@ STOP = frozenset(
 )
 # Clinical shorthand a coordinator types → words the records use.
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "a1c": ("hemoglobin", "a1c"),
-    "hba1c": ("hemoglobin", "a1c"),
+    "a1c": ("a1c", "hba1c", "glycated hemoglobin"),
+    "hba1c": ("hba1c", "a1c", "glycated hemoglobin"),
+    "ldl": ("ldl", "low density lipoprotein"),
+    "hdl": ("hdl", "high density lipoprotein"),
+    "cleaning": ("cleaning", "plaque", "prophylaxis"),
     "sugar": ("glucose",),
     "kidney": ("creatinine", "egfr"),
     "renal": ("creatinine", "egfr"),
-    "cholesterol": ("cholesterol", "ldl", "hdl"),
+    "egfr": ("egfr", "glomerular"),
+    "gfr": ("gfr", "glomerular"),
+    "tsh": ("tsh", "thyrotropin"),
+    "bmi": ("bmi", "body mass index"),
+    "bp": ("bp", "blood pressure"),
+    "platelet": ("platelet", "platelets"),
+    "platelets": ("platelet", "platelets"),
     "bnp": ("natriuretic", "bnp"),
     "inr": ("inr", "coagulation"),
-    "bp": ("blood", "pressure"),
     "meds": ("medication",),
     "pt": ("physical", "therapy"),
     "cardiology": ("cardiology", "cardiologist", "cardiac", "heart"),
@@ -73,6 +81,7 @@ class Intent:
     missed: bool = False
     recent: bool = False
     terms: frozenset[str] = field(default_factory=frozenset)
+    naming: tuple[Group, ...] = ()  # which item is named (``naming_groups``)
 
 
 # Named labs and measures: they say WHICH observation is asked for (see GENERIC_TERMS).
@@ -97,8 +106,10 @@ KIND_WORDS: dict[str, tuple[str, ...]] = {
     "CarePlanActivity": tuple("care plan careplan activities activity goals goal".split()),
     "Condition": tuple("condition conditions problem problems diagnosis diagnoses diagnosed history".split()),
     "AllergyIntolerance": tuple("allergy allergies allergic intolerance".split()),
-    "Immunization": tuple("immunization immunizations vaccine vaccines vaccinated shot flu".split()),
-    "Procedure": tuple("procedure procedures surgery operation performed".split()),
+    "Immunization": tuple(
+        "immunization immunizations vaccine vaccines vaccinated vaccination shot flu".split()
+    ),
+    "Procedure": tuple("procedure procedures surgery operation performed screening".split()),
     "Encounter": tuple(
         "admission admitted admissions encounter encounters hospitalization hospitalized discharged ed emergency inpatient".split()
     ),
@@ -110,7 +121,7 @@ GENERIC_TERMS = frozenset(
     {w for words in KIND_WORDS.values() for w in words}
     | set(
         "recent latest last newest most new value values file chart record now today dose doses scheduled "
-        "date when many much units result results ratio".split()
+        "date when many much units result results ratio total shot shots get got given receive received".split()
     )
 ) - {*LAB_NAMES, "flu"}  # "flu" names WHICH immunization
 # Record kinds whose rows are about one named thing (a lab, a drug, a vaccine, a procedure): when the
@@ -143,6 +154,62 @@ def content_terms(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
+def _singular(word: str) -> str:
+    return (
+        word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")) else word
+    )
+
+
+# One group per word the question names the item with: its alternatives, each a phrase (a set of words
+# that must all appear). "BMI" is {bmi} or {body, mass, index}; never "body" alone.
+Group = tuple[frozenset[str], ...]
+# Words that make a different quantity of the same analyte: "cholesterol" is not "LDL cholesterol",
+# "hemoglobin" not "hemoglobin A1c", "BMI" not "BMI percentile". A row naming one of these answers
+# only a question that names it too. Curated from LOINC display conventions.
+QUALIFIERS: tuple[frozenset[str], ...] = tuple(
+    frozenset(p.split())
+    for p in (
+        "ldl",
+        "low density lipoprotein",
+        "hdl",
+        "high density lipoprotein",
+        "vldl",
+        "a1c",
+        "percentile",
+        "mean",
+    )
+)
+
+
+def naming_groups(question: str) -> tuple[Group, ...]:
+    """The words that say WHICH item a question names, each with its curated synonyms.
+
+    "most recent hemoglobin A1c" → ({hemoglobin}, {a1c} | {hba1c} | {glycated, hemoglobin}). A row
+    names the same item only when every group has an alternative in the row ("hemoglobin" alone is
+    not "hemoglobin A1c"). Placeholders of scrubbed identifiers ("[PATIENT]") are stop words.
+    """
+    groups: dict[str, Group] = {}
+    for tok in tokens(question):
+        if tok in STOP or len(tok) < 2 or tok in GENERIC_TERMS or tok in groups:
+            continue
+        alts = [frozenset({_singular(tok)})]
+        alts += [frozenset(_singular(w) for w in syn.split()) for syn in SYNONYMS.get(tok, ())]
+        groups[tok] = tuple(dict.fromkeys(alts))
+    return tuple(groups.values())
+
+
+def names_item(groups: Sequence[Group], text: str, *, qualified: bool = False) -> bool:
+    """Does ``text`` name the item? ``qualified``: also refuse a text that names a qualifier (LDL,
+    A1c, percentile) the question did not ask for (for coded observation names)."""
+    words = {_singular(w) for w in tokens(text)}
+    if not groups or not all(any(alt <= words for alt in g) for g in groups):
+        return False
+    if qualified:
+        asked = set().union(*(alt for g in groups for alt in g))
+        return not any(q <= words and not q <= asked for q in QUALIFIERS)
+    return True
+
+
 def read_intent(question: str) -> Intent:
     toks = set(tokens(question))
     q = question.lower()
@@ -157,6 +224,7 @@ def read_intent(question: str) -> Intent:
         missed=bool(toks & {"missed", "miss", "noshow", "skipped"}) or "no show" in q or "didn't show" in q,
         recent=bool(toks & {"recent", "latest", "last", "newest", "current", "currently"}),
         terms=content_terms(question),
+        naming=naming_groups(question),
     )
 
 
@@ -169,11 +237,18 @@ class Statement:
     facility: str | None
     labels: tuple[str, ...]
     prior: float  # how strongly the row matches the intent's status/date modifiers
+    name: str = ""  # what the row is about, as coded: the display (and drug name) as ingested
 
     @classmethod
     def of(cls, row: Any, kind: str, text: str, when: datetime | None, prior: float) -> Statement:
-        """A statement about ``row``: its ref, facility and labels come from the row itself."""
-        return cls(row.ref, kind, text, when, row.facility, t.labels_from_str(row.security_labels), prior)
+        """A statement about ``row``: its ref, facility, labels and name come from the row itself."""
+        name = " ".join(
+            str(v)
+            for v in dict.fromkeys(getattr(row, f, None) for f in ("display", "medication", "code"))
+            if v
+        )
+        labels = t.labels_from_str(row.security_labels)
+        return cls(row.ref, kind, text, when, row.facility, labels, prior, name)
 
 
 def _d(value: datetime | date | None) -> str:
@@ -202,7 +277,7 @@ class StructuredRetriever:
     def search(self, question: str, flt: RetrievalFilter, k: int) -> list[Candidate]:
         intent = read_intent(question)
         with Session(self.engine) as session:
-            statements = list(self._statements(session, flt, intent))
+            statements = _tightest(list(self._statements(session, flt, intent)), intent)
         scored = [(confidence(self._score(s, intent)), s) for s in statements]
         scored = [(score, s) for score, s in scored if score > 0.0]
         scored.sort(
@@ -225,6 +300,29 @@ class StructuredRetriever:
             for score, s in scored[:k]
         ]
 
+    def missing_item(self, question: str, flt: RetrievalFilter) -> tuple[str, tuple[Group, ...]] | None:
+        """The item a question names that no lab, drug, vaccine or procedure row of the patient names.
+
+        "What was the most recent hemoglobin A1c?" for a patient with no A1c: ("hemoglobin a1c",
+        groups). None when the question names no such item or the record has it. The caller still
+        looks at the notes before declining.
+        """
+        intent = read_intent(question)
+        named_kinds = intent.kinds & NAMED_KINDS
+        if not named_kinds or not intent.naming:
+            return None
+        with Session(self.engine) as session:
+            scoped = Intent(kinds=frozenset(named_kinds))
+            statements = self._statements(session, flt, scoped)
+            if any(names_item(intent.naming, s.name, qualified=s.kind == "Observation") for s in statements):
+                return None
+        words = [
+            tok
+            for tok in dict.fromkeys(tokens(question))
+            if any(frozenset({_singular(tok)}) in g for g in intent.naming)
+        ]
+        return " ".join(words), intent.naming
+
     def statement_texts(self, patient_key: str) -> list[str]:
         """Every statement ``search`` could return for the patient, whatever the question or scope:
         their text depends on the row and today only (the question changes scores, not words).
@@ -242,9 +340,14 @@ class StructuredRetriever:
         kind_match = 1.0 if s.kind in intent.kinds else 0.0
         words = content_terms(s.text)
         specific = intent.terms - GENERIC_TERMS
-        if s.kind in NAMED_KINDS and specific and not (specific & words):
-            # "latest BNP" must not be answered by the latest creatinine: when the question names the
-            # lab or drug, a row that doesn't mention it earns nothing from the kind match.
+        if (
+            s.kind in NAMED_KINDS
+            and specific
+            and not names_item(intent.naming, s.name, qualified=s.kind == "Observation")
+        ):
+            # "latest BNP" must not be answered by the latest creatinine, nor "hemoglobin A1c" by a
+            # plain hemoglobin: when the question names the lab, drug, vaccine or procedure, a row
+            # that does not name all of it earns nothing from the kind match.
             return 0.0
         overlap = len(intent.terms & words) / max(1, len(intent.terms)) if intent.terms else 0.0
         if not intent.kinds and overlap == 0.0:
@@ -416,6 +519,8 @@ class StructuredRetriever:
             plan = plans.get(row.careplan_ref)
             if plan is None:  # the plan itself is filtered out (labels): so are its activities
                 continue
+            if intent.recent and plan.status not in (None, "active", "on-hold", "draft"):
+                continue  # "the current care plan" is an active one, never a completed plan's steps
             title = plan.display or plan.category or "care plan"
             status = row.status or "unknown"
             text = f"Care plan activity ({title}, plan {plan.status or 'unknown'}): {row.display or 'activity'}; status: {status}"
@@ -451,10 +556,12 @@ class StructuredRetriever:
         seen: dict[str, int] = {}
         for row in rows:
             when = getattr(row, date_attr)
-            # "last" is per named item (the latest Hep B dose, not the latest of any vaccine).
+            # "last" is per named item (the latest Hep B dose, not the latest of any vaccine); every row
+            # that names what the question names is one item ("depression screening", whatever tool).
             name = row.display or row.code or kind
-            nth = seen.get(name, 0)
-            seen[name] = nth + 1
+            key = "\0named" if intent.naming and names_item(intent.naming, name) else name
+            nth = seen.get(key, 0)
+            seen[key] = nth + 1
             text = f"{names[kind]}: {name}; status: {row.status or 'unknown'}; date: {_d(when)}"
             if kind in ("Immunization", "Procedure"):
                 text += " (most recent)" if nth == 0 else " (earlier)"
@@ -464,6 +571,25 @@ class StructuredRetriever:
                 text += f"; reason: {row.reason}"
             prior = (0.4 if nth == 0 else -0.2) if intent.recent else 0.0
             yield Statement.of(row, kind, text + ".", when, prior)
+
+
+def _tightest(statements: list[Statement], intent: Intent) -> list[Statement]:
+    """Among observations that name the asked item, only those named most tightly.
+
+    A LOINC display names one quantity; the shortest display naming everything asked is that
+    quantity ("Hemoglobin [Mass/volume] in Blood" for "hemoglobin", not "Hemoglobin A1c/Hemoglobin.total
+    in Blood"; "Platelets [#/volume] ... count" for "platelet count", not "Platelet mean volume ...").
+    """
+    if not intent.naming:
+        return statements
+    named = [
+        s for s in statements if s.kind == "Observation" and names_item(intent.naming, s.name, qualified=True)
+    ]
+    if not named:
+        return statements
+    tight = min(len(tokens(s.name)) for s in named)
+    drop = {s.ref for s in named if len(tokens(s.name)) > tight}
+    return [s for s in statements if s.ref not in drop]
 
 
 def confidence(raw: float) -> float:
