@@ -123,7 +123,7 @@ def _opening_section(cand: Candidate) -> str | None:
 def section_items(
     asked: SectionKind, sources: Sequence[Candidate], identity: PatientIdentity | None = None
 ) -> list[Pick]:
-    """The sentences of the asked section, from the most recent note that has it, in the note's order.
+    """The sentences of the asked section, from the best-ranked note that has it, in the note's order.
 
     A section spread over two chunks (windows overlap by a sentence) is read from every chunk of that
     note; a sentence seen twice is quoted once.
@@ -144,7 +144,7 @@ def section_items(
             holders.append((i, cand, segs))
     if not holders:
         return []
-    best = max(holders, key=lambda h: (h[1].note_date, -h[0]))[1]
+    best = holders[0][1]  # sources come ranked; among section holders the latest note first
     seen: set[int] = set()
     found: list[tuple[int, Pick]] = []
     for i, cand, segs in holders:

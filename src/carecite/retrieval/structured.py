@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Engine, and_, not_
@@ -181,21 +182,29 @@ QUALIFIERS: tuple[frozenset[str], ...] = tuple(
 )
 
 
-def naming_groups(question: str) -> tuple[Group, ...]:
+def naming_groups(question: str, vocabulary: frozenset[str] | None = None) -> tuple[Group, ...]:
     """The words that say WHICH item a question names, each with its curated synonyms.
 
     "most recent hemoglobin A1c" → ({hemoglobin}, {a1c} | {hba1c} | {glycated, hemoglobin}). A row
     names the same item only when every group has an alternative in the row ("hemoglobin" alone is
     not "hemoglobin A1c"). Placeholders of scrubbed identifiers ("[PATIENT]") are stop words.
+    ``vocabulary``: the words that name things in this record store (coded displays); a question
+    word outside it and outside the curated tables ("checked", "parts") names nothing.
     """
     groups: dict[str, Group] = {}
     for tok in tokens(question):
         if tok in STOP or len(tok) < 2 or tok in GENERIC_TERMS or tok in groups:
             continue
+        if vocabulary is not None and not _known(tok, vocabulary):
+            continue
         alts = [frozenset({_singular(tok)})]
         alts += [frozenset(_singular(w) for w in syn.split()) for syn in SYNONYMS.get(tok, ())]
         groups[tok] = tuple(dict.fromkeys(alts))
     return tuple(groups.values())
+
+
+def _known(tok: str, vocabulary: frozenset[str]) -> bool:
+    return tok in SYNONYMS or tok in LAB_NAMES or _singular(tok) in vocabulary
 
 
 def names_item(groups: Sequence[Group], text: str, *, qualified: bool = False) -> bool:
@@ -210,7 +219,7 @@ def names_item(groups: Sequence[Group], text: str, *, qualified: bool = False) -
     return True
 
 
-def read_intent(question: str) -> Intent:
+def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Intent:
     toks = set(tokens(question))
     q = question.lower()
     kinds = {kind for kind, words in KIND_WORDS.items() if toks & set(words)}
@@ -224,7 +233,7 @@ def read_intent(question: str) -> Intent:
         missed=bool(toks & {"missed", "miss", "noshow", "skipped"}) or "no show" in q or "didn't show" in q,
         recent=bool(toks & {"recent", "latest", "last", "newest", "current", "currently"}),
         terms=content_terms(question),
-        naming=naming_groups(question),
+        naming=naming_groups(question, vocabulary),
     )
 
 
@@ -274,8 +283,15 @@ class StructuredRetriever:
         self.engine = engine
         self.today = today
 
+    @cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """Singular forms of every word of the store's coded displays (read once per retriever)."""
+        from carecite.records.vocabulary import display_words
+
+        return frozenset(_singular(w) for w in display_words(self.engine))
+
     def search(self, question: str, flt: RetrievalFilter, k: int) -> list[Candidate]:
-        intent = read_intent(question)
+        intent = read_intent(question, self.vocabulary)
         with Session(self.engine) as session:
             statements = _tightest(list(self._statements(session, flt, intent)), intent)
         scored = [(confidence(self._score(s, intent)), s) for s in statements]
@@ -307,7 +323,7 @@ class StructuredRetriever:
         groups). None when the question names no such item or the record has it. The caller still
         looks at the notes before declining.
         """
-        intent = read_intent(question)
+        intent = read_intent(question, self.vocabulary)
         named_kinds = intent.kinds & NAMED_KINDS
         if not named_kinds or not intent.naming:
             return None

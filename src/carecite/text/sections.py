@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
 class SectionKind:
     name: str  # the kind, as shown to people: "allergies", "discharge medications"
-    headers: tuple[str, ...]  # normalised header titles that open a section of this kind
+    header: re.Pattern[str]  # a normalised header title that opens a section of this kind
     cues: re.Pattern[str]  # a question asking for this section
-    # A word that must appear in the text when no section of this kind exists, for another sentence
-    # to answer instead ("discharged on" in prose). None: only the section itself answers.
+    # What must appear in a source when no section of this kind exists, for another sentence to
+    # answer instead ("discharged on" in prose). None: any relevant sentence may answer.
     prose: re.Pattern[str] | None = None
 
 
@@ -30,128 +31,68 @@ def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.I)
 
 
-# Order matters: the first kind whose cue matches is the question's section (more specific first).
+# Headers are matched in this order (the first kind wins: "Impression and plan" is a plan,
+# "Follow-up appointments and recommendations" a follow-up); cues likewise, most specific first.
 KINDS: tuple[SectionKind, ...] = (
     SectionKind(
         "discharge medications",
-        (
-            "discharge medications",
-            "discharge medication",
-            "discharge meds",
-            "medications on discharge",
-            "medications at discharge",
-            "discharge medication list",
-            "medications upon discharge",
-        ),
+        _rx(r"\bdischarge\b.*\b(medications?|meds|prescriptions?)\b|\b(medications?|meds)\b.*\bdischarge\b"),
         _rx(
-            r"\b(discharge[d]?\b.{0,30}\b(medications?|meds|prescriptions?)|(medications?|meds)\b.{0,30}\bdischarge[d]?)\b"
+            r"\b(discharge[d]?\b.{0,30}\b(medications?|meds|prescriptions?)|"
+            r"(medications?|meds)\b.{0,30}\bdischarge[d]?)\b"
         ),
         _rx(r"\bdischarg\w*"),
     ),
     SectionKind(
         "allergies",
-        (
-            "allergies",
-            "allergy",
-            "drug allergies",
-            "medication allergies",
-            "allergies and adverse reactions",
-            "allergies/adverse reactions",
-            "known allergies",
-        ),
+        _rx(r"\ballerg"),
         _rx(r"\ballerg\w*"),
         _rx(r"\ballerg\w*|\bnkda\b"),
     ),
     SectionKind(
         "follow-up",
-        (
-            "follow-up",
-            "followup",
-            "follow up",
-            "follow-up instructions",
-            "follow-up appointments",
-            "follow up instructions",
-            "discharge instructions",
-            "disposition",
-            "discharge plan",
-            "discharge recommendations",
+        _rx(r"\bfollow[\s-]?up|\bdischarge (instructions|plan|recommendations)\b|^disposition$"),
+        # Follow-up as a section ("What follow-up was arranged?"), not follow-up tasks or visits,
+        # which are records ("Which follow-ups are open?").
+        _rx(
+            r"\bfollow[\s-]?up (was |were |is |are |has been |have been )?(arranged|planned|recommended|advised|"
+            r"instructions?|plan)\b|\b(discharge (recommendations|instructions|plan)|recommend\w* at discharge)\b|"
+            r"\bafter discharge\b"
         ),
-        _rx(r"\bfollow[\s-]?ups?\b|\bdischarge (recommendations|instructions|plan)\b|\breturn (to|for)\b"),
-        _rx(r"\bfollow[\s-]?up|\breturn|\bsee (him|her|the patient)|\bappointment"),
+        _rx(r"\bfollow[\s-]?up|\breturn to (the )?(clinic|office)\b"),
     ),
     SectionKind(
         "indications",
-        (
-            "indications",
-            "indication",
-            "indications for procedure",
-            "indication for procedure",
-            "indications for operation",
-            "indication for operation",
-            "indications for surgery",
-            "indication for surgery",
-            "indications for the procedure",
-            "reason for procedure",
-            "reason for exam",
-            "reason for examination",
-            "reason for study",
-            "clinical indication",
-            "clinical indications",
+        _rx(
+            r"\bindications?\b|^reason for (the )?(procedure|operation|surgery|exam|examination|study|referral)$"
         ),
         _rx(
-            r"\bindicat\w*|\bwhy was (the|this) (procedure|operation|surgery|study|exam)\b|\breason for the (procedure|operation|surgery|study|exam)\b"
+            r"\bindicat\w*|\bwhy was (the|this) (procedure|operation|surgery|study|exam)\b|"
+            r"\breason for the (procedure|operation|surgery|study|exam)\b"
         ),
     ),
     SectionKind(
         "findings",
-        (
-            "findings",
-            "operative findings",
-            "intraoperative findings",
-            "procedure findings",
-            "findings at surgery",
-        ),
+        _rx(r"\bfindings\b"),
         _rx(r"\bfindings?\b|\bwhat did the (study|scan|exam|procedure|operation) show\b"),
     ),
     SectionKind(
+        "plan",
+        _rx(r"\bplan\b|^recommendations?$"),
+        _rx(r"\b(the|treatment|management) plan\b|\bplan of care\b|\bwhat is planned\b"),
+    ),
+    SectionKind(
         "impression",
-        (
-            "impression",
-            "impressions",
-            "clinical impression",
-            "diagnostic impression",
-            "conclusion",
-            "conclusions",
-            "interpretation",
-            "summary",
-        ),
+        _rx(r"^(clinical |diagnostic )?impressions?$|^conclusions?$|^interpretation$"),
         _rx(r"\bimpressions?\b|\bconclusions?\b"),
     ),
     SectionKind(
-        "plan",
-        (
-            "plan",
-            "assessment and plan",
-            "assessment/plan",
-            "assessment & plan",
-            "impression and plan",
-            "impression/plan",
-            "plan of care",
-            "treatment plan",
-            "recommendations",
-            "recommendation",
-            "plan and recommendations",
-        ),
-        _rx(r"\b(the|treatment|management) plan\b|\bplan of care\b|\bwhat is planned\b|\brecommendations?\b"),
-    ),
-    SectionKind(
         "social history",
-        ("social history", "social hx", "social and family history", "habits"),
+        _rx(r"\bsocial (history|hx)\b"),
         _rx(r"\bsocial (history|hx)\b"),
     ),
 )
 BY_NAME = {k.name: k for k in KINDS}
-_HEADER_KIND = {h: k.name for k in KINDS for h in k.headers}
 
 
 def normalise_title(title: str) -> str:
@@ -159,11 +100,13 @@ def normalise_title(title: str) -> str:
     return " ".join(re.sub(r"[#:,]+", " ", title).lower().split())
 
 
+@lru_cache(maxsize=4096)
 def kind_of_header(title: str | None) -> str | None:
     """The section kind a header opens, if it is one carecite knows."""
     if not title:
         return None
-    return _HEADER_KIND.get(normalise_title(title))
+    normal = normalise_title(title)
+    return next((k.name for k in KINDS if k.header.search(normal)), None)
 
 
 def asked_section(question: str) -> SectionKind | None:
