@@ -134,3 +134,49 @@ def test_asked_what_the_record_lacks_the_offline_answerer_never_quotes_a_header_
         answerer.answer("What is the patient's name, MRN and date of birth?", [header], identity)
         == CANNOT_ANSWER
     )
+
+
+MTS = (
+    "HISTORY OF PRESENT ILLNESS:, The patient has had seasonal allergies for years.,"
+    "PAST MEDICAL HISTORY:, Hypertension.,ALLERGIES: , MORPHINE causes hives.,"
+    "SOCIAL HISTORY:, He is a nonsmoker.,IMPRESSION:, Methicillin-resistant Staphylococcus aureus infection."
+)
+
+
+def mts_source(text: str = MTS) -> Candidate:
+    return Candidate(
+        source_id="DocumentReference/mts-1#c0",
+        source_type="note_chunk",
+        source_ref="DocumentReference/mts-1",
+        patient_key="pk",
+        text=text,
+        score=0.2,
+        retriever="dense",
+        doc_id="mts-1",
+        start=0,
+        end=len(text),
+        section="HISTORY OF PRESENT ILLNESS / PAST MEDICAL HISTORY / ALLERGIES / SOCIAL HISTORY / IMPRESSION",
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Does the patient have any allergies?", "ALLERGIES: , MORPHINE causes hives."),
+        ("What was the impression?", "IMPRESSION:, Methicillin-resistant Staphylococcus aureus infection."),
+    ],
+)
+def test_a_question_for_a_section_is_answered_by_that_section_not_a_sentence_that_shares_its_words(
+    question: str, expected: str, embedder: Embedder
+) -> None:
+    picks = ExtractiveAnswerer(embedder).picks(question, [mts_source()])
+    assert [p.segment.text for p in picks] == [expected]  # not "seasonal allergies" in the HPI
+    assert all(p.segment.section is not None for p in picks)
+
+
+def test_without_the_section_only_a_sentence_that_speaks_of_it_may_answer(embedder: Embedder) -> None:
+    text = "HOSPITAL COURSE:, He was ordered Demerol 50 mg IM for pain but refused it."
+    picks = ExtractiveAnswerer(embedder).picks(
+        "What medications was the patient discharged on?", [mts_source(text)]
+    )
+    assert picks == []  # a medication sentence about something else is not the discharge list

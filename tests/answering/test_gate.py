@@ -30,3 +30,25 @@ def test_strong_patient_evidence_passes(sources: list[Candidate]) -> None:
     assert decision.ok and decision.reason is None
     assert decision.counted == 3  # the policy chunk does not count for a patient question
     assert decision.best_score == 0.91
+
+
+def test_a_section_no_source_has_or_mentions_declines_with_what_is_missing() -> None:
+    from carecite.text.sections import BY_NAME
+
+    note = Candidate(
+        source_id="DocumentReference/n#c0",
+        source_type="note_chunk",
+        source_ref="DocumentReference/n",
+        patient_key="pk",
+        text="HOSPITAL COURSE:, Demerol was ordered for pain.",
+        score=0.9,
+        retriever="dense",
+        section="HOSPITAL COURSE",
+    )
+    decision = gate([note], min_score=0.3, patient_required=True, asked=BY_NAME["discharge medications"])
+    assert not decision.ok and decision.reason == "no_evidence"
+    assert decision.detail == "No discharge medications are documented in the sources found for this patient."
+    with_section = note.model_copy(update={"section": "DISCHARGE MEDICATIONS"})
+    assert gate(
+        [with_section], min_score=0.3, patient_required=True, asked=BY_NAME["discharge medications"]
+    ).ok

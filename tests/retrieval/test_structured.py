@@ -236,3 +236,63 @@ def test_hepatitis_a_and_b_vaccines_are_told_apart(engine: Engine) -> None:
                              display="Hep A, adult", occurrence=datetime(2026, 10, 1)))  # fmt: skip
     assert "Immunization/hepa" not in refs(engine, "When did the patient last get a hepatitis B vaccine?")
     assert refs(engine, "When did the patient last get a hep A shot?")[0] == "Immunization/hepa"
+
+
+@pytest.fixture
+def labs(tmp_path) -> Engine:  # type: ignore[no-untyped-def]
+    """Lipids and a plain hemoglobin, named as Synthea's LOINC displays name them; no A1c."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'labs.sqlite'}")
+    rows = [
+        ("tc", "Cholesterol [Mass/volume] in Serum or Plasma", 190.0),
+        ("ldl", "Low Density Lipoprotein Cholesterol", 110.0),
+        ("hdl", "Cholesterol in HDL [Mass/volume] in Serum or Plasma", 48.0),
+        ("hb", "Hemoglobin [Mass/volume] in Blood", 13.2),
+        ("bmi", "Body mass index (BMI) [Ratio]", 27.1),
+        ("bmip", "Body mass index (BMI) [Percentile] Per age and sex", 80.0),
+        ("wt", "Body Weight", 81.0),
+    ]
+    with session_scope(engine) as s:
+        for fid, display, value in rows:
+            s.add(
+                t.Observation(
+                    ref=f"Observation/{fid}",
+                    fhir_id=fid,
+                    patient_key=PK,
+                    status="final",
+                    display=display,
+                    value=value,
+                    unit="x",
+                    effective=datetime(2026, 9, 1),
+                )
+            )
+    return engine
+
+
+@pytest.mark.parametrize(
+    ("question", "ref"),
+    [
+        ("What was the most recent LDL cholesterol?", "Observation/ldl"),
+        ("What was the most recent HDL?", "Observation/hdl"),
+        ("What was the most recent total cholesterol?", "Observation/tc"),
+        ("What was the most recent hemoglobin?", "Observation/hb"),
+        ("What was the most recent BMI?", "Observation/bmi"),
+        ("What was the most recent body weight?", "Observation/wt"),
+    ],
+)
+def test_a_named_lab_is_the_row_whose_coded_display_names_exactly_it(
+    labs: Engine, question: str, ref: str
+) -> None:
+    assert refs(labs, question)[:1] == [ref]
+    assert len([r for r in refs(labs, question) if r.startswith("Observation/")]) == 1
+
+
+def test_an_item_the_record_lacks_is_never_substituted_and_is_reported_missing(labs: Engine) -> None:
+    retriever = StructuredRetriever(labs, TODAY)
+    question = "What was the most recent hemoglobin A1c?"
+    assert retriever.search(question, _filter(), 10) == []  # never the plain hemoglobin
+    missing = retriever.missing_item(question, _filter())
+    assert missing is not None and missing[0] == "hemoglobin a1c"
+    assert retriever.missing_item("What was the most recent hemoglobin?", _filter()) is None
+    # Words that name nothing in the record ("checked") neither block an answer nor make one missing.
+    assert retriever.missing_item("When was the hemoglobin last checked?", _filter()) is None
+    assert refs(labs, "When was the hemoglobin last checked?")[:1] == ["Observation/hb"]

@@ -56,7 +56,11 @@ class ExtractiveAnswerer:
         ("What was the impression?"), that section's sentences in the note's order."""
         asked = asked_section(question)
         if asked is not None and (items := section_items(asked, sources, identity)):
-            return items
+            cue = asked.cues.search(question)
+            if not content_terms(question) - content_terms(cue.group(0) if cue else ""):
+                return items  # "What was the impression?": the whole section is the answer
+            # "What did cardiology recommend at discharge?": the section's relevant sentences.
+            return self._rank(question, [(p.source, p.segment) for p in items], sources) or items
         pool: list[tuple[int, Segment]] = []
         for i, cand in enumerate(sources, start=1):
             if cand.source_type == "record":
@@ -77,6 +81,12 @@ class ExtractiveAnswerer:
             # ("discharged on ..."), never a nearby one about something else.
             prose = asked.prose
             pool = [(i, seg) for i, seg in pool if prose.search(seg.text)]
+        return self._rank(question, pool, sources)
+
+    def _rank(
+        self, question: str, pool: list[tuple[int, Segment]], sources: Sequence[Candidate]
+    ) -> list[Pick]:
+        """The most relevant of ``pool`` (source number, segment), by cosine and word overlap."""
         if not pool:
             return []
         q_terms = content_terms(question)

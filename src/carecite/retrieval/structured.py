@@ -356,15 +356,18 @@ class StructuredRetriever:
         kind_match = 1.0 if s.kind in intent.kinds else 0.0
         words = content_terms(s.text)
         specific = intent.terms - GENERIC_TERMS
-        if (
-            s.kind in NAMED_KINDS
-            and specific
-            and not names_item(intent.naming, s.name, qualified=s.kind == "Observation")
-        ):
+        if s.kind in NAMED_KINDS and specific:
             # "latest BNP" must not be answered by the latest creatinine, nor "hemoglobin A1c" by a
             # plain hemoglobin: when the question names the lab, drug, vaccine or procedure, a row
-            # that does not name all of it earns nothing from the kind match.
-            return 0.0
+            # that does not name all of it earns nothing from the kind match. Words the record's
+            # vocabulary does not know ("hepa" for "Hep A") still have to appear in the row.
+            named = (
+                names_item(intent.naming, s.name, qualified=s.kind == "Observation")
+                if intent.naming
+                else bool(specific & words)
+            )
+            if not named:
+                return 0.0
         overlap = len(intent.terms & words) / max(1, len(intent.terms)) if intent.terms else 0.0
         if not intent.kinds and overlap == 0.0:
             return 0.0

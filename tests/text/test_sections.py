@@ -1,0 +1,51 @@
+"""Section kinds: headers as written map to a kind, questions to the kind that answers them."""
+
+from __future__ import annotations
+
+import pytest
+
+from carecite.text.sections import asked_section, kind_of_header
+
+
+@pytest.mark.parametrize(
+    ("header", "kind"),
+    [
+        ("ALLERGIES", "allergies"),
+        ("DISCHARGE MEDICATIONS", "discharge medications"),
+        ("Medications on discharge", "discharge medications"),
+        ("Follow-up appointments and recommendations", "follow-up"),
+        ("FOLLOWUP", "follow-up"),
+        ("Assessment and Plan", "plan"),
+        ("IMPRESSION AND PLAN", "plan"),  # the plan is what it ends with
+        ("IMPRESSION", "impression"),
+        ("INDICATIONS FOR PROCEDURE", "indications"),
+        ("OPERATIVE FINDINGS", "findings"),
+        ("SOCIAL HISTORY", "social history"),
+        ("## Discharge diagnoses", None),
+        ("Hospital course", None),
+        ("CURRENT MEDICATIONS", None),  # medications now are records, not the discharge list
+    ],
+)
+def test_a_header_as_written_opens_a_section_of_its_kind(header: str, kind: str | None) -> None:
+    assert kind_of_header(header) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Does the patient have any allergies?", "allergies"),
+        ("What medications was the patient discharged on?", "discharge medications"),
+        ("What follow-up was arranged?", "follow-up"),
+        ("What were the discharge recommendations?", "follow-up"),
+        ("What was the indication for the procedure?", "indications"),
+        ("What is the plan?", "plan"),
+        ("What was the impression?", "impression"),
+        # Records, not sections: open follow-up tasks, the coded care plan.
+        ("Which follow-ups are open for Hannah right now?", None),
+        ("What follow-up tasks are outstanding?", None),
+        ("What is the patient's current care plan?", None),
+    ],
+)
+def test_a_question_asks_for_the_section_that_answers_it(question: str, kind: str | None) -> None:
+    found = asked_section(question)
+    assert (found.name if found else None) == kind
