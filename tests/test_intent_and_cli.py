@@ -128,3 +128,23 @@ def test_stats_counts_agree_after_ingest(world_settings: Settings) -> None:
 def test_audit_verify_passes_after_asks(world_settings: Settings) -> None:
     code, stdout = _run(world_settings, "audit", "verify")
     assert code == 0 and "chain ok" in stdout
+
+
+@pytest.mark.parametrize(
+    ("question", "coverage", "insurance"),
+    [
+        ("Does Medicare cover CPAP for obstructive sleep apnea?", True, False),
+        ("Does an MRI of the knee need prior authorization?", True, False),
+        ("Could this patient get home INR monitoring covered by Medicare for the AFib?", True, False),
+        ("What health insurance does the patient have?", False, True),
+        ("Is the patient on Medicaid?", False, True),
+        ("Who is the payer?", False, True),
+        # A prior authorization on record is the patient's task or referral, not a policy.
+        ("Was the prior authorization for the MRI approved?", False, False),
+    ],
+)
+def test_insurance_coverage_and_prior_authorization_are_told_apart(
+    question: str, coverage: bool, insurance: bool
+) -> None:
+    kind = classify(question)
+    assert (kind.coverage, kind.insurance) == (coverage, insurance)

@@ -81,14 +81,21 @@ class ExtractiveAnswerer:
             # ("discharged on ..."), never a nearby one about something else.
             prose = asked.prose
             pool = [(i, seg) for i, seg in pool if prose.search(seg.text)]
+            if asked.prose_answers:  # naming the payer is the answer, however unlike the question
+                return self._rank(question, pool, sources, min_relevance=float("-inf"))[:1]
         return self._rank(question, pool, sources)
 
     def _rank(
-        self, question: str, pool: list[tuple[int, Segment]], sources: Sequence[Candidate]
+        self,
+        question: str,
+        pool: list[tuple[int, Segment]],
+        sources: Sequence[Candidate],
+        min_relevance: float | None = None,
     ) -> list[Pick]:
         """The most relevant of ``pool`` (source number, segment), by cosine and word overlap."""
         if not pool:
             return []
+        floor = self.min_relevance if min_relevance is None else min_relevance
         q_terms = content_terms(question)
         q_vec = embed_texts(self.embedder, [question])[0]  # the shared cache: embedded once per request
         vecs = embed_texts(self.embedder, [seg.text for _, seg in pool])
@@ -105,11 +112,11 @@ class ExtractiveAnswerer:
             scored.append((rel, k))
         scored.sort(key=lambda pair: (-pair[0], pair[1]))
         best = scored[0][0]
-        if best < self.min_relevance:
+        if best < floor:
             return []
         chosen: list[int] = []
         for rel, k in scored:
-            if len(chosen) >= self.max_sentences or rel < max(self.min_relevance, best * self.relative_floor):
+            if len(chosen) >= self.max_sentences or rel < max(floor, best * self.relative_floor):
                 break
             if any(float(np.dot(vecs[k], vecs[j])) >= DUPLICATE_COSINE for j in chosen):
                 continue

@@ -12,9 +12,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from carecite.text.sections import OWN_PLAN
+
+# Three questions that share words and differ in what answers them:
+#  - coverage: "Does Medicare cover CPAP for her sleep apnea?", "Does an MRI need prior authorization?"
+#    → the payer's coverage policies (with the patient's record beside them);
+#  - insurance: "What health insurance does the patient have?", "Is he on Medicaid?" → the patient's
+#    own record and notes (Synthea notes name the insurer), never the policies;
+#  - a prior authorization on record: "Was the prior authorization for the MRI approved?" → the
+#    patient's tasks and referrals.
 COVERAGE = re.compile(
-    r"\b(cover(ed|s|age)?|medicare|medicaid|payer|insurance|insurer|ncd|national coverage|"
-    r"prior auth(orization)?|reimburs\w*|benefit|eligib\w*|policy|policies)\b",
+    r"\b(cover(ed|s|age)?|ncd|national coverage|reimburs\w*|benefits?|eligib\w*|polic(y|ies)|criteria|"
+    r"pays? for|medicare|medicaid|payer)\b",
+    re.I,
+)
+AUTH_RULE = re.compile(
+    r"\b(prior auth\w*|pre-?auth\w*|pre-?certification)\b.{0,40}\b(require[sd]?|need(s|ed)?|necessary)\b|"
+    r"\b(require[sd]?|need(s|ed)?|necessary)\b.{0,40}\b(prior auth\w*|pre-?auth\w*|pre-?certification)\b",
     re.I,
 )
 MULTI_PATIENT = re.compile(
@@ -33,7 +47,8 @@ CLAUSE = re.compile(r"(?<=[.?!;])\s+|\s+(?:and then|after that|also|then)\s*,?\s
 
 @dataclass(frozen=True)
 class QuestionKind:
-    coverage: bool
+    coverage: bool  # answered from coverage policies (beside the patient's record)
+    insurance: bool  # about the patient's own insurance: their record and notes answer
     multi_patient: bool  # nothing is left once other-patient and injection clauses are dropped
     clean: str  # the question without those clauses: what retrieval and generation see
     dropped: tuple[str, ...] = ()
@@ -43,8 +58,10 @@ def classify(question: str) -> QuestionKind:
     clauses = [c.strip() for c in CLAUSE.split(question) if c and c.strip()]
     dropped = tuple(c for c in clauses if MULTI_PATIENT.search(c) or INJECTION.search(c))
     clean = " ".join(c for c in clauses if c not in dropped).strip()
+    insurance = bool(OWN_PLAN.search(clean)) and not AUTH_RULE.search(clean)
     return QuestionKind(
-        coverage=bool(COVERAGE.search(clean)),
+        coverage=not insurance and bool(COVERAGE.search(clean) or AUTH_RULE.search(clean)),
+        insurance=insurance,
         multi_patient=bool(dropped) and not re.search(r"[a-z]{3,}", clean, re.I),
         clean=clean or question,
         dropped=dropped,

@@ -28,6 +28,19 @@ def holds_section(candidate: Candidate, asked: SectionKind) -> bool:
     )
 
 
+def _answers(c: Candidate, asked: SectionKind) -> bool:
+    if holds_section(c, asked):
+        return True
+    # "Patient currently has Blue Cross Blue Shield": a note sentence naming the payer answers "what
+    # insurance", though it shares no word with the question.
+    return (
+        asked.prose_answers
+        and asked.prose is not None
+        and c.source_type == "note_chunk"
+        and bool(asked.prose.search(c.text))
+    )
+
+
 def section_pool(
     fused: Sequence[Candidate], pool: Sequence[Candidate], asked: SectionKind | None
 ) -> list[Candidate]:
@@ -36,7 +49,7 @@ def section_pool(
     if asked is None:
         return out
     seen = {c.source_id for c in out}
-    out += [c for c in fused if c.source_id not in seen and holds_section(c, asked)]
+    out += [c for c in fused if c.source_id not in seen and _answers(c, asked)]
     return out
 
 
@@ -46,7 +59,7 @@ def favour_section(ranked: Sequence[Candidate], asked: SectionKind | None) -> li
     if asked is None:
         return list(ranked)
     lifted = [
-        c.model_copy(update={"score": max(c.score, SECTION_FLOOR)}) if holds_section(c, asked) else c
+        c.model_copy(update={"score": max(c.score, SECTION_FLOOR)}) if _answers(c, asked) else c
         for c in ranked
     ]
     order = {c.source_id: i for i, c in enumerate(lifted)}

@@ -25,15 +25,43 @@ class SectionKind:
     # What must appear in a source when no section of this kind exists, for another sentence to
     # answer instead ("discharged on" in prose). None: any relevant sentence may answer.
     prose: re.Pattern[str] | None = None
+    # A sentence matching ``prose`` IS the answer's evidence (it names the insurer), not merely on
+    # topic ("discharge" is on topic for discharge medications, but names none).
+    prose_answers: bool = False
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.I)
 
 
+# "What health insurance does the patient have?": the patient's own plan, asked of their record.
+OWN_PLAN = re.compile(
+    r"\b(insurance|insurer|health plan|payer|coverage|carrier)\b.{0,40}\b(does|do|did)\b.{0,40}\bhave\b|"
+    r"\bwho is (the |his |her |their )?(insurer|payer|insurance|carrier)\b|"
+    r"\b(is|are) (the patient|he|she|they)\b.{0,20}\b(on|enrolled in|covered by|insured by|a member of)\b|"
+    r"\b(what|which) (health )?(insurance|insurer|health plan|payer|carrier)\b|"
+    r"\b(insurance|member|subscriber) (id|number|status|information|details)\b",
+    re.I,
+)
+# Payers by the names they go by (CMS programmes and the largest US health insurers), plus the words
+# notes use for having none: a sentence naming one says what the patient's insurance is.
+PAYERS = re.compile(
+    r"\b(insurance|insured|insurer|payer|payor|medicare|medicaid|tricare|champva|blue cross|blue shield|"
+    r"aetna|cigna|humana|unitedhealthcare|united ?health ?care|kaiser|anthem|centene|molina|wellcare|"
+    r"dual eligible|self[- ]pay|uninsured)\b",
+    re.I,
+)
+
 # Headers are matched in this order (the first kind wins: "Impression and plan" is a plan,
 # "Follow-up appointments and recommendations" a follow-up); cues likewise, most specific first.
 KINDS: tuple[SectionKind, ...] = (
+    SectionKind(
+        "insurance",
+        _rx(r"\b(insurance|payer|payor|coverage)\b"),
+        OWN_PLAN,
+        PAYERS,
+        prose_answers=True,
+    ),
     SectionKind(
         "discharge medications",
         _rx(r"\bdischarge\b.*\b(medications?|meds|prescriptions?)\b|\b(medications?|meds)\b.*\bdischarge\b"),
