@@ -565,13 +565,15 @@ def eval_cmd(
         str,
         typer.Option(
             "--set",
-            help="gold (the synthetic world's gold set), synthea (public Synthea bundles) or mtsamples "
-            "(public transcribed reports; answered by one section); real-data sets are ingested into "
-            "the data dir first, ground truth computed from the data.",
+            help="gold (the synthetic world's gold set), synthea (public Synthea bundles), mtsamples "
+            "(public transcribed reports; answered by one section) or cms (Medicare NCDs; answered by "
+            "the covered-indications subsection); real-data sets are ingested into the data dir "
+            "first, ground truth computed from the data.",
         ),
     ] = "gold",
     limit: Annotated[
-        int | None, typer.Option(help="Real-data sets: only the first N patients / reports (a fast subset).")
+        int | None,
+        typer.Option(help="Real-data sets: only the first N patients / reports / policies (a fast subset)."),
     ] = None,
     gold: Annotated[Path, typer.Option(help="Gold question file (JSONL).")] = SYNTHETIC_DATA / "gold.jsonl",
     as_json: Annotated[bool, typer.Option("--json", help="The report as JSON on stdout.")] = False,

@@ -60,7 +60,10 @@ class ExtractiveAnswerer:
             if not content_terms(question) - content_terms(cue.group(0) if cue else ""):
                 return items  # "What was the impression?": the whole section is the answer
             # "What did cardiology recommend at discharge?": the section's relevant sentences.
-            return self._rank(question, [(p.source, p.segment) for p in items], sources) or items
+            picks = self._rank(question, [(p.source, p.segment) for p in items], sources) or items
+            if asked.name == "covered indications":
+                picks += _patient_match(sources)  # the criterion beside the patient's own condition
+            return picks
         pool: list[tuple[int, Segment]] = []
         for i, cand in enumerate(sources, start=1):
             if cand.source_type == "record":
@@ -132,6 +135,17 @@ class ExtractiveAnswerer:
         return " ".join(cite(p.segment.text, p.source) for p in picks)
 
 
+def _patient_match(sources: Sequence[Candidate]) -> list[Pick]:
+    """The patient's record the structured retriever is sure of ("Condition: Heart failure; active"),
+    quoted beside a coverage criterion so both halves of "does it cover it for this patient" are cited."""
+    from carecite.retrieval.structured import NAMED_RECORD_FLOOR
+
+    for i, cand in enumerate(sources, start=1):
+        if cand.source_type == "record" and cand.score >= NAMED_RECORD_FLOOR:
+            return [Pick(i, Segment(0, len(cand.text), cand.text), round(cand.score, 4))]
+    return []
+
+
 def _opening_section(cand: Candidate) -> str | None:
     """The section a chunk's text opens in (a chunk after the first of a section has no header)."""
     return cand.section.split(" / ")[0] if cand.section else None
@@ -147,7 +161,7 @@ def section_items(
     """
     holders: list[tuple[int, Candidate, list[Segment]]] = []
     for i, cand in enumerate(sources, start=1):
-        if cand.source_type != "note_chunk":
+        if cand.source_type not in ("note_chunk", "policy"):
             continue
         segs = [
             seg

@@ -96,11 +96,11 @@ def outcome_of(answer: Answer) -> Expect:
 
 
 def note_spans(answer: Answer) -> list[tuple[str, int, int]]:
-    """Each note citation's spans: offsets into the decoded note, as the ``ask --json`` contract gives them."""
+    """Each note or policy citation's spans: offsets into the decoded document, as ``ask --json`` gives them."""
     return [
         (c.source_ref, a, b)
         for c in answer.citations
-        if c.source_type == "note_chunk"
+        if c.source_type in ("note_chunk", "policy")
         for a, b in (c.spans or (c.span,))
     ]
 

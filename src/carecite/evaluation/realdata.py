@@ -273,6 +273,10 @@ def prepare_set(
         prepare_synthea(stores, shared, progress=progress, limit=limit)
     elif set_name == "mtsamples":
         prepare_mtsamples(stores, shared, progress=progress, n=limit or MTS_NOTES)
+    elif set_name == "cms":
+        from carecite.evaluation.cms import CMS_POLICIES, prepare_cms
+
+        prepare_cms(stores, shared, progress=progress, n=limit or CMS_POLICIES)
     else:
         raise ValueError(f"unknown question set {set_name!r}; known: gold, {', '.join(REAL_SETS)}")
 
@@ -286,10 +290,14 @@ def questions_for(set_name: str, shared: Path, *, limit: int | None = None) -> l
         return questions
     if set_name == "mtsamples":
         return mtsamples_questions(shared, limit or MTS_NOTES)
+    if set_name == "cms":
+        from carecite.evaluation.cms import CMS_POLICIES, cms_questions
+
+        return cms_questions(shared, limit or CMS_POLICIES)
     raise ValueError(f"unknown question set {set_name!r}; known: gold, {', '.join(REAL_SETS)}")
 
 
-REAL_SETS = ("synthea", "mtsamples")
+REAL_SETS = ("synthea", "mtsamples", "cms")
 
 
 # --------------------------------------------------------------------------- mtsamples

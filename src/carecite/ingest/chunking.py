@@ -52,7 +52,7 @@ class TextSpan(NamedTuple):
 
 
 # Bump when chunk boundaries change, so content-hash idempotence re-chunks existing documents.
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"  # 2: lettered subheadings are section headers
 # Tiny sections are joined with a neighbour when the result fits: below this many tokens.
 SMALL_SECTION_TOKENS = 48
 

@@ -23,12 +23,14 @@ def titles(candidate: Candidate) -> list[str]:
 
 
 def holds_section(candidate: Candidate, asked: SectionKind) -> bool:
-    return candidate.source_type == "note_chunk" and any(
+    return candidate.source_type in ("note_chunk", "policy") and any(
         kind_of_header(title) == asked.name for title in titles(candidate)
     )
 
 
 def _answers(c: Candidate, asked: SectionKind) -> bool:
+    if not asked.lifts:
+        return False
     if holds_section(c, asked):
         return True
     # "Patient currently has Blue Cross Blue Shield": a note sentence naming the payer answers "what
@@ -49,7 +51,13 @@ def section_pool(
     if asked is None:
         return out
     seen = {c.source_id for c in out}
-    out += [c for c in fused if c.source_id not in seen and _answers(c, asked)]
+    docs = {c.doc_id for c in out}
+    out += [
+        c
+        for c in fused
+        if c.source_id not in seen
+        and (_answers(c, asked) or (not asked.lifts and c.doc_id in docs and holds_section(c, asked)))
+    ]
     return out
 
 
@@ -58,6 +66,8 @@ def favour_section(ranked: Sequence[Candidate], asked: SectionKind | None) -> li
     them the most recent note comes first ("What is the plan?" means the latest plan)."""
     if asked is None:
         return list(ranked)
+    if not asked.lifts:
+        return _beside_best(ranked, asked)
     lifted = [
         c.model_copy(update={"score": max(c.score, SECTION_FLOOR)}) if _answers(c, asked) else c
         for c in ranked
@@ -67,3 +77,23 @@ def favour_section(ranked: Sequence[Candidate], asked: SectionKind | None) -> li
         lifted,
         key=lambda c: (-c.score, -(c.note_date if holds_section(c, asked) else 0), order[c.source_id]),
     )
+
+
+def _beside_best(ranked: Sequence[Candidate], asked: SectionKind) -> list[Candidate]:
+    """Coverage: the re-ranker chooses the policy; its covered-indications chunk then ranks with it.
+
+    Holding a covered-indications section says nothing about which policy is asked about, so it
+    never raises the best score (the gate still judges the policy); it only brings the asked
+    subsection of the chosen policy into the context beside the chunk that won.
+    """
+    top = next((c for c in ranked if c.source_type == "policy"), None)
+    if top is None:
+        return list(ranked)
+    lifted = [
+        c.model_copy(update={"score": top.score})
+        if c.doc_id == top.doc_id and c.score < top.score and holds_section(c, asked)
+        else c
+        for c in ranked
+    ]
+    order = {c.source_id: i for i, c in enumerate(lifted)}
+    return sorted(lifted, key=lambda c: (-c.score, order[c.source_id]))

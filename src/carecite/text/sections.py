@@ -28,6 +28,9 @@ class SectionKind:
     # A sentence matching ``prose`` IS the answer's evidence (it names the insurer), not merely on
     # topic ("discharge" is on topic for discharge medications, but names none).
     prose_answers: bool = False
+    # Holding the section is evidence enough to pass the gate. Not for coverage: every policy has a
+    # covered-indications section, so holding one says nothing about whether it is the right policy.
+    lifts: bool = True
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -57,10 +60,29 @@ PAYERS = re.compile(
 KINDS: tuple[SectionKind, ...] = (
     SectionKind(
         "insurance",
-        _rx(r"\b(insurance|payer|payor|coverage)\b"),
+        _rx(r"^(health )?(insurance|payer|payor|insurer|coverage)( information)?$"),
         OWN_PLAN,
         PAYERS,
         prose_answers=True,
+    ),
+    # Coverage determinations: what Medicare covers, and what it does not (CMS NCD subsections).
+    SectionKind(
+        "non-covered indications",
+        _rx(r"^nationally non-?\s?covered( indications?)?$"),
+        _rx(r"\b(not|never) (be )?covered\b|\bnon-?covered\b|\bexclu(ded|sions?)\b.{0,30}\bcoverage\b"),
+        lifts=False,
+    ),
+    SectionKind(
+        "covered indications",
+        _rx(
+            r"^nationally covered indications?$|^covered indications?$|^indications and limitations of coverage$"
+        ),
+        _rx(
+            r"\b(does|do|will|would|when does|when will) (medicare|medicaid|the payer|insurance) (cover|pay)\b|"
+            r"\bcovered indications?\b|\bcoverage criteria\b|\bcriteria\b.{0,40}\b(cover\w*|medicare)\b|"
+            r"\b(medicare|medicaid)\b.{0,20}\bcriteria\b|\bcovered by (medicare|medicaid)\b"
+        ),
+        lifts=False,
     ),
     SectionKind(
         "discharge medications",

@@ -2,8 +2,9 @@
 citation verification all cut text the same way, with the same offsets.
 
 Sections: markdown headers (``# Assessment and Plan``, ``## Plan`` as in Synthea notes), upper-case
-headers at a line start or after a comma (``HOSPITAL COURSE:``, MTSamples' ``SUBJECTIVE:,``) and short
-title-case lines ending in a colon ("Follow-Up:").
+headers at a line start or after a comma (``HOSPITAL COURSE:``, MTSamples' ``SUBJECTIVE:,``), short
+title-case lines ending in a colon ("Follow-Up:") and lettered subheadings on their own line
+("B. Nationally Covered Indications", as in CMS coverage determinations).
 
 Sentences: a sentence ends at ``.``/``!``/``?`` followed by whitespace (or MTSamples' comma) and an
 upper-case letter, digit, bullet or quote — unless the word before the period is a known abbreviation
@@ -34,6 +35,11 @@ _CAPS_HEADER = re.compile(
 )
 # Title-case header alone on its line: "Hospital Course:".
 _LINE_HEADER = re.compile(r"^[ \t]*(?P<title>[A-Z][A-Za-z0-9&/()' -]{2,50}?)[ \t]*:[ \t]*\r?$", re.MULTILINE)
+# A lettered subheading alone on its line, as CMS coverage determinations number theirs:
+# "B. Nationally Covered Indications". No final period: "A. Patient tolerated it." is a sentence.
+_LETTERED_HEADER = re.compile(
+    r"^[ \t]*(?:[A-Z]|[IVX]{1,4})\.[ \t]+(?P<title>[A-Z][A-Za-z0-9,&/()' -]{2,70}?)[ \t]*\r?$", re.MULTILINE
+)
 # Terminal punctuation, closing quotes/brackets, then whitespace, an MTSamples comma, or the end.
 _TERMINAL = re.compile(r"[.!?]+[\"'”’)\]]*(?:,(?=\S)|(?=\s)|$)")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -58,7 +64,7 @@ class Section(NamedTuple):
 def find_sections(text: str) -> list[Section]:
     """Split ``text`` at recognised headers. Text before the first header is a section titled None."""
     heads: dict[int, tuple[int, str]] = {}  # start -> (end of header, title)
-    for rx in (_MD_HEADER, _LINE_HEADER, _CAPS_HEADER):
+    for rx in (_MD_HEADER, _LINE_HEADER, _LETTERED_HEADER, _CAPS_HEADER):
         for m in rx.finditer(text):
             title = m.group("title").strip()
             if rx is _CAPS_HEADER and sum(c.isalpha() for c in title) < 3:
