@@ -1,0 +1,165 @@
+"""Real servers for the scale-out tests (fixtures imported by conftest.py): PostgreSQL 16 with pgvector (the ``pgserver`` wheel) and a
+``chroma run`` server, each started once per test session (per xdist worker) on loopback, and
+skipped with the reason when they cannot start. Each test gets its own database / collection."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+# platformdirs (via pgserver) warns without a private runtime dir
+os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="carecite-run-"))
+
+
+@dataclass
+class PgServer:
+    """A throwaway PostgreSQL cluster: ``url(db)`` is an SQLAlchemy URL for a database in it."""
+
+    socket_dir: str
+    data_dir: Path
+    handle: object
+
+    def url(self, database: str = "postgres", user: str = "postgres", password: str | None = None) -> str:
+        auth = f"{user}:{password}" if password else user
+        return f"postgresql+psycopg://{auth}@/{database}?host={self.socket_dir}"
+
+    def admin(self) -> sa.Engine:
+        return sa.create_engine(self.url(), isolation_level="AUTOCOMMIT")
+
+    def create_database(self) -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        engine = self.admin()
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        engine.dispose()
+        return name
+
+    def postmaster_pid(self) -> int:
+        return int((self.data_dir / "postmaster.pid").read_text().split()[0])
+
+
+def start_pg(root: Path) -> PgServer:
+    """Start pgserver on ``root`` or skip with the reason."""
+    try:
+        import pgserver
+    except ImportError as exc:  # pragma: no cover - a dev dependency
+        pytest.skip(f"pgserver is not installed ({exc}); `make install` adds it")
+    try:
+        handle = pgserver.get_server(str(root), cleanup_mode="stop")
+        handle.psql("CREATE EXTENSION IF NOT EXISTS vector;")
+    except Exception as exc:
+        pytest.skip(f"PostgreSQL (pgserver) could not start here: {type(exc).__name__}: {exc}")
+    socket_dir = str(handle.get_uri()).split("host=")[-1]
+    return PgServer(socket_dir=socket_dir, data_dir=Path(root), handle=handle)
+
+
+def stop_pg(server: PgServer) -> None:
+    with contextlib.suppress(Exception):  # already stopped (a fault test killed it)
+        server.handle.cleanup()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
+    server = start_pg(tmp_path_factory.mktemp("pg"))
+    yield server
+    stop_pg(server)
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """A fresh, empty database on the session's server (owner: the superuser)."""
+    return pg_server.url(pg_server.create_database())
+
+
+# --------------------------------------------------------------------------- Chroma server
+@dataclass
+class ChromaServer:
+    host: str
+    port: int
+    process: subprocess.Popen[bytes]
+    path: Path
+
+    def alive(self) -> bool:
+        try:
+            return httpx.get(f"http://{self.host}:{self.port}/api/v2/heartbeat", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+
+def start_chroma(path: Path, log: Path) -> ChromaServer:
+    """``chroma run`` on a free loopback port, waited for through its heartbeat, or skip."""
+    from carecite.api.server import free_port
+
+    exe = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+    if exe is None:
+        pytest.skip("the `chroma` command (chromadb package) is not installed")
+    port = free_port()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = ChromaServer("127.0.0.1", port, proc, path)
+    deadline = time.monotonic() + 60
+    while not server.alive():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop_chroma(server)
+            tail = log.read_text(errors="replace")[-400:] if log.exists() else ""
+            pytest.skip(f"a Chroma server (`chroma run`) could not start here: {tail.strip()}")
+        time.sleep(0.2)
+    return server
+
+
+def stop_chroma(server: ChromaServer, sig: int = signal.SIGTERM) -> None:
+    if server.process.poll() is None:
+        server.process.send_signal(sig)
+        try:
+            server.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    root = tmp_path_factory.mktemp("chroma-server")
+    server = start_chroma(root / "db", root / "chroma.log")
+    yield server
+    stop_chroma(server)
+
+
+@pytest.fixture(scope="session")
+def fresh_chroma(chroma_server: ChromaServer) -> Callable[[], None]:
+    """Drops carecite's collection on the shared server, so a test starts from an empty index."""
+
+    def drop() -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        from carecite.retrieval.dense import COLLECTION
+
+        client = chromadb.HttpClient(
+            host=chroma_server.host,
+            port=chroma_server.port,
+            settings=ChromaSettings(anonymized_telemetry=False),
+        )
+        with contextlib.suppress(Exception):  # absent: already empty
+            client.delete_collection(COLLECTION)
+
+    return drop
