@@ -51,6 +51,23 @@ class PgServer:
     def postmaster_pid(self) -> int:
         return int((self.data_dir / "postmaster.pid").read_text().split()[0])
 
+    def kill(self) -> None:
+        """SIGKILL the postmaster (a crash, not a shutdown) and wait until it is gone."""
+        pid = self.postmaster_pid()
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+
+    def restart(self) -> None:
+        """Start it again on the same data dir and socket (crash recovery runs first)."""
+        with self.handle._lock:  # type: ignore[attr-defined]
+            self.handle.ensure_postgres_running()  # type: ignore[attr-defined]
+
 
 def start_pg(root: Path) -> PgServer:
     """Start pgserver on ``root`` or skip with the reason."""
@@ -100,15 +117,15 @@ class ChromaServer:
             return False
 
 
-def start_chroma(path: Path, log: Path) -> ChromaServer:
+def start_chroma(path: Path, log: Path, port: int | None = None) -> ChromaServer:
     """``chroma run`` on a free loopback port, waited for through its heartbeat, or skip."""
     from carecite.api.server import free_port
 
     exe = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
     if exe is None:
         pytest.skip("the `chroma` command (chromadb package) is not installed")
-    port = free_port()
-    with log.open("wb") as out:
+    port = port or free_port()
+    with log.open("ab") as out:
         proc = subprocess.Popen(
             [exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
             stdout=out,
@@ -163,3 +180,44 @@ def fresh_chroma(chroma_server: ChromaServer) -> Callable[[], None]:
             client.delete_collection(COLLECTION)
 
     return drop
+
+
+# --------------------------------------------------------------------------- a small world
+REPO = Path(__file__).resolve().parents[1]
+SMALL_WORLD_BUNDLES = ("directory.json", "patient-00001.json")
+
+
+def ingest_small_world(stores: object, *, progress: bool = False) -> object:
+    """One synthetic patient (with notes), the directory, the users and the as-of date: enough for
+    real asks against any store setup in seconds rather than the whole world's minutes."""
+    import json
+
+    from carecite.access.users import import_users
+    from carecite.clock import AS_OF_KEY
+    from carecite.ingest.fhir import ingest_fhir_paths
+    from carecite.records import session_scope
+    from carecite.records.tables import Meta
+
+    data = REPO / "synthetic_data"
+    report = ingest_fhir_paths(stores, [data / "fhir" / n for n in SMALL_WORLD_BUNDLES], progress=progress)  # type: ignore[arg-type]
+    import_users(stores.engine, data / "users.json")  # type: ignore[attr-defined]
+    with session_scope(stores.engine) as session:  # type: ignore[attr-defined]
+        session.merge(
+            Meta(key=AS_OF_KEY, value=str(json.loads((data / "manifest.json").read_text())["as_of"]))
+        )
+    return report
+
+
+def small_world_gold(dest: Path) -> Path:
+    """The gold questions about the small world's patient, as a gold file for the load bench."""
+    import json
+
+    bundle = json.loads((REPO / "synthetic_data" / "fhir" / SMALL_WORLD_BUNDLES[1]).read_text())
+    ids = {e["resource"]["id"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"}
+    lines = [
+        line
+        for line in (REPO / "synthetic_data" / "gold.jsonl").read_text().splitlines()
+        if line.strip() and json.loads(line).get("patient_id") in ids
+    ]
+    dest.write_text("\n".join(lines) + "\n")
+    return dest
