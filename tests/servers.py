@@ -69,29 +69,36 @@ class PgServer:
             self.handle.ensure_postgres_running()  # type: ignore[attr-defined]
 
 
-def start_pg(root: Path) -> PgServer:
-    """Start pgserver on ``root`` or skip with the reason."""
+def start_pg() -> PgServer:
+    """Start pgserver on a fresh data dir, or skip with the reason.
+
+    The data dir is NOT under pytest's tmp dirs: as root, pgserver runs PostgreSQL as its own
+    ``pgserver`` user, which must traverse every parent folder, and each pytest session (other
+    checkouts on this machine included) resets /tmp/pytest-of-<user> to 0700."""
     try:
         import pgserver
     except ImportError as exc:  # pragma: no cover - a dev dependency
         pytest.skip(f"pgserver is not installed ({exc}); `make install` adds it")
+    root = Path(tempfile.mkdtemp(prefix="carecite-pg-"))
     try:
         handle = pgserver.get_server(str(root), cleanup_mode="stop")
         handle.psql("CREATE EXTENSION IF NOT EXISTS vector;")
     except Exception as exc:
+        shutil.rmtree(root, ignore_errors=True)
         pytest.skip(f"PostgreSQL (pgserver) could not start here: {type(exc).__name__}: {exc}")
     socket_dir = str(handle.get_uri()).split("host=")[-1]
-    return PgServer(socket_dir=socket_dir, data_dir=Path(root), handle=handle)
+    return PgServer(socket_dir=socket_dir, data_dir=root, handle=handle)
 
 
 def stop_pg(server: PgServer) -> None:
     with contextlib.suppress(Exception):  # already stopped (a fault test killed it)
         server.handle.cleanup()  # type: ignore[attr-defined]
+    shutil.rmtree(server.data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
-    server = start_pg(tmp_path_factory.mktemp("pg"))
+def pg_server() -> Iterator[PgServer]:
+    server = start_pg()
     yield server
     stop_pg(server)
 

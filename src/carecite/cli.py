@@ -929,13 +929,13 @@ def bench_load(
 
     from rich.table import Table
 
-    from carecite.evaluation.load import StoreSetup, run_load, store_description
+    from carecite.evaluation.load import StoreSetup, run_load
     from carecite.store_errors import store_unavailable
 
     settings = State.settings
     if not (settings.data_dir / "carecite.sqlite").exists() and not settings.database_url:
         raise fail(f"no data in {settings.data_dir}: run `carecite ingest synthetic` first", 2)
-    setups = [StoreSetup(f"embedded: {store_description(settings)}", settings)]
+    setups = [StoreSetup("embedded", settings)]
     if server_database_url:
         if server_vector_store not in ("chroma", "pgvector"):
             raise fail(f"--server-vector-store must be chroma or pgvector, not {server_vector_store!r}", 2)
@@ -950,7 +950,7 @@ def bench_load(
             chroma_host=server_chroma_host,
             chroma_port=server_chroma_port,
         )
-        setups.append(StoreSetup(f"shared: {store_description(shared)}", shared))
+        setups.append(StoreSetup("shared", shared))
     try:
         results = run_load(
             setups, SYNTHETIC_DATA / "gold.jsonl", clients=clients, seconds=duration, progress=not as_json
@@ -963,7 +963,7 @@ def bench_load(
         print(json.dumps([r.as_dict() for r in results], indent=2))
         return
     table = Table(
-        "stores",
+        "setup",
         "requests",
         "errors",
         "req/s",
@@ -989,6 +989,7 @@ def bench_load(
         )
     out.print(table)
     for r in results:
+        out.print(f"{r.setup}: {r.stores}")
         for problem in r.audit_problems:
             console.print(f"[red]{r.setup}:[/] {problem}")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from carecite.evaluation.load import StoreSetup, run_load, store_description
+from carecite.evaluation.load import StoreSetup, run_load
 from carecite.settings import Settings
 from servers import ingest_small_world, small_world_gold
 
@@ -29,7 +29,7 @@ def setups(pg_server, tmp_path_factory: pytest.TempPathFactory, embedder) -> lis
     out = []
     for settings in (embedded, shared):
         ingest_small_world(Stores(settings, embedder=embedder))
-        out.append(StoreSetup(store_description(settings), settings))
+        out.append(StoreSetup("embedded" if settings.database_url is None else "shared", settings))
     return out
 
 
@@ -42,7 +42,7 @@ def test_both_store_setups_serve_concurrent_clients_with_one_audit_record_per_re
     results = run_load(
         setups, small_world_gold(tmp_path / "gold.jsonl"), clients=3, seconds=4, progress=False
     )
-    assert [r.setup for r in results] == [
+    assert [r.stores for r in results] == [
         "SQLite + embedded Chroma + bm25s",
         "PostgreSQL + pgvector + PostgreSQL FTS",
     ]
