@@ -955,10 +955,10 @@ def bench_load(
         results = run_load(
             setups, SYNTHETIC_DATA / "gold.jsonl", clients=clients, seconds=duration, progress=not as_json
         )
-    except Exception as exc:
-        if (store := store_unavailable(exc)) is None:
-            raise
-        raise fail(f"{store} is unavailable ({type(exc).__name__}); is the server running?", 1) from None
+    except Exception as exc:  # words, not a traceback: which store, or what failed
+        if (store := store_unavailable(exc)) is not None:
+            raise fail(f"{store} is unavailable ({type(exc).__name__}); is the server running?", 1) from None
+        raise fail(f"the load run failed: {type(exc).__name__}: {exc}", 1) from None
     if as_json:
         print(json.dumps([r.as_dict() for r in results], indent=2))
         return
