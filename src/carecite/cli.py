@@ -1037,3 +1037,72 @@ def db_migrate(
         f"schema at version {LATEST} ({ran} step(s) applied)"
         + (f"; role {app_role} granted" if app_role else "")
     )
+
+
+@bench_app.command("stores")
+def bench_stores(
+    server_database_url: Annotated[
+        str | None,
+        typer.Option(help="PostgreSQL (with pgvector) to measure pgvector and full-text search in."),
+    ] = None,
+    server_chroma_host: Annotated[str | None, typer.Option(help="A Chroma server to measure.")] = None,
+    server_chroma_port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    as_json: Annotated[bool, typer.Option("--json", help="Figures as JSON on stdout.")] = False,
+) -> None:
+    """SciFact nDCG@10 through every VectorIndex and LexicalIndex implementation available, same
+    vectors everywhere, so a store swap cannot silently lose quality. Uses a scratch dir in the data dir."""
+    import json
+    import shutil
+
+    from rich.table import Table
+
+    from carecite.evaluation.beir import load_beir
+    from carecite.evaluation.store_quality import embed_corpus, lexical_quality, vector_quality
+    from carecite.ports import LexicalIndex, VectorIndex
+    from carecite.retrieval.dense import ChromaVectorIndex
+    from carecite.retrieval.embedder import SentenceTransformerEmbedder
+    from carecite.retrieval.lexical import Bm25Index
+    from carecite.store_errors import store_unavailable
+
+    settings = State.settings
+    path = settings.shared_data_dir / "beir_scifact"
+    if not (path / "corpus.jsonl").is_file():
+        raise fail(f"SciFact not found at {path} (set CARECITE_SHARED_DATA_DIR)", 2)
+    scratch = settings.data_dir / "bench-stores"
+    shutil.rmtree(scratch, ignore_errors=True)
+    embedder = SentenceTransformerEmbedder(
+        settings.embedding_model_path, settings.embedding_batch_size, settings.torch_threads
+    )
+    dataset = load_beir(path, "test")
+    try:
+        vectors = embed_corpus(dataset, embedder, settings.data_dir / "beir-cache", quiet=as_json)
+        vector_stores: dict[str, VectorIndex] = {
+            "embedded Chroma": ChromaVectorIndex.open(Settings(data_dir=scratch / "embedded"), embedder)
+        }
+        lexical_stores: dict[str, LexicalIndex] = {"bm25s": Bm25Index.open(scratch / "bm25")}
+        if server_chroma_host:
+            server = Settings(
+                data_dir=scratch / "server", chroma_host=server_chroma_host, chroma_port=server_chroma_port
+            )
+            vector_stores["Chroma server"] = ChromaVectorIndex.open(server, embedder)
+        if server_database_url:
+            from carecite.records import make_engine
+            from carecite.retrieval.pg_lexical import PgFullTextIndex
+            from carecite.retrieval.pgvector_index import PgVectorIndex
+
+            engine = make_engine(server_database_url)
+            vector_stores["pgvector (HNSW)"] = PgVectorIndex.open(engine, embedder)
+            lexical_stores["PostgreSQL FTS"] = PgFullTextIndex.open(engine)
+        rows = vector_quality(dataset, embedder, vectors, vector_stores) + lexical_quality(
+            dataset, lexical_stores
+        )
+    except Exception as exc:  # words, not a traceback
+        store = store_unavailable(exc)
+        raise fail(f"{store or 'a store'} failed: {type(exc).__name__}: {exc}", 1) from None
+    if as_json:
+        print(json.dumps([r.__dict__ for r in rows], indent=2))
+        return
+    table = Table("port", "store", "nDCG@10", "queries", title="SciFact (test) through each store")
+    for r in rows:
+        table.add_row(r.port, r.store, f"{r.ndcg_at_10:.3f}", str(r.queries))
+    out.print(table)
