@@ -144,3 +144,27 @@ def test_migrations_are_versioned_and_run_once(world) -> None:  # type: ignore[n
             int(r[0]) for r in conn.exec_driver_sql("SELECT version FROM carecite_schema_version ORDER BY 1")
         ]
     assert versions == list(range(1, LATEST + 1))
+
+
+def test_a_table_added_later_is_created_and_scoped(pg_server) -> None:  # type: ignore[no-untyped-def]
+    """A patient table another feature adds after the database was migrated: the next start creates
+    it and puts it under the scope policy (fail closed), without a hand-written step."""
+    from sqlmodel import Field, SQLModel
+
+    engine = make_engine(pg_server.url(pg_server.create_database()))
+
+    class LateNote(SQLModel, table=True):
+        __tablename__ = "late_note_test"
+        id: str = Field(primary_key=True)
+        patient_key: str
+        security_labels: str = ""
+
+    try:
+        assert migrate(engine) == 0  # no step ran, but the table is created and scoped
+        with engine.connect() as conn:
+            rls = conn.exec_driver_sql(
+                "SELECT relrowsecurity FROM pg_class WHERE relname = 'late_note_test'"
+            ).scalar_one()
+        assert rls is True
+    finally:
+        SQLModel.metadata.remove(LateNote.__table__)  # type: ignore[attr-defined]

@@ -40,14 +40,19 @@ ADVISORY_LOCK = 0x0CA2EC17E  # any constant: serialises migrations across replic
 PATIENT_KEYS = "carecite.patient_keys"
 LABEL_SETS = "carecite.label_sets"
 
-# Tables whose rows belong to one patient: (table name, has a security_labels column).
-_PATIENT_TABLES: tuple[tuple[str, bool], ...] = (
-    *((str(m.__tablename__), True) for m in t.RECORD_TABLES.values()),
-    (str(t.Note.__tablename__), True),
-    (str(t.CarePlanActivity.__tablename__), True),
-    (str(t.Patient.__tablename__), True),
-    (str(t.CareTeamMember.__tablename__), False),
-)
+
+# Tables whose rows belong to one patient: every SQLModel table with a ``patient_key`` column (so a
+# table added later is covered without anyone remembering this list), except the audit trail, which
+# reviewers read across patients and which the application role may only append to.
+def _patient_tables() -> list[tuple[str, bool]]:
+    """(table name, has a security_labels column) of every patient-scoped table."""
+    return [
+        (name, "security_labels" in table.c)
+        for name, table in SQLModel.metadata.tables.items()
+        if "patient_key" in table.c and name != str(t.AuditRecord.__tablename__)
+    ]
+
+
 _AUDIT = str(t.AuditRecord.__tablename__)
 _HEAD = str(t.AuditChainHead.__tablename__)
 _CHUNKS = str(t.ChunkRow.__tablename__)
@@ -112,17 +117,20 @@ def row_policy_sql(table: str, *, labels: bool = True, policies_visible: bool = 
     ]
 
 
+def _apply_row_security(conn: Connection) -> None:
+    """The scope policy on every patient-scoped table (idempotent: policies are replaced)."""
+    for table, labels in _patient_tables():
+        for ddl in row_policy_sql(table, labels=labels, policies_visible=table == _CHUNKS):
+            conn.exec_driver_sql(ddl)
+
+
 def _v1_tables(conn: Connection) -> None:
     SQLModel.metadata.create_all(conn)
 
 
 def _v2_security(conn: Connection) -> None:
     conn.exec_driver_sql(_FUNCTIONS)
-    for table, labels in _PATIENT_TABLES:
-        for ddl in row_policy_sql(table, labels=labels):
-            conn.exec_driver_sql(ddl)
-    for ddl in row_policy_sql(_CHUNKS, policies_visible=True):
-        conn.exec_driver_sql(ddl)
+    _apply_row_security(conn)
     for table, ops in ((_AUDIT, "UPDATE OR DELETE"), (_HEAD, "UPDATE OR DELETE")):
         conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS carecite_append_only ON "{table}"')
         conn.exec_driver_sql(
@@ -146,10 +154,15 @@ def schema_version(conn: Connection) -> int:
     return int(got or 0)
 
 
+def _missing_tables(conn: Connection) -> list[str]:
+    present = set(sa.inspect(conn).get_table_names())
+    return [name for name in SQLModel.metadata.tables if name not in present]
+
+
 def migrate(engine: Engine) -> int:
     """Bring the schema to ``LATEST``; returns how many steps ran. Idempotent and replica-safe."""
     with engine.connect() as conn:
-        if schema_version(conn) >= LATEST:
+        if schema_version(conn) >= LATEST and not _missing_tables(conn):
             return 0
     ran = 0
     try:
@@ -160,6 +173,12 @@ def migrate(engine: Engine) -> int:
                 "description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
             )
             current = schema_version(conn)
+            if current and _missing_tables(conn):
+                # A table added to SQLModel since (another feature's): creating it is additive and
+                # idempotent; anything else (policies, alters) needs its own numbered step.
+                SQLModel.metadata.create_all(conn)
+                if current >= 2:  # else step 2 below covers the new tables too
+                    _apply_row_security(conn)
             for version, description, step in MIGRATIONS:
                 if version > current:
                     step(conn)
