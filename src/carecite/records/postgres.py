@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 from sqlmodel import SQLModel
 
-from carecite.domain import SENSITIVE_LABELS, AccessScope
+from carecite.domain import SENSITIVE_LABELS
 from carecite.records import tables as t
 from carecite.retrieval.label_sets import allowed_label_sets
 
@@ -231,7 +231,3 @@ def set_scope(conn: Connection, patient_keys: Iterable[str], allowed_labels: fro
     for name, value in scope_settings(patient_keys, allowed_labels).items():
         conn.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
 
-
-def set_access_scope(conn: Connection, scope: AccessScope, patient_keys: Iterable[str]) -> None:
-    """``set_scope`` for a request: the patients it resolved to, the labels its scope allows."""
-    set_scope(conn, patient_keys, scope.allowed_labels)
