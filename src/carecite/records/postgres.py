@@ -230,4 +230,3 @@ def set_scope(conn: Connection, patient_keys: Iterable[str], allowed_labels: fro
         return
     for name, value in scope_settings(patient_keys, allowed_labels).items():
         conn.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
-
