@@ -17,6 +17,10 @@ for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):  # tests never reach a real en
 
 from carecite.settings import Settings  # noqa: E402
 
+# Real PostgreSQL (+pgvector) and Chroma servers for the scale-out tests (issue 14): session-scoped,
+# started only by the tests that ask for them, skipped with the reason when they cannot start.
+from servers import chroma_server, fresh_chroma, pg_server, pg_url  # noqa: E402, F401
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("CARECITE_SHARED_DATA_DIR", REPO.parent / "shared" / "data"))
 

@@ -896,3 +896,215 @@ def bench_api(
             str(r["name"]), str(r["n"]), str(r["errors"]), f"{r['p50_ms']:.0f}", f"{r['p95_ms']:.0f}"
         )
     out.print(table)
+
+
+# --------------------------------------------------------------------------- scale-out: bench load, db migrate (issue 14; evaluation/load.py, records/postgres.py)
+@bench_app.command("load")
+def bench_load(
+    clients: Annotated[int, typer.Option(min=1, max=64, help="Concurrent clients.")] = 4,
+    duration: Annotated[
+        float, typer.Option(min=1, max=3600, help="Seconds each store setup is driven.")
+    ] = 30,
+    server_database_url: Annotated[
+        str | None,
+        typer.Option(help="Also drive shared stores: a postgresql+psycopg:// URL for the system of record."),
+    ] = None,
+    server_vector_store: Annotated[
+        str, typer.Option(help="chroma | pgvector, for the shared setup.")
+    ] = "pgvector",
+    server_lexical_store: Annotated[
+        str, typer.Option(help="bm25 | postgres, for the shared setup.")
+    ] = "postgres",
+    server_chroma_host: Annotated[
+        str | None, typer.Option(help="A Chroma server for the shared setup.")
+    ] = None,
+    server_chroma_port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    server_data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Data dir of the shared setup (keys, BM25); default <data-dir>/load-server."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Figures as JSON on stdout.")] = False,
+) -> None:
+    """N concurrent clients on POST /v1/ask (real uvicorn) for a bounded time, embedded stores and
+    (when given) shared servers in one run: throughput, p50/p95/p99, errors, one audit record per request."""
+    import json
+
+    from rich.table import Table
+
+    from carecite.evaluation.load import StoreSetup, run_load
+    from carecite.store_errors import store_unavailable
+
+    settings = State.settings
+    if not (settings.data_dir / "carecite.sqlite").exists() and not settings.database_url:
+        raise fail(f"no data in {settings.data_dir}: run `carecite ingest synthetic` first", 2)
+    setups = [StoreSetup("embedded", settings)]
+    if server_database_url:
+        if server_vector_store not in ("chroma", "pgvector"):
+            raise fail(f"--server-vector-store must be chroma or pgvector, not {server_vector_store!r}", 2)
+        if server_lexical_store not in ("bm25", "postgres"):
+            raise fail(f"--server-lexical-store must be bm25 or postgres, not {server_lexical_store!r}", 2)
+        # a fresh Settings, not model_copy: a copy would keep the embedded setup's cached database URL
+        shared = type(settings)(
+            data_dir=server_data_dir or settings.data_dir / "load-server",
+            database_url=server_database_url,
+            vector_store=server_vector_store,  # type: ignore[arg-type]  # checked just above
+            lexical_store=server_lexical_store,  # type: ignore[arg-type]
+            chroma_host=server_chroma_host,
+            chroma_port=server_chroma_port,
+        )
+        setups.append(StoreSetup("shared", shared))
+    try:
+        results = run_load(
+            setups, SYNTHETIC_DATA / "gold.jsonl", clients=clients, seconds=duration, progress=not as_json
+        )
+    except Exception as exc:  # words, not a traceback: which store, or what failed
+        if (store := store_unavailable(exc)) is not None:
+            raise fail(f"{store} is unavailable ({type(exc).__name__}); is the server running?", 1) from None
+        raise fail(f"the load run failed: {type(exc).__name__}: {exc}", 1) from None
+    if as_json:
+        print(json.dumps([r.as_dict() for r in results], indent=2))
+        return
+    table = Table(
+        "setup",
+        "requests",
+        "errors",
+        "req/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "audit 1:1",
+        "chain",
+        title=f"{clients} concurrent clients, {duration:g} s per setup",
+    )
+    for r in results:
+        errors = ", ".join(f"{k}: {v}" for k, v in r.errors.items()) or "0"
+        table.add_row(
+            r.setup,
+            str(r.requests),
+            errors,
+            f"{r.throughput_rps:.2f}",
+            f"{r.p50_ms:.0f}",
+            f"{r.p95_ms:.0f}",
+            f"{r.p99_ms:.0f}",
+            "yes" if r.audit_one_per_request else "NO",
+            "ok" if r.chain_ok else "BROKEN",
+        )
+    out.print(table)
+    for r in results:
+        out.print(f"{r.setup}: {r.stores}")
+        for problem in r.audit_problems:
+            console.print(f"[red]{r.setup}:[/] {problem}")
+
+
+db_app = typer.Typer(
+    no_args_is_help=True, help="PostgreSQL system of record: schema and roles (docs/scaling.md)."
+)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("migrate")
+def db_migrate(
+    app_role: Annotated[
+        str | None, typer.Option(help="Also grant this (existing) role the application's privileges.")
+    ] = None,
+) -> None:
+    """Bring CARECITE_DATABASE_URL to the current schema version (run as the database owner)."""
+    from carecite.records.postgres import LATEST, grant_app_role, migrate
+
+    url = State.settings.database_url
+    if not url or not url.startswith("postgresql"):
+        raise fail("`db migrate` is for PostgreSQL: set CARECITE_DATABASE_URL=postgresql+psycopg://...", 2)
+    from sqlmodel import create_engine
+
+    from carecite.store_errors import store_unavailable
+
+    engine = create_engine(url)
+    try:
+        ran = migrate(engine)
+        if app_role:
+            from carecite.retrieval.pg_lexical import TABLE as LEXICAL
+            from carecite.retrieval.pgvector_index import META_TABLE
+            from carecite.retrieval.pgvector_index import TABLE as VECTORS
+
+            with engine.connect() as conn:
+                present = [t for t in (LEXICAL, VECTORS, META_TABLE) if conn.dialect.has_table(conn, t)]
+            grant_app_role(engine, app_role, extra_tables=present)
+    except ValueError as exc:
+        raise fail(str(exc), 2) from None
+    except Exception as exc:
+        if (store := store_unavailable(exc)) is None:
+            raise
+        raise fail(f"{store} is unavailable ({type(exc).__name__})", 1) from None
+    out.print(
+        f"schema at version {LATEST} ({ran} step(s) applied)"
+        + (f"; role {app_role} granted" if app_role else "")
+    )
+
+
+@bench_app.command("stores")
+def bench_stores(
+    server_database_url: Annotated[
+        str | None,
+        typer.Option(help="PostgreSQL (with pgvector) to measure pgvector and full-text search in."),
+    ] = None,
+    server_chroma_host: Annotated[str | None, typer.Option(help="A Chroma server to measure.")] = None,
+    server_chroma_port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    as_json: Annotated[bool, typer.Option("--json", help="Figures as JSON on stdout.")] = False,
+) -> None:
+    """SciFact nDCG@10 through every VectorIndex and LexicalIndex implementation available, same
+    vectors everywhere, so a store swap cannot silently lose quality. Uses a scratch dir in the data dir."""
+    import json
+    import shutil
+
+    from rich.table import Table
+
+    from carecite.evaluation.beir import load_beir
+    from carecite.evaluation.store_quality import embed_corpus, lexical_quality, vector_quality
+    from carecite.ports import LexicalIndex, VectorIndex
+    from carecite.retrieval.dense import ChromaVectorIndex
+    from carecite.retrieval.embedder import SentenceTransformerEmbedder
+    from carecite.retrieval.lexical import Bm25Index
+    from carecite.store_errors import store_unavailable
+
+    settings = State.settings
+    path = settings.shared_data_dir / "beir_scifact"
+    if not (path / "corpus.jsonl").is_file():
+        raise fail(f"SciFact not found at {path} (set CARECITE_SHARED_DATA_DIR)", 2)
+    scratch = settings.data_dir / "bench-stores"
+    shutil.rmtree(scratch, ignore_errors=True)
+    embedder = SentenceTransformerEmbedder(
+        settings.embedding_model_path, settings.embedding_batch_size, settings.torch_threads
+    )
+    dataset = load_beir(path, "test")
+    try:
+        vectors = embed_corpus(dataset, embedder, settings.data_dir / "beir-cache", quiet=as_json)
+        vector_stores: dict[str, VectorIndex] = {
+            "embedded Chroma": ChromaVectorIndex.open(Settings(data_dir=scratch / "embedded"), embedder)
+        }
+        lexical_stores: dict[str, LexicalIndex] = {"bm25s": Bm25Index.open(scratch / "bm25")}
+        if server_chroma_host:
+            server = Settings(
+                data_dir=scratch / "server", chroma_host=server_chroma_host, chroma_port=server_chroma_port
+            )
+            vector_stores["Chroma server"] = ChromaVectorIndex.open(server, embedder)
+        if server_database_url:
+            from carecite.records import make_engine
+            from carecite.retrieval.pg_lexical import PgFullTextIndex
+            from carecite.retrieval.pgvector_index import PgVectorIndex
+
+            engine = make_engine(server_database_url)
+            vector_stores["pgvector (HNSW)"] = PgVectorIndex.open(engine, embedder)
+            lexical_stores["PostgreSQL FTS"] = PgFullTextIndex.open(engine)
+        rows = vector_quality(dataset, embedder, vectors, vector_stores) + lexical_quality(
+            dataset, lexical_stores
+        )
+    except Exception as exc:  # words, not a traceback
+        store = store_unavailable(exc)
+        raise fail(f"{store or 'a store'} failed: {type(exc).__name__}: {exc}", 1) from None
+    if as_json:
+        print(json.dumps([r.__dict__ for r in rows], indent=2))
+        return
+    table = Table("port", "store", "nDCG@10", "queries", title="SciFact (test) through each store")
+    for r in rows:
+        table.add_row(r.port, r.store, f"{r.ndcg_at_10:.3f}", str(r.queries))
+    out.print(table)

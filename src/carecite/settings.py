@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     database_url: str | None = None  # default: sqlite:///<data_dir>/carecite.sqlite
     chroma_host: str | None = None  # set to use a Chroma server instead of the embedded store
     chroma_port: int = 8000
+    # scale-out (docs/scaling.md): "pgvector" and "postgres" keep the indexes in CARECITE_DATABASE_URL
+    vector_store: Literal["chroma", "pgvector"] = "chroma"
+    lexical_store: Literal["bm25", "postgres"] = "bm25"
     shared_data_dir: Path = Path("../shared/data")  # public data for tests/benchmarks, never copied
 
     # --- models (all offline by default) ---

@@ -49,12 +49,20 @@ class Stores:
 
     @cached_property
     def vectors(self) -> VectorIndex:
+        if self.settings.vector_store == "pgvector":
+            from carecite.retrieval.pgvector_index import PgVectorIndex
+
+            return PgVectorIndex.open(self.engine, self.embedder)
         from carecite.retrieval.dense import ChromaVectorIndex
 
         return ChromaVectorIndex.open(self.settings, self.embedder)
 
     @cached_property
     def lexical(self) -> LexicalIndex:
+        if self.settings.lexical_store == "postgres":
+            from carecite.retrieval.pg_lexical import PgFullTextIndex
+
+            return PgFullTextIndex.open(self.engine)
         from carecite.retrieval.lexical import Bm25Index
 
         return Bm25Index.open(self.settings.bm25_path)

@@ -115,6 +115,14 @@ async def run(st: ApiState, fn: Callable[..., T], *args: Any) -> T:
         raise access_denied() from None
     except BadInput as exc:
         raise ApiError(400, "bad_request", str(exc)) from None
+    except Exception as exc:  # a shared store down mid-request: 503, retryable, not a 500
+        from carecite.store_errors import store_unavailable
+
+        if (store := store_unavailable(exc)) is None:
+            raise
+        raise ApiError(
+            503, "not_ready", f"{store} is unavailable; try again shortly", {"Retry-After": "5"}
+        ) from None
 
 
 Who = Annotated[Principal, Depends(principal)]

@@ -10,8 +10,9 @@ Append-only is enforced twice:
   * in code: ``AuditLog`` has no update or delete method;
   * in the database: on SQLite, ``install_audit_protection`` (called by ``records.make_engine``)
     installs triggers that abort any UPDATE or DELETE on ``auditrecord`` and any DELETE or
-    rewind of ``auditchainhead``. On PostgreSQL, grant the application role INSERT/SELECT only
-    on ``auditrecord`` (REVOKE UPDATE, DELETE) — that is a deployment step, not done here.
+    rewind of ``auditchainhead``. On PostgreSQL, the versioned schema (records/postgres.py) installs
+    the same rules as triggers, and ``carecite db migrate --app-role`` grants the application role
+    INSERT/SELECT only on ``auditrecord``.
 
 Someone with raw write access to the database can drop the triggers and even rewrite the whole
 chain consistently; to catch that too, anchor the head hash outside the database (``audit

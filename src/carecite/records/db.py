@@ -27,7 +27,12 @@ def make_engine(url: str) -> Engine:
             cur.close()
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    SQLModel.metadata.create_all(engine)
+    if engine.dialect.name == "postgresql":
+        from carecite.records.postgres import migrate  # versioned schema, RLS, audit triggers
+
+        migrate(engine)
+    else:
+        SQLModel.metadata.create_all(engine)
     from carecite.audit.log import install_audit_protection  # local: audit imports records
 
     install_audit_protection(engine)

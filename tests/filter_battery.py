@@ -1,5 +1,6 @@
-"""The security seam: dense (Chroma) and lexical (BM25) return EXACTLY the chunks the RetrievalFilter
-allows — the semantics in domain.RetrievalFilter's docstring — for every filter dimension."""
+"""The access-filter battery every index implementation must pass (VectorIndex and LexicalIndex
+contracts): chunks covering every filter dimension, filters over all of them, and the reference
+semantics — domain.RetrievalFilter's docstring transcribed literally."""
 
 from __future__ import annotations
 
@@ -7,12 +8,7 @@ import itertools
 import random
 from collections.abc import Iterator
 
-import pytest
-
 from carecite.domain import SENSITIVE_LABELS, Chunk, RetrievalFilter, resource_type_of
-from carecite.retrieval.dense import ChromaVectorIndex
-from carecite.retrieval.lexical import Bm25Index
-from carecite.settings import Settings
 
 PA, PB = "pk_aaaaaaaaaaaaaaaaaaaa", "pk_bbbbbbbbbbbbbbbbbbbb"
 F1, F2 = "Organization/f1", "Organization/f2"
@@ -20,7 +16,7 @@ DS, PN = "Discharge summary", "Progress note"
 DOCREF, REPORT = "DocumentReference", "DiagnosticReport"  # a note's resource type (token scopes narrow by it)
 
 
-def _chunks() -> list[Chunk]:
+def battery_chunks() -> list[Chunk]:
     out: list[Chunk] = []
     combos = itertools.product(
         (PA, PB),
@@ -88,7 +84,7 @@ def reference_allows(c: Chunk, f: RetrievalFilter) -> bool:
     )
 
 
-def _filters() -> Iterator[RetrievalFilter]:
+def battery_filters() -> Iterator[RetrievalFilter]:
     everything = frozenset(SENSITIVE_LABELS)
     explicit = [
         RetrievalFilter(patient_key=PA, allowed_labels=frozenset()),
@@ -134,66 +130,3 @@ def _filters() -> Iterator[RetrievalFilter]:
             include_policies=rng.random() < 0.5,
             resource_types=rng.choice([None, None, frozenset({DOCREF}), frozenset({REPORT}), frozenset()]),
         )
-
-
-@pytest.fixture(scope="module")
-def indexes(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore[no-untyped-def]
-    settings = Settings(data_dir=tmp_path_factory.mktemp("contract"))
-    chunks = _chunks()
-    dense = ChromaVectorIndex.open(settings, embedder)
-    dense.upsert(chunks, embedder.embed_documents([c.index_text for c in chunks]))
-    lexical = Bm25Index.open(settings.bm25_path)
-    lexical.rebuild(chunks)
-    return chunks, dense, lexical, embedder.embed_query("zebra follow-up")
-
-
-def test_the_chunk_set_covers_every_filter_dimension(indexes) -> None:  # type: ignore[no-untyped-def]
-    chunks = indexes[0]
-    assert {c.patient_key for c in chunks} == {PA, PB, None}
-    assert {c.facility for c in chunks} == {F1, F2, None}
-    assert {c.note_type for c in chunks} >= {DS, PN, None}
-    assert {lab for c in chunks for lab in c.security_labels} == {"PSY", "ETH", "HIV", "R", "N"}
-    assert len({c.note_date for c in chunks}) >= 4
-    assert {resource_type_of(c.source_ref) for c in chunks} == {DOCREF, REPORT, "Policy"}
-
-
-def test_dense_and_lexical_return_exactly_the_allowed_chunks(indexes) -> None:  # type: ignore[no-untyped-def]
-    chunks, dense, lexical, qvec = indexes
-    k = len(chunks) + 5
-    checked = 0
-    for flt in _filters():
-        expected = {c.chunk_id for c in chunks if reference_allows(c, flt)}
-        got_dense = [c.source_id for c in dense.query(qvec, flt, k)]
-        got_lexical = [c.source_id for c in lexical.query("zebra", flt, k)]
-        assert len(got_dense) == len(set(got_dense)) and len(got_lexical) == len(set(got_lexical))
-        assert set(got_dense) == expected, f"dense differs for {flt}"
-        assert set(got_lexical) == expected, f"lexical differs for {flt}"
-        checked += bool(expected)
-    assert checked > 40, "the battery must exercise non-empty results"
-
-
-def test_top_k_never_fills_up_with_disallowed_chunks(indexes) -> None:  # type: ignore[no-untyped-def]
-    """Filtering happens inside the query: a small k still returns k allowed chunks."""
-    chunks, dense, lexical, qvec = indexes
-    flt = RetrievalFilter(patient_key=PB, allowed_labels=frozenset(), include_policies=False)
-    allowed = {c.chunk_id for c in chunks if reference_allows(c, flt)}
-    assert len(allowed) >= 3
-    assert len(dense.query(qvec, flt, 3)) == 3 and {c.source_id for c in dense.query(qvec, flt, 3)} <= allowed
-    assert len(lexical.query("zebra", flt, 3)) == 3
-    assert {c.source_id for c in lexical.query("zebra", flt, 3)} <= allowed
-
-
-def test_candidates_carry_the_metadata_the_guard_rechecks(indexes) -> None:  # type: ignore[no-untyped-def]
-    chunks, dense, lexical, qvec = indexes
-    by_id = {c.chunk_id: c for c in chunks}
-    flt = RetrievalFilter(patient_key=PA, allowed_labels=frozenset(SENSITIVE_LABELS))
-    for cand in dense.query(qvec, flt, 200) + lexical.query("zebra", flt, 200):
-        src = by_id[cand.source_id]
-        assert (cand.patient_key, cand.facility, cand.note_type, cand.note_date) == (
-            src.patient_key,
-            src.facility,
-            src.note_type,
-            src.note_date,
-        )
-        assert set(cand.security_labels) == set(src.security_labels)
-        assert (cand.text, cand.start, cand.end, cand.doc_id) == (src.text, src.start, src.end, src.doc_id)
