@@ -36,6 +36,7 @@ COLUMNS_DDL = """
     access_key text NOT NULL,
     start integer NOT NULL,
     "end" integer NOT NULL,
+    section text,
     text text NOT NULL,
     index_text text NOT NULL
 """
@@ -53,6 +54,7 @@ COLUMNS = (
     "access_key",
     "start",
     "end",
+    "section",
     "text",
     "index_text",
 )
@@ -74,6 +76,9 @@ def require_postgres(engine: Engine, what: str) -> None:
 def create_table(conn: Connection, table: str, extra_ddl: str, indexes: Sequence[str]) -> None:
     """The index table, its indexes and its RLS policy; idempotent (derived data, rebuilt from SQL)."""
     conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {table} ({COLUMNS_DDL}, {extra_ddl})")
+    conn.exec_driver_sql(
+        f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS section text"
+    )  # tables from before sections
     conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {table}_access ON {table} (access_key)")
     conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {table}_doc ON {table} (doc_id)")
     for ddl in indexes:
@@ -97,6 +102,7 @@ def row_values(c: Chunk) -> dict[str, Any]:
         "access_key": access_key(c.patient_key, c.security_labels),
         "start": c.start,
         "end": c.end,
+        "section": c.section,
         "text": c.text,
         "index_text": c.index_text,
     }
@@ -120,6 +126,7 @@ def candidate_from_row(row: sa.Row[Any], score: float, retriever: str) -> Candid
             "doc_id": m["doc_id"],
             "start": int(m["start"]),
             "end": int(m["end"]),
+            "section": m["section"] or None,
         }
     )
 
