@@ -1,7 +1,7 @@
 """carecite — Ask: a care coordinator's question about one patient, answered with cited sources.
 
 Layout only: access, retrieval, answering and audit are carecite's (``Pipeline.ask``); what to show
-is decided by ``carecite.ui_support``.
+is decided by ``carecite.ui.support``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from sqlmodel import Session
 import ui_common as ui
 from carecite.access.scope import AccessDenied, compute_scope, patients_in_scope
 from carecite.answering.pipeline import AskRequest, BadInput
-from carecite.clock import today
 from carecite.domain import AccessScope, Answer, Narrowing
-from carecite.ui_support import (
+from carecite.records.clock import today
+from carecite.ui.support import (
     HEADER_SECTIONS,
     SUGGESTED_QUESTIONS,
     SourceCard,

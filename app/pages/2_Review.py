@@ -22,7 +22,7 @@ from sqlmodel import Session
 import flags_review
 import ui_common as ui
 from carecite.access.scope import AUDIT_READER_ROLES, AccessDenied, open_cited_source
-from carecite.ui_support import (
+from carecite.ui.support import (
     answer_with_chips_html,
     audit_row,
     bullets_html,

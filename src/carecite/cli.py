@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from carecite.package_data import COMMITTED_WORLD
 from carecite.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -187,7 +188,7 @@ def stats(
     """Counts per store; the SQL, vector and lexical chunk counts must agree."""
     import json
 
-    from carecite.stats import collect_stats, stats_table
+    from carecite.records.stats import collect_stats, stats_table
     from carecite.wiring import Stores
 
     result = collect_stats(Stores(State.settings))
@@ -197,7 +198,7 @@ def stats(
         out.print(stats_table(result))
 
 
-# --------------------------------------------------------------------------- synth (ingest/synthetic.py)
+# --------------------------------------------------------------------------- synth (synth/dataset.py)
 @app.command("synth")
 def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder: fhir/, users.json, gold.jsonl.")],
@@ -207,7 +208,7 @@ def synth(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Generate the deterministic synthetic world (FHIR R4 bundles, users, gold questions)."""
-    from carecite.ingest.synthetic import generate
+    from carecite.synth.dataset import generate
 
     if out_dir.exists() and not out_dir.is_dir():
         raise fail(f"{out_dir} exists and is not a folder", 2)
@@ -370,8 +371,8 @@ def phi_scan(
 
 
 # --------------------------------------------------------------------------- the product: ask, ingest synthetic, demo
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SYNTHETIC_DATA = REPO_ROOT / "synthetic_data"
+REPO_ROOT = Path(__file__).resolve().parents[2]  # only `demo` needs it: the Streamlit app lives in app/
+SYNTHETIC_DATA = COMMITTED_WORLD  # package data: an installed wheel ingests the same world
 
 
 @ingest_app.command("synthetic")
@@ -384,7 +385,7 @@ def ingest_synthetic_cmd(
 ) -> None:
     """Ingest the committed synthetic world (bundles, users, as-of date) and, when present, CMS policies."""
     from carecite.ingest.fhir import render_report
-    from carecite.ingest.synthetic import ingest_synthetic
+    from carecite.synth.dataset import ingest_synthetic
     from carecite.wiring import Stores
 
     if not (path / "fhir").is_dir():
@@ -454,7 +455,7 @@ def ask(
     if as_json:
         print(json.dumps(answer.model_dump(mode="json"), indent=2))
     else:
-        from carecite.presentation import render_answer
+        from carecite.ui.terminal import render_answer
 
         render_answer(answer, Console())
     if answer.decline_reason == "access_denied":
@@ -522,7 +523,7 @@ def demo(
     port: Annotated[int, typer.Option(help="Port for the UI on localhost.")] = 8501,
     rebuild: Annotated[bool, typer.Option(help="Rebuild the demo data dir from scratch.")] = False,
 ) -> None:
-    """Build the demo data dir from synthetic_data/ if absent, then start the UI on localhost."""
+    """Build the demo data dir from src/carecite/synthetic_data/ if absent, then start the UI on localhost."""
     import os
     import shutil
     import subprocess
@@ -660,7 +661,7 @@ def report_cmd(
     from carecite.audit import AuditLog
     from carecite.audit.report import live_report
     from carecite.feedback.flags import list_flags, summarize
-    from carecite.presentation_observability import render_report
+    from carecite.ui.terminal_report import render_report
     from carecite.wiring import Stores
 
     start = _since_or_fail(since)
@@ -689,7 +690,7 @@ def drift_cmd(
     from carecite.audit import AuditLog
     from carecite.audit.report import live_report
     from carecite.monitoring.drift import drift_report, take_reference
-    from carecite.presentation_observability import render_drift
+    from carecite.ui.terminal_report import render_drift
     from carecite.wiring import Stores
 
     start = _since_or_fail(since)

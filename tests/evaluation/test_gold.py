@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from carecite.evaluation.gold import load_gold, report, run_gold, score
+from carecite.package_data import COMMITTED_WORLD
 
 FLOORS = Path(__file__).resolve().parents[2] / "src" / "carecite" / "evaluation" / "floors.json"
-GOLD = Path(__file__).resolve().parents[2] / "synthetic_data" / "gold.jsonl"
+GOLD = COMMITTED_WORLD / "gold.jsonl"
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from carecite import domain
 from carecite.ingest.fhir import IngestReport, ingest_fhir_paths
 from carecite.records import tables as t
-from carecite.stats import collect_stats
+from carecite.records.stats import collect_stats
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOOD = FIXTURES / "good"

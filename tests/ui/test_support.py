@@ -1,4 +1,4 @@
-"""carecite.ui_support: the pure functions behind what the UI shows."""
+"""carecite.ui.support: the pure functions behind what the UI shows."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from carecite.domain import Answer, Candidate, RetrievedRef
 from carecite.records import tables as t
-from carecite.ui_support import (
+from carecite.ui.support import (
     HEADER_SECTIONS,
     answer_with_chips_html,
     decline_view,

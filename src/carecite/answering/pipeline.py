@@ -24,7 +24,6 @@ from carecite.answering.gate import gate
 from carecite.answering.generate import Generator
 from carecite.answering.intent import classify, other_person
 from carecite.audit.log import AuditEvent, AuditLog
-from carecite.clock import Clock
 from carecite.domain import (
     DECLINE_WORDS,
     AccessScope,
@@ -44,6 +43,7 @@ from carecite.monitoring.telemetry import span, traced
 from carecite.ports import LLMUnavailable, Redactor, Reranker, Vector
 from carecite.privacy.identity import PatientIdentity, scrub_identifiers
 from carecite.records import tables as t
+from carecite.records.clock import Clock
 from carecite.retrieval.fusion import reciprocal_rank_fusion
 from carecite.retrieval.structured import StructuredRetriever, blend_structured, rerank_pool
 from carecite.retrieval.vector_cache import shared_cache

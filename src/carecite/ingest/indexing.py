@@ -294,7 +294,7 @@ def sync_record_vectors(
     delete the rows of patients no longer in SQL. Returns how many patients were (re-)embedded."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from carecite.clock import today
+    from carecite.records.clock import today
     from carecite.retrieval.source_vectors import OwnerTexts, keys_of, record_items, records_owner
     from carecite.retrieval.structured import StructuredRetriever
 

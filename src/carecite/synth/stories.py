@@ -14,10 +14,10 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from carecite.ingest.synth import vocab as v
-from carecite.ingest.synth.model import Builder, DischargeFact, RestrictedFact, at, human_date, short_date
-from carecite.ingest.synth.notes import INJECTION_BAIT, chance, pick
-from carecite.ingest.synth.writers import (
+from carecite.synth import vocab as v
+from carecite.synth.model import Builder, DischargeFact, RestrictedFact, at, human_date, short_date
+from carecite.synth.notes import INJECTION_BAIT, chance, pick
+from carecite.synth.writers import (
     Header,
     behavioral_note,
     consult_note,
