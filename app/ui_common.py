@@ -1,6 +1,6 @@
 """What every page shares: the cached stores and pipeline, and the demo sign-in in the sidebar.
 
-Layout only. Decisions about what to show live in ``carecite.ui.support`` (unit-tested); access,
+Layout only. Decisions about what to show live in ``carecite.ui`` (unit-tested); access,
 answers and the audit trail come from carecite's public API.
 """
 
@@ -14,7 +14,7 @@ import streamlit as st
 from sqlmodel import Session
 
 from carecite.settings import Settings
-from carecite.ui.support import UserCard, facility_names, list_users, user_card
+from carecite.ui.people import UserCard, facility_names, list_users, user_card
 
 if TYPE_CHECKING:
     from carecite.answering.pipeline import Pipeline

@@ -30,8 +30,6 @@ from sqlmodel import Session, col, select
 
 from carecite.domain import SENSITIVE_LABELS, AccessScope, Role
 from carecite.records.tables import (
-    RECORD_TABLES,
-    CarePlanActivity,
     CareTeam,
     CareTeamMember,
     ChunkRow,
@@ -42,6 +40,7 @@ from carecite.records.tables import (
     ResourceRow,
     User,
     labels_from_str,
+    record_table,
 )
 
 if TYPE_CHECKING:
@@ -213,13 +212,9 @@ def _find_source(session: Session, source_id: str) -> dict[str, Any] | None:
             "text": chunk.text,
             "span": [chunk.start, chunk.end],
         }
-    table: type[ResourceRow] | None = None
-    if "#activity=" in source_id:
-        table = CarePlanActivity
-    elif source_id.startswith("DocumentReference/") or source_id.startswith("DiagnosticReport/"):
-        table = Note
-    else:
-        table = RECORD_TABLES.get(source_id.split("/", 1)[0])
+    table: type[ResourceRow] | None = (
+        Note if source_id.startswith(("DocumentReference/", "DiagnosticReport/")) else record_table(source_id)
+    )
     row = session.get(table, source_id) if table is not None else None
     if row is not None:
         return {
