@@ -19,7 +19,7 @@ from carecite.ui.people import UserCard, facility_names, list_users, user_card
 if TYPE_CHECKING:
     from carecite.answering.pipeline import Pipeline
     from carecite.audit import AuditLog
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
 USER_KEY = "user_id"  # the signed-in user, shared by every page
 _PICKER_KEY = "signin_picker"
@@ -35,7 +35,7 @@ def data_dir() -> str:
 
 @st.cache_resource(show_spinner=False)
 def get_stores(data_dir: str) -> Stores:
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     return Stores(Settings(data_dir=Path(data_dir)))
 

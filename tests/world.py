@@ -46,8 +46,8 @@ def _policy_subset(shared: Path, dest: Path) -> Path | None:
 
 def build_world(data_dir: Path, shared: Path, embedder: object) -> None:
     from carecite.ingest.policies import ingest_policies
+    from carecite.stores import Stores
     from carecite.synth.dataset import ingest_synthetic
-    from carecite.wiring import Stores
 
     stores = Stores(Settings(data_dir=data_dir, shared_data_dir=shared), embedder=embedder)  # type: ignore[arg-type]
     report = ingest_synthetic(stores, SYNTHETIC, progress=False)

@@ -63,7 +63,7 @@ def users_import(
 ) -> None:
     """Load users from FILE: all of them, or none when any entry is invalid."""
     from carecite.access.users import UsersFileError, import_users
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     try:
         count = import_users(Stores(State.settings).engine, file)
@@ -76,7 +76,7 @@ def users_import(
 def audit_verify() -> None:
     """Walk the audit hash chain; exit 1 naming the first bad record."""
     from carecite.audit import AuditLog
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     result = AuditLog(Stores(State.settings).engine).verify()
     if not result.ok:
@@ -105,7 +105,7 @@ def audit_list(
     from rich.table import Table
 
     from carecite.audit import AUDIT_KINDS, AuditLog
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     if kind is not None and kind not in AUDIT_KINDS:
         raise fail(f"unknown kind {kind!r}; one of {', '.join(AUDIT_KINDS)}", 2)
@@ -138,7 +138,7 @@ def ingest_fhir(
 ) -> None:
     """Ingest FHIR R4 bundles, idempotently. Exit 1 when any file or entry could not be loaded."""
     from carecite.ingest.fhir import ingest_fhir_paths, render_report
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     try:
         report = ingest_fhir_paths(Stores(State.settings), paths, progress=not quiet)
@@ -156,7 +156,7 @@ def ingest_policies_cmd(
 ) -> None:
     """Ingest coverage policies, idempotently. Exit 2 when the input, or any record in it, is bad."""
     from carecite.ingest.policies import PolicyInputError, ingest_policies
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     try:
         report = ingest_policies(Stores(State.settings), path, progress=not quiet)
@@ -189,7 +189,7 @@ def stats(
     import json
 
     from carecite.records.stats import collect_stats, stats_table
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     result = collect_stats(Stores(State.settings))
     if as_json:
@@ -239,7 +239,7 @@ def bench_beir(
 
     from carecite.evaluation.beir import BeirFormatError, render_report, run_benchmark
     from carecite.retrieval.rerank import RerankerConfigError, build_reranker
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     settings = State.settings
     folder = path or settings.shared_data_dir / "beir_scifact"
@@ -385,8 +385,8 @@ def ingest_synthetic_cmd(
 ) -> None:
     """Ingest the committed synthetic world (bundles, users, as-of date) and, when present, CMS policies."""
     from carecite.ingest.fhir import render_report
+    from carecite.stores import Stores
     from carecite.synth.dataset import ingest_synthetic
-    from carecite.wiring import Stores
 
     if not (path / "fhir").is_dir():
         raise fail(f"no synthetic world at {path} (expected {path / 'fhir'})", 2)
@@ -401,7 +401,7 @@ def ingest_synthetic_cmd(
 
 def _ingest_shared_policies(stores: object, *, quiet: bool) -> None:
     from carecite.ingest.policies import ingest_policies
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     assert isinstance(stores, Stores)
     source = State.settings.shared_data_dir / "cms_ncd" / "ncd_documents.jsonl"
@@ -470,8 +470,9 @@ def llm_check(
     """Probe the configured endpoint (model, system role, max_tokens, a cited canary answer); exit 1 if unfit."""
     if not State.settings.llm_configured:
         raise fail("no LLM endpoint is configured (set OPENAI_BASE_URL and/or OPENAI_API_KEY)", 2)
-    from carecite.answering.llm_check import run_llm_check, save_check
-    from carecite.wiring import Stores
+    from carecite.answering.llm_check import run_llm_check
+    from carecite.answering.llm_check_result import save_check
+    from carecite.stores import Stores
 
     check = run_llm_check(State.settings, Stores(State.settings).embedder)
     save_check(State.settings, check)
@@ -486,7 +487,7 @@ def llm_check(
 def print_llm_check(check: object, console: Console | None = None) -> None:
     from rich.table import Table
 
-    from carecite.answering.llm_check import LlmCheck
+    from carecite.answering.llm_check_result import LlmCheck
 
     assert isinstance(check, LlmCheck)
     c = console or out
@@ -510,8 +511,9 @@ def _log_llm_check_at_start(settings: Settings) -> None:
     if not settings.llm_configured:
         out.print("answering offline (no LLM endpoint configured): extractive answers from the sources")
         return
-    from carecite.answering.llm_check import run_llm_check, save_check
-    from carecite.wiring import Stores
+    from carecite.answering.llm_check import run_llm_check
+    from carecite.answering.llm_check_result import save_check
+    from carecite.stores import Stores
 
     check = run_llm_check(settings, Stores(settings).embedder)
     save_check(settings, check)
@@ -592,7 +594,7 @@ def eval_cmd(
         questions = load_gold(gold, split)
     else:
         from carecite.evaluation.realdata import REAL_SETS, prepare_set, questions_for
-        from carecite.wiring import Stores
+        from carecite.stores import Stores
 
         if question_set not in REAL_SETS:
             raise fail(f"--set must be gold or one of {', '.join(REAL_SETS)}, not {question_set!r}", 2)
@@ -661,8 +663,8 @@ def report_cmd(
     from carecite.audit import AuditLog
     from carecite.audit.report import live_report
     from carecite.feedback.flags import list_flags, summarize
+    from carecite.stores import Stores
     from carecite.ui.terminal_report import render_report
-    from carecite.wiring import Stores
 
     start = _since_or_fail(since)
     assert isinstance(start, datetime)
@@ -690,8 +692,8 @@ def drift_cmd(
     from carecite.audit import AuditLog
     from carecite.audit.report import live_report
     from carecite.monitoring.drift import drift_report, take_reference
+    from carecite.stores import Stores
     from carecite.ui.terminal_report import render_drift
-    from carecite.wiring import Stores
 
     start = _since_or_fail(since)
     assert isinstance(start, datetime)
@@ -736,7 +738,7 @@ def audit_export(
 
     from carecite.audit import AuditLog
     from carecite.audit.fhir_export import export_fhir
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     if fmt != "fhir":
         raise fail(f"--format must be fhir, not {fmt!r}", 2)
@@ -779,7 +781,8 @@ def flags_raise(
     """Flag an answer you received; exit 3 when it is not yours (or does not exist)."""
     from carecite.audit import AuditLog
     from carecite.feedback.flags import flag_answer
-    from carecite.wiring import Stores, build_redactor
+    from carecite.stores import Stores
+    from carecite.wiring import build_redactor
 
     engine = Stores(State.settings).engine
     with _flag_errors():
@@ -807,7 +810,8 @@ def flags_review(
     """Confirm or dismiss an open flag (reviewers and admins); exit 3 for anyone else."""
     from carecite.audit import AuditLog
     from carecite.feedback.flags import review_flag
-    from carecite.wiring import Stores, build_redactor
+    from carecite.stores import Stores
+    from carecite.wiring import build_redactor
 
     engine = Stores(State.settings).engine
     with _flag_errors():

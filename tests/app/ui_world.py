@@ -72,8 +72,8 @@ def copy_subset(out: Path) -> Path:
 def build(data_dir: Path, work: Path) -> Path:
     """Ingest the subset into ``data_dir`` (a fresh folder) and return it."""
     from carecite.settings import Settings
+    from carecite.stores import Stores
     from carecite.synth.dataset import ingest_synthetic
-    from carecite.wiring import Stores
 
     world = copy_subset(work / "synthetic_subset")
     stores = Stores(Settings(data_dir=data_dir))

@@ -90,7 +90,7 @@ def test_ingest_loads_every_mapped_type_and_indexes_notes(stores: Any) -> None:
 
 def test_conditional_references_resolve_in_either_order(stores: Any, tmp_path: Path, embedder: Any) -> None:
     from carecite.settings import Settings
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     patients_first = ingest(stores, GOOD / "patient_a.json")
     assert patients_first.unresolved_references > 0  # nothing declares org-north yet

@@ -27,8 +27,8 @@ def patient_id() -> str:
 @pytest.fixture(scope="module")
 def tiny_world(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore[no-untyped-def]
     """(settings, stores) for a data dir holding one patient, ingested once per module."""
+    from carecite.stores import Stores
     from carecite.synth.dataset import ingest_synthetic
-    from carecite.wiring import Stores
 
     base = tmp_path_factory.mktemp("tiny")
     world = base / "world"

@@ -405,7 +405,7 @@ def test_committed_bundles_ingest_cleanly_and_every_gold_ref_is_a_visible_row(
     from carecite.records import session_scope
     from carecite.records import tables as t
     from carecite.settings import Settings
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     stores = Stores(Settings(data_dir=tmp_path / "data"))
     report = IngestReport()

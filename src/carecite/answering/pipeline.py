@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
@@ -48,7 +48,9 @@ from carecite.retrieval.fusion import reciprocal_rank_fusion
 from carecite.retrieval.structured import StructuredRetriever, blend_structured, rerank_pool
 from carecite.retrieval.vector_cache import shared_cache
 from carecite.settings import Settings
-from carecite.wiring import Stores
+
+if TYPE_CHECKING:  # stores sits above answering: it opens answering.source_vectors
+    from carecite.stores import Stores
 
 NO_PATIENT = "__no_patient__"  # a patient key nothing carries: policy-only retrieval
 

@@ -8,7 +8,8 @@ caught too, and it is the lock that serialises appends across processes (see ``a
 
 Append-only is enforced twice:
   * in code: ``AuditLog`` has no update or delete method;
-  * in the database: on SQLite, ``install_audit_protection`` (called by ``records.make_engine``)
+  * in the database: on SQLite, ``records.audit_schema.install_audit_protection`` (called by
+    ``records.make_engine``)
     installs triggers that abort any UPDATE or DELETE on ``auditrecord`` and any DELETE or
     rewind of ``auditchainhead``. On PostgreSQL, grant the application role INSERT/SELECT only
     on ``auditrecord`` (REVOKE UPDATE, DELETE) — that is a deployment step, not done here.
@@ -33,13 +34,12 @@ from typing import Any, Literal, get_args
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from carecite.domain import AccessScope, Answer
+from carecite.records.audit_schema import GENESIS_HASH, install_audit_protection, last_record
 from carecite.records.tables import AuditChainHead, AuditRecord
 
-GENESIS_HASH = "0" * 64
 CHAIN_VERSION = 1
 AuditKind = Literal[
     "ask",
@@ -81,18 +81,6 @@ HASHED_FIELDS: tuple[str, ...] = (
     "break_glass_reason",
     "details",
     "prev_hash",
-)
-
-_SQLITE_TRIGGERS = (
-    """CREATE TRIGGER IF NOT EXISTS auditrecord_no_update BEFORE UPDATE ON auditrecord
-       BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END""",
-    """CREATE TRIGGER IF NOT EXISTS auditrecord_no_delete BEFORE DELETE ON auditrecord
-       BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END""",
-    """CREATE TRIGGER IF NOT EXISTS auditchainhead_no_delete BEFORE DELETE ON auditchainhead
-       BEGIN SELECT RAISE(ABORT, 'the audit chain head cannot be deleted'); END""",
-    """CREATE TRIGGER IF NOT EXISTS auditchainhead_no_rewind BEFORE UPDATE ON auditchainhead
-       WHEN NEW.seq < OLD.seq
-       BEGIN SELECT RAISE(ABORT, 'the audit chain head cannot move backwards'); END""",
 )
 
 
@@ -295,31 +283,6 @@ class VerifyResult(BaseModel):
     head_hash: str = GENESIS_HASH  # hash of the last record: anchor it outside the database
 
 
-def install_audit_protection(engine: Engine) -> None:
-    """Create the chain-head row and, on SQLite, the triggers that make the trail append-only.
-
-    Idempotent and safe to run from several processes at once (called by ``make_engine``).
-    """
-    with engine.begin() as conn:
-        if engine.dialect.name == "sqlite":
-            for ddl in _SQLITE_TRIGGERS:
-                conn.exec_driver_sql(ddl)
-    try:
-        with engine.begin() as conn:
-            exists = conn.execute(sa.select(col(AuditChainHead.id)).where(col(AuditChainHead.id) == 1))
-            if exists.first() is None and _last_record(conn) is None:
-                conn.execute(sa.insert(AuditChainHead).values(id=1, seq=0, hash=GENESIS_HASH))
-    except IntegrityError:
-        pass  # another process created it first
-
-
-def _last_record(conn: Connection) -> tuple[int, str] | None:
-    row = conn.execute(
-        sa.select(col(AuditRecord.seq), col(AuditRecord.hash)).order_by(col(AuditRecord.seq).desc()).limit(1)
-    ).first()
-    return (int(row[0]), str(row[1])) if row else None
-
-
 def _as_dict(row: sa.Row[Any]) -> dict[str, Any]:
     return {str(k): v for k, v in row._mapping.items()}
 
@@ -388,7 +351,7 @@ class AuditLog:
     def _create_head(conn: Connection) -> None:
         # A fresh database only: a head missing while records exist means someone removed it,
         # and recreating it would hide a truncated chain. Refuse (fail closed).
-        if _last_record(conn) is not None:
+        if last_record(conn) is not None:
             raise AuditChainError("audit chain head is missing; run `carecite audit verify`")
         conn.execute(sa.insert(AuditChainHead).values(id=1, seq=0, hash=GENESIS_HASH))
 

@@ -43,7 +43,7 @@ from carecite.ports import Embedder, LexicalIndex, Vector, VectorIndex
 from carecite.settings import Settings
 
 if TYPE_CHECKING:
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")  # before anything imports presidio
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -244,7 +244,7 @@ class _TimedLexical:
 def _timed_stores(settings: Settings, embedder: Embedder, clock: _Clock) -> Stores:
     from carecite.retrieval.dense import ChromaVectorIndex
     from carecite.retrieval.lexical import Bm25Index
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     timed = _TimedEmbedder(embedder, clock)
     stores = Stores(settings, embedder=timed)
@@ -311,10 +311,10 @@ def _ingest_texts(stores: Stores) -> list[str]:
     (passage, sentences, segments) and each patient's record statements (``source_vectors``)."""
     from sqlmodel import col, select
 
+    from carecite.answering.source_vectors import query_texts, record_items
     from carecite.records import session_scope
     from carecite.records import tables as t
     from carecite.records.clock import today
-    from carecite.retrieval.source_vectors import query_texts, record_items
     from carecite.retrieval.structured import StructuredRetriever
 
     with session_scope(stores.engine) as s:
@@ -542,8 +542,9 @@ def bench_committed(
     """Ingest ``world`` (a written synthetic world with gold.jsonl) and time every gold question
     through ``Pipeline.ask`` with the offline extractive answerer (no LLM is configured)."""
     from carecite.answering.pipeline import AskRequest
+    from carecite.stores import Stores
     from carecite.synth.dataset import ingest_synthetic, load_gold
-    from carecite.wiring import Stores, build_pipeline
+    from carecite.wiring import build_pipeline
 
     gold = load_gold(world / "gold.jsonl")
     if limit is not None:
@@ -745,6 +746,7 @@ def bench_scale(
 
     from carecite.access.scope import AccessDenied, compute_scope, resolve_patient
     from carecite.answering.intent import classify
+    from carecite.answering.source_vectors import chunk_items
     from carecite.ingest.indexing import ingest_cache, sync_record_vectors
     from carecite.privacy.identity import PatientIdentity, scrub_identifiers
     from carecite.records import tables as t
@@ -753,11 +755,10 @@ def bench_scale(
     from carecite.retrieval.fusion import reciprocal_rank_fusion
     from carecite.retrieval.lexical import Bm25Index
     from carecite.retrieval.rerank import EvidenceReranker, build_reranker
-    from carecite.retrieval.source_vectors import chunk_items
     from carecite.retrieval.structured import StructuredRetriever, blend_structured
     from carecite.retrieval.vector_cache import VectorCache
+    from carecite.stores import Stores
     from carecite.synth.dataset import generate
-    from carecite.wiring import Stores
 
     build: dict[str, float] = {}
     world = work_dir / "scale-world"

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from carecite.evaluation.gold import GoldQuestion
 
 if TYPE_CHECKING:
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
 SYNTHEA_DIR = Path("synthea_fhir") / "wasee11_synthea_v3"
 DIRECTORY_FILES = ("hospitalInformation.json", "practitionerInformation.json")

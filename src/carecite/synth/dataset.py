@@ -39,7 +39,7 @@ from carecite.synth.world import AS_OF, GENERATOR_VERSION, World, generate_world
 
 if TYPE_CHECKING:
     from carecite.ingest.fhir import IngestReport
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
 __all__ = [
     "AS_OF",
