@@ -1,5 +1,6 @@
 """The security seam: dense (Chroma) and lexical (BM25) return EXACTLY the chunks the RetrievalFilter
-allows — the semantics in domain.RetrievalFilter's docstring — for every filter dimension."""
+allows — the semantics in domain.RetrievalFilter's docstring — for every filter dimension. The test
+fake ``InMemoryVectorIndex`` is held to the same contract, beside the real Chroma index."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from carecite.domain import SENSITIVE_LABELS, Chunk, RetrievalFilter, resource_t
 from carecite.retrieval.dense import ChromaVectorIndex
 from carecite.retrieval.lexical import Bm25Index
 from carecite.settings import Settings
+from fakes import InMemoryVectorIndex
+from fakes import filter_allows as reference_allows  # domain.RetrievalFilter's docstring, literally
 
 PA, PB = "pk_aaaaaaaaaaaaaaaaaaaa", "pk_bbbbbbbbbbbbbbbbbbbb"
 F1, F2 = "Organization/f1", "Organization/f2"
@@ -73,21 +76,6 @@ def _chunks() -> list[Chunk]:
     return out
 
 
-def reference_allows(c: Chunk, f: RetrievalFilter) -> bool:
-    """domain.RetrievalFilter's docstring, transcribed literally."""
-    if c.source_type == "policy" and f.include_policies:
-        return True
-    return (
-        c.patient_key == f.patient_key
-        and not any(label in f.disallowed_labels for label in c.security_labels)
-        and (f.facility is None or c.facility == f.facility)
-        and (f.resource_types is None or resource_type_of(c.source_ref) in f.resource_types)
-        and (not f.note_types or c.note_type in f.note_types)
-        and (f.date_from == 0 or c.note_date >= f.date_from)
-        and (f.date_to == 0 or c.note_date <= f.date_to)
-    )
-
-
 def _filters() -> Iterator[RetrievalFilter]:
     everything = frozenset(SENSITIVE_LABELS)
     explicit = [
@@ -144,7 +132,9 @@ def indexes(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore
     dense.upsert(chunks, embedder.embed_documents([c.index_text for c in chunks]))
     lexical = Bm25Index.open(settings.bm25_path)
     lexical.rebuild(chunks)
-    return chunks, dense, lexical, embedder.embed_query("zebra follow-up")
+    memory = InMemoryVectorIndex()
+    memory.upsert(chunks, embedder.embed_documents([c.index_text for c in chunks]))
+    return chunks, dense, lexical, embedder.embed_query("zebra follow-up"), memory
 
 
 def test_the_chunk_set_covers_every_filter_dimension(indexes) -> None:  # type: ignore[no-untyped-def]
@@ -158,12 +148,13 @@ def test_the_chunk_set_covers_every_filter_dimension(indexes) -> None:  # type: 
 
 
 def test_dense_and_lexical_return_exactly_the_allowed_chunks(indexes) -> None:  # type: ignore[no-untyped-def]
-    chunks, dense, lexical, qvec = indexes
+    chunks, dense, lexical, qvec, memory = indexes
     k = len(chunks) + 5
     checked = 0
     for flt in _filters():
         expected = {c.chunk_id for c in chunks if reference_allows(c, flt)}
         got_dense = [c.source_id for c in dense.query(qvec, flt, k)]
+        assert {c.source_id for c in memory.query(qvec, flt, k)} == expected, f"the fake differs for {flt}"
         got_lexical = [c.source_id for c in lexical.query("zebra", flt, k)]
         assert len(got_dense) == len(set(got_dense)) and len(got_lexical) == len(set(got_lexical))
         assert set(got_dense) == expected, f"dense differs for {flt}"
@@ -174,20 +165,23 @@ def test_dense_and_lexical_return_exactly_the_allowed_chunks(indexes) -> None:  
 
 def test_top_k_never_fills_up_with_disallowed_chunks(indexes) -> None:  # type: ignore[no-untyped-def]
     """Filtering happens inside the query: a small k still returns k allowed chunks."""
-    chunks, dense, lexical, qvec = indexes
+    chunks, dense, lexical, qvec, memory = indexes
     flt = RetrievalFilter(patient_key=PB, allowed_labels=frozenset(), include_policies=False)
     allowed = {c.chunk_id for c in chunks if reference_allows(c, flt)}
     assert len(allowed) >= 3
     assert len(dense.query(qvec, flt, 3)) == 3 and {c.source_id for c in dense.query(qvec, flt, 3)} <= allowed
     assert len(lexical.query("zebra", flt, 3)) == 3
+    top = memory.query(qvec, flt, 3)
+    assert len(top) == 3 and {c.source_id for c in top} <= allowed
+    assert [c.score for c in top] == sorted((c.score for c in top), reverse=True)
     assert {c.source_id for c in lexical.query("zebra", flt, 3)} <= allowed
 
 
 def test_candidates_carry_the_metadata_the_guard_rechecks(indexes) -> None:  # type: ignore[no-untyped-def]
-    chunks, dense, lexical, qvec = indexes
+    chunks, dense, lexical, qvec, memory = indexes
     by_id = {c.chunk_id: c for c in chunks}
     flt = RetrievalFilter(patient_key=PA, allowed_labels=frozenset(SENSITIVE_LABELS))
-    for cand in dense.query(qvec, flt, 200) + lexical.query("zebra", flt, 200):
+    for cand in dense.query(qvec, flt, 200) + lexical.query("zebra", flt, 200) + memory.query(qvec, flt, 200):
         src = by_id[cand.source_id]
         assert (cand.patient_key, cand.facility, cand.note_type, cand.note_date) == (
             src.patient_key,

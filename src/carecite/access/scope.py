@@ -50,7 +50,6 @@ ROLES: tuple[str, ...] = get_args(Role)
 CLINICAL_ROLES: frozenset[str] = frozenset({"care_coordinator", "nurse", "physician"})
 BREAK_GLASS_ROLES: frozenset[str] = frozenset({"physician", "nurse"})
 AUDIT_READER_ROLES: frozenset[str] = frozenset({"reviewer", "admin"})
-USER_ADMIN_ROLES: frozenset[str] = frozenset({"admin"})
 MIN_BREAK_GLASS_REASON = 10
 
 DENIED_MESSAGE = "access denied"

@@ -133,7 +133,6 @@ class Pipeline:
     generator: Generator
     redactor: Redactor
     audit: AuditLog
-    today: Callable[[], object] | None = None
     # Observability hook: receives the scrubbed query vector (drift monitoring; never the text).
     on_query_vector: Callable[[Vector], None] | None = None
     _structured_retriever: StructuredRetriever | None = field(default=None, init=False, repr=False)

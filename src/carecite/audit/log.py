@@ -291,7 +291,7 @@ _COLUMNS = [getattr(AuditRecord, name) for name in (*HASHED_FIELDS, "hash")]
 
 
 class AuditLog:
-    """The audit trail of one data dir (implements ``ports.AuditSink``). Append, read, verify — no edits."""
+    """The audit trail of one data dir. Append, read, verify — no edits."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
