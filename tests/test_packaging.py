@@ -31,12 +31,13 @@ pytestmark = [
 
 
 def _run(args: list[str], *, cwd: Path, timeout: int = 1800) -> subprocess.CompletedProcess[str]:
-    # A clean environment: nothing points back at the checkout (no CARECITE_*, no PYTHONPATH).
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd)}
-    if "UV_CACHE_DIR" in os.environ:
-        env["UV_CACHE_DIR"] = os.environ["UV_CACHE_DIR"]
-    elif "HOME" in os.environ:  # reuse the uv cache make install filled: no second download
-        env["UV_CACHE_DIR"] = str(Path(os.environ["HOME"]) / ".cache" / "uv")
+    # Nothing points back at the checkout (no CARECITE_*, PYTHONPATH or active venv); the rest of the
+    # environment (proxy, certificates, uv's cache) is kept so uv can reach the package index.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CARECITE_") and k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
+    }
     return subprocess.run(
         args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )

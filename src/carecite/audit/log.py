@@ -188,6 +188,44 @@ class AuditEvent(BaseModel):
         )
 
 
+class CitedSpans(BaseModel):
+    """Which spans of which source one citation marker points at (no source text)."""
+
+    marker: str
+    source_id: str
+    spans: list[list[int]]
+
+
+class LlmOutcome(BaseModel):
+    finish_reason: str | None  # a reviewer must see when a reply was cut off ("length")
+    cost_priced: bool  # False: the model has no configured price, so its cost is unknown
+
+
+class AnswerDetails(BaseModel):
+    """Enough for a reviewer to see an answer as the user saw it: the cited spans, and what
+    verification removed (redacted like the answer itself)."""
+
+    citations: list[CitedSpans]
+    unsupported_sentences: list[str]
+    llm: LlmOutcome
+
+
+def answer_details(answer: Answer, redact: Callable[[str], str]) -> dict[str, Any]:
+    """``details`` of an answer's audit record, built typed and stored as plain JSON."""
+    return AnswerDetails(
+        citations=[
+            CitedSpans(
+                marker=c.marker, source_id=c.source_id, spans=[list(sp) for sp in (c.spans or (c.span,))]
+            )
+            for c in answer.citations
+        ],
+        unsupported_sentences=[redact(s) for s in answer.unsupported_sentences],
+        llm=LlmOutcome(
+            finish_reason=answer.usage.finish_reason, cost_priced=answer.usage.cost_usd is not None
+        ),
+    ).model_dump()
+
+
 class RequestMetrics(BaseModel):
     """What live quality needs from a request, without its text (read back by ``audit.report``).
 
