@@ -16,6 +16,7 @@ from pathlib import Path
 
 from carecite.package_data import COMMITTED_WORLD
 
+REPO = Path(__file__).resolve().parents[2]
 SYNTHETIC = COMMITTED_WORLD
 
 # patient-00001/17/21/25 belong to Mercy; 00003 to Harbor; 00018 and 00030 to Lakeside.
