@@ -1,7 +1,7 @@
 """carecite — Ask: a care coordinator's question about one patient, answered with cited sources.
 
 Layout only: access, retrieval, answering and audit are carecite's (``Pipeline.ask``); what to show
-is decided by ``carecite.ui_support``.
+is decided by ``carecite.ui``.
 """
 
 from __future__ import annotations
@@ -19,27 +19,27 @@ from sqlmodel import Session
 import ui_common as ui
 from carecite.access.scope import AccessDenied, compute_scope, patients_in_scope
 from carecite.answering.pipeline import AskRequest, BadInput
-from carecite.clock import today
 from carecite.domain import AccessScope, Answer, Narrowing
-from carecite.ui_support import (
-    HEADER_SECTIONS,
-    SUGGESTED_QUESTIONS,
-    SourceCard,
+from carecite.records.clock import today
+from carecite.ui.declines import decline_view, narrowing_words
+from carecite.ui.header import HEADER_SECTIONS, patient_header
+from carecite.ui.html import (
     answer_with_chips_html,
     bullets_html,
-    decline_view,
-    footer_text,
     md_label,
-    narrowing_words,
+    source_box_html,
+    whole_note_document,
+)
+from carecite.ui.people import patient_label
+from carecite.ui.sources import (
+    SUGGESTED_QUESTIONS,
+    SourceCard,
+    footer_text,
     note_types,
-    patient_header,
-    patient_label,
     record_source,
     record_table_row,
-    source_box_html,
     source_card,
     uncited_rows,
-    whole_note_document,
 )
 from flag_form import flag_form
 
@@ -51,7 +51,7 @@ st.title("Ask about a patient")
 if user is None:
     st.info("Choose who you are in the sidebar to start.")
     st.stop()
-if user.role in ("reviewer", "admin"):
+if not user.may_ask:  # who asks patient questions is decided in carecite.access (CLINICAL_ROLES)
     st.info(f"{user.role_words}s ask no patient questions. The audit trail is on the Review page.")
     st.page_link("pages/2_Review.py", label="Open the Review page", icon="🔎")
     st.stop()

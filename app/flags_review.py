@@ -10,7 +10,7 @@ import streamlit as st
 import ui_common as ui
 from carecite.access.scope import AccessDenied
 from carecite.feedback.flags import FlagError, list_flags, review_flag, summarize
-from carecite.ui_live import flag_summary_rows, flag_table_rows
+from carecite.ui.live import flag_summary_rows, flag_table_rows
 
 COLORS = alt.Scale(
     domain=["cited, confirmed", "cited, open", "retrieved only"], range=["#e45756", "#f58518", "#bab0ac"]

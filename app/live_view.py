@@ -1,7 +1,7 @@
 """The Quality page's Live view: plots of real traffic from the audit trail, drift, flags per note type.
 
 Layout only: the figures come from ``carecite.audit.report``, ``carecite.monitoring.drift`` and
-``carecite.feedback.flags``; the rows for each chart from ``carecite.ui_live``.
+``carecite.feedback.flags``; the rows for each chart from ``carecite.ui.live``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import ui_common as ui
 from carecite.audit.report import live_report
 from carecite.feedback.flags import list_flags, summarize
 from carecite.monitoring.drift import drift_report
-from carecite.ui_live import (
+from carecite.ui.live import (
     WINDOWS,
     decline_rows,
     drift_rows,

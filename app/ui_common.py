@@ -1,6 +1,6 @@
 """What every page shares: the cached stores and pipeline, and the demo sign-in in the sidebar.
 
-Layout only. Decisions about what to show live in ``carecite.ui_support`` (unit-tested); access,
+Layout only. Decisions about what to show live in ``carecite.ui`` (unit-tested); access,
 answers and the audit trail come from carecite's public API.
 """
 
@@ -14,12 +14,12 @@ import streamlit as st
 from sqlmodel import Session
 
 from carecite.settings import Settings
-from carecite.ui_support import UserCard, facility_names, list_users, user_card
+from carecite.ui.people import UserCard, facility_names, list_users, user_card
 
 if TYPE_CHECKING:
     from carecite.answering.pipeline import Pipeline
     from carecite.audit import AuditLog
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
 USER_KEY = "user_id"  # the signed-in user, shared by every page
 _PICKER_KEY = "signin_picker"
@@ -35,7 +35,7 @@ def data_dir() -> str:
 
 @st.cache_resource(show_spinner=False)
 def get_stores(data_dir: str) -> Stores:
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     return Stores(Settings(data_dir=Path(data_dir)))
 

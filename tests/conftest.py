@@ -40,7 +40,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def stores(settings: Settings, embedder):  # type: ignore[no-untyped-def]
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     return Stores(settings, embedder=embedder)
 
@@ -72,7 +72,8 @@ def world_settings(world_template: Path, tmp_path_factory: pytest.TempPathFactor
 @pytest.fixture(scope="module")
 def world_pipeline(world_settings: Settings, embedder):  # type: ignore[no-untyped-def]
     """The real pipeline over the world copy: real stores, real Presidio, offline extractive answerer."""
-    from carecite.wiring import Stores, build_pipeline
+    from carecite.stores import Stores
+    from carecite.wiring import build_pipeline
 
     return build_pipeline(
         world_settings, stores=Stores(world_settings, embedder=embedder), redactor=_redactor()

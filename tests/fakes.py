@@ -1,12 +1,18 @@
-"""Hand-written fakes. Only the LLM is ever faked; everything else in tests is real."""
+"""Hand-written fakes. In every product-path test only the LLM is faked; everything else is real.
+
+``FakeEmbedder`` and ``InMemoryVectorIndex`` serve fast unit tests of code that only needs the port
+(no model load, no Chroma); both are held to the same contract tests as the real adapters
+(tests/retrieval/test_embedder.py, tests/retrieval/test_filter_contract.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from carecite.answering.text import CANNOT_ANSWER, segment
-from carecite.domain import Candidate
-from carecite.ports import ChatMessage, ChatResult, LLMUnavailable, PhiEntity
+from carecite.domain import Candidate, Chunk, RetrievalFilter, resource_type_of
+from carecite.ports import ChatMessage, ChatResult, LLMUnavailable, PhiEntity, Vector
 
 # --------------------------------------------------------------------------- scripted LLM
 
@@ -163,3 +169,108 @@ class FakeRedactor:
             out += [text[pos : e.start], f"<{e.entity_type}>"]
             pos = e.end
         return "".join([*out, text[pos:]])
+
+
+# --------------------------------------------------------------------------- embedder and vector index
+
+
+class FakeEmbedder:
+    """A ports.Embedder with no model: each lower-cased word hashes to a signed unit direction, a text
+    is the normalised sum of its words. Deterministic across processes (blake2b, not ``hash``); texts
+    that share words are close, texts that share none are orthogonal (up to collisions)."""
+
+    def __init__(self, dim: int = 64) -> None:
+        self._dim = dim
+
+    @property
+    def fingerprint(self) -> str:
+        return f"fake-hashed-words:{self._dim}"
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def _word(self, word: str) -> Vector:
+        import hashlib
+
+        seed = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
+        v = np.random.default_rng(seed).standard_normal(self._dim).astype(np.float32)
+        return v / np.linalg.norm(v)
+
+    def embed_documents(self, texts: Sequence[str]) -> Vector:
+        import re
+
+        out = np.zeros((len(texts), self._dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            words = re.findall(r"\w+", text.lower()) or ["<empty>"]
+            v = np.sum([self._word(w) for w in words], axis=0)
+            out[i] = v / (np.linalg.norm(v) or 1.0)
+        return out
+
+    def embed_query(self, text: str) -> Vector:
+        vector: Vector = self.embed_documents([text])[0]
+        return vector
+
+
+def filter_allows(c: Chunk, flt: RetrievalFilter) -> bool:
+    """domain.RetrievalFilter's semantics, transcribed literally (as every store must implement them)."""
+    if c.source_type == "policy" and flt.include_policies:
+        return True
+    return (
+        bool(flt.patient_key)
+        and c.patient_key == flt.patient_key
+        and not any(label in flt.disallowed_labels for label in c.security_labels)
+        and (flt.facility is None or c.facility == flt.facility)
+        and (flt.resource_types is None or resource_type_of(c.source_ref) in flt.resource_types)
+        and (not flt.note_types or c.note_type in flt.note_types)
+        and (flt.date_from == 0 or c.note_date >= flt.date_from)
+        and (flt.date_to == 0 or c.note_date <= flt.date_to)
+    )
+
+
+class InMemoryVectorIndex:
+    """A ports.VectorIndex in a dict: exact cosine search over the chunks the filter allows."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[Chunk, Vector]] = {}
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: Vector) -> None:
+        if len(chunks) != len(vectors):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        for c, v in zip(chunks, vectors, strict=True):
+            self._rows[c.chunk_id] = (c, np.asarray(v, dtype=np.float32))
+
+    def delete(self, chunk_ids: Sequence[str]) -> None:
+        for cid in chunk_ids:
+            self._rows.pop(cid, None)
+
+    def ids(self) -> set[str]:
+        return set(self._rows)
+
+    def count(self) -> int:
+        return len(self._rows)
+
+    def query(self, vector: Vector, flt: RetrievalFilter, k: int) -> list[Candidate]:
+        scored = sorted(
+            ((float(np.dot(vector, v)), c) for c, v in self._rows.values() if filter_allows(c, flt)),
+            key=lambda sc: (-sc[0], sc[1].chunk_id),
+        )
+        return [
+            Candidate(
+                source_id=c.chunk_id,
+                source_type=c.source_type,
+                source_ref=c.source_ref,
+                patient_key=c.patient_key,
+                text=c.text,
+                score=score,
+                retriever="dense",
+                facility=c.facility,
+                note_type=c.note_type,
+                note_date=c.note_date,
+                security_labels=c.security_labels,
+                doc_id=c.doc_id,
+                start=c.start,
+                end=c.end,
+            )
+            for score, c in scored[: max(k, 0)]
+        ]

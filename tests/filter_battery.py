@@ -8,7 +8,7 @@ import itertools
 import random
 from collections.abc import Iterator
 
-from carecite.domain import SENSITIVE_LABELS, Chunk, RetrievalFilter, resource_type_of
+from carecite.domain import SENSITIVE_LABELS, Chunk, RetrievalFilter
 
 PA, PB = "pk_aaaaaaaaaaaaaaaaaaaa", "pk_bbbbbbbbbbbbbbbbbbbb"
 F1, F2 = "Organization/f1", "Organization/f2"
@@ -67,21 +67,6 @@ def battery_chunks() -> list[Chunk]:
             )
         )
     return out
-
-
-def reference_allows(c: Chunk, f: RetrievalFilter) -> bool:
-    """domain.RetrievalFilter's docstring, transcribed literally."""
-    if c.source_type == "policy" and f.include_policies:
-        return True
-    return (
-        c.patient_key == f.patient_key
-        and not any(label in f.disallowed_labels for label in c.security_labels)
-        and (f.facility is None or c.facility == f.facility)
-        and (f.resource_types is None or resource_type_of(c.source_ref) in f.resource_types)
-        and (not f.note_types or c.note_type in f.note_types)
-        and (f.date_from == 0 or c.note_date >= f.date_from)
-        and (f.date_to == 0 or c.note_date <= f.date_to)
-    )
 
 
 def battery_filters() -> Iterator[RetrievalFilter]:

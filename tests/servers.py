@@ -199,8 +199,9 @@ def ingest_small_world(stores: object, *, progress: bool = False) -> object:
     real asks against any store setup in seconds rather than the whole world's minutes."""
     import json
 
-    from carecite.access.users import import_users
     from carecite.clock import AS_OF_KEY
+
+    from carecite.access.users import import_users
     from carecite.ingest.fhir import ingest_fhir_paths
     from carecite.records import session_scope
     from carecite.records.tables import Meta

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
+from carecite.package_data import COMMITTED_WORLD
 from carecite.settings import Settings
 
-REPO = Path(__file__).resolve().parents[1]
-SYNTHETIC = REPO / "synthetic_data"
+SYNTHETIC = COMMITTED_WORLD
 GOLD = SYNTHETIC / "gold.jsonl"
 DISTRACTOR_POLICIES = 40
 
@@ -46,8 +46,8 @@ def _policy_subset(shared: Path, dest: Path) -> Path | None:
 
 def build_world(data_dir: Path, shared: Path, embedder: object) -> None:
     from carecite.ingest.policies import ingest_policies
-    from carecite.ingest.synthetic import ingest_synthetic
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
+    from carecite.synth.dataset import ingest_synthetic
 
     stores = Stores(Settings(data_dir=data_dir, shared_data_dir=shared), embedder=embedder)  # type: ignore[arg-type]
     report = ingest_synthetic(stores, SYNTHETIC, progress=False)

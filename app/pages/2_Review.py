@@ -21,16 +21,10 @@ from sqlmodel import Session
 
 import flags_review
 import ui_common as ui
-from carecite.access.scope import AUDIT_READER_ROLES, AccessDenied, open_cited_source
-from carecite.ui_support import (
-    answer_with_chips_html,
-    audit_row,
-    bullets_html,
-    escape_text,
-    filter_audit_rows,
-    list_users,
-    source_box_html,
-)
+from carecite.access.scope import AUDIT_READER_ROLES, AccessDenied, open_cited_source, require_role
+from carecite.ui.html import answer_with_chips_html, bullets_html, escape_text, source_box_html
+from carecite.ui.people import list_users
+from carecite.ui.review import audit_row, filter_audit_rows
 
 st.set_page_config(page_title="carecite · Review", page_icon="🔎", layout="wide")
 DATA = ui.require_data()
@@ -39,7 +33,10 @@ st.title("Review the audit trail")
 if user is None:
     st.info("Choose who you are in the sidebar to start.")
     st.stop()
-if user.role not in AUDIT_READER_ROLES:
+try:  # the same check the API and the flags commands make (carecite.access)
+    with ui.session(DATA) as s:
+        require_role(s, user.user_id, AUDIT_READER_ROLES)
+except AccessDenied:
     st.error("The audit trail is for compliance reviewers and administrators.")
     st.stop()
 

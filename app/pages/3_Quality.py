@@ -18,7 +18,7 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import ui_common as ui
-from carecite.ui_support import cost_rows, latency_rows, load_eval_runs, metric_rows, run_deltas
+from carecite.ui.quality import cost_rows, latency_rows, load_eval_runs, metric_rows, run_deltas
 
 st.set_page_config(page_title="carecite · Quality", page_icon="📈", layout="wide")
 HAS_DATA = (ui.settings().data_dir / "carecite.sqlite").is_file() or ui.settings().database_url is not None
@@ -49,7 +49,7 @@ def gold_view() -> None:
     if not runs:
         st.info(
             f"No evaluation runs in `{folder}` yet. Create one with `carecite eval --json` "
-            "(it runs the gold questions in `synthetic_data/gold.jsonl` and writes a run file there); "
+            "(it runs the gold questions in `src/carecite/synthetic_data/gold.jsonl` and writes a run file there); "
             "run it again after a change to see how the metrics moved."
         )
         return

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from carecite.package_data import COMMITTED_WORLD
 from carecite.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -62,7 +63,7 @@ def users_import(
 ) -> None:
     """Load users from FILE: all of them, or none when any entry is invalid."""
     from carecite.access.users import UsersFileError, import_users
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     try:
         count = import_users(Stores(State.settings).engine, file)
@@ -75,7 +76,7 @@ def users_import(
 def audit_verify() -> None:
     """Walk the audit hash chain; exit 1 naming the first bad record."""
     from carecite.audit import AuditLog
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     result = AuditLog(Stores(State.settings).engine).verify()
     if not result.ok:
@@ -104,7 +105,7 @@ def audit_list(
     from rich.table import Table
 
     from carecite.audit import AUDIT_KINDS, AuditLog
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     if kind is not None and kind not in AUDIT_KINDS:
         raise fail(f"unknown kind {kind!r}; one of {', '.join(AUDIT_KINDS)}", 2)
@@ -137,7 +138,7 @@ def ingest_fhir(
 ) -> None:
     """Ingest FHIR R4 bundles, idempotently. Exit 1 when any file or entry could not be loaded."""
     from carecite.ingest.fhir import ingest_fhir_paths, render_report
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     try:
         report = ingest_fhir_paths(Stores(State.settings), paths, progress=not quiet)
@@ -155,7 +156,7 @@ def ingest_policies_cmd(
 ) -> None:
     """Ingest coverage policies, idempotently. Exit 2 when the input, or any record in it, is bad."""
     from carecite.ingest.policies import PolicyInputError, ingest_policies
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     try:
         report = ingest_policies(Stores(State.settings), path, progress=not quiet)
@@ -187,8 +188,8 @@ def stats(
     """Counts per store; the SQL, vector and lexical chunk counts must agree."""
     import json
 
-    from carecite.stats import collect_stats, stats_table
-    from carecite.wiring import Stores
+    from carecite.records.stats import collect_stats, stats_table
+    from carecite.stores import Stores
 
     result = collect_stats(Stores(State.settings))
     if as_json:
@@ -197,7 +198,7 @@ def stats(
         out.print(stats_table(result))
 
 
-# --------------------------------------------------------------------------- synth (ingest/synthetic.py)
+# --------------------------------------------------------------------------- synth (synth/dataset.py)
 @app.command("synth")
 def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder: fhir/, users.json, gold.jsonl.")],
@@ -207,7 +208,7 @@ def synth(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Generate the deterministic synthetic world (FHIR R4 bundles, users, gold questions)."""
-    from carecite.ingest.synthetic import generate
+    from carecite.synth.dataset import generate
 
     if out_dir.exists() and not out_dir.is_dir():
         raise fail(f"{out_dir} exists and is not a folder", 2)
@@ -238,7 +239,7 @@ def bench_beir(
 
     from carecite.evaluation.beir import BeirFormatError, render_report, run_benchmark
     from carecite.retrieval.rerank import RerankerConfigError, build_reranker
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     settings = State.settings
     folder = path or settings.shared_data_dir / "beir_scifact"
@@ -370,8 +371,8 @@ def phi_scan(
 
 
 # --------------------------------------------------------------------------- the product: ask, ingest synthetic, demo
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SYNTHETIC_DATA = REPO_ROOT / "synthetic_data"
+REPO_ROOT = Path(__file__).resolve().parents[2]  # only `demo` needs it: the Streamlit app lives in app/
+SYNTHETIC_DATA = COMMITTED_WORLD  # package data: an installed wheel ingests the same world
 
 
 @ingest_app.command("synthetic")
@@ -384,8 +385,8 @@ def ingest_synthetic_cmd(
 ) -> None:
     """Ingest the committed synthetic world (bundles, users, as-of date) and, when present, CMS policies."""
     from carecite.ingest.fhir import render_report
-    from carecite.ingest.synthetic import ingest_synthetic
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
+    from carecite.synth.dataset import ingest_synthetic
 
     if not (path / "fhir").is_dir():
         raise fail(f"no synthetic world at {path} (expected {path / 'fhir'})", 2)
@@ -400,7 +401,7 @@ def ingest_synthetic_cmd(
 
 def _ingest_shared_policies(stores: object, *, quiet: bool) -> None:
     from carecite.ingest.policies import ingest_policies
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     assert isinstance(stores, Stores)
     source = State.settings.shared_data_dir / "cms_ncd" / "ncd_documents.jsonl"
@@ -454,7 +455,7 @@ def ask(
     if as_json:
         print(json.dumps(answer.model_dump(mode="json"), indent=2))
     else:
-        from carecite.presentation import render_answer
+        from carecite.ui.terminal import render_answer
 
         render_answer(answer, Console())
     if answer.decline_reason == "access_denied":
@@ -469,8 +470,9 @@ def llm_check(
     """Probe the configured endpoint (model, system role, max_tokens, a cited canary answer); exit 1 if unfit."""
     if not State.settings.llm_configured:
         raise fail("no LLM endpoint is configured (set OPENAI_BASE_URL and/or OPENAI_API_KEY)", 2)
-    from carecite.answering.llm_check import run_llm_check, save_check
-    from carecite.wiring import Stores
+    from carecite.answering.llm_check import run_llm_check
+    from carecite.answering.llm_check_result import save_check
+    from carecite.stores import Stores
 
     check = run_llm_check(State.settings, Stores(State.settings).embedder)
     save_check(State.settings, check)
@@ -485,7 +487,7 @@ def llm_check(
 def print_llm_check(check: object, console: Console | None = None) -> None:
     from rich.table import Table
 
-    from carecite.answering.llm_check import LlmCheck
+    from carecite.answering.llm_check_result import LlmCheck
 
     assert isinstance(check, LlmCheck)
     c = console or out
@@ -509,8 +511,9 @@ def _log_llm_check_at_start(settings: Settings) -> None:
     if not settings.llm_configured:
         out.print("answering offline (no LLM endpoint configured): extractive answers from the sources")
         return
-    from carecite.answering.llm_check import run_llm_check, save_check
-    from carecite.wiring import Stores
+    from carecite.answering.llm_check import run_llm_check
+    from carecite.answering.llm_check_result import save_check
+    from carecite.stores import Stores
 
     check = run_llm_check(settings, Stores(settings).embedder)
     save_check(settings, check)
@@ -522,7 +525,7 @@ def demo(
     port: Annotated[int, typer.Option(help="Port for the UI on localhost.")] = 8501,
     rebuild: Annotated[bool, typer.Option(help="Rebuild the demo data dir from scratch.")] = False,
 ) -> None:
-    """Build the demo data dir from synthetic_data/ if absent, then start the UI on localhost."""
+    """Build the demo data dir from src/carecite/synthetic_data/ if absent, then start the UI on localhost."""
     import os
     import shutil
     import subprocess
@@ -592,8 +595,8 @@ def eval_cmd(
             raise fail(f"gold file not found: {gold}", 2)
         questions = load_gold(gold, split)
     else:
-        from carecite.evaluation.realdata import REAL_SETS, prepare_set, questions_for
-        from carecite.wiring import Stores
+        from carecite.evaluation.sets import REAL_SETS, prepare_set, questions_for
+        from carecite.stores import Stores
 
         if question_set not in REAL_SETS:
             raise fail(f"--set must be gold or one of {', '.join(REAL_SETS)}, not {question_set!r}", 2)
@@ -662,8 +665,8 @@ def report_cmd(
     from carecite.audit import AuditLog
     from carecite.audit.report import live_report
     from carecite.feedback.flags import list_flags, summarize
-    from carecite.presentation_observability import render_report
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
+    from carecite.ui.terminal_report import render_report
 
     start = _since_or_fail(since)
     assert isinstance(start, datetime)
@@ -691,8 +694,8 @@ def drift_cmd(
     from carecite.audit import AuditLog
     from carecite.audit.report import live_report
     from carecite.monitoring.drift import drift_report, take_reference
-    from carecite.presentation_observability import render_drift
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
+    from carecite.ui.terminal_report import render_drift
 
     start = _since_or_fail(since)
     assert isinstance(start, datetime)
@@ -737,7 +740,7 @@ def audit_export(
 
     from carecite.audit import AuditLog
     from carecite.audit.fhir_export import export_fhir
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     if fmt != "fhir":
         raise fail(f"--format must be fhir, not {fmt!r}", 2)
@@ -780,7 +783,8 @@ def flags_raise(
     """Flag an answer you received; exit 3 when it is not yours (or does not exist)."""
     from carecite.audit import AuditLog
     from carecite.feedback.flags import flag_answer
-    from carecite.wiring import Stores, build_redactor
+    from carecite.stores import Stores
+    from carecite.wiring import build_redactor
 
     engine = Stores(State.settings).engine
     with _flag_errors():
@@ -808,7 +812,8 @@ def flags_review(
     """Confirm or dismiss an open flag (reviewers and admins); exit 3 for anyone else."""
     from carecite.audit import AuditLog
     from carecite.feedback.flags import review_flag
-    from carecite.wiring import Stores, build_redactor
+    from carecite.stores import Stores
+    from carecite.wiring import build_redactor
 
     engine = Stores(State.settings).engine
     with _flag_errors():
@@ -898,7 +903,7 @@ def bench_api(
     out.print(table)
 
 
-# --------------------------------------------------------------------------- scale-out: bench load, db migrate (issue 14; evaluation/load.py, records/postgres.py)
+# --------------------------------------------------------------------------- scale-out: bench load, db migrate (issue 14; api/load_bench.py, records/postgres.py)
 @bench_app.command("load")
 def bench_load(
     clients: Annotated[int, typer.Option(min=1, max=64, help="Concurrent clients.")] = 4,
@@ -931,7 +936,7 @@ def bench_load(
 
     from rich.table import Table
 
-    from carecite.evaluation.load import StoreSetup, run_load
+    from carecite.api.load_bench import StoreSetup, run_load
     from carecite.store_errors import store_unavailable
 
     settings = State.settings

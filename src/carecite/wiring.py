@@ -1,7 +1,5 @@
-"""Chooses the concrete classes behind each port. The one place that knows the adapters.
-
-``Stores`` opens things lazily: importing sentence-transformers costs seconds, and commands
-like ``stats`` or ``audit verify`` never need it.
+"""Composition only: chooses the concrete classes behind each port and builds the pipeline. The one
+place that knows the adapters (``Stores`` opens the data dir's stores; this module puts them together).
 """
 
 from __future__ import annotations
@@ -9,70 +7,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cached_property
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-
-from carecite.records import make_engine
 from carecite.settings import Settings
+from carecite.stores import Stores
 
 if TYPE_CHECKING:
     from carecite.answering.pipeline import Pipeline
-    from carecite.ports import ChatModel, Embedder, LexicalIndex, Redactor, VectorIndex
-    from carecite.retrieval.source_vectors import SourceVectorStore
-
-
-class Stores:
-    """Every store of one data dir: SQL (system of record), vector index, BM25 index."""
-
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
-        self.settings = settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self._embedder = embedder
-
-    @cached_property
-    def engine(self) -> Engine:
-        return make_engine(self.settings.resolved_database_url)
-
-    @property
-    def embedder(self) -> Embedder:
-        if self._embedder is None:
-            from carecite.retrieval.embedder import SentenceTransformerEmbedder
-
-            self._embedder = SentenceTransformerEmbedder(
-                self.settings.embedding_model_path,
-                self.settings.embedding_batch_size,
-                self.settings.torch_threads,
-            )
-        return self._embedder
-
-    @cached_property
-    def vectors(self) -> VectorIndex:
-        if self.settings.vector_store == "pgvector":
-            from carecite.retrieval.pgvector_index import PgVectorIndex
-
-            return PgVectorIndex.open(self.engine, self.embedder)
-        from carecite.retrieval.dense import ChromaVectorIndex
-
-        return ChromaVectorIndex.open(self.settings, self.embedder)
-
-    @cached_property
-    def lexical(self) -> LexicalIndex:
-        if self.settings.lexical_store == "postgres":
-            from carecite.retrieval.pg_lexical import PgFullTextIndex
-
-            return PgFullTextIndex.open(self.engine)
-        from carecite.retrieval.lexical import Bm25Index
-
-        return Bm25Index.open(self.settings.bm25_path)
-
-    @cached_property
-    def source_vectors(self) -> SourceVectorStore:
-        """Sentence/statement vectors computed at ingest, feeding the shared vector cache."""
-        from carecite.retrieval.source_vectors import SourceVectorStore
-
-        return SourceVectorStore(self.engine, self.embedder)
+    from carecite.ports import ChatModel, Redactor
 
 
 @contextmanager
@@ -113,7 +55,7 @@ def build_pipeline(
     """The one place that chooses concrete classes. ``chat_model`` lets tests script the LLM;
     everything else is always real."""
     from carecite.answering.generate import LLMGenerator, make_generator
-    from carecite.answering.llm_check import fold_system_prompt
+    from carecite.answering.llm_check_result import fold_system_prompt
     from carecite.answering.pipeline import Pipeline
     from carecite.audit.log import AuditLog
     from carecite.records.vocabulary import display_words

@@ -10,7 +10,8 @@ import pytest
 
 from carecite.answering.generate import LLMGenerator, make_generator
 from carecite.answering.llm import OpenAIChatModel
-from carecite.answering.llm_check import fold_system_prompt, load_check, run_llm_check, save_check
+from carecite.answering.llm_check import run_llm_check
+from carecite.answering.llm_check_result import fold_system_prompt, load_check, save_check
 from carecite.domain import Candidate
 from carecite.ports import ChatMessage, Embedder, LLMUnavailable
 from carecite.settings import Settings

@@ -32,6 +32,7 @@ USER = "cc-ben"
 
 def _counts(settings: Settings, embedder) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     from carecite.stats import collect_stats
+
     from carecite.wiring import Stores
 
     return collect_stats(Stores(settings, embedder=embedder))

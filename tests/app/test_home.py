@@ -36,7 +36,7 @@ def ask(at: AppTest, patient_id: str | None, question: str) -> AppTest:
 
 def label_of(data_dir: Path, patient_id: str) -> str:
     """The picker's label for a patient (AppTest lists options by their labels)."""
-    from carecite.ui_support import patient_label
+    from carecite.ui.people import patient_label
 
     with Session(make_engine(f"sqlite:///{data_dir / 'carecite.sqlite'}")) as s:
         patient = s.get(t.Patient, patient_id)

@@ -15,17 +15,23 @@ RUN_1 = {
     "run_id": "run-1",
     "ts": "2026-11-20T10:00:00+00:00",
     "split": "dev",
+    "answerer": "extractive",
     "metrics": {"recall@5": 0.71, "citation_precision": 0.80, "decline_accuracy": 0.90, "p50_latency": 900.0},
     "per_category": {"overdue_tasks": {"recall@5": 0.8}, "unanswerable": {"decline_accuracy": 1.0}},
     "latency_ms": {"retrieve": [80.0, 95.5], "rerank": [900.0, 1100.0], "total": [1200.0, 1500.0]},
     "cost_usd": [0.0, 0.0],
 }
-RUN_2 = {  # a newer run with some keys missing: still shown
+RUN_2 = {  # a newer run without a decline metric or latencies
     "run_id": "run-2",
     "ts": "2026-11-21T10:00:00+00:00",
-    "metrics": {"recall@5": 0.75, "citation_precision": 0.78, "decline_accuracy": "n/a"},
+    "split": "dev",
+    "answerer": "llm",
+    "metrics": {"recall@5": 0.75, "citation_precision": 0.78},
+    "per_category": {},
+    "latency_ms": {},
     "cost_usd": [0.0012, 0.0009],
 }
+NOT_A_RUN = {"run_id": "run-3", "metrics": {"recall@5": "n/a"}}  # not what `carecite eval --json` writes
 
 
 @pytest.fixture
@@ -46,9 +52,11 @@ def test_runs_are_charted_and_compared(quality_dir: Path) -> None:
     (runs / "a.json").write_text(json.dumps(RUN_1))
     (runs / "b.json").write_text(json.dumps(RUN_2))
     (runs / "broken.json").write_text("{not json")
+    (runs / "partial.json").write_text(json.dumps(NOT_A_RUN))
     at = AppTest.from_file(QUALITY, default_timeout=60).run()
     assert not at.exception, at.exception
     assert any("broken.json" in w.value for w in at.warning)
+    assert any("partial.json: not an eval run" in w.value for w in at.warning)
     assert (
         len(at.get("vega_lite_chart")) == 5
     )  # retrieval, citation (run-2 has no valid decline metric), trend, latency, cost

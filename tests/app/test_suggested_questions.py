@@ -18,12 +18,12 @@ from sqlmodel import Session, col, select
 
 from carecite.access.scope import compute_scope
 from carecite.answering.pipeline import AskRequest, Pipeline
-from carecite.clock import Clock
 from carecite.records import tables as t
+from carecite.records.clock import Clock
 from carecite.retrieval.structured import OPEN_REFERRAL, OPEN_TASK, UPCOMING_APPT
 from carecite.text.sections import kind_of_header
 from carecite.text.sentences import find_sections
-from carecite.ui_support import SUGGESTED_QUESTIONS
+from carecite.ui.sources import SUGGESTED_QUESTIONS
 
 GOLD = Path(__file__).resolve().parents[2] / "synthetic_data" / "gold.jsonl"
 Holders = Callable[[Session, str, date], list[t.ResourceRow]]

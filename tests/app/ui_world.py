@@ -1,7 +1,7 @@
 """A small demo data dir for the UI tests: 7 patients of the committed synthetic world.
 
 Built once per test session (ingesting all 60 patients takes minutes on a loaded machine). The
-people and questions below come from ``synthetic_data/gold.jsonl``, so each one exercises a real
+people and questions below come from ``src/carecite/synthetic_data/gold.jsonl``, so each one exercises a real
 product path: an answer, a decline, a denial, a break-the-glass request.
 """
 
@@ -14,8 +14,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from carecite.package_data import COMMITTED_WORLD
+
 REPO = Path(__file__).resolve().parents[2]
-SYNTHETIC = REPO / "synthetic_data"
+SYNTHETIC = COMMITTED_WORLD
 
 # patient-00001/17/21/25 belong to Mercy; 00003 to Harbor; 00018 and 00030 to Lakeside.
 BUNDLES = ("00001", "00003", "00017", "00018", "00021", "00025", "00030")
@@ -70,9 +72,9 @@ def copy_subset(out: Path) -> Path:
 
 def build(data_dir: Path, work: Path) -> Path:
     """Ingest the subset into ``data_dir`` (a fresh folder) and return it."""
-    from carecite.ingest.synthetic import ingest_synthetic
     from carecite.settings import Settings
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
+    from carecite.synth.dataset import ingest_synthetic
 
     world = copy_subset(work / "synthetic_subset")
     stores = Stores(Settings(data_dir=data_dir))

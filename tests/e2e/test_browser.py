@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from carecite.records import make_engine
 from carecite.records import tables as t
-from carecite.ui_support import patient_label
+from carecite.ui.people import patient_label
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ui_world.REPO / "test-artifacts"

@@ -23,8 +23,8 @@ from carecite.evaluation.bench import (
     run_ingest_bench,
     run_query_bench,
 )
-from carecite.ingest.synthetic import generate
 from carecite.ports import Embedder
+from carecite.synth.dataset import generate
 
 
 def _rendered(renderable: object) -> str:

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from carecite.evaluation.gold import load_gold, report, run_gold, score
+from carecite.package_data import COMMITTED_WORLD
 
 FLOORS = Path(__file__).resolve().parents[2] / "src" / "carecite" / "evaluation" / "floors.json"
-GOLD = Path(__file__).resolve().parents[2] / "synthetic_data" / "gold.jsonl"
+GOLD = COMMITTED_WORLD / "gold.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,8 @@ def test_report_has_per_category_and_gate_sweep(dev_results) -> None:  # type: i
 def test_scripted_llm_with_invented_citations_never_reaches_the_user(world_settings, embedder) -> None:  # type: ignore[no-untyped-def]
     """A scripted LLM that invents a fact citing [S9] (of at most 6 sources): it never reaches the user."""
     from carecite.answering.pipeline import AskRequest
-    from carecite.wiring import Stores, build_pipeline
+    from carecite.stores import Stores
+    from carecite.wiring import build_pipeline
     from fakes import ScriptedChatModel
 
     questions = [q for q in load_gold(GOLD, "dev") if q.expect == "answer"][:5]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from carecite.evaluation.load import StoreSetup, run_load
+from carecite.api.load_bench import StoreSetup, run_load
 from carecite.settings import Settings
 from servers import ingest_small_world, small_world_gold
 

@@ -106,7 +106,8 @@ def test_a_small_mtsamples_run_cites_note_offsets_that_slice_the_cited_text(
     shared_data: Path, settings: Settings, embedder: Embedder
 ) -> None:
     from carecite.evaluation.gold import run_gold, score
-    from carecite.wiring import Stores, build_pipeline
+    from carecite.stores import Stores
+    from carecite.wiring import build_pipeline
 
     stores = Stores(settings, embedder=embedder)
     prepare_mtsamples(stores, shared_data, progress=False, n=6)

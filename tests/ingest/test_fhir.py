@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from carecite import domain
 from carecite.ingest.fhir import IngestReport, ingest_fhir_paths
 from carecite.records import tables as t
-from carecite.stats import collect_stats
+from carecite.records.stats import collect_stats
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOOD = FIXTURES / "good"
@@ -90,7 +90,7 @@ def test_ingest_loads_every_mapped_type_and_indexes_notes(stores: Any) -> None:
 
 def test_conditional_references_resolve_in_either_order(stores: Any, tmp_path: Path, embedder: Any) -> None:
     from carecite.settings import Settings
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     patients_first = ingest(stores, GOOD / "patient_a.json")
     assert patients_first.unresolved_references > 0  # nothing declares org-north yet

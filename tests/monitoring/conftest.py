@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
+from carecite.package_data import COMMITTED_WORLD
 from carecite.settings import Settings
 
-REPO = Path(__file__).resolve().parents[2]
-SYNTHETIC = REPO / "synthetic_data"
+SYNTHETIC = COMMITTED_WORLD
 BUNDLE = "00025"  # a Mercy patient; cc-ben may ask about them
 
 
@@ -28,8 +27,8 @@ def patient_id() -> str:
 @pytest.fixture(scope="module")
 def tiny_world(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore[no-untyped-def]
     """(settings, stores) for a data dir holding one patient, ingested once per module."""
-    from carecite.ingest.synthetic import ingest_synthetic
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
+    from carecite.synth.dataset import ingest_synthetic
 
     base = tmp_path_factory.mktemp("tiny")
     world = base / "world"

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from carecite.ports import PhiEntity, Redactor
+from carecite.ports import PhiEntity
 from carecite.privacy.redactor import PresidioRedactor, merge_entities, redact_text
 
 
-def test_presidio_redactor_satisfies_the_port(presidio_redactor: PresidioRedactor) -> None:
-    assert isinstance(presidio_redactor, Redactor)
+def test_presidio_redactor_entities_point_at_the_text_and_redact_replaces_them(
+    presidio_redactor: PresidioRedactor,
+) -> None:
+    text = "Walter Brennan was seen on 03/04/2023; call 617-555-0134."
+    found = presidio_redactor.analyze(text)
+    assert found and all(text[e.start : e.end] == e.text and 0 <= e.score <= 1 for e in found)
+    assert {"PERSON", "PHONE_NUMBER"} <= {e.entity_type for e in found}
+    redacted = presidio_redactor.redact(text)
+    assert all(e.text not in redacted for e in found) and "was seen on" in redacted
 
 
 def test_every_identifier_in_a_note_header_is_redacted(presidio_redactor: PresidioRedactor) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from carecite.domain import Chunk, RetrievalFilter
-from carecite.ports import Vector, VectorIndex
+from carecite.ports import Vector
 from carecite.retrieval.dense import ChromaVectorIndex, EmbedderMismatchError, build_where
 from carecite.settings import Settings
 
@@ -55,7 +55,6 @@ class OtherModel:
 
 def test_query_returns_original_text_and_cosine_similarity(settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
     index = ChromaVectorIndex.open(settings, embedder)
-    assert isinstance(index, VectorIndex)
     chunks = [_chunk(1, "Alvin56 takes furosemide for heart failure."), _chunk(2, "Knee replaced in 2019.")]
     vectors = embedder.embed_documents([c.index_text for c in chunks])
     index.upsert(chunks, vectors)

@@ -7,9 +7,12 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
+from carecite.ports import Embedder
 from carecite.retrieval.embedder import SentenceTransformerEmbedder, default_model_path
 from carecite.retrieval.minilm import LightEncoder
+from fakes import FakeEmbedder
 
 TEXTS = [
     "Which follow-ups are open for Hannah Delgado right now?",
@@ -50,3 +53,24 @@ def test_a_model_directory_of_another_layout_is_left_to_sentence_transformers(tm
     (tmp_path / "modules.json").write_text('[{"type": "sentence_transformers.models.Transformer"}]')
     assert not LightEncoder.supports(tmp_path)
     assert not LightEncoder.supports(tmp_path / "missing")
+
+
+@pytest.fixture(params=["minilm", "fake"])
+def any_embedder(request: pytest.FixtureRequest, embedder: Embedder) -> Embedder:
+    """The real embedder and the test fake, held to one contract."""
+    return embedder if request.param == "minilm" else FakeEmbedder()
+
+
+def test_every_embedder_keeps_the_port_contract(any_embedder: Embedder) -> None:
+    docs = any_embedder.embed_documents(TEXTS)
+    assert docs.shape == (len(TEXTS), any_embedder.dim) and docs.dtype == np.float32
+    assert np.allclose(np.linalg.norm(docs, axis=1), 1.0, atol=1e-5)  # unit length: dot product is cosine
+    assert np.allclose(any_embedder.embed_query(TEXTS[1]), docs[1], atol=1e-6)
+    assert np.allclose(any_embedder.embed_documents(TEXTS[:2]), docs[:2], atol=1e-6)  # batch-independent
+    assert any_embedder.embed_documents([]).shape == (0, any_embedder.dim)
+    assert str(any_embedder.dim) in any_embedder.fingerprint
+    q = any_embedder.embed_query("furosemide for heart failure")
+    related, unrelated = any_embedder.embed_documents(
+        ["Continue furosemide for heart failure.", "Knee pain."]
+    )
+    assert float(q @ related) > float(q @ unrelated)

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from carecite.domain import Chunk, RetrievalFilter
-from carecite.ports import LexicalIndex
 from carecite.retrieval import lexical
 from carecite.retrieval.lexical import Bm25Index
 
@@ -41,7 +40,6 @@ CHUNKS = [
 
 def test_query_ranks_by_bm25_and_returns_original_text(tmp_path: Path) -> None:
     index = Bm25Index.open(tmp_path / "bm25")
-    assert isinstance(index, LexicalIndex)
     assert index.count() == 0 and index.query("anything", FLT, 5) == []
     index.rebuild(CHUNKS)
     hits = index.query("furosemide dose", FLT, 5)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from carecite.domain import Candidate, RetrieverName
-from carecite.ports import Embedder, Reranker, Vector
+from carecite.ports import Embedder, Vector
 from carecite.retrieval.fusion import reciprocal_rank_fusion
 from carecite.retrieval.rerank import (
     EVIDENCE_WEIGHTS,
@@ -201,7 +201,6 @@ def test_build_reranker_defaults_offline_and_refuses_a_bad_configured_model(
 ) -> None:
     default = build_reranker(settings, embedder)
     assert isinstance(default, EvidenceReranker)
-    assert isinstance(default, Reranker)
     bad = settings.model_copy(update={"reranker_model": tmp_path / "missing"})
     with pytest.raises(RerankerConfigError):
         build_reranker(bad, embedder)

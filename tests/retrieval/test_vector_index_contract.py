@@ -1,5 +1,6 @@
 """ports.VectorIndex contract, run against every implementation: embedded Chroma, a Chroma server
-(`chroma run`) and pgvector. The access-filter battery (filter_battery.py) is part of the contract:
+(`chroma run`), pgvector, and the test fake ``InMemoryVectorIndex`` (so fast unit tests that use
+it stand on the same semantics). The access-filter battery (filter_battery.py) is part of the contract:
 each store returns EXACTLY the chunks the RetrievalFilter allows, filtering inside the query."""
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ from carecite.ports import VectorIndex
 from carecite.settings import Settings
 from filter_battery import PA, PB, battery_chunks, battery_filters, reference_allows
 
-IMPLEMENTATIONS = ["chroma-embedded", "chroma-server", "pgvector"]
+IMPLEMENTATIONS = ["chroma-embedded", "chroma-server", "pgvector", "in-memory-fake"]
 
 
 def open_index(kind: str, request: pytest.FixtureRequest, tmp: Path, embedder) -> VectorIndex:  # type: ignore[no-untyped-def]
     """An EMPTY index of ``kind`` (skipped with the reason when its server cannot start)."""
+    if kind == "in-memory-fake":
+        from fakes import InMemoryVectorIndex
+
+        return InMemoryVectorIndex()
     if kind == "chroma-embedded":
         from carecite.retrieval.dense import ChromaVectorIndex
 

@@ -8,10 +8,11 @@ a security event to audit, carrying only source ids and the reason, never the of
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from carecite.audit.log import AuditEvent
 from carecite.domain import AccessScope, Candidate
 
 ViolationReason = Literal[
@@ -76,17 +77,17 @@ def guard_candidates(scope: AccessScope, patient_key: str, candidates: Iterable[
 
 def security_event(
     scope: AccessScope, patient_key: str, violations: Iterable[Violation], *, request_id: str
-) -> dict[str, Any]:
+) -> AuditEvent:
     """The audit event (kind ``security_event``) for guard violations: ids and reasons, no text."""
     items = [v.model_dump(mode="json") for v in violations]
-    return {
-        "kind": "security_event",
-        "request_id": request_id,
-        "user_id": scope.user_id,
-        "role": scope.role,
-        "patient_key": patient_key,
-        "scope": scope.summary(),
-        "retrieved_ids": [v["source_id"] for v in items],
-        "break_glass_reason": scope.break_glass_reason,
-        "details": {"guard_violations": items},
-    }
+    return AuditEvent(
+        kind="security_event",
+        request_id=request_id,
+        user_id=scope.user_id,
+        role=scope.role,
+        patient_key=patient_key,
+        scope=scope.summary(),
+        retrieved_ids=[v["source_id"] for v in items],
+        break_glass_reason=scope.break_glass_reason,
+        details={"guard_violations": items},
+    )

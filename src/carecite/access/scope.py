@@ -30,8 +30,6 @@ from sqlmodel import Session, col, select
 
 from carecite.domain import SENSITIVE_LABELS, AccessScope, Role
 from carecite.records.tables import (
-    RECORD_TABLES,
-    CarePlanActivity,
     CareTeam,
     CareTeamMember,
     ChunkRow,
@@ -42,6 +40,7 @@ from carecite.records.tables import (
     ResourceRow,
     User,
     labels_from_str,
+    record_table,
 )
 
 if TYPE_CHECKING:
@@ -51,7 +50,6 @@ ROLES: tuple[str, ...] = get_args(Role)
 CLINICAL_ROLES: frozenset[str] = frozenset({"care_coordinator", "nurse", "physician"})
 BREAK_GLASS_ROLES: frozenset[str] = frozenset({"physician", "nurse"})
 AUDIT_READER_ROLES: frozenset[str] = frozenset({"reviewer", "admin"})
-USER_ADMIN_ROLES: frozenset[str] = frozenset({"admin"})
 MIN_BREAK_GLASS_REASON = 10
 
 DENIED_MESSAGE = "access denied"
@@ -213,13 +211,9 @@ def _find_source(session: Session, source_id: str) -> dict[str, Any] | None:
             "text": chunk.text,
             "span": [chunk.start, chunk.end],
         }
-    table: type[ResourceRow] | None = None
-    if "#activity=" in source_id:
-        table = CarePlanActivity
-    elif source_id.startswith("DocumentReference/") or source_id.startswith("DiagnosticReport/"):
-        table = Note
-    else:
-        table = RECORD_TABLES.get(source_id.split("/", 1)[0])
+    table: type[ResourceRow] | None = (
+        Note if source_id.startswith(("DocumentReference/", "DiagnosticReport/")) else record_table(source_id)
+    )
     row = session.get(table, source_id) if table is not None else None
     if row is not None:
         return {

@@ -170,7 +170,7 @@ def make_generator(
     if not settings.llm_configured:
         return ExtractiveGenerator(embedder)
     from carecite.answering.llm import OpenAIChatModel
-    from carecite.answering.llm_check import fold_system_prompt
+    from carecite.answering.llm_check_result import fold_system_prompt
 
     return LLMGenerator(
         OpenAIChatModel(settings),

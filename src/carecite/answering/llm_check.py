@@ -18,14 +18,11 @@ model it probed, and ``settings.llm_system_prompt = "auto"`` follows it.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from typing import Literal
-
-from pydantic import BaseModel
 
 from carecite.answering.citations import verify_draft
 from carecite.answering.generate import LLMGenerator
+from carecite.answering.llm_check_result import LlmCheck
 from carecite.answering.prompting import default_prompts
 from carecite.domain import Candidate
 from carecite.ports import ChatMessage, ChatModel, Embedder, LLMUnavailable, Redactor
@@ -54,27 +51,6 @@ CANARY_SOURCES = (
 MAX_TOKENS_PROBE = 8
 # The system message must add at least this share of its own rough token count (words / 0.75).
 SYSTEM_KEPT_SHARE = 0.5
-
-
-class LlmCheck(BaseModel):
-    """What the probe found about one endpoint and model, and what carecite will do about it."""
-
-    endpoint: str
-    model: str | None
-    checked_at: str
-    reachable: bool
-    models_listed: list[str] = []
-    model_listed: bool | None = None  # None: /v1/models could not be read
-    system_role: Literal["kept", "dropped", "unknown"] = "unknown"
-    max_tokens_honoured: bool | None = None
-    canary_ok: bool | None = None
-    findings: list[str] = []
-    actions: list[str] = []
-    fold_system: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.reachable and bool(self.canary_ok)
 
 
 def run_llm_check(
@@ -204,28 +180,3 @@ def run_llm_check(
             "nothing uncited is ever shown."
         )
     return check
-
-
-def save_check(settings: Settings, check: LlmCheck) -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    settings.llm_check_path.write_text(check.model_dump_json(indent=2), encoding="utf-8")
-
-
-def load_check(settings: Settings) -> LlmCheck | None:
-    """The stored check, when it probed the endpoint and model configured now."""
-    try:
-        check = LlmCheck.model_validate(json.loads(settings.llm_check_path.read_text(encoding="utf-8")))
-    except (OSError, ValueError):
-        return None
-    endpoint = settings.openai_base_url or "https://api.openai.com/v1"
-    if check.endpoint != endpoint or (settings.llm_model and check.model != settings.llm_model):
-        return None
-    return check
-
-
-def fold_system_prompt(settings: Settings) -> bool:
-    """Where the system prompt goes: the setting when explicit, else what the last check found."""
-    if settings.llm_system_prompt != "auto":
-        return settings.llm_system_prompt == "fold"
-    check = load_check(settings)
-    return bool(check and check.system_role == "dropped")

@@ -1,8 +1,13 @@
-"""ask(question, user, patient) → Answer. The whole flow in one readable place:
+"""ask(question, user, patient) → Answer. The whole flow in one readable place, as named stages over
+one typed request state (``RequestState``, in the spirit of paper-qa's session object):
 
-access (before anything is retrieved) → retrieve (dense + lexical + structured, one filter) → fuse →
-re-rank → guard (every source re-checked against the scope) → gate → prompt/generate → verify →
-audit. Each stage is timed; every request leaves exactly one audit record.
+    authorize → retrieve → rank → gate → generate → verify → record
+
+authorize decides access before anything is retrieved; retrieve queries dense + lexical + structured
+with one filter and fuses them; rank re-ranks and re-checks every source against the scope (guard);
+gate declines on weak evidence; generate drafts from the top sources; verify keeps only supported,
+cited sentences; record writes the request's one audit record. A stage that ends the request sets
+``state.outcome``; the stages after it do not run. Each stage is timed.
 """
 
 from __future__ import annotations
@@ -13,18 +18,18 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from sqlmodel import Session
 
 from carecite.access.guard import Violation, guard_candidates, security_event
 from carecite.access.scope import AccessDenied, BreakGlassReasonInvalid, compute_scope, resolve_patient
 from carecite.answering.citations import verify_draft
-from carecite.answering.gate import gate, missing_item_gate
-from carecite.answering.generate import Generator
-from carecite.answering.intent import classify, other_person
-from carecite.audit.log import AuditEvent, AuditLog
-from carecite.clock import Clock
+from carecite.answering.gate import gate as evidence_gate
+from carecite.answering.gate import missing_item_gate
+from carecite.answering.generate import Draft, Generator
+from carecite.answering.intent import QuestionKind, classify, other_person
+from carecite.audit.log import AuditEvent, AuditKind, AuditLog, answer_details
 from carecite.domain import (
     DECLINE_WORDS,
     AccessScope,
@@ -44,13 +49,16 @@ from carecite.monitoring.telemetry import span, traced
 from carecite.ports import LLMUnavailable, Redactor, Reranker, Vector
 from carecite.privacy.identity import PatientIdentity, scrub_identifiers
 from carecite.records import tables as t
+from carecite.records.clock import Clock
 from carecite.retrieval.fusion import reciprocal_rank_fusion
 from carecite.retrieval.section_match import favour_section, section_pool
 from carecite.retrieval.structured import Group, StructuredRetriever, blend_structured, rerank_pool
 from carecite.retrieval.vector_cache import shared_cache
 from carecite.settings import Settings
-from carecite.text.sections import asked_section
-from carecite.wiring import Stores
+from carecite.text.sections import SectionKind, asked_section
+
+if TYPE_CHECKING:  # stores sits above answering: it opens answering.source_vectors
+    from carecite.stores import Stores
 
 NO_PATIENT = "__no_patient__"  # a patient key nothing carries: policy-only retrieval
 
@@ -89,6 +97,17 @@ class Timer:
         return out
 
 
+class AnswerFields(TypedDict):
+    """The fields every Answer of a request shares, whatever stage ended it."""
+
+    request_id: str
+    question: str
+    user_id: str
+    patient_id: str | None
+    retrieved: list[RetrievedRef]
+    break_glass: bool
+
+
 @dataclass
 class Trace:
     """What one request has gathered so far: enough to build an Answer at any stage."""
@@ -100,7 +119,7 @@ class Trace:
     retrieved: list[RetrievedRef] = field(default_factory=list)
     break_glass: bool = False
 
-    def answer_fields(self) -> dict[str, Any]:
+    def answer_fields(self) -> AnswerFields:
         return {
             "request_id": self.request_id,
             "question": self.question,
@@ -112,20 +131,44 @@ class Trace:
 
 
 @dataclass
-class Evidence:
-    """What access → retrieve → re-rank → guard found for one request; ``ask`` and ``search`` share it."""
+class RequestState:
+    """One request as it moves through the stages: what each stage found, and how it ended."""
 
-    base: Trace
+    req: AskRequest
+    trace: Trace
     timer: Timer
-    question: str  # cleaned: injection / other-patient clauses removed
-    scope: AccessScope
-    patient_key: str | None
-    identity: PatientIdentity | None
-    coverage: bool
-    kept: list[Candidate]
+    question: str  # validated; from retrieve on, cleaned (injection / other-patient clauses removed)
+    scope: AccessScope | None = None  # None only when access was denied
+    patient_key: str | None = None
+    identity: PatientIdentity | None = None
+    intent: QuestionKind | None = None
+    flt: RetrievalFilter | None = None
+    candidates: list[Candidate] = field(default_factory=list)  # fused, before re-ranking
+    structured: list[Candidate] = field(default_factory=list)
+    kept: list[Candidate] = field(default_factory=list)  # re-ranked and guarded
+    asked: SectionKind | None = None  # the note section the question asks for, if any
     # The item the question names that the patient's structured record lacks ("hemoglobin a1c"),
     # with the word groups that name it; None when nothing named is missing.
     missing: tuple[str, tuple[Group, ...]] | None = None
+    context: list[Candidate] = field(default_factory=list)  # the sources the draft may cite
+    draft: Draft | None = None
+    outcome: Answer | None = None  # set by the stage that ends the request
+
+    @property
+    def done(self) -> bool:
+        return self.outcome is not None
+
+
+Operation = Literal["ask", "search"]
+
+
+def audit_kind(operation: Operation, answer: Answer) -> AuditKind:
+    """The one place that names a request's audit kind from how it ended."""
+    if answer.decline_reason == "access_denied":
+        return "denied"
+    if answer.break_glass:  # every emergency access is reviewed, answered or not
+        return "break_glass"
+    return "decline" if answer.declined else operation
 
 
 @dataclass
@@ -136,7 +179,6 @@ class Pipeline:
     generator: Generator
     redactor: Redactor
     audit: AuditLog
-    today: Callable[[], object] | None = None
     # Observability hook: receives the scrubbed query vector (drift monitoring; never the text).
     on_query_vector: Callable[[Vector], None] | None = None
     _structured_retriever: StructuredRetriever | None = field(default=None, init=False, repr=False)
@@ -156,97 +198,26 @@ class Pipeline:
 
     @traced("ask")
     def ask(self, req: AskRequest) -> Answer:
-        found = self._evidence(req)
-        if isinstance(found, Answer):  # denied or out of scope: already audited
-            return found
-        base, timer, question, scope = found.base, found.timer, found.question, found.scope
-        patient_key, identity, kept = found.patient_key, found.identity, found.kept
-
-        # 4. gate — decline before generation when the evidence is too weak
-        decision = gate(
-            kept,
-            min_score=self.settings.gate_min_score,
-            patient_required=patient_key is not None and not found.coverage,
-            asked=asked_section(question),
-        )
-        if decision.ok and found.missing is not None:
-            decision = missing_item_gate(found.missing, kept)
-        if not decision.ok:
-            answer = self._decline(base, decision.reason or "no_evidence", timer, detail=decision.detail)
-            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key, identity=identity)
-            return answer
-
-        # 5. generate from the top sources, then 6. verify every citation
-        context = kept[: self.settings.context_k]
-        try:
-            with timer.stage("generate"):
-                draft = self.generator.draft(question, context, identity=identity)
-        except LLMUnavailable as exc:
-            answer = self._decline(
-                base,
-                "llm_unavailable",
-                timer,
-                detail=f"{DECLINE_WORDS['llm_unavailable']} ({type(exc).__name__})",
-            )
-            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key, identity=identity)
-            return answer
-        if draft.decline_reason is not None:
-            # Cut off or an echo of the prompt: never verified, never shown, reported by name.
-            answer = self._decline(
-                base,
-                draft.decline_reason,
-                timer,
-                detail=draft.decline_detail,
-                usage=draft.usage,
-                prompt_hash=draft.prompt_hash,
-            )
-            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key, identity=identity)
-            return answer
-        with timer.stage("verify"):
-            verified = verify_draft(
-                draft.text,
-                context,
-                self.stores.embedder,
-                threshold=self.settings.support_threshold,
-                patient_ids={patient_key: req.patient_id} if patient_key and req.patient_id else {},
-            )
-        usage = draft.usage
-        if verified.declined_reason is not None:
-            answer = self._decline(
-                base,
-                verified.declined_reason,
-                timer,
-                usage=usage,
-                prompt_hash=draft.prompt_hash,
-                unsupported=verified.unsupported_sentences,
-            )
-            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key, identity=identity)
-            return answer
-
-        answer = Answer(
-            **base.answer_fields(),
-            answer=verified.text,
-            declined=False,
-            citations=verified.citations,
-            unsupported_sentences=verified.unsupported_sentences,
-            timings_ms=timer.done(),
-            usage=usage,
-            prompt_hash=draft.prompt_hash,
-        )
-        self._audit(
-            answer,
-            kind="break_glass" if scope.break_glass_reason else "ask",
-            scope=scope,
-            patient_key=patient_key,
-            identity=identity,
-        )
-        return answer
+        state = self._begin(req)
+        for stage in (self.authorize, self.retrieve, self.rank, self.gate, self.generate, self.verify):
+            stage(state)
+            if state.done:
+                break
+        assert state.outcome is not None  # verify ends every request that reaches it
+        self.record(state, "ask")
+        return state.outcome
 
     def search(self, req: AskRequest) -> SearchResult:
-        """Retrieval only: the same access → retrieve → re-rank → guard as ``ask``, no generation.
+        """Retrieval only: the same authorize → retrieve → rank as ``ask``, no generation.
         Audited like an ask (kind ``search``; denials and declines exactly as ``ask`` records them)."""
-        found = self._evidence(req)
-        if isinstance(found, Answer):
+        state = self._begin(req)
+        for stage in (self.authorize, self.retrieve, self.rank):
+            stage(state)
+            if state.done:
+                break
+        if state.outcome is not None:  # denied or out of scope
+            self.record(state, "search")
+            found = state.outcome
             return SearchResult(
                 **{
                     name: getattr(found, name)
@@ -257,7 +228,7 @@ class Pipeline:
                 decline_detail=found.decline_detail,
                 timings_ms=found.timings_ms,
             )
-        kept = found.kept[: self.settings.search_k]
+        kept = state.kept[: self.settings.search_k]
         passages = [
             Passage(
                 source_id=c.source_id,
@@ -273,13 +244,12 @@ class Pipeline:
             )
             for c in kept
         ]
-        found.base.retrieved = found.base.retrieved[: self.settings.search_k]
-        record = Answer(
-            **found.base.answer_fields(), answer="", declined=False, timings_ms=found.timer.done()
+        state.trace.retrieved = state.trace.retrieved[: self.settings.search_k]
+        state.outcome = Answer(
+            **state.trace.answer_fields(), answer="", declined=False, timings_ms=state.timer.done()
         )
-        self._audit(
-            record, kind="search", scope=found.scope, patient_key=found.patient_key, identity=found.identity
-        )
+        self.record(state, "search")
+        record = state.outcome
         return SearchResult(
             **{
                 name: getattr(record, name)
@@ -298,83 +268,167 @@ class Pipeline:
         self.redactor.redact("Warm up for Jane Doe, MRN 12345678.")
 
     # ------------------------------------------------------------------ stages
-    def _evidence(self, req: AskRequest) -> Evidence | Answer:
-        """Steps 1-3 of every request; an Answer when it ended early (denied, out of scope; audited)."""
+    def _begin(self, req: AskRequest) -> RequestState:
         question = self.validate(req)
-        timer = Timer()
-        request_id = str(uuid.uuid4())
-        base = Trace(request_id, question, req.user_id, req.patient_id)
+        trace = Trace(str(uuid.uuid4()), question, req.user_id, req.patient_id)
+        return RequestState(req=req, trace=trace, timer=Timer(), question=question)
 
-        # 1. access — decided before anything is retrieved
+    def authorize(self, state: RequestState) -> None:
+        """Access, decided before anything is retrieved; then whether the question is in scope."""
+        req = state.req
         try:
-            with timer.stage("access"), Session(self.stores.engine) as session:
+            with state.timer.stage("access"), Session(self.stores.engine) as session:
                 scope = compute_scope(session, req.user_id, break_glass=req.break_glass).narrowed(req.grant)
                 patient_key = resolve_patient(session, scope, req.patient_id) if req.patient_id else None
                 patient = self._patient(session, req.patient_id) if patient_key else None
         except BreakGlassReasonInvalid as exc:
             raise BadInput(str(exc)) from None
         except AccessDenied:
-            answer = self._decline(base, "access_denied", timer, detail=DECLINE_WORDS["access_denied"])
-            self._audit(answer, kind="denied", scope=None, patient_key=None)
-            return answer
-
+            self._decline(state, "access_denied", detail=DECLINE_WORDS["access_denied"])
+            return
+        state.scope, state.patient_key = scope, patient_key
         # The patient's own identifiers, scrubbed from audited text before Presidio runs: Presidio
         # alone misses a bare MRN such as "(17000024)" quoted from a note header.
-        identity = PatientIdentity.from_patient(patient) if patient is not None else None
-        kind = classify(question)
+        identity = state.identity = PatientIdentity.from_patient(patient) if patient is not None else None
+        kind = state.intent = classify(state.question)
         # Never one patient's fact shown as another's: a question about someone else is out of scope.
         named = other_person(kind.clean, identity.name_words()) if identity is not None else None
         if kind.multi_patient or (patient_key is None and not kind.coverage) or named is not None:
-            base.break_glass = scope.break_glass_reason is not None
+            state.trace.break_glass = scope.break_glass_reason is not None
             detail = (
                 f"The question names {named}, who is not the selected patient. Select that "
                 "patient to ask about them, or ask about the selected patient."
                 if named is not None and not kind.multi_patient and patient_key is not None
                 else None
             )
-            answer = self._decline(base, "out_of_scope", timer, detail=detail)
-            self._audit(answer, kind="decline", scope=scope, patient_key=patient_key, identity=identity)
-            return answer
+            self._decline(state, "out_of_scope", detail=detail)
 
-        # 2. retrieve — one filter, built from the scope, applied inside every store's query
-        flt = RetrievalFilter.for_request(scope, patient_key or NO_PATIENT, req.narrowing).model_copy(
-            update={"include_policies": kind.coverage}
-        )
-        question = kind.clean  # injection / other-patient clauses never drive retrieval or the prompt
-        with timer.stage("retrieve"):
-            candidates, structured = self._retrieve(question, identity, flt)
-            missing = (
-                self._structured().missing_item(scrub_identifiers(question, identity), flt)
-                if flt.patient_key != NO_PATIENT and not kind.coverage
-                else None
-            )
+    def retrieve(self, state: RequestState) -> None:
+        """One filter, built from the scope, applied inside every store's query; then fused."""
+        assert state.scope is not None and state.intent is not None
+        state.flt = RetrievalFilter.for_request(
+            state.scope, state.patient_key or NO_PATIENT, state.req.narrowing
+        ).model_copy(update={"include_policies": state.intent.coverage})
+        state.question = state.intent.clean  # injection / other-patient clauses never drive retrieval
+        state.asked = asked_section(state.question)
+        with state.timer.stage("retrieve"):
+            state.candidates, state.structured = self._query_stores(state.question, state.identity, state.flt)
+            if state.flt.patient_key != NO_PATIENT and not state.intent.coverage:
+                query_text = scrub_identifiers(state.question, state.identity)
+                state.missing = self._structured().missing_item(query_text, state.flt)
 
-        # 3. re-rank what fusion found, then re-check every source against the scope
-        with timer.stage("rerank"):
-            asked = asked_section(question)
+    def rank(self, state: RequestState) -> None:
+        """Re-rank what fusion found, then re-check every source against the scope."""
+        assert state.scope is not None
+        scope, patient_key = state.scope, state.patient_key
+        with state.timer.stage("rerank"):
             pool = section_pool(
-                candidates, rerank_pool(candidates, structured, self.settings.rerank_k), asked
+                state.candidates,
+                rerank_pool(state.candidates, state.structured, self.settings.rerank_k),
+                state.asked,
             )
             # Their sentence vectors were computed at ingest: load them, so only the question is embedded.
-            self.stores.source_vectors.preload([*pool, *structured])
-            reranked = self.reranker.rerank(question, pool) if candidates else []
-            reranked = favour_section(blend_structured(reranked, structured), asked)
+            self.stores.source_vectors.preload([*pool, *state.structured])
+            reranked = self.reranker.rerank(state.question, pool) if state.candidates else []
+            reranked = favour_section(blend_structured(reranked, state.structured), state.asked)
             guarded = guard_candidates(scope, patient_key or NO_PATIENT, reranked)
         if guarded.violations:
-            self._security_event(request_id, scope, patient_key, guarded.violations)
-        kept = guarded.kept
-
-        retrieved = [
+            self._security_event(state.trace.request_id, scope, patient_key, guarded.violations)
+        state.kept = guarded.kept
+        state.trace.retrieved = [
             RetrievedRef(
                 source_id=c.source_id, source_ref=c.source_ref, score=round(c.score, 4), retriever=c.retriever
             )
-            for c in kept
+            for c in state.kept
         ]
-        base.retrieved = retrieved
-        base.break_glass = scope.break_glass_reason is not None
-        return Evidence(base, timer, question, scope, patient_key, identity, kind.coverage, kept, missing)
+        state.trace.break_glass = scope.break_glass_reason is not None
 
-    def _retrieve(
+    def gate(self, state: RequestState) -> None:
+        """Decline before generation when the evidence is too weak."""
+        assert state.intent is not None
+        decision = evidence_gate(
+            state.kept,
+            min_score=self.settings.gate_min_score,
+            patient_required=state.patient_key is not None and not state.intent.coverage,
+            asked=state.asked,
+        )
+        if decision.ok and state.missing is not None:
+            decision = missing_item_gate(state.missing, state.kept)
+        if not decision.ok:
+            self._decline(state, decision.reason or "no_evidence", detail=decision.detail)
+
+    def generate(self, state: RequestState) -> None:
+        """A draft from the top sources; a cut-off or echoed draft is declined by name, never shown."""
+        state.context = state.kept[: self.settings.context_k]
+        try:
+            with state.timer.stage("generate"):
+                draft = self.generator.draft(state.question, state.context, identity=state.identity)
+        except LLMUnavailable as exc:
+            detail = f"{DECLINE_WORDS['llm_unavailable']} ({type(exc).__name__})"
+            self._decline(state, "llm_unavailable", detail=detail)
+            return
+        state.draft = draft
+        if draft.decline_reason is not None:
+            self._decline(
+                state,
+                draft.decline_reason,
+                detail=draft.decline_detail,
+                usage=draft.usage,
+                prompt_hash=draft.prompt_hash,
+            )
+
+    def verify(self, state: RequestState) -> None:
+        """Every sentence checked against the source it cites: the answer, or a decline."""
+        draft, req, patient_key = state.draft, state.req, state.patient_key
+        assert draft is not None
+        with state.timer.stage("verify"):
+            verified = verify_draft(
+                draft.text,
+                state.context,
+                self.stores.embedder,
+                threshold=self.settings.support_threshold,
+                patient_ids={patient_key: req.patient_id} if patient_key and req.patient_id else {},
+            )
+        if verified.declined_reason is not None:
+            self._decline(
+                state,
+                verified.declined_reason,
+                usage=draft.usage,
+                prompt_hash=draft.prompt_hash,
+                unsupported=verified.unsupported_sentences,
+            )
+            return
+        state.outcome = Answer(
+            **state.trace.answer_fields(),
+            answer=verified.text,
+            declined=False,
+            citations=verified.citations,
+            unsupported_sentences=verified.unsupported_sentences,
+            timings_ms=state.timer.done(),
+            usage=draft.usage,
+            prompt_hash=draft.prompt_hash,
+        )
+
+    def record(self, state: RequestState, operation: Operation) -> None:
+        """The request's one audit record, its kind decided by ``audit_kind``."""
+        answer, identity = state.outcome, state.identity
+        assert answer is not None
+
+        def redact(text: str) -> str:
+            return self.redactor.redact(scrub_identifiers(text, identity))
+
+        self.audit.append(
+            AuditEvent.from_answer(
+                answer,
+                kind=audit_kind(operation, answer),
+                scope=state.scope,
+                patient_key=state.patient_key,
+                redact=redact,
+                details=answer_details(answer, redact),
+            )
+        )
+
+    def _query_stores(
         self, question: str, identity: PatientIdentity | None, flt: RetrievalFilter
     ) -> tuple[list[Candidate], list[Candidate]]:
         # The indexes hold text with the patient's identifiers replaced by placeholders; the query must too.
@@ -413,65 +467,25 @@ class Pipeline:
     # ------------------------------------------------------------------ answers and audit
     def _decline(
         self,
-        base: Trace,
+        state: RequestState,
         reason: DeclineReason,
-        timer: Timer,
         *,
         detail: str | None = None,
         usage: Usage | None = None,
         prompt_hash: str | None = None,
         unsupported: list[str] | None = None,
-    ) -> Answer:
-        return Answer(
-            **base.answer_fields(),
+    ) -> None:
+        """End the request with a decline (recorded by ``record`` like any outcome)."""
+        state.outcome = Answer(
+            **state.trace.answer_fields(),
             answer="",
             declined=True,
             decline_reason=reason,
             decline_detail=detail or DECLINE_WORDS[reason],
             unsupported_sentences=unsupported or [],
-            timings_ms=timer.done(),
+            timings_ms=state.timer.done(),
             usage=usage or Usage(),
             prompt_hash=prompt_hash,
-        )
-
-    def _audit(
-        self,
-        answer: Answer,
-        *,
-        kind: str,
-        scope: AccessScope | None,
-        patient_key: str | None,
-        identity: PatientIdentity | None = None,
-    ) -> None:
-        def redact(text: str) -> str:
-            return self.redactor.redact(scrub_identifiers(text, identity))
-
-        if answer.break_glass and kind in ("ask", "decline", "search"):
-            # Every emergency access is reviewed, answered or not: the kind says so, the reason stays.
-            kind = "break_glass"
-
-        # Enough for a reviewer to see the answer as the user saw it: which spans of which sources
-        # were cited, and what verification removed (redacted like the answer itself).
-        details = {
-            "citations": [
-                {
-                    "marker": c.marker,
-                    "source_id": c.source_id,
-                    "spans": [list(sp) for sp in (c.spans or (c.span,))],
-                }
-                for c in answer.citations
-            ],
-            "unsupported_sentences": [redact(s) for s in answer.unsupported_sentences],
-            # A reviewer must see when a reply was cut off, and when its cost is unknown (no price).
-            "llm": {
-                "finish_reason": answer.usage.finish_reason,
-                "cost_priced": answer.usage.cost_usd is not None,
-            },
-        }
-        self.audit.append(
-            AuditEvent.from_answer(
-                answer, kind=kind, scope=scope, patient_key=patient_key, redact=redact, details=details
-            )
         )
 
     def _security_event(

@@ -21,10 +21,9 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from carecite.answering.text import CANNOT_ANSWER
 from carecite.domain import Candidate
+from carecite.package_data import PROMPTS_DIR
 from carecite.ports import ChatMessage
 
-# src/carecite/answering/prompting.py -> repository root / prompts
-PROMPTS_DIR = Path(__file__).resolve().parents[3] / "prompts"
 TEMPLATE_FILES = ("system.md", "answer.md")
 _FENCE_TAG = re.compile(r"<(\s*/?\s*(?:source|question)\b)", re.I)
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}

@@ -8,7 +8,8 @@ caught too, and it is the lock that serialises appends across processes (see ``a
 
 Append-only is enforced twice:
   * in code: ``AuditLog`` has no update or delete method;
-  * in the database: on SQLite, ``install_audit_protection`` (called by ``records.make_engine``)
+  * in the database: on SQLite, ``records.audit_schema.install_audit_protection`` (called by
+    ``records.make_engine``)
     installs triggers that abort any UPDATE or DELETE on ``auditrecord`` and any DELETE or
     rewind of ``auditchainhead``. On PostgreSQL, the versioned schema (records/postgres.py) installs
     the same rules as triggers, and ``carecite db migrate --app-role`` grants the application role
@@ -34,13 +35,12 @@ from typing import Any, Literal, get_args
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from carecite.domain import AccessScope, Answer
+from carecite.records.audit_schema import GENESIS_HASH, install_audit_protection, last_record
 from carecite.records.tables import AuditChainHead, AuditRecord
 
-GENESIS_HASH = "0" * 64
 CHAIN_VERSION = 1
 AuditKind = Literal[
     "ask",
@@ -82,18 +82,6 @@ HASHED_FIELDS: tuple[str, ...] = (
     "break_glass_reason",
     "details",
     "prev_hash",
-)
-
-_SQLITE_TRIGGERS = (
-    """CREATE TRIGGER IF NOT EXISTS auditrecord_no_update BEFORE UPDATE ON auditrecord
-       BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END""",
-    """CREATE TRIGGER IF NOT EXISTS auditrecord_no_delete BEFORE DELETE ON auditrecord
-       BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END""",
-    """CREATE TRIGGER IF NOT EXISTS auditchainhead_no_delete BEFORE DELETE ON auditchainhead
-       BEGIN SELECT RAISE(ABORT, 'the audit chain head cannot be deleted'); END""",
-    """CREATE TRIGGER IF NOT EXISTS auditchainhead_no_rewind BEFORE UPDATE ON auditchainhead
-       WHEN NEW.seq < OLD.seq
-       BEGIN SELECT RAISE(ABORT, 'the audit chain head cannot move backwards'); END""",
 )
 
 
@@ -201,6 +189,44 @@ class AuditEvent(BaseModel):
         )
 
 
+class CitedSpans(BaseModel):
+    """Which spans of which source one citation marker points at (no source text)."""
+
+    marker: str
+    source_id: str
+    spans: list[list[int]]
+
+
+class LlmOutcome(BaseModel):
+    finish_reason: str | None  # a reviewer must see when a reply was cut off ("length")
+    cost_priced: bool  # False: the model has no configured price, so its cost is unknown
+
+
+class AnswerDetails(BaseModel):
+    """Enough for a reviewer to see an answer as the user saw it: the cited spans, and what
+    verification removed (redacted like the answer itself)."""
+
+    citations: list[CitedSpans]
+    unsupported_sentences: list[str]
+    llm: LlmOutcome
+
+
+def answer_details(answer: Answer, redact: Callable[[str], str]) -> dict[str, Any]:
+    """``details`` of an answer's audit record, built typed and stored as plain JSON."""
+    return AnswerDetails(
+        citations=[
+            CitedSpans(
+                marker=c.marker, source_id=c.source_id, spans=[list(sp) for sp in (c.spans or (c.span,))]
+            )
+            for c in answer.citations
+        ],
+        unsupported_sentences=[redact(s) for s in answer.unsupported_sentences],
+        llm=LlmOutcome(
+            finish_reason=answer.usage.finish_reason, cost_priced=answer.usage.cost_usd is not None
+        ),
+    ).model_dump()
+
+
 class RequestMetrics(BaseModel):
     """What live quality needs from a request, without its text (read back by ``audit.report``).
 
@@ -296,31 +322,6 @@ class VerifyResult(BaseModel):
     head_hash: str = GENESIS_HASH  # hash of the last record: anchor it outside the database
 
 
-def install_audit_protection(engine: Engine) -> None:
-    """Create the chain-head row and, on SQLite, the triggers that make the trail append-only.
-
-    Idempotent and safe to run from several processes at once (called by ``make_engine``).
-    """
-    with engine.begin() as conn:
-        if engine.dialect.name == "sqlite":
-            for ddl in _SQLITE_TRIGGERS:
-                conn.exec_driver_sql(ddl)
-    try:
-        with engine.begin() as conn:
-            exists = conn.execute(sa.select(col(AuditChainHead.id)).where(col(AuditChainHead.id) == 1))
-            if exists.first() is None and _last_record(conn) is None:
-                conn.execute(sa.insert(AuditChainHead).values(id=1, seq=0, hash=GENESIS_HASH))
-    except IntegrityError:
-        pass  # another process created it first
-
-
-def _last_record(conn: Connection) -> tuple[int, str] | None:
-    row = conn.execute(
-        sa.select(col(AuditRecord.seq), col(AuditRecord.hash)).order_by(col(AuditRecord.seq).desc()).limit(1)
-    ).first()
-    return (int(row[0]), str(row[1])) if row else None
-
-
 def _as_dict(row: sa.Row[Any]) -> dict[str, Any]:
     return {str(k): v for k, v in row._mapping.items()}
 
@@ -329,7 +330,7 @@ _COLUMNS = [getattr(AuditRecord, name) for name in (*HASHED_FIELDS, "hash")]
 
 
 class AuditLog:
-    """The audit trail of one data dir (implements ``ports.AuditSink``). Append, read, verify — no edits."""
+    """The audit trail of one data dir. Append, read, verify — no edits."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -389,7 +390,7 @@ class AuditLog:
     def _create_head(conn: Connection) -> None:
         # A fresh database only: a head missing while records exist means someone removed it,
         # and recreating it would hide a truncated chain. Refuse (fail closed).
-        if _last_record(conn) is not None:
+        if last_record(conn) is not None:
             raise AuditChainError("audit chain head is missing; run `carecite audit verify`")
         conn.execute(sa.insert(AuditChainHead).values(id=1, seq=0, hash=GENESIS_HASH))
 

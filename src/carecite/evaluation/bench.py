@@ -43,7 +43,7 @@ from carecite.ports import Embedder, LexicalIndex, Vector, VectorIndex
 from carecite.settings import Settings
 
 if TYPE_CHECKING:
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")  # before anything imports presidio
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -244,7 +244,7 @@ class _TimedLexical:
 def _timed_stores(settings: Settings, embedder: Embedder, clock: _Clock) -> Stores:
     from carecite.retrieval.dense import ChromaVectorIndex
     from carecite.retrieval.lexical import Bm25Index
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     timed = _TimedEmbedder(embedder, clock)
     stores = Stores(settings, embedder=timed)
@@ -311,10 +311,10 @@ def _ingest_texts(stores: Stores) -> list[str]:
     (passage, sentences, segments) and each patient's record statements (``source_vectors``)."""
     from sqlmodel import col, select
 
-    from carecite.clock import today
+    from carecite.answering.source_vectors import query_texts, record_items
     from carecite.records import session_scope
     from carecite.records import tables as t
-    from carecite.retrieval.source_vectors import query_texts, record_items
+    from carecite.records.clock import today
     from carecite.retrieval.structured import StructuredRetriever
 
     with session_scope(stores.engine) as s:
@@ -345,7 +345,7 @@ def bench_ingest_scale(
     patients: int, *, seed: int, embedder: Embedder, work_dir: Path, progress: bool = True
 ) -> IngestScale:
     """Generate, ingest and raw-encode one world under ``work_dir`` (which the caller owns)."""
-    from carecite.ingest.synthetic import generate, ingest_synthetic
+    from carecite.synth.dataset import generate, ingest_synthetic
 
     world = work_dir / f"world-{patients}"
     t0 = time.perf_counter()
@@ -542,8 +542,9 @@ def bench_committed(
     """Ingest ``world`` (a written synthetic world with gold.jsonl) and time every gold question
     through ``Pipeline.ask`` with the offline extractive answerer (no LLM is configured)."""
     from carecite.answering.pipeline import AskRequest
-    from carecite.ingest.synthetic import ingest_synthetic, load_gold
-    from carecite.wiring import Stores, build_pipeline
+    from carecite.stores import Stores
+    from carecite.synth.dataset import ingest_synthetic, load_gold
+    from carecite.wiring import build_pipeline
 
     gold = load_gold(world / "gold.jsonl")
     if limit is not None:
@@ -617,9 +618,9 @@ class ScaleReport:
 def _sql_only_ingest(stores: Stores, world: Path, *, progress: bool) -> None:
     """``ingest_synthetic`` without the index sync: SQL rows (records, notes, chunks), users, as-of."""
     from carecite.access.users import import_users
-    from carecite.clock import AS_OF_KEY
     from carecite.ingest.fhir import IngestReport, ingest_file, iter_json_files, resolve_pending
     from carecite.records import session_scope
+    from carecite.records.clock import AS_OF_KEY
     from carecite.records.tables import Meta
 
     report = IngestReport()
@@ -713,7 +714,7 @@ class _Query:
 
 
 def _queries(world: Path, count: int) -> list[_Query]:
-    from carecite.ingest.synthetic import load_gold
+    from carecite.synth.dataset import load_gold
 
     gold = [
         _Query(g["user_id"], g["patient_id"], g["question"])
@@ -745,19 +746,19 @@ def bench_scale(
 
     from carecite.access.scope import AccessDenied, compute_scope, resolve_patient
     from carecite.answering.intent import classify
-    from carecite.clock import today
+    from carecite.answering.source_vectors import chunk_items
     from carecite.ingest.indexing import ingest_cache, sync_record_vectors
-    from carecite.ingest.synthetic import generate
     from carecite.privacy.identity import PatientIdentity, scrub_identifiers
     from carecite.records import tables as t
+    from carecite.records.clock import today
     from carecite.retrieval.dense import COLLECTION, CarecitEmbeddingFunction, ChromaVectorIndex
     from carecite.retrieval.fusion import reciprocal_rank_fusion
     from carecite.retrieval.lexical import Bm25Index
     from carecite.retrieval.rerank import EvidenceReranker, build_reranker
-    from carecite.retrieval.source_vectors import chunk_items
     from carecite.retrieval.structured import StructuredRetriever, blend_structured
     from carecite.retrieval.vector_cache import VectorCache
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
+    from carecite.synth.dataset import generate
 
     build: dict[str, float] = {}
     world = work_dir / "scale-world"

@@ -24,7 +24,7 @@ from carecite.evaluation.gold import GoldQuestion
 from carecite.evaluation.realdata import EVAL_USER, import_eval_user, split_of
 
 if TYPE_CHECKING:
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
 NCD_FILE = Path("cms_ncd") / "ncd_documents.jsonl"
 CMS_ORG = "Organization/cms-eval"

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from carecite.evaluation.gold import GoldQuestion
 
 if TYPE_CHECKING:
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
 SYNTHEA_DIR = Path("synthea_fhir") / "wasee11_synthea_v3"
 DIRECTORY_FILES = ("hospitalInformation.json", "practitionerInformation.json")
@@ -264,40 +264,6 @@ def prepare_synthea(stores: Stores, shared: Path, *, progress: bool = True, limi
     with Session(stores.engine) as session:
         facilities = {f for row in session.exec(select(t.Patient.facilities)) for f in row.split("|") if f}
     import_eval_user(stores, facilities)
-
-
-def prepare_set(
-    set_name: str, stores: Stores, shared: Path, *, progress: bool = True, limit: int | None = None
-) -> None:
-    if set_name == "synthea":
-        prepare_synthea(stores, shared, progress=progress, limit=limit)
-    elif set_name == "mtsamples":
-        prepare_mtsamples(stores, shared, progress=progress, n=limit or MTS_NOTES)
-    elif set_name == "cms":
-        from carecite.evaluation.cms import CMS_POLICIES, prepare_cms
-
-        prepare_cms(stores, shared, progress=progress, n=limit or CMS_POLICIES)
-    else:
-        raise ValueError(f"unknown question set {set_name!r}; known: gold, {', '.join(REAL_SETS)}")
-
-
-def questions_for(set_name: str, shared: Path, *, limit: int | None = None) -> list[GoldQuestion]:
-    if set_name == "synthea":
-        questions = synthea_questions(shared)
-        if limit:
-            keep = {load_patient(p).patient_id for p in bundle_files(shared)[:limit]}
-            questions = [q for q in questions if q.patient_id in keep]
-        return questions
-    if set_name == "mtsamples":
-        return mtsamples_questions(shared, limit or MTS_NOTES)
-    if set_name == "cms":
-        from carecite.evaluation.cms import CMS_POLICIES, cms_questions
-
-        return cms_questions(shared, limit or CMS_POLICIES)
-    raise ValueError(f"unknown question set {set_name!r}; known: gold, {', '.join(REAL_SETS)}")
-
-
-REAL_SETS = ("synthea", "mtsamples", "cms")
 
 
 # --------------------------------------------------------------------------- mtsamples

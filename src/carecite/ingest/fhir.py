@@ -48,7 +48,7 @@ from carecite.records import tables as t
 
 if TYPE_CHECKING:
     from carecite.ingest.indexing import SyncReport
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
 # Child rows replaced wholesale when their parent changes: model → column naming the parent.
 _CHILDREN: dict[type[SQLModel], str] = {t.CarePlanActivity: "careplan_ref", t.CareTeamMember: "careteam_ref"}

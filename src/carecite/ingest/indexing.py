@@ -29,7 +29,7 @@ from carecite.records import tables as t
 
 if TYPE_CHECKING:
     from carecite.retrieval.vector_cache import VectorCache
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
 POLICY_NOTE_TYPE = "Coverage policy"
 EMBED_BATCH = 256  # chunks embedded and upserted per step: bounds memory, and a crash loses one batch
@@ -217,7 +217,7 @@ def sync_indexes(stores: Stores, *, progress: bool = True) -> SyncReport:
     atomically). Chunk vectors and the chunks' query-time text vectors are embedded in one batch."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from carecite.retrieval.source_vectors import chunk_items
+    from carecite.answering.source_vectors import chunk_items
 
     cache = ingest_cache(stores.embedder)
     sql_ids = _sql_ids(stores)
@@ -294,8 +294,8 @@ def sync_record_vectors(
     delete the rows of patients no longer in SQL. Returns how many patients were (re-)embedded."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from carecite.clock import today
-    from carecite.retrieval.source_vectors import OwnerTexts, keys_of, record_items, records_owner
+    from carecite.answering.source_vectors import OwnerTexts, keys_of, record_items, records_owner
+    from carecite.records.clock import today
     from carecite.retrieval.structured import StructuredRetriever
 
     texts = stores.source_vectors

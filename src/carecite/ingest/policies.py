@@ -33,7 +33,7 @@ from carecite.records import session_scope
 from carecite.records import tables as t
 
 if TYPE_CHECKING:
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
 TEXT_SUFFIXES = (".txt", ".md")
 

@@ -43,7 +43,7 @@ from carecite.records import tables as t
 
 if TYPE_CHECKING:
     from carecite.settings import Settings
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
 log = logging.getLogger(__name__)
 SEED_KEY = "drift_projection_seed"

@@ -145,8 +145,3 @@ def redact_text(text: str, entities: Iterable[PhiEntity], template: str = "<{typ
 
 
 _TAG = re.compile(r"<([A-Z_]+)>")
-
-
-def redaction_tags(text: str) -> list[str]:
-    """The ``<TYPE>`` tags in a redacted text, in order (handy for tests and reports)."""
-    return _TAG.findall(text)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session, SQLModel, create_engine
 
 from carecite.records import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from carecite.records.audit_schema import install_audit_protection
 
 
 def make_engine(url: str) -> Engine:
@@ -33,9 +34,7 @@ def make_engine(url: str) -> Engine:
         migrate(engine)
     else:
         SQLModel.metadata.create_all(engine)
-    from carecite.audit.log import install_audit_protection  # local: audit imports records
-
-    install_audit_protection(engine)
+    install_audit_protection(engine)  # the audit tables refuse UPDATE/DELETE from the start
     return engine
 
 

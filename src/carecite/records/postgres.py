@@ -33,7 +33,7 @@ from sqlmodel import SQLModel
 
 from carecite.domain import SENSITIVE_LABELS
 from carecite.records import tables as t
-from carecite.retrieval.label_sets import allowed_label_sets
+from carecite.records.label_sets import allowed_label_sets
 
 VERSION_TABLE = "carecite_schema_version"
 ADVISORY_LOCK = 0x0CA2EC17E  # any constant: serialises migrations across replicas

@@ -322,6 +322,14 @@ RECORD_TABLES: dict[str, type[ResourceRow]] = {
 }
 
 
+def record_table(ref: str) -> type[ResourceRow] | None:
+    """The table holding a structured record's ref: "CarePlan/<id>#activity=<n>" is an activity row,
+    anything else is looked up by its resource type (None: not a structured record)."""
+    if "#activity=" in ref:
+        return CarePlanActivity
+    return RECORD_TABLES.get(ref.split("/", 1)[0])
+
+
 # --------------------------------------------------------------------------- feedback and drift (issue 13)
 class AnswerFlag(SQLModel, table=True):
     """A user's flag on an answer (feedback/flags.py). Mutable status; every change is also audited.

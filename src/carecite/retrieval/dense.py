@@ -31,8 +31,8 @@ from chromadb.utils.embedding_functions import register_embedding_function
 
 from carecite.domain import Candidate, Chunk, RetrievalFilter, resource_type_of
 from carecite.ports import Embedder, Vector
+from carecite.records.label_sets import access_key, allowed_access_keys
 from carecite.records.tables import labels_from_str, labels_to_str
-from carecite.retrieval.label_sets import access_key, allowed_access_keys
 from carecite.settings import Settings
 
 COLLECTION = "carecite_chunks"

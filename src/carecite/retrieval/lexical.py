@@ -34,8 +34,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from carecite.domain import Candidate, Chunk, RetrievalFilter, resource_type_of
+from carecite.records.label_sets import access_key, allowed_access_keys
 from carecite.records.tables import labels_from_str, labels_to_str
-from carecite.retrieval.label_sets import access_key, allowed_access_keys
 
 CURRENT = "CURRENT"
 META = "meta.json"

@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 from carecite.domain import Candidate, Chunk, RetrievalFilter, resource_type_of
+from carecite.records.label_sets import access_key, allowed_access_keys
 from carecite.records.postgres import row_policy_sql, set_scope
 from carecite.records.tables import labels_from_str, labels_to_str
-from carecite.retrieval.label_sets import access_key, allowed_access_keys
 
 # Columns every chunk-index table has besides its own (embedding, tsvector).
 COLUMNS_DDL = """

@@ -33,7 +33,7 @@ from carecite.records import tables as t
 if TYPE_CHECKING:
     from carecite.audit.log import AuditLog
     from carecite.ports import Embedder
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
 SimilarKind = Literal["encounter", "condition", "note"]
 _RECORD_TABLES: dict[str, type[t.Encounter] | type[t.Condition]] = {

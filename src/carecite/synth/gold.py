@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from carecite.ingest.synth import vocab as v
-from carecite.ingest.synth.model import PatientRecord
-from carecite.ingest.synth.notes import INJECTION_BAIT, pick
+from carecite.synth import vocab as v
+from carecite.synth.model import PatientRecord
+from carecite.synth.notes import pick
 
 CLINICAL_ROLES = frozenset({"care_coordinator", "nurse", "physician"})
 
@@ -683,7 +683,3 @@ def build_gold(patients: Sequence[PatientRecord], seed: int, as_of: date) -> lis
                 )
             )
     return out
-
-
-def injection_texts() -> tuple[str, ...]:
-    return INJECTION_BAIT + INJECTION_QUESTIONS

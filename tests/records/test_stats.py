@@ -9,9 +9,9 @@ from rich.console import Console
 
 from carecite.ingest.fhir import ingest_fhir_paths
 from carecite.records import tables as t
-from carecite.stats import chunks_agree, collect_stats, stats_table
+from carecite.records.stats import chunks_agree, collect_stats, stats_table
 
-GOOD = Path(__file__).parent / "ingest" / "fixtures" / "good"
+GOOD = Path(__file__).parents[1] / "ingest" / "fixtures" / "good"
 
 
 def test_empty_store_has_the_contract_schema(stores: Any) -> None:

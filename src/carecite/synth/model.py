@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from carecite.ingest.synth import vocab as v
+from carecite.synth import vocab as v
 
 JsonObj = dict[str, Any]
 

@@ -10,7 +10,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from carecite.ingest.synth.notes import Doc, chance, pick, sentences, signature
+from carecite.synth.notes import Doc, chance, pick, sentences, signature
 
 
 @dataclass(frozen=True)

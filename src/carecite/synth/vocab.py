@@ -12,7 +12,6 @@ from dataclasses import dataclass
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
 ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 UCUM = "http://unitsofmeasure.org"
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
 MRN_SYSTEM = "urn:carecite:mrn"
@@ -23,7 +22,6 @@ V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
 OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
-SERVICE_TYPE = "http://terminology.hl7.org/CodeSystem/service-type"
 SYNTHETIC_TAG = {"system": "urn:carecite:synthetic", "code": "synthetic", "display": "Synthetic test data"}
 
 
@@ -46,7 +44,6 @@ PRIMARY = Facility("org-lakeside", "Lakeside Family Medicine", "primary", "River
 CARDIOLOGY = Facility("org-harbor", "Harbor Heart & Vascular Associates", "cardiology", "Bayview", "555-0170")
 BEHAVIORAL = Facility("org-northside", "Northside Behavioral Health", "behavioral", "Riverton", "555-0190")
 FACILITIES: tuple[Facility, ...] = (HOSPITAL, PRIMARY, CARDIOLOGY, BEHAVIORAL)
-FACILITY_BY_ID = {f.id: f for f in FACILITIES}
 
 
 # --------------------------------------------------------------------------- clinicians
@@ -304,16 +301,6 @@ USER_BY_ID = {u.id: u for u in USERS}
 
 
 # --------------------------------------------------------------------------- codes
-@dataclass(frozen=True)
-class Code:
-    system: str
-    code: str
-    display: str
-
-    def coding(self) -> dict[str, str]:
-        return {"system": self.system, "code": self.code, "display": self.display}
-
-
 @dataclass(frozen=True)
 class Lab:
     key: str

@@ -19,7 +19,7 @@ from sqlmodel import Session, SQLModel, col, select
 from carecite.records import tables as t
 
 if TYPE_CHECKING:
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
 UNTYPED_NOTE = "(no type)"
 

@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from carecite.ingest.synth import stories as st
-from carecite.ingest.synth import vocab as v
-from carecite.ingest.synth.model import NAMESPACE, Builder, JsonObj, PatientRecord
-from carecite.ingest.synth.notes import chance, pick
+from carecite.synth import stories as st
+from carecite.synth import vocab as v
+from carecite.synth.model import NAMESPACE, Builder, JsonObj, PatientRecord
+from carecite.synth.notes import chance, pick
 
 GENERATOR_VERSION = "1.0.0"
 AS_OF = date(2026, 11, 20)

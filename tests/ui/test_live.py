@@ -1,4 +1,4 @@
-"""What the Live view and the Review flag section plot (carecite.ui_live): rows from the reports."""
+"""What the Live view and the Review flag section plot (carecite.ui.live): rows from the reports."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from carecite.audit.report import LiveReport, PeriodCount, PeriodStageLatency
 from carecite.feedback.flags import Flag, FlagSource, summarize
 from carecite.monitoring.drift import Comparison, DriftReport
-from carecite.ui_live import (
+from carecite.ui.live import (
     drift_rows,
     flag_summary_rows,
     flag_table_rows,

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from carecite.ingest.synth.gold import GoldQuestion, build_gold, can_access
-from carecite.ingest.synth.model import PatientRecord
-from carecite.ingest.synth.vocab import USER_BY_ID, USERS
-from carecite.ingest.synthetic import AS_OF, generate, generate_world, load_gold, write_world
+from carecite.package_data import COMMITTED_WORLD
+from carecite.synth.dataset import AS_OF, generate, generate_world, load_gold, write_world
+from carecite.synth.gold import GoldQuestion, build_gold, can_access
+from carecite.synth.model import PatientRecord
+from carecite.synth.vocab import USER_BY_ID, USERS
 
-REPO = Path(__file__).resolve().parents[2]
-COMMITTED = REPO / "synthetic_data"
+COMMITTED = COMMITTED_WORLD
 GENERATED = ("fhir", "users.json", "gold.jsonl", "manifest.json")  # README.md is written by hand
 V3 = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 
@@ -76,7 +76,7 @@ def test_same_seed_writes_byte_identical_files_and_another_seed_does_not(tmp_pat
 
 
 def test_committed_synthetic_data_equals_a_fresh_generation(tmp_path: Path) -> None:
-    """Nobody hand-edits synthetic_data/: regenerate it with the recorded command and compare."""
+    """Nobody hand-edits src/carecite/synthetic_data/: regenerate it with the recorded command and compare."""
     from carecite.cli import app as cli_app
 
     manifest = json.loads((COMMITTED / "manifest.json").read_text())
@@ -405,7 +405,7 @@ def test_committed_bundles_ingest_cleanly_and_every_gold_ref_is_a_visible_row(
     from carecite.records import session_scope
     from carecite.records import tables as t
     from carecite.settings import Settings
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     stores = Stores(Settings(data_dir=tmp_path / "data"))
     report = IngestReport()
@@ -462,9 +462,9 @@ def test_synth_command_rejects_an_output_path_that_is_a_file(tmp_path: Path) -> 
 def test_ingest_synthetic_loads_bundles_users_and_the_as_of_date(tmp_path: Path, stores: Any) -> None:
     from sqlmodel import Session, select
 
-    from carecite.clock import today
-    from carecite.ingest.synthetic import ingest_synthetic
     from carecite.records import tables as t
+    from carecite.records.clock import today
+    from carecite.synth.dataset import ingest_synthetic
 
     manifest = write_world(generate_world(2, 5), tmp_path / "world")
     report = ingest_synthetic(stores, tmp_path / "world", progress=False)

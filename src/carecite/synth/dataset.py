@@ -16,7 +16,7 @@ The world is frozen at ``AS_OF`` (2026-11-20): "overdue" means due before it and
 "upcoming" means starting after it. ``ingest_synthetic`` loads a written world into a data dir and
 records the as-of date so every "today" question is answered against it.
 
-How the world is built: ``ingest/synth/`` (vocabulary, FHIR builder, storylines, note writers,
+How the world is built: ``synth/`` (vocabulary, FHIR builder, storylines, note writers,
 gold questions).
 """
 
@@ -33,13 +33,13 @@ from typing import TYPE_CHECKING, Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from carecite.ingest.synth.gold import GoldQuestion, build_gold
-from carecite.ingest.synth.model import PatientRecord
-from carecite.ingest.synth.world import AS_OF, GENERATOR_VERSION, World, generate_world
+from carecite.synth.gold import GoldQuestion, build_gold
+from carecite.synth.model import PatientRecord
+from carecite.synth.world import AS_OF, GENERATOR_VERSION, World, generate_world
 
 if TYPE_CHECKING:
     from carecite.ingest.fhir import IngestReport
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
 __all__ = [
     "AS_OF",
@@ -161,11 +161,11 @@ def load_gold(path: Path) -> list[dict[str, Any]]:
 
 def ingest_synthetic(stores: Stores, data: Path, *, progress: bool = True) -> IngestReport:
     """Load a written world into ``stores``: the FHIR bundles, the users, and the as-of date
-    (``Meta["as_of"]``, read by ``carecite.clock.today``)."""
+    (``Meta["as_of"]``, read by ``carecite.records.clock.today``)."""
     from carecite.access.users import import_users
-    from carecite.clock import AS_OF_KEY
     from carecite.ingest.fhir import ingest_fhir_paths
     from carecite.records import session_scope
+    from carecite.records.clock import AS_OF_KEY
     from carecite.records.tables import Meta
 
     manifest = json.loads((data / "manifest.json").read_text(encoding="utf-8"))

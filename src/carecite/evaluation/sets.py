@@ -1,0 +1,51 @@
+"""The real-data question sets by name: ``carecite eval --set synthea|mtsamples|cms``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from carecite.evaluation.cms import CMS_POLICIES, cms_questions, prepare_cms
+from carecite.evaluation.gold import GoldQuestion
+from carecite.evaluation.realdata import (
+    MTS_NOTES,
+    bundle_files,
+    load_patient,
+    mtsamples_questions,
+    prepare_mtsamples,
+    prepare_synthea,
+    synthea_questions,
+)
+
+if TYPE_CHECKING:
+    from carecite.stores import Stores
+
+
+def prepare_set(
+    set_name: str, stores: Stores, shared: Path, *, progress: bool = True, limit: int | None = None
+) -> None:
+    if set_name == "synthea":
+        prepare_synthea(stores, shared, progress=progress, limit=limit)
+    elif set_name == "mtsamples":
+        prepare_mtsamples(stores, shared, progress=progress, n=limit or MTS_NOTES)
+    elif set_name == "cms":
+        prepare_cms(stores, shared, progress=progress, n=limit or CMS_POLICIES)
+    else:
+        raise ValueError(f"unknown question set {set_name!r}; known: gold, {', '.join(REAL_SETS)}")
+
+
+def questions_for(set_name: str, shared: Path, *, limit: int | None = None) -> list[GoldQuestion]:
+    if set_name == "synthea":
+        questions = synthea_questions(shared)
+        if limit:
+            keep = {load_patient(p).patient_id for p in bundle_files(shared)[:limit]}
+            questions = [q for q in questions if q.patient_id in keep]
+        return questions
+    if set_name == "mtsamples":
+        return mtsamples_questions(shared, limit or MTS_NOTES)
+    if set_name == "cms":
+        return cms_questions(shared, limit or CMS_POLICIES)
+    raise ValueError(f"unknown question set {set_name!r}; known: gold, {', '.join(REAL_SETS)}")
+
+
+REAL_SETS = ("synthea", "mtsamples", "cms")

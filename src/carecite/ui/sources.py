@@ -1,0 +1,168 @@
+"""The sources beside an answer: one card per citation, the uncited retrieved sources, the footer.
+Only sources the answer returned are looked up (the pipeline already applied access)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from carecite.domain import Answer, Citation
+from carecite.records import tables as t
+from carecite.ui.declines import RETRIEVER_WORDS
+from carecite.ui.html import merge_spans
+
+_DATE_FIELDS = (
+    "date", "due", "start", "authored_on", "effective", "onset", "recorded", "occurrence",
+    "performed", "period_start", "scheduled",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SourceCard:
+    marker: str
+    source_id: str
+    kind: str  # "Clinical note" | "Record" | "Coverage policy"
+    resource_type: str
+    fhir_ref: str
+    when: str
+    author: str
+    note_type: str
+    text: str
+    spans: list[tuple[int, int]]
+    # whole-note view (note chunks only): the note text and the spans shifted into it
+    note_text: str | None = None
+    note_spans: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _when(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return ""
+
+
+def citation_spans(c: Citation) -> list[tuple[int, int]]:
+    """The cited spans as offsets into ``c.text`` (``span``/``spans`` are the document's offsets)."""
+    local = c.text_spans or ((c.text_span,) if c.text_span else (c.spans or (c.span,)))
+    return merge_spans(local, len(c.text))
+
+
+def source_card(session: Session, c: Citation) -> SourceCard:
+    """Everything shown for one cited source. Looks up display metadata only for the source the
+    answer returned (the pipeline already applied access), never anything else."""
+    spans = citation_spans(c)
+    resource_type = c.source_ref.split("/", 1)[0]
+    base: dict[str, Any] = {
+        "marker": c.marker,
+        "source_id": c.source_id,
+        "resource_type": resource_type,
+        "fhir_ref": c.source_ref,
+        "when": "",
+        "author": "",
+        "note_type": "",
+        "text": c.text,
+        "spans": spans,
+    }
+    if c.source_type == "note_chunk":
+        chunk = session.get(t.ChunkRow, c.source_id)
+        note = session.get(t.Note, chunk.doc_id) if chunk is not None else None
+        base["kind"] = "Clinical note"
+        if note is not None and chunk is not None:
+            base.update(
+                when=_when(note.date),
+                author=", ".join(x for x in (note.author, note.author_role) if x),
+                note_type=note.note_type or "",
+            )
+            if note.text[chunk.start : chunk.end] == chunk.text:  # offsets still valid for this note text
+                base["note_text"] = note.text
+                base["note_spans"] = [(chunk.start + s, chunk.start + e) for s, e in spans]
+        return SourceCard(**base)
+    if c.source_type == "policy":
+        policy = session.get(t.Policy, c.source_ref) or session.get(t.Policy, c.source_id)
+        base.update(kind="Coverage policy", note_type=(policy.title if policy else ""))
+        if policy is not None and policy.effective:
+            base["when"] = policy.effective.isoformat()
+        return SourceCard(**base)
+    base["kind"] = "Record"
+    table = t.record_table(c.source_ref)
+    row = session.get(table, c.source_ref) if table is not None else None
+    if row is not None:
+        base["note_type"] = row.display or resource_type
+        base["when"] = next((_when(getattr(row, f)) for f in _DATE_FIELDS if getattr(row, f, None)), "")
+    return SourceCard(**base)
+
+
+def record_table_row(card: SourceCard) -> dict[str, str]:
+    """A structured source as one table row."""
+    return {
+        "source": card.marker,
+        "resource": card.resource_type,
+        "what": card.note_type,
+        "date": card.when,
+        "statement": card.text,
+        "FHIR ref": card.fhir_ref,
+    }
+
+
+def uncited_rows(answer: Answer) -> list[dict[str, object]]:
+    """Sources retrieved but not cited, with their retriever and score ("why was this retrieved")."""
+    cited = {c.source_id for c in answer.citations}
+    return [
+        {
+            "FHIR ref": r.source_ref,
+            "found by": r.retriever,
+            "why": RETRIEVER_WORDS.get(r.retriever, r.retriever),
+            "score": round(r.score, 3),
+        }
+        for r in answer.retrieved
+        if r.source_id not in cited
+    ]
+
+
+STAGES: tuple[str, ...] = ("access", "retrieve", "rerank", "generate", "verify")
+
+
+def footer_text(answer: Answer) -> str:
+    """The per-answer footer: latency per stage, tokens and cost, model, request id."""
+    stages = " · ".join(f"{s} {answer.timings_ms.get(s, 0.0):.0f} ms" for s in STAGES)
+    total = answer.timings_ms.get("total", 0.0)
+    u = answer.usage
+    return (
+        f"{stages} · total {total:.0f} ms | tokens {u.prompt_tokens} in / {u.completion_tokens} out · "
+        f"cost {'unknown (no price for this model)' if u.cost_usd is None else f'${u.cost_usd:.4f}'} · "
+        f"model {u.model} | request {answer.request_id}"
+    )
+
+
+def note_types(session: Session) -> list[str]:
+    """Every note type in the store, for the narrowing filter (type names carry no patient data)."""
+    return sorted({x for x in session.exec(select(t.Note.note_type).distinct()) if x})
+
+
+def record_source(session: Session, ref: str) -> dict[str, Any] | None:
+    """A header row's FHIR resource as ingested, for "open as a source". Call it only for a ref the
+    header (i.e. the label-filtered retriever) returned."""
+    table = t.record_table(ref)
+    row = session.get(table, ref) if table is not None else None
+    if row is None:
+        return None
+    try:
+        data = json.loads(row.raw or "{}")
+    except json.JSONDecodeError:
+        data = {}
+    return data if isinstance(data, dict) else {}
+
+
+SUGGESTED_QUESTIONS: tuple[str, ...] = (
+    "What follow-up tasks are still outstanding?",
+    "Which tasks are overdue?",
+    "What referrals are still pending?",
+    "What appointments are coming up?",
+    "What were the discharge recommendations?",
+    "What is actively being worked on in the care plan?",
+)
