@@ -7,10 +7,8 @@ audit. Each stage is timed; every request leaves exactly one audit record.
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -40,7 +38,7 @@ from carecite.domain import (
     SearchResult,
     Usage,
 )
-from carecite.monitoring.telemetry import span, traced
+from carecite.monitoring.telemetry import traced
 from carecite.ports import LLMUnavailable, Redactor, Reranker, Vector
 from carecite.privacy.identity import PatientIdentity, scrub_identifiers
 from carecite.records import tables as t
@@ -48,6 +46,7 @@ from carecite.retrieval.fusion import reciprocal_rank_fusion
 from carecite.retrieval.structured import StructuredRetriever, blend_structured, rerank_pool
 from carecite.retrieval.vector_cache import shared_cache
 from carecite.settings import Settings
+from carecite.timing import Timer  # the stage timer the benchmarks share
 from carecite.wiring import Stores
 
 NO_PATIENT = "__no_patient__"  # a patient key nothing carries: policy-only retrieval
@@ -64,27 +63,6 @@ class AskRequest(Frozen):
     narrowing: Narrowing | None = None
     break_glass: str | None = None
     grant: Grant | None = None  # what the caller's token allows (HTTP API); only ever narrows the scope
-
-
-@dataclass
-class Timer:
-    timings: dict[str, float] = field(default_factory=dict)
-    start: float = field(default_factory=time.perf_counter)
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        t0 = time.perf_counter()
-        try:
-            with span(name):  # an OpenTelemetry span per stage (no-op unless enabled)
-                yield
-        finally:
-            self.timings[name] = round(self.timings.get(name, 0.0) + (time.perf_counter() - t0) * 1000, 2)
-
-    def done(self) -> dict[str, float]:
-        out = {k: self.timings.get(k, 0.0) for k in ("access", "retrieve", "rerank", "generate", "verify")}
-        out.update(self.timings)
-        out["total"] = round((time.perf_counter() - self.start) * 1000, 2)
-        return out
 
 
 @dataclass
