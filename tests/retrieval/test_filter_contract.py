@@ -10,9 +10,14 @@ from collections.abc import Iterator
 import pytest
 
 from carecite.domain import SENSITIVE_LABELS, Chunk, RetrievalFilter, resource_type_of
+from carecite.ingest.indexing import chunk_to_row
+from carecite.ports import VectorIndex
+from carecite.records import session_scope
 from carecite.retrieval.dense import ChromaVectorIndex
 from carecite.retrieval.lexical import Bm25Index
+from carecite.retrieval.patient_dense import PatientScopedVectorIndex
 from carecite.settings import Settings
+from carecite.wiring import Stores
 
 PA, PB = "pk_aaaaaaaaaaaaaaaaaaaa", "pk_bbbbbbbbbbbbbbbbbbbb"
 F1, F2 = "Organization/f1", "Organization/f2"
@@ -137,14 +142,31 @@ def _filters() -> Iterator[RetrievalFilter]:
 
 
 @pytest.fixture(scope="module")
-def indexes(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore[no-untyped-def]
-    settings = Settings(data_dir=tmp_path_factory.mktemp("contract"))
+def contract_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(data_dir=tmp_path_factory.mktemp("contract"))
+
+
+@pytest.fixture(scope="module")
+def indexes(contract_settings: Settings, embedder):  # type: ignore[no-untyped-def]
+    settings = contract_settings
     chunks = _chunks()
     dense = ChromaVectorIndex.open(settings, embedder)
     dense.upsert(chunks, embedder.embed_documents([c.index_text for c in chunks]))
     lexical = Bm25Index.open(settings.bm25_path)
     lexical.rebuild(chunks)
     return chunks, dense, lexical, embedder.embed_query("zebra follow-up")
+
+
+@pytest.fixture(scope="module")
+def patient_path(indexes, contract_settings: Settings, embedder) -> VectorIndex:  # type: ignore[no-untyped-def]
+    """The index the pipeline really uses (``Stores.vectors``): the exact per-patient path over the
+    same Chroma collection, with the chunk rows in real SQL (where it reads a patient's chunk ids)."""
+    stores = Stores(contract_settings, embedder=embedder)
+    with session_scope(stores.engine) as session:
+        for c in indexes[0]:
+            session.add(chunk_to_row(c))
+    assert isinstance(stores.vectors, PatientScopedVectorIndex)
+    return stores.vectors
 
 
 def test_the_chunk_set_covers_every_filter_dimension(indexes) -> None:  # type: ignore[no-untyped-def]
@@ -197,3 +219,31 @@ def test_candidates_carry_the_metadata_the_guard_rechecks(indexes) -> None:  # t
         )
         assert set(cand.security_labels) == set(src.security_labels)
         assert (cand.text, cand.start, cand.end, cand.doc_id) == (src.text, src.start, src.end, src.doc_id)
+
+
+def test_the_per_patient_exact_path_returns_exactly_the_allowed_chunks(indexes, patient_path) -> None:  # type: ignore[no-untyped-def]
+    chunks, _, _, qvec = indexes
+    k = len(chunks) + 5
+    for flt in _filters():
+        expected = {c.chunk_id for c in chunks if reference_allows(c, flt)}
+        got = [c.source_id for c in patient_path.query(qvec, flt, k)]
+        assert len(got) == len(set(got)) and set(got) == expected, f"patient path differs for {flt}"
+
+
+def test_the_per_patient_exact_path_ranks_like_the_chroma_query(indexes, patient_path) -> None:  # type: ignore[no-untyped-def]
+    """Same ids, same order, same scores as the filtered HNSW query (exact on a small world)."""
+    _, dense, _, qvec = indexes
+    compared = 0
+    for flt in _filters():
+        for k in (1, 3, 8):
+            want = dense.query(qvec, flt, k)
+            got = patient_path.query(qvec, flt, k)
+            assert [c.source_id for c in got] == [c.source_id for c in want], (
+                f"order differs for {flt}, k={k}"
+            )
+            assert [round(c.score, 4) for c in got] == [round(c.score, 4) for c in want]
+            assert [c.model_dump() for c in got] == [
+                c.model_dump() | {"score": g.score} for c, g in zip(want, got, strict=True)
+            ]
+            compared += len(want) > 1
+    assert compared > 60, "the battery must compare real rankings"
