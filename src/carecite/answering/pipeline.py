@@ -312,7 +312,7 @@ class Pipeline:
         )
         question = kind.clean  # injection / other-patient clauses never drive retrieval or the prompt
         with timer.stage("retrieve"):
-            candidates, structured = self._retrieve(question, identity, flt)
+            candidates, structured = self._retrieve(question, identity, flt, timer)
 
         # 3. re-rank what fusion found, then re-check every source against the scope
         with timer.stage("rerank"):
@@ -337,8 +337,9 @@ class Pipeline:
         return Evidence(base, timer, question, scope, patient_key, identity, kind.coverage, kept)
 
     def _retrieve(
-        self, question: str, identity: PatientIdentity | None, flt: RetrievalFilter
+        self, question: str, identity: PatientIdentity | None, flt: RetrievalFilter, timer: Timer
     ) -> tuple[list[Candidate], list[Candidate]]:
+        # Sub-stages ("retrieve.<part>", inside "retrieve"): what `carecite bench query` profiles.
         # The indexes hold text with the patient's identifiers replaced by placeholders; the query must too.
         query_text = scrub_identifiers(question, identity)
         s = self.settings
@@ -346,16 +347,22 @@ class Pipeline:
         if flt.patient_key != NO_PATIENT or flt.include_policies:
             # One encode for the question as retrieval sees it (identifiers scrubbed) and as the
             # re-ranker and answerer see it, through the shared cache they read it back from.
-            query_vector = shared_cache(self.stores.embedder).vectors([query_text, question])[0]
+            with timer.stage("retrieve.embed_query"):
+                query_vector = shared_cache(self.stores.embedder).vectors([query_text, question])[0]
             if self.on_query_vector is not None:
                 self.on_query_vector(query_vector)
-            lists.append(self.stores.vectors.query(query_vector, flt, s.dense_k))
-            lists.append(self.stores.lexical.query(query_text, flt, s.lexical_k))
+            with timer.stage("retrieve.dense"):
+                lists.append(self.stores.vectors.query(query_vector, flt, s.dense_k))
+            with timer.stage("retrieve.lexical"):
+                lists.append(self.stores.lexical.query(query_text, flt, s.lexical_k))
         structured: list[Candidate] = []
         if flt.patient_key != NO_PATIENT:
-            structured = self._structured().search(question, flt, s.structured_k)
+            with timer.stage("retrieve.structured"):
+                structured = self._structured().search(question, flt, s.structured_k)
             lists.append(structured)
-        return reciprocal_rank_fusion(lists, k=s.rrf_k), structured
+        with timer.stage("retrieve.fusion"):
+            fused = reciprocal_rank_fusion(lists, k=s.rrf_k)
+        return fused, structured
 
     def _structured(self) -> StructuredRetriever:
         # Built once, rebuilt only when "today" moves (the clock reads the as-of date once).

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from carecite.domain import Chunk, RetrievalFilter
+from carecite.domain import Chunk
 from carecite.evaluation.bench.common import (
     RAW_ENCODE_BATCH,
     WARMUP_QUERIES,
@@ -30,6 +30,8 @@ from carecite.ports import Embedder, Vector
 from carecite.settings import Settings
 
 if TYPE_CHECKING:
+    from carecite.answering.pipeline import Pipeline
+    from carecite.retrieval.vector_cache import VectorCache
     from carecite.wiring import Stores
 
 QUERY_STAGES = ("access", "embed_query", "dense", "lexical", "structured", "fusion", "rerank", "total")
@@ -166,6 +168,31 @@ def _queries(world: Path, count: int) -> list[_Query]:
     return [gold[i % len(gold)] for i in range(count)]
 
 
+def stage_row(timings_ms: dict[str, float]) -> dict[str, float]:
+    """The pipeline's own stage timings as the scale report's rows: access, the retrieval sub-stages
+    (``retrieve.<part>``), re-rank, and the pipeline's total (up to its answer; no audit write)."""
+    return {
+        stage: float(timings_ms.get(f"retrieve.{stage}", timings_ms.get(stage, 0.0)))
+        for stage in QUERY_STAGES
+    }
+
+
+def cold_cache(pipeline: Pipeline) -> VectorCache:
+    """Give ``pipeline`` what a freshly started process has: an empty shared vector cache, nothing
+    loaded from the source-vector store yet. Returns the new cache (it counts what gets embedded)."""
+    from carecite.retrieval.rerank import EvidenceReranker
+    from carecite.retrieval.vector_cache import reset_shared_caches, shared_cache
+
+    reset_shared_caches()
+    cache = shared_cache(pipeline.stores.embedder)
+    store = pipeline.stores.source_vectors
+    store.cache = cache
+    store.forget()
+    if isinstance(pipeline.reranker, EvidenceReranker):
+        pipeline.reranker.cache = cache
+    return cache
+
+
 def bench_scale(
     *,
     chunks: int,
@@ -184,21 +211,14 @@ def bench_scale(
     from chromadb.config import Settings as ChromaSettings
     from sqlmodel import Session
 
-    from carecite.access.scope import AccessDenied, compute_scope, resolve_patient
-    from carecite.answering.intent import classify
-    from carecite.clock import today
+    from carecite.answering.pipeline import AskRequest
     from carecite.ingest.indexing import ingest_cache, sync_record_vectors
     from carecite.ingest.synthetic import generate
-    from carecite.privacy.identity import PatientIdentity, scrub_identifiers
     from carecite.records import tables as t
     from carecite.retrieval.dense import COLLECTION, CarecitEmbeddingFunction, ChromaVectorIndex
-    from carecite.retrieval.fusion import reciprocal_rank_fusion
     from carecite.retrieval.lexical import Bm25Index
-    from carecite.retrieval.rerank import EvidenceReranker, build_reranker
     from carecite.retrieval.source_vectors import chunk_items
-    from carecite.retrieval.structured import StructuredRetriever, blend_structured
-    from carecite.retrieval.vector_cache import VectorCache
-    from carecite.wiring import Stores
+    from carecite.wiring import Stores, build_pipeline
 
     build: dict[str, float] = {}
     world = work_dir / "scale-world"
@@ -276,9 +296,9 @@ def bench_scale(
             path=str(settings.chroma_path.resolve()), settings=ChromaSettings(anonymized_telemetry=False)
         )
         collection = client.get_collection(COLLECTION, embedding_function=CarecitEmbeddingFunction(embedder))
-        structured = StructuredRetriever(stores.engine, today(settings, stores.engine))
-        reranker = build_reranker(settings, embedder)
-        s = settings
+        # The pipeline itself, over these stores: its retrieval stages are what is timed, not a copy.
+        stores.__dict__["lexical"] = lexical  # the index just rebuilt (same files)
+        pipeline = build_pipeline(settings.model_copy(update={"drift_record_queries": False}), stores=stores)
         samples: dict[str, list[float]] = {k: [] for k in (*QUERY_STAGES, "rerank_warm")}
         embedded: list[int] = []
         base_samples: dict[str, list[float]] = {"embed_query": [], "chroma_top5": [], "total": []}
@@ -290,59 +310,15 @@ def bench_scale(
             task = bar.add_task("queries: pipeline stages + baseline", total=len(asked))
             for n, q in enumerate(asked):
                 record = n >= warmup
-                row: dict[str, float] = {}
                 # A cold process per question: an empty vector cache, nothing loaded from the store.
-                cache = VectorCache(embedder)
-                store.cache = cache
-                store.forget()
-                if isinstance(reranker, EvidenceReranker):
-                    reranker.cache = cache
-                # The same stages, in the same order, as Pipeline.ask/_retrieve (no generation).
-                t_all = time.perf_counter()
-                t0 = time.perf_counter()
-                try:
-                    with Session(stores.engine) as session:
-                        scope = compute_scope(session, q.user_id)
-                        key = resolve_patient(session, scope, q.patient_id)
-                        patient = session.get(t.Patient, q.patient_id)
-                except AccessDenied:
-                    bar.advance(task)
+                cache = cold_cache(pipeline)
+                req = AskRequest(question=q.question, user_id=q.user_id, patient_id=q.patient_id)
+                result = pipeline.search(req)  # access → retrieve → re-rank → guard, audited
+                if result.declined and result.decline_reason in ("access_denied", "out_of_scope"):
+                    bar.advance(task)  # ended before retrieval: it would flatter every stage
                     continue
-                kind = classify(q.question)
-                if kind.multi_patient:  # declined before retrieval by the pipeline
-                    bar.advance(task)
-                    continue
-                flt = RetrievalFilter.for_request(scope, key).model_copy(
-                    update={"include_policies": kind.coverage}
-                )
-                question = kind.clean
-                row["access"] = ms(t0)
-                t0 = time.perf_counter()
-                identity = PatientIdentity.from_patient(patient) if patient is not None else None
-                query_text = scrub_identifiers(question, identity)
-                qvec = cache.vectors([query_text, question])[0]  # as Pipeline._retrieve
-                row["embed_query"] = ms(t0)
-                t0 = time.perf_counter()
-                dense_hits = dense.query(qvec, flt, s.dense_k)
-                row["dense"] = ms(t0)
-                t0 = time.perf_counter()
-                lexical_hits = lexical.query(query_text, flt, s.lexical_k)
-                row["lexical"] = ms(t0)
-                t0 = time.perf_counter()
-                struct_hits = structured.search(question, flt, s.structured_k)
-                row["structured"] = ms(t0)
-                t0 = time.perf_counter()
-                fused = reciprocal_rank_fusion([dense_hits, lexical_hits, struct_hits], k=s.rrf_k)
-                row["fusion"] = ms(t0)
-                t0 = time.perf_counter()
-                # As Pipeline.ask: load the candidates' stored sentence vectors, then re-rank.
-                store.preload([*fused[: s.rerank_k], *struct_hits])
-                blend_structured(reranker.rerank(question, fused[: s.rerank_k]), struct_hits)
-                row["rerank"] = ms(t0)
-                row["total"] = ms(t_all)
-                t0 = time.perf_counter()
-                reranker.rerank(question, fused[: s.rerank_k])
-                row["rerank_warm"] = ms(t0)
+                row = stage_row(result.timings_ms)
+                row["rerank_warm"] = pipeline.search(req).timings_ms.get("rerank", 0.0)  # same question, warm
                 if record:
                     embedded.append(cache.embedded)
 
