@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from carecite.evaluation.bench.common import WARMUP_QUERIES, Distribution, PeakRss, progress_bar
+from carecite.evaluation.bench.ui import UiFirstAnswer, ui_first_answer
 from carecite.ports import Embedder
 from carecite.settings import Settings
 
@@ -31,6 +32,7 @@ class CommittedReport:
     cold_ask_s: float | None = None  # median wall time of a fresh `carecite ask --json` process
     import_s: float | None = None  # median wall time of a bare `python -c "import carecite"`
     cold_runs: int = 0
+    ui: UiFirstAnswer | None = None  # the first answer in a freshly started UI (bench/ui.py)
 
 
 def _wall_s(cmd: Sequence[str], env: dict[str, str], cwd: Path) -> float:
@@ -71,6 +73,7 @@ def bench_committed(
     warmup: int = WARMUP_QUERIES,
     progress: bool = True,
     cold_runs: int = 3,
+    ui: bool = True,
 ) -> CommittedReport:
     """Ingest ``world`` (a written synthetic world with gold.jsonl) and time every gold question
     through ``Pipeline.ask`` with the offline extractive answerer (no LLM is configured)."""
@@ -115,6 +118,12 @@ def bench_committed(
         with progress_bar(progress) as bar:
             bar.add_task(f"cold `carecite ask` ×{cold_runs}", total=None)
             cold_ask, import_s = cold_process_s(settings.data_dir, gold[0], cold_runs)
+    ui_figures = None
+    patient_questions = [g for g in gold if g.get("patient_id")]
+    if ui and patient_questions:
+        with progress_bar(progress) as bar:
+            bar.add_task("first answer in a freshly started UI (2 fresh processes)", total=None)
+            ui_figures = ui_first_answer(settings.data_dir, patient_questions[0])
     return CommittedReport(
         questions=len(gold),
         ingest_s=round(ingest_s, 2),
@@ -123,5 +132,6 @@ def bench_committed(
         cold_ask_s=cold_ask,
         import_s=import_s,
         cold_runs=cold_runs if cold_ask is not None else 0,
+        ui=ui_figures,
         **counts,
     )
