@@ -33,7 +33,7 @@ unit: install
 test: lint typecheck unit
 
 bench: install
-	$(BIN)/carecite bench ingest
+	$(BIN)/carecite bench ingest --patients 60,240
 	$(BIN)/carecite bench query
 
 clean:

@@ -54,7 +54,10 @@ def get_pipeline(data_dir: str) -> Pipeline:
 def warm_models(data_dir: str) -> threading.Thread:
     """Load the models once, when the app starts, in the background: the page renders at once and
     the first question finds the embedding model, the indexes and Presidio ready."""
-    thread = threading.Thread(target=get_pipeline(data_dir).warm, name="carecite-warm-up", daemon=True)
+    # Building the pipeline (Presidio, spaCy) happens in the thread too, not in the page's first run.
+    thread = threading.Thread(
+        target=lambda: get_pipeline(data_dir).warm(), name="carecite-warm-up", daemon=True
+    )
     thread.start()
     return thread
 

@@ -22,7 +22,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     ),  # typed objects, seams
     frozenset({"records"}),  # the system of record: tables, engine, clock, counts
     frozenset({"audit"}),  # the hash-chained trail (over records)
-    frozenset({"privacy", "monitoring"}),  # Presidio, identity scrubbing; telemetry, drift
+    frozenset({"privacy", "monitoring", "timing"}),  # Presidio, identity scrubbing; telemetry, drift, timers
     frozenset({"access"}),  # who may see what, decided before retrieval
     frozenset({"feedback"}),  # flags on answers (access-checked, audited)
     frozenset({"retrieval"}),  # dense, lexical, structured, fusion, re-rank

@@ -318,6 +318,7 @@ def bench_query(
     cold_runs: Annotated[
         int, typer.Option(min=0, help="Fresh `carecite ask` processes timed (median; 0: skip).")
     ] = 3,
+    ui: Annotated[bool, typer.Option(help="Also time the first answer in a freshly started UI.")] = True,
 ) -> None:
     """Per-stage latency p50/p95: the committed world through ask, and retrieval at scale vs a naive baseline."""
     import json
@@ -336,6 +337,7 @@ def bench_query(
         plot_dir=State.settings.data_dir / "bench" if plot else None,
         progress=not (quiet or as_json),
         cold_runs=cold_runs,
+        ui=ui,
     )
     if as_json:
         print(json.dumps(report.to_json(), indent=2))

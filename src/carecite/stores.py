@@ -52,8 +52,11 @@ class Stores:
 
             return PgVectorIndex.open(self.engine, self.embedder)
         from carecite.retrieval.dense import ChromaVectorIndex
+        from carecite.retrieval.patient_dense import PatientScopedVectorIndex, sql_chunk_ids
 
-        return ChromaVectorIndex.open(self.settings, self.embedder)
+        # One patient's question is scored exactly over that patient's vectors (patient_dense).
+        chroma = ChromaVectorIndex.open(self.settings, self.embedder)
+        return PatientScopedVectorIndex(chroma, sql_chunk_ids(self.engine))
 
     @cached_property
     def lexical(self) -> LexicalIndex:

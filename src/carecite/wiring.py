@@ -37,8 +37,12 @@ def _hidden(module: str) -> Iterator[None]:
 
 
 def build_redactor() -> Redactor:
-    with _hidden("transformers"):
-        import presidio_analyzer  # noqa: F401  (imported here, while transformers is hidden)
+    import carecite.privacy  # noqa: F401  (sets Presidio's environment: no network, no torch probe)
+
+    # spaCy's thinc imports torch when it can (seconds), for GPU ops the small CPU model never uses;
+    # a request embeds its question without torch (embedder.SMALL_CALL), so keep torch out here too.
+    with _hidden("transformers"), _hidden("torch"):
+        import presidio_analyzer  # noqa: F401  (imported here, while transformers and torch are hidden)
 
     from carecite.privacy.redactor import PresidioRedactor
 

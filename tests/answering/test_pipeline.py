@@ -60,6 +60,10 @@ def test_gold_question_is_answered_with_cited_spans_inside_what_was_retrieved_an
     assert set(expected) & {c.source_ref for c in answer.citations}
     assert {"access", "retrieve", "rerank", "generate", "verify", "total"} <= set(answer.timings_ms)
     assert answer.timings_ms["total"] >= answer.timings_ms["retrieve"] > 0
+    # The parts of retrieve are timed inside it (what `carecite bench query` profiles).
+    parts = [f"retrieve.{p}" for p in ("embed_query", "dense", "lexical", "structured", "fusion")]
+    assert all(answer.timings_ms[p] >= 0 for p in parts) and answer.timings_ms["retrieve.dense"] > 0
+    assert sum(answer.timings_ms[p] for p in parts) <= answer.timings_ms["retrieve"] + 0.05
 
 
 def test_a_note_citation_span_is_offsets_into_the_decoded_note(world_pipeline: Pipeline) -> None:

@@ -1,5 +1,6 @@
-"""The offline embedder: the light MiniLM encoder gives sentence-transformers' vectors, without
-importing sentence-transformers (what a cold `carecite ask` saves)."""
+"""The offline embedder: the light MiniLM encoders (torch, and numpy for a request's few texts) give
+sentence-transformers' vectors, without importing sentence-transformers, or torch for a question
+(what a cold `carecite ask` saves)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import numpy as np
 import pytest
 
 from carecite.ports import Embedder
-from carecite.retrieval.embedder import SentenceTransformerEmbedder, default_model_path
-from carecite.retrieval.minilm import LightEncoder
+from carecite.retrieval.embedder import SMALL_CALL, SentenceTransformerEmbedder, default_model_path
+from carecite.retrieval.minilm import LightEncoder, NumpyEncoder
 from fakes import FakeEmbedder
 
 TEXTS = [
@@ -28,13 +29,17 @@ def test_the_shipped_model_uses_the_light_encoder_and_matches_sentence_transform
     path = default_model_path()
     assert LightEncoder.supports(path)
     embedder = SentenceTransformerEmbedder(path)
-    ours = embedder.embed_documents(TEXTS)
+    small = embedder.embed_documents(TEXTS)  # a few texts, torch not loaded: the numpy encoder
+    assert isinstance(embedder._small, NumpyEncoder) and embedder._model is None
+    ours = embedder.embed_documents(TEXTS * (SMALL_CALL // len(TEXTS) + 1))[: len(TEXTS)]  # bulk: torch
     assert isinstance(embedder.model, LightEncoder)
     reference = SentenceTransformer(str(path), device="cpu", local_files_only=True).encode(
         TEXTS, normalize_embeddings=True
     )
-    assert ours.shape == (len(TEXTS), embedder.dim) and ours.dtype == np.float32
-    assert float(np.abs(ours - reference).max()) < 1e-5  # long text truncated at 256 tokens alike
+    for got in (ours, small):
+        assert got.shape == (len(TEXTS), embedder.dim) and got.dtype == np.float32
+        assert float(np.abs(got - reference).max()) < 1e-5  # long text truncated at 256 tokens alike
+    assert float(np.abs(small - ours).max()) < 1e-6  # numpy and torch: the same vectors
     assert np.allclose(embedder.embed_query(TEXTS[0]), ours[0], atol=1e-6)
 
 
@@ -44,6 +49,7 @@ def test_embedding_a_question_never_imports_sentence_transformers() -> None:
         "from carecite.retrieval.embedder import SentenceTransformerEmbedder\n"
         "SentenceTransformerEmbedder().embed_query('open follow-ups?')\n"
         "assert 'sentence_transformers' not in sys.modules and 'transformers' not in sys.modules\n"
+        "assert 'torch' not in sys.modules  # a question is embedded by the numpy encoder\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr[-600:]

