@@ -231,12 +231,15 @@ def filter_allows(c: Chunk, flt: RetrievalFilter) -> bool:
 class InMemoryVectorIndex:
     """A ports.VectorIndex in a dict: exact cosine search over the chunks the filter allows."""
 
-    def __init__(self) -> None:
+    def __init__(self, dim: int = 384) -> None:
+        self.dim = dim  # like a Chroma collection or a pgvector column: one dimension, fixed
         self._rows: dict[str, tuple[Chunk, Vector]] = {}
 
     def upsert(self, chunks: Sequence[Chunk], vectors: Vector) -> None:
         if len(chunks) != len(vectors):
             raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        if len(vectors) and np.asarray(vectors).shape[1] != self.dim:
+            raise ValueError(f"vector dimension {np.asarray(vectors).shape[1]}, the index holds {self.dim}")
         for c, v in zip(chunks, vectors, strict=True):
             self._rows[c.chunk_id] = (c, np.asarray(v, dtype=np.float32))
 

@@ -9,6 +9,10 @@ import random
 from collections.abc import Iterator
 
 from carecite.domain import SENSITIVE_LABELS, Chunk, RetrievalFilter
+from fakes import filter_allows
+
+# domain.RetrievalFilter's docstring, transcribed literally (one copy, shared with the in-memory fake).
+reference_allows = filter_allows
 
 PA, PB = "pk_aaaaaaaaaaaaaaaaaaaa", "pk_bbbbbbbbbbbbbbbbbbbb"
 F1, F2 = "Organization/f1", "Organization/f2"

@@ -21,6 +21,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from carecite.package_data import COMMITTED_WORLD
+
 # platformdirs (via pgserver) warns without a private runtime dir
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="carecite-run-"))
 
@@ -190,7 +192,6 @@ def fresh_chroma(chroma_server: ChromaServer) -> Callable[[], None]:
 
 
 # --------------------------------------------------------------------------- a small world
-REPO = Path(__file__).resolve().parents[1]
 SMALL_WORLD_BUNDLES = ("directory.json", "patient-00001.json")
 
 
@@ -199,14 +200,13 @@ def ingest_small_world(stores: object, *, progress: bool = False) -> object:
     real asks against any store setup in seconds rather than the whole world's minutes."""
     import json
 
-    from carecite.clock import AS_OF_KEY
-
     from carecite.access.users import import_users
     from carecite.ingest.fhir import ingest_fhir_paths
     from carecite.records import session_scope
+    from carecite.records.clock import AS_OF_KEY
     from carecite.records.tables import Meta
 
-    data = REPO / "synthetic_data"
+    data = COMMITTED_WORLD
     report = ingest_fhir_paths(stores, [data / "fhir" / n for n in SMALL_WORLD_BUNDLES], progress=progress)  # type: ignore[arg-type]
     import_users(stores.engine, data / "users.json")  # type: ignore[attr-defined]
     with session_scope(stores.engine) as session:  # type: ignore[attr-defined]
@@ -220,11 +220,11 @@ def small_world_gold(dest: Path) -> Path:
     """The gold questions about the small world's patient, as a gold file for the load bench."""
     import json
 
-    bundle = json.loads((REPO / "synthetic_data" / "fhir" / SMALL_WORLD_BUNDLES[1]).read_text())
+    bundle = json.loads((COMMITTED_WORLD / "fhir" / SMALL_WORLD_BUNDLES[1]).read_text())
     ids = {e["resource"]["id"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"}
     lines = [
         line
-        for line in (REPO / "synthetic_data" / "gold.jsonl").read_text().splitlines()
+        for line in (COMMITTED_WORLD / "gold.jsonl").read_text().splitlines()
         if line.strip() and json.loads(line).get("patient_id") in ids
     ]
     dest.write_text("\n".join(lines) + "\n")

@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, col, select
 
 from carecite.access.scope import compute_scope
 from carecite.answering.pipeline import AskRequest, Pipeline
+from carecite.package_data import COMMITTED_WORLD
 from carecite.records import tables as t
 from carecite.records.clock import Clock
 from carecite.retrieval.structured import OPEN_REFERRAL, OPEN_TASK, UPCOMING_APPT
@@ -25,7 +25,7 @@ from carecite.text.sections import kind_of_header
 from carecite.text.sentences import find_sections
 from carecite.ui.sources import SUGGESTED_QUESTIONS
 
-GOLD = Path(__file__).resolve().parents[2] / "synthetic_data" / "gold.jsonl"
+GOLD = COMMITTED_WORLD / "gold.jsonl"
 Holders = Callable[[Session, str, date], list[t.ResourceRow]]
 
 

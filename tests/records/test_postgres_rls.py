@@ -6,21 +6,20 @@ for it. Migrations are versioned and idempotent."""
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from carecite.domain import SENSITIVE_LABELS
 from carecite.ingest.fhir import IngestReport, ingest_file, resolve_pending
+from carecite.package_data import COMMITTED_WORLD
 from carecite.records import make_engine, session_scope
 from carecite.records.postgres import LATEST, grant_app_role, migrate, set_scope
 from carecite.records.tables import labels_from_str
 from carecite.settings import Settings
 
-REPO = Path(__file__).resolve().parents[2]
 BUNDLES = [
-    REPO / "synthetic_data" / "fhir" / n
+    COMMITTED_WORLD / "fhir" / n
     for n in ("directory.json", "patient-00001.json", "patient-00002.json", "patient-00003.json")
 ]
 SCOPED_TABLES = ["patient", "task", "note", "condition", "encounter", "chunkrow", "chunk_lexical"]

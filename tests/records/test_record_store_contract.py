@@ -14,15 +14,14 @@ from sqlmodel import SQLModel
 from carecite.audit.log import AuditLog
 from carecite.domain import SENSITIVE_LABELS, RetrievalFilter
 from carecite.ingest.fhir import IngestReport, ingest_file, resolve_pending
+from carecite.package_data import COMMITTED_WORLD
 from carecite.records import session_scope
 from carecite.retrieval.structured import StructuredRetriever
 from carecite.settings import Settings
 
 IMPLEMENTATIONS = ["sqlite", "postgres"]
-REPO = Path(__file__).resolve().parents[2]
 BUNDLES = [
-    REPO / "synthetic_data" / "fhir" / name
-    for name in ("directory.json", "patient-00001.json", "patient-00002.json")
+    COMMITTED_WORLD / "fhir" / name for name in ("directory.json", "patient-00001.json", "patient-00002.json")
 ]
 QUESTIONS = [
     "What follow-up tasks are outstanding?",
