@@ -31,9 +31,8 @@ USER = "cc-ben"
 
 
 def _counts(settings: Settings, embedder) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    from carecite.stats import collect_stats
-
-    from carecite.wiring import Stores
+    from carecite.records.stats import collect_stats
+    from carecite.stores import Stores
 
     return collect_stats(Stores(settings, embedder=embedder))
 
@@ -50,7 +49,7 @@ def _ask(base: str, token: str) -> httpx.Response:
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory, embedder) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """The counts of an uninterrupted ingest of the small world (embedded stores)."""
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("reference"))
     ingest_small_world(Stores(settings, embedder=embedder))
@@ -112,7 +111,7 @@ def test_chroma_server_killed_mid_ingest_converges_on_rerun(
 ) -> None:  # type: ignore[no-untyped-def]
     from carecite.retrieval.dense import ChromaVectorIndex
     from carecite.store_errors import store_unavailable
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     settings = Settings(data_dir=tmp_path / "data", chroma_host=chroma.host, chroma_port=chroma.port)
     real_upsert = ChromaVectorIndex.upsert
@@ -168,7 +167,7 @@ def test_postgres_killed_mid_ingest_leaves_no_half_bundle_and_converges(
     pg: PgServer, tmp_path: Path, embedder, reference: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     import carecite.ingest.fhir as fhir
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     settings = Settings(
         data_dir=tmp_path / "data",

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def setups(pg_server, tmp_path_factory: pytest.TempPathFactory, embedder) -> list[StoreSetup]:  # type: ignore[no-untyped-def]
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     embedded = Settings(data_dir=tmp_path_factory.mktemp("load-embedded"))
     shared = Settings(

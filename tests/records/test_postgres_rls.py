@@ -30,7 +30,7 @@ def world(pg_server, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[
     """Owner loads bundles (SQL + the PostgreSQL full-text index); returns (owner, app) engines."""
     from carecite.ingest.indexing import _all_chunks
     from carecite.retrieval.pg_lexical import PgFullTextIndex
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     db = pg_server.create_database()
     owner = make_engine(pg_server.url(db))

@@ -44,7 +44,7 @@ _LOADED: dict[str, sa.Engine] = {}
 
 def _load(kind: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> sa.Engine:
     """Three committed synthetic bundles loaded into one store (SQL only: no index sync), once."""
-    from carecite.wiring import Stores
+    from carecite.stores import Stores
 
     if kind not in _LOADED:
         tmp = tmp_path_factory.mktemp("records")
