@@ -291,7 +291,7 @@ def test_an_item_the_record_lacks_is_never_substituted_and_is_reported_missing(l
     question = "What was the most recent hemoglobin A1c?"
     assert retriever.search(question, _filter(), 10) == []  # never the plain hemoglobin
     missing = retriever.missing_item(question, _filter())
-    assert missing is not None and missing[0] == "hemoglobin a1c"
+    assert missing is not None and missing[0] == "hemoglobin A1c"  # as the question wrote it
     assert retriever.missing_item("What was the most recent hemoglobin?", _filter()) is None
     # Words that name nothing in the record ("checked") neither block an answer nor make one missing.
     assert retriever.missing_item("When was the hemoglobin last checked?", _filter()) is None

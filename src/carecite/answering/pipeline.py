@@ -126,7 +126,7 @@ class RequestState:
     structured: list[Candidate] = field(default_factory=list)
     kept: list[Candidate] = field(default_factory=list)  # re-ranked and guarded
     asked: SectionKind | None = None  # the note section the question asks for, if any
-    # The item the question names that the patient's structured record lacks ("hemoglobin a1c"),
+    # The item the question names that the patient's structured record lacks ("hemoglobin A1c"),
     # with the word groups that name it; None when nothing named is missing.
     missing: tuple[str, tuple[Group, ...]] | None = None
     context: list[Candidate] = field(default_factory=list)  # the sources the draft may cite

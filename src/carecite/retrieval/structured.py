@@ -319,7 +319,7 @@ class StructuredRetriever:
     def missing_item(self, question: str, flt: RetrievalFilter) -> tuple[str, tuple[Group, ...]] | None:
         """The item a question names that no lab, drug, vaccine or procedure row of the patient names.
 
-        "What was the most recent hemoglobin A1c?" for a patient with no A1c: ("hemoglobin a1c",
+        "What was the most recent hemoglobin A1c?" for a patient with no A1c: ("hemoglobin A1c",
         groups). None when the question names no such item or the record has it. The caller still
         looks at the notes before declining.
         """
@@ -337,7 +337,7 @@ class StructuredRetriever:
             for tok in dict.fromkeys(tokens(question))
             if any(frozenset({_singular(tok)}) in g for g in intent.naming)
         ]
-        return " ".join(words), intent.naming
+        return _as_written(question, words), intent.naming
 
     def statement_texts(self, patient_key: str) -> list[str]:
         """Every statement ``search`` could return for the patient, whatever the question or scope:
@@ -590,6 +590,22 @@ class StructuredRetriever:
                 text += f"; reason: {row.reason}"
             prior = (0.4 if nth == 0 else -0.2) if intent.recent else 0.0
             yield Statement.of(row, kind, text + ".", when, prior)
+
+
+def _as_written(question: str, words: Sequence[str]) -> str:
+    """The named item as the question wrote it ("hemoglobin A1c", not "hemoglobin a1c"): the stretch of
+    the question from its first to its last naming word, when that stretch is short."""
+
+    def pattern(word: str) -> str:  # "hepb" was "Hep B" / "hepatitis B" in the question (see _HEP)
+        hep = re.fullmatch(r"hep([abc])", word)
+        return rf"\bhep(?:atitis)?[\s-]*{hep.group(1)}\b" if hep else rf"\b{re.escape(word)}\b"
+
+    spans = [m.span() for w in words if (m := re.search(pattern(w), question, re.I))]
+    if not spans:
+        return " ".join(words)
+    start, end = min(s for s, _ in spans), max(e for _, e in spans)
+    written = question[start:end]
+    return written if len(written.split()) <= len(words) + 2 else " ".join(words)
 
 
 def _tightest(statements: list[Statement], intent: Intent) -> list[Statement]:
