@@ -20,7 +20,7 @@ from carecite.answering.pipeline import AskRequest, Pipeline
 from carecite.package_data import COMMITTED_WORLD
 from carecite.records import tables as t
 from carecite.records.clock import Clock
-from carecite.retrieval.structured import OPEN_REFERRAL, OPEN_TASK, UPCOMING_APPT
+from carecite.retrieval.structured import OPEN_ACTIVITY, OPEN_REFERRAL, OPEN_TASK, UPCOMING_APPT
 from carecite.text.sections import kind_of_header
 from carecite.text.sentences import find_sections
 from carecite.ui.sources import SUGGESTED_QUESTIONS
@@ -71,11 +71,7 @@ def _active_plan_work(s: Session, pk: str, today: date) -> list[t.ResourceRow]:
         for p in s.exec(select(t.CarePlan).where(t.CarePlan.patient_key == pk, t.CarePlan.status == "active"))
     }
     rows = s.exec(select(t.CarePlanActivity).where(t.CarePlanActivity.patient_key == pk)).all()
-    return [
-        r
-        for r in rows
-        if r.careplan_ref in plans and r.status in ("in-progress", "scheduled", "not-started", "on-hold")
-    ]
+    return [r for r in rows if r.careplan_ref in plans and r.status in OPEN_ACTIVITY]
 
 
 HOLDERS: dict[str, Holders] = dict(

@@ -61,8 +61,8 @@ class ExtractiveAnswerer:
                 return items  # "What was the impression?": the whole section is the answer
             # "What did cardiology recommend at discharge?": the section's relevant sentences.
             picks = self._rank(question, [(p.source, p.segment) for p in items], sources) or items
-            if asked.name == "covered indications":
-                picks += _patient_match(sources)  # the criterion beside the patient's own condition
+            if asked.with_patient_record:
+                picks += _patient_match(sources)
             return picks
         pool: list[tuple[int, Segment]] = []
         for i, cand in enumerate(sources, start=1):

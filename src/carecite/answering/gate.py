@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from carecite.domain import Candidate
+from carecite.retrieval.section_match import holds_section
+from carecite.retrieval.structured import Group, names_item
 from carecite.text.sections import SectionKind
-
-if TYPE_CHECKING:
-    from carecite.retrieval.structured import Group
 
 GateReason = Literal["no_evidence", "low_confidence"]
 
@@ -72,8 +71,6 @@ def gate(
 
 
 def _speaks_of(evidence: Sequence[Candidate], asked: SectionKind) -> bool:
-    from carecite.retrieval.section_match import holds_section
-
     prose = asked.prose
     return any(holds_section(c, asked) or (prose is not None and prose.search(c.text)) for c in evidence)
 
@@ -85,8 +82,6 @@ def missing_item_gate(missing: tuple[str, tuple[Group, ...]], evidence: Sequence
     plain hemoglobin or a glucose: showing one of them would be a wrong fact. A note that names the
     item (every word of it) may still answer.
     """
-    from carecite.retrieval.structured import names_item
-
     words, groups = missing
     if any(c.source_type == "note_chunk" and names_item(groups, c.text) for c in evidence):
         return GateDecision(True, counted=len(evidence))

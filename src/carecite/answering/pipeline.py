@@ -291,12 +291,9 @@ class Pipeline:
         state.question = state.intent.clean  # injection / other-patient clauses never drive retrieval
         state.asked = asked_section(state.question)
         with state.timer.stage("retrieve"):
-            state.candidates, state.structured = self._query_stores(
-                state.question, state.identity, state.flt, state.timer
+            state.candidates, state.structured, state.missing = self._query_stores(
+                state.question, state.identity, state.flt, state.timer, coverage=state.intent.coverage
             )
-            if state.flt.patient_key != NO_PATIENT and not state.intent.coverage:
-                query_text = scrub_identifiers(state.question, state.identity)
-                state.missing = self._structured().missing_item(query_text, state.flt)
 
     def rank(self, state: RequestState) -> None:
         """Re-rank what fusion found, then re-check every source against the scope."""
@@ -410,8 +407,15 @@ class Pipeline:
         )
 
     def _query_stores(
-        self, question: str, identity: PatientIdentity | None, flt: RetrievalFilter, timer: Timer
-    ) -> tuple[list[Candidate], list[Candidate]]:
+        self,
+        question: str,
+        identity: PatientIdentity | None,
+        flt: RetrievalFilter,
+        timer: Timer,
+        *,
+        coverage: bool,
+    ) -> tuple[list[Candidate], list[Candidate], tuple[str, tuple[Group, ...]] | None]:
+        """Fused candidates, the structured ones, and the named item the record lacks (if any)."""
         # Sub-stages ("retrieve.<part>", inside "retrieve"): what `carecite bench query` profiles.
         # The indexes hold text with the patient's identifiers replaced by placeholders; the query must too.
         query_text = scrub_identifiers(question, identity)
@@ -429,13 +433,16 @@ class Pipeline:
             with timer.stage("retrieve.lexical"):
                 lists.append(self.stores.lexical.query(query_text, flt, s.lexical_k))
         structured: list[Candidate] = []
+        missing: tuple[str, tuple[Group, ...]] | None = None
         if flt.patient_key != NO_PATIENT:
             with timer.stage("retrieve.structured"):
                 structured = self._structured().search(query_text, flt, s.structured_k)
+                if not coverage:
+                    missing = self._structured().missing_item(query_text, flt)
             lists.append(structured)
         with timer.stage("retrieve.fusion"):
             fused = reciprocal_rank_fusion(lists, k=s.rrf_k)
-        return fused, structured
+        return fused, structured, missing
 
     def _structured(self) -> StructuredRetriever:
         # Built once, rebuilt only when "today" moves (the clock reads the as-of date once).

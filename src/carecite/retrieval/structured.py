@@ -68,6 +68,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 OPEN_TASK = ("requested", "received", "accepted", "ready", "in-progress", "on-hold", "draft")
 DONE_TASK = ("completed", "cancelled", "rejected", "failed", "entered-in-error")
 OPEN_REFERRAL = ("active", "on-hold", "draft")
+OPEN_ACTIVITY = ("in-progress", "scheduled", "not-started", "on-hold")
 UPCOMING_APPT = ("booked", "pending", "proposed", "arrived", "checked-in", "waitlist")
 
 
@@ -545,7 +546,7 @@ class StructuredRetriever:
             text = f"Care plan activity ({title}, plan {plan.status or 'unknown'}): {row.display or 'activity'}; status: {status}"
             if row.scheduled:
                 text += f"; scheduled: {_d(row.scheduled)}"
-            is_open = status in ("in-progress", "scheduled", "not-started", "on-hold")
+            is_open = status in OPEN_ACTIVITY
             prior = (0.5 if is_open else -0.4) if intent.outstanding else (0.2 if is_open else 0.0)
             yield Statement.of(row, "CarePlanActivity", text + ".", plan.period_start, prior)
 

@@ -31,6 +31,9 @@ class SectionKind:
     # Holding the section is evidence enough to pass the gate. Not for coverage: every policy has a
     # covered-indications section, so holding one says nothing about whether it is the right policy.
     lifts: bool = True
+    # Quote the patient's matching record beside the section ("does Medicare cover X for this
+    # patient": the criterion and the patient's condition, both cited).
+    with_patient_record: bool = False
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -83,6 +86,7 @@ KINDS: tuple[SectionKind, ...] = (
             r"\b(medicare|medicaid)\b.{0,20}\bcriteria\b|\bcovered by (medicare|medicaid)\b"
         ),
         lifts=False,
+        with_patient_record=True,
     ),
     SectionKind(
         "discharge medications",
