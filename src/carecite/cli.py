@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from carecite.package_data import COMMITTED_WORLD
 from carecite.settings import Settings
+
+if TYPE_CHECKING:
+    from carecite.ingest.policies import PolicyReport
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 ingest_app = typer.Typer(no_args_is_help=True, help="Load data into the system of record and the indexes.")
@@ -164,6 +167,13 @@ def ingest_policies_cmd(
         raise fail(f"{exc} (nothing ingested)", 2) from None
     except Exception as exc:  # a store failure after SQL committed: re-running converges
         raise fail(f"ingest failed ({type(exc).__name__}: {exc}); re-run to converge", 1) from None
+    _render_policy_report(report)
+    if not report.ok:
+        raise typer.Exit(2)
+
+
+def _render_policy_report(report: PolicyReport) -> None:
+    """Words for people: counts, then each warning and skipped record on its own line."""
     out.print(
         f"policies: {report.added} added, {report.updated} updated, {report.unchanged} unchanged; "
         f"{report.chunks} chunks written"
@@ -177,8 +187,6 @@ def ingest_policies_cmd(
         console.print(f"[yellow]warning:[/] {w}")
     for e in report.errors:
         console.print(f"[bold red]skipped:[/] {e}")
-    if not report.ok:
-        raise typer.Exit(2)
 
 
 @app.command("stats")
@@ -412,8 +420,7 @@ def _ingest_shared_policies(stores: object, *, quiet: bool) -> None:
             f"[yellow]skipped coverage policies:[/] {source} not found (coverage questions will decline)"
         )
         return
-    result = ingest_policies(stores, source, progress=not quiet)
-    out.print(f"policies: {result}")
+    _render_policy_report(ingest_policies(stores, source, progress=not quiet))
 
 
 @app.command("ask")

@@ -111,3 +111,24 @@ def test_first_cms_ncds_ingest(stores, shared_data: Path, tmp_path: Path) -> Non
         policies = {p.id: p for p in s.exec(select(t.Policy)).all()}
     for r in rows:
         assert policies[r.doc_id].text[r.start : r.end] == r.text
+
+
+def test_synthetic_ingest_reports_shared_policies_in_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ingest synthetic` picks up the shared NCD file and says what it did as counts, not a repr."""
+    from carecite import cli
+    from carecite.settings import Settings
+    from carecite.stores import Stores
+
+    shared = tmp_path / "shared"
+    (shared / "cms_ncd").mkdir(parents=True)
+    _write(shared / "cms_ncd" / "ncd_documents.jsonl", [CPAP])
+    settings = Settings(data_dir=tmp_path / "data", shared_data_dir=shared)
+    monkeypatch.setattr(cli.State, "settings", settings)
+    lines: list[str] = []
+    monkeypatch.setattr(cli.out, "print", lambda *a, **k: lines.append(" ".join(str(x) for x in a)))
+    cli._ingest_shared_policies(Stores(settings), quiet=True)
+    text = "\n".join(lines)
+    assert "policies: 1 added, 0 updated, 0 unchanged" in text
+    assert "PolicyReport(" not in text and "SyncReport(" not in text
