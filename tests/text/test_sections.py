@@ -44,6 +44,9 @@ def test_a_header_as_written_opens_a_section_of_its_kind(header: str, kind: str 
         ("Which follow-ups are open for Hannah right now?", None),
         ("What follow-up tasks are outstanding?", None),
         ("What is the patient's current care plan?", None),
+        # The patient's payer, asked of their record; a drug the patient is "on" is not a payer.
+        ("Is the patient on Medicaid?", "insurance"),
+        ("What dose of metformin is the patient on now?", None),
     ],
 )
 def test_a_question_asks_for_the_section_that_answers_it(question: str, kind: str | None) -> None:
