@@ -223,6 +223,11 @@ class Candidate(Frozen):
     start: int | None = None  # offsets of `text` in the source note (note chunks only)
     end: int | None = None
     section: str | None = None  # the chunk's section titles as written ("PLAN / FOLLOW-UP")
+    # Records only: the statement's facts as one readable sentence (the offline answer quotes it; it is
+    # verified against ``text`` like any sentence), and the structured retriever's confidence that the
+    # row is what the question asks for (kind, status, date) — re-ranking changes ``score``, not this.
+    brief: str | None = None
+    match: float | None = None
     fused_from: tuple[RetrieverName, ...] = ()
 
 

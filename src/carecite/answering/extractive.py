@@ -64,10 +64,12 @@ class ExtractiveAnswerer:
             if asked.with_patient_record:
                 picks += _patient_match(sources)
             return picks
+        if asked is None and (records := sure_records(sources)):
+            return records
         pool: list[tuple[int, Segment]] = []
         for i, cand in enumerate(sources, start=1):
             if cand.source_type == "record":
-                pool.append((i, Segment(0, len(cand.text), cand.text)))  # a statement is cited whole
+                pool.append((i, _statement(cand)))  # a statement is cited whole
                 continue
             for seg in segment(cand.text, _opening_section(cand)):
                 # Fragments ("Signed.") state nothing worth quoting; header lines (name, DOB, MRN,
@@ -132,18 +134,45 @@ class ExtractiveAnswerer:
         picks = self.picks(question, sources, identity)
         if not picks:
             return CANNOT_ANSWER
-        return " ".join(cite(p.segment.text, p.source) for p in picks)
+        return " ".join(cite(_quote(p, sources), p.source) for p in picks)
 
 
 def _patient_match(sources: Sequence[Candidate]) -> list[Pick]:
-    """The patient's record the structured retriever is sure of ("Condition: Heart failure; active"),
+    """The patient's record the structured retriever is sure of ("Heart failure (active), onset ..."),
     quoted beside a coverage criterion so both halves of "does it cover it for this patient" are cited."""
+    return sure_records(sources, first_only=True, lead=False)
+
+
+def sure_records(sources: Sequence[Candidate], *, first_only: bool = False, lead: bool = True) -> list[Pick]:
+    """The answer to a record question: every record the structured retriever is sure is what was
+    asked (kind, status, date, named item), as its readable brief, in rank order.
+
+    "Which tasks are open?" lists all open tasks, not the four most similar sentences; "the most recent
+    A1c" is one row, because only the latest result clears the floor. ``lead``: only when a record is
+    the best source — a note ranked first answers in its own words.
+    """
     from carecite.retrieval.structured import NAMED_RECORD_FLOOR
 
-    for i, cand in enumerate(sources, start=1):
-        if cand.source_type == "record" and cand.score >= NAMED_RECORD_FLOOR:
-            return [Pick(i, Segment(0, len(cand.text), cand.text), round(cand.score, 4))]
-    return []
+    if lead and (not sources or sources[0].source_type != "record"):
+        return []
+    sure = [
+        Pick(i, _statement(cand), round(cand.score, 4))
+        for i, cand in enumerate(sources, start=1)
+        if cand.source_type == "record" and (cand.match or 0.0) >= NAMED_RECORD_FLOOR
+    ]
+    return sure[:1] if first_only else sure
+
+
+def _statement(cand: Candidate) -> Segment:
+    """A record is chosen by its whole statement (its field names are words a question uses)."""
+    return Segment(0, len(cand.text), cand.text)
+
+
+def _quote(pick: Pick, sources: Sequence[Candidate]) -> str:
+    """What the answer says for a pick: a record's brief (the statement's facts, readably, verified
+    against the statement like any sentence), otherwise the source's own sentence."""
+    cand = sources[pick.source - 1]
+    return (cand.brief or pick.segment.text) if cand.source_type == "record" else pick.segment.text
 
 
 def _opening_section(cand: Candidate) -> str | None:

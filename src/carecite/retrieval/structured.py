@@ -63,6 +63,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "hep": ("hep", "hepatitis"),
     "hepatitis": ("hepatitis", "hep"),
     "mammogram": ("mammogram", "mammography"),
+    "spo2": ("spo2", "oxygen saturation", "pulse oximetry"),
 }
 
 OPEN_TASK = ("requested", "received", "accepted", "ready", "in-progress", "on-hold", "draft")
@@ -82,13 +83,15 @@ class Intent:
     upcoming: bool = False
     missed: bool = False
     recent: bool = False
+    in_progress: bool = False  # "actively working on", "in progress": FHIR status in-progress / active
+    attended: bool = False  # "did she show up", "make it to": a past visit, kept or missed
     terms: frozenset[str] = field(default_factory=frozenset)
     naming: tuple[Group, ...] = ()  # which item is named (``naming_groups``)
 
 
 # Named labs and measures: they say WHICH observation is asked for (see GENERIC_TERMS).
 LAB_NAMES: tuple[str, ...] = tuple(
-    "a1c hba1c bnp creatinine potassium ldl inr glucose cholesterol egfr sodium hemoglobin weight bmi pressure".split()
+    "a1c hba1c bnp creatinine potassium ldl inr glucose cholesterol egfr sodium hemoglobin weight bmi pressure spo2".split()
 )
 KIND_WORDS: dict[str, tuple[str, ...]] = {
     "Task": tuple(
@@ -98,14 +101,14 @@ KIND_WORDS: dict[str, tuple[str, ...]] = {
         "referral referrals referred refer consult consultation order orders ordered pending outstanding".split()
     ),
     "Appointment": tuple(
-        "appointment appointments visit visits scheduled booked upcoming next missed noshow show cancelled canceled seen".split()
+        "appointment appointments visit visits schedule scheduled booked upcoming next missed noshow show cancelled canceled seen attend attended".split()
     ),
     "Observation": tuple("lab labs result results value level levels test measured reading vitals".split())
     + LAB_NAMES,
     "MedicationRequest": tuple(
         "medication medications meds drug drugs dose dosage taking prescribed prescription mg tablet stopped started".split()
     ),
-    "CarePlanActivity": tuple("care plan careplan activities activity goals goal".split()),
+    "CarePlanActivity": tuple("careplan activities activity goals goal".split()),
     "Condition": tuple("condition conditions problem problems diagnosis diagnoses diagnosed history".split()),
     "AllergyIntolerance": tuple("allergy allergies allergic intolerance".split()),
     "Immunization": tuple(
@@ -117,6 +120,22 @@ KIND_WORDS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+
+# Kind words that say how (status, time), not what: "outstanding" alone means tasks or referrals, but
+# "follow-up tasks still outstanding" asks for tasks only — a kind the question names by noun wins.
+MODIFIER_WORDS = frozenset(
+    "outstanding overdue pending open due scheduled booked upcoming next missed noshow cancelled canceled "
+    "stopped started taking".split()
+)
+# Kinds whose rows say what is true now ("current medications", "active problems"), as named in a
+# decline when none is.
+CURRENT_KINDS: dict[str, str] = {
+    "MedicationRequest": "current medication",
+    "CarePlanActivity": "current care plan",
+    "Condition": "active condition",
+}
+# Open work with no kind named ("What do we still need to get done?"): the patient's to-dos.
+OPEN_WORK_KINDS = frozenset({"Task"})
 
 # Words that say what KIND of record is asked for, or how (status, time) — not WHICH one.
 GENERIC_TERMS = frozenset(
@@ -142,7 +161,12 @@ _HEP = re.compile(r"\bhep(?:atitis)?[\s-]*([abc])\b")
 
 
 def tokens(text: str) -> list[str]:
-    lowered = text.lower().replace("follow-up", "followup").replace("no-show", "noshow")
+    # Two-word names are one token: "care plan" is a CarePlan, "care coordination tasks" are tasks.
+    lowered = re.sub(
+        r"\bcare[\s-]+plans?\b",
+        "careplan",
+        text.lower().replace("follow-up", "followup").replace("no-show", "noshow"),
+    )
     return TOKEN.findall(_HEP.sub(r"hep\1", lowered))
 
 
@@ -223,16 +247,30 @@ def names_item(groups: Sequence[Group], text: str, *, qualified: bool = False) -
 def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Intent:
     toks = set(tokens(question))
     q = question.lower()
-    kinds = {kind for kind, words in KIND_WORDS.items() if toks & set(words)}
+    by_noun = {kind for kind, words in KIND_WORDS.items() if (toks - MODIFIER_WORDS) & set(words)}
+    kinds = by_noun or {kind for kind, words in KIND_WORDS.items() if toks & set(words)}
+    outstanding = (
+        bool(toks & {"outstanding", "pending", "open", "unresolved", "incomplete", "remaining"})
+        or "not yet" in q
+        or "still need" in q
+    )
+    attended = bool(toks & {"attend", "attended"}) or bool(
+        re.search(r"\b(show(ed)? up|make it to|made it to)\b", q)
+    )
+    if attended:
+        kinds.add("Appointment")
+    if not kinds and outstanding:
+        kinds = set(OPEN_WORK_KINDS)
     return Intent(
         kinds=frozenset(kinds),
-        outstanding=bool(toks & {"outstanding", "pending", "open", "unresolved", "incomplete", "remaining"})
-        or "not yet" in q
-        or "still need" in q,
+        outstanding=outstanding,
         overdue=bool(toks & {"overdue", "late", "lapsed"}) or "past due" in q,
         upcoming=bool(toks & {"upcoming", "next", "scheduled", "future", "coming"}),
         missed=bool(toks & {"missed", "miss", "noshow", "skipped"}) or "no show" in q or "didn't show" in q,
-        recent=bool(toks & {"recent", "latest", "last", "newest", "current", "currently"}),
+        recent=bool(toks & {"recent", "latest", "last", "newest", "current", "currently", "now"}),
+        in_progress=bool(toks & {"active", "actively"})
+        or bool(re.search(r"\b(in progress|working on)\b", q)),
+        attended=attended,
         terms=content_terms(question),
         naming=naming_groups(question, vocabulary),
     )
@@ -248,9 +286,12 @@ class Statement:
     labels: tuple[str, ...]
     prior: float  # how strongly the row matches the intent's status/date modifiers
     name: str = ""  # what the row is about, as coded: the display (and drug name) as ingested
+    brief: str = ""  # the same facts as one readable sentence, in the statement's own words and dates
 
     @classmethod
-    def of(cls, row: Any, kind: str, text: str, when: datetime | None, prior: float) -> Statement:
+    def of(
+        cls, row: Any, kind: str, text: str, when: datetime | None, prior: float, brief: str = ""
+    ) -> Statement:
         """A statement about ``row``: its ref, facility, labels and name come from the row itself."""
         name = " ".join(
             str(v)
@@ -258,7 +299,7 @@ class Statement:
             if v
         )
         labels = t.labels_from_str(row.security_labels)
-        return cls(row.ref, kind, text, when, row.facility, labels, prior, name)
+        return cls(row.ref, kind, text, when, row.facility, labels, prior, name, brief or text)
 
 
 def _d(value: datetime | date | None) -> str:
@@ -307,7 +348,9 @@ class StructuredRetriever:
                 source_ref=s.ref,
                 patient_key=flt.patient_key,
                 text=s.text,
+                brief=s.brief,
                 score=round(score, 4),
+                match=round(score, 4),
                 retriever="structured",
                 facility=s.facility,
                 note_type=s.kind,
@@ -325,6 +368,8 @@ class StructuredRetriever:
         looks at the notes before declining.
         """
         intent = read_intent(question, self.vocabulary)
+        if (current := self._missing_current(intent, flt)) is not None:
+            return current, ()
         named_kinds = intent.kinds & NAMED_KINDS
         if not named_kinds or not intent.naming:
             return None
@@ -340,6 +385,24 @@ class StructuredRetriever:
         ]
         return _as_written(question, words), intent.naming
 
+    def _missing_current(self, intent: Intent, flt: RetrievalFilter) -> str | None:
+        """"What medications is the patient currently taking?" when the patient's coded medications are
+        all stopped: the record is the system of record for what is current, and a note's list from an
+        old visit is history. A patient with nothing of the kind coded is left to the notes."""
+        if not (intent.recent and not intent.naming and intent.kinds and intent.kinds <= set(CURRENT_KINDS)):
+            return None
+        with Session(self.engine) as session:
+            if not any(True for _ in self._statements(session, flt, Intent(kinds=intent.kinds))):
+                return None  # nothing of the kind is coded for this patient: the notes may say
+            current = [
+                s
+                for s in self._statements(session, flt, Intent(kinds=intent.kinds, recent=True))
+                if s.prior > 0 or s.kind == "CarePlanActivity"  # activities are read from active plans only
+            ]
+        if current:
+            return None
+        return " or ".join(CURRENT_KINDS[k] for k in sorted(intent.kinds))
+
     def statement_texts(self, patient_key: str) -> list[str]:
         """Every statement ``search`` could return for the patient, whatever the question or scope:
         their text depends on the row and today only (the question changes scores, not words).
@@ -354,7 +417,14 @@ class StructuredRetriever:
 
     # ----------------------------------------------------------------- scoring
     def _score(self, s: Statement, intent: Intent) -> float:
-        kind_match = 1.0 if s.kind in intent.kinds else 0.0
+        named_row = (
+            s.kind in NAMED_KINDS
+            and bool(intent.naming)
+            and names_item(intent.naming, s.name, qualified=s.kind == "Observation")
+        )
+        # A row whose coded name is everything the question names is of the asked kind, whether or not
+        # the question said the kind ("When was the last dental cleaning?" names a procedure).
+        kind_match = 1.0 if s.kind in intent.kinds or named_row else 0.0
         words = content_terms(s.text)
         specific = intent.terms - GENERIC_TERMS
         if s.kind in NAMED_KINDS and specific:
@@ -362,11 +432,7 @@ class StructuredRetriever:
             # plain hemoglobin: when the question names the lab, drug, vaccine or procedure, a row
             # that does not name all of it earns nothing from the kind match. Words the record's
             # vocabulary does not know ("hepa" for "Hep A") still have to appear in the row.
-            named = (
-                names_item(intent.naming, s.name, qualified=s.kind == "Observation")
-                if intent.naming
-                else bool(specific & words)
-            )
+            named = named_row if intent.naming else bool(specific & words)
             if not named:
                 return 0.0
         overlap = len(intent.terms & words) / max(1, len(intent.terms)) if intent.terms else 0.0
@@ -439,9 +505,21 @@ class StructuredRetriever:
                 prior += 1.0 if overdue else -0.6
             if intent.outstanding:
                 prior += 0.6 if is_open else -0.6
-            if not (intent.overdue or intent.outstanding) and is_open:
+            if intent.in_progress:
+                prior += _in_progress_prior(status, is_open)
+            if not (intent.overdue or intent.outstanding or intent.in_progress) and is_open:
                 prior += 0.2
-            yield Statement.of(row, "Task", "; ".join(parts) + ".", row.due or row.authored_on, prior)
+            brief = (
+                f"{'Overdue' if overdue else status.capitalize()}: {row.description or row.display or 'task'}"
+            )
+            if row.due:
+                brief += f", due {_d(row.due)}"
+            if row.note:
+                brief += f"; {row.note.rstrip('. ')}"
+            if row.owner:
+                brief += f" (owner {row.owner})"
+            when = row.due or row.authored_on
+            yield Statement.of(row, "Task", "; ".join(parts) + ".", when, prior, brief + ".")
 
     def _referrals(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
         for row in self._rows(session, t.ServiceRequest, flt, "authored_on"):
@@ -461,10 +539,19 @@ class StructuredRetriever:
                 parts.append(f"note: {row.note.rstrip('. ')}")
             prior = (
                 (0.6 if is_open else -0.6)
-                if (intent.outstanding or intent.overdue)
+                if (intent.outstanding or intent.overdue or intent.in_progress)
                 else (0.2 if is_open else 0.0)
             )
-            yield Statement.of(row, "ServiceRequest", "; ".join(parts) + ".", row.authored_on, prior)
+            brief = f"{row.display or 'service request'}: {status}"
+            if row.authored_on:
+                brief += f", ordered {_d(row.authored_on)}"
+            if row.performer:
+                brief += f", to {row.performer}"
+            if row.reason:
+                brief += f", for {row.reason}"
+            yield Statement.of(
+                row, "ServiceRequest", "; ".join(parts) + ".", row.authored_on, prior, brief + "."
+            )
 
     def _appointments(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
         for row in self._rows(session, t.Appointment, flt, "start"):
@@ -489,7 +576,14 @@ class StructuredRetriever:
                 prior += 1.0 if upcoming else -0.6
             if intent.missed:
                 prior += 1.0 if missed else -0.6
-            yield Statement.of(row, "Appointment", "; ".join(parts) + ".", row.start, prior)
+            if intent.attended:  # "did she show up for X": the visit that was due, kept or missed
+                prior += 0.6 if not future else -0.4
+            brief = f"{state.capitalize()}: {row.description or row.service_type or 'appointment'} on {_dt(row.start)}"
+            if row.practitioner:
+                brief += f" with {row.practitioner}"
+            if row.location:
+                brief += f" at {row.location}"
+            yield Statement.of(row, "Appointment", "; ".join(parts) + ".", row.start, prior, brief + ".")
 
     def _observations(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
         rows = sorted(
@@ -511,7 +605,10 @@ class StructuredRetriever:
             if row.interpretation:
                 text += f"; interpretation: {row.interpretation}"
             prior = (0.5 if nth == 0 else -0.3 * min(nth, 3)) if intent.recent else (0.2 if nth == 0 else 0.0)
-            yield Statement.of(row, "Observation", text + ".", row.effective, prior)
+            brief = f"{name}: {value} on {_d(row.effective)} ({recency})"
+            if row.interpretation:
+                brief += f", {row.interpretation}"
+            yield Statement.of(row, "Observation", text + ".", row.effective, prior, brief + ".")
 
     def _medications(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
         for row in self._rows(session, t.MedicationRequest, flt, "authored_on"):
@@ -526,10 +623,18 @@ class StructuredRetriever:
             active = status == "active"
             prior = (
                 (0.5 if active else -0.4)
-                if (intent.recent or intent.outstanding)
+                if (intent.recent or intent.outstanding or intent.in_progress)
                 else (0.2 if active else 0.0)
             )
-            yield Statement.of(row, "MedicationRequest", "; ".join(parts) + ".", row.authored_on, prior)
+            brief = f"{row.medication or row.display or 'medication'} ({status})"
+            if row.dosage:
+                brief += f": {row.dosage}"
+            if row.authored_on:
+                brief += f"; prescribed {_d(row.authored_on)}"
+            if row.reason:
+                brief += f" for {row.reason}"
+            when = row.authored_on
+            yield Statement.of(row, "MedicationRequest", "; ".join(parts) + ".", when, prior, brief + ".")
 
     def _careplan_activities(
         self, session: Session, flt: RetrievalFilter, intent: Intent
@@ -547,8 +652,14 @@ class StructuredRetriever:
             if row.scheduled:
                 text += f"; scheduled: {_d(row.scheduled)}"
             is_open = status in OPEN_ACTIVITY
-            prior = (0.5 if is_open else -0.4) if intent.outstanding else (0.2 if is_open else 0.0)
-            yield Statement.of(row, "CarePlanActivity", text + ".", plan.period_start, prior)
+            if intent.in_progress:
+                prior = _in_progress_prior(status, is_open)
+            else:
+                prior = (0.5 if is_open else -0.4) if intent.outstanding else (0.2 if is_open else 0.0)
+            brief = f"{row.display or 'activity'} ({status}"
+            brief += f", scheduled {_d(row.scheduled)})" if row.scheduled else ")"
+            brief += f", in the {title}"
+            yield Statement.of(row, "CarePlanActivity", text + ".", plan.period_start, prior, brief + ".")
 
     def _conditions(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
         for row in self._rows(session, t.Condition, flt, "onset"):
@@ -556,8 +667,16 @@ class StructuredRetriever:
             text = f"Condition: {row.display or row.code}; clinical status: {status}; onset: {_d(row.onset)}"
             if row.abatement:
                 text += f"; resolved: {_d(row.abatement)}"
-            prior = 0.2 if status == "active" else 0.0
-            yield Statement.of(row, "Condition", text + ".", row.onset, prior)
+            active = status == "active"
+            prior = (
+                (0.5 if active else -0.4)
+                if (intent.in_progress or intent.recent)
+                else (0.2 if active else 0.0)
+            )
+            brief = f"{row.display or row.code} ({status}), onset {_d(row.onset)}"
+            if row.abatement:
+                brief += f", resolved {_d(row.abatement)}"
+            yield Statement.of(row, "Condition", text + ".", row.onset, prior, brief + ".")
 
     def _simple(
         self, session: Session, flt: RetrievalFilter, intent: Intent, kind: str, model: Any, date_attr: str
@@ -590,7 +709,15 @@ class StructuredRetriever:
             if kind == "Encounter" and getattr(row, "reason", None):
                 text += f"; reason: {row.reason}"
             prior = (0.4 if nth == 0 else -0.2) if intent.recent else 0.0
-            yield Statement.of(row, kind, text + ".", when, prior)
+            brief = f"{name} ({row.status or 'unknown'}) on {_d(when)}"
+            if kind in ("Immunization", "Procedure"):
+                brief += " (most recent)" if nth == 0 else " (earlier)"
+            yield Statement.of(row, kind, text + ".", when, prior, brief + ".")
+
+
+def _in_progress_prior(status: str, is_open: bool) -> float:
+    """ "What is she actively working on?": work under way, not work merely open (not started, on hold)."""
+    return 0.6 if status == "in-progress" else (-0.2 if is_open else -0.6)
 
 
 def _as_written(question: str, words: Sequence[str]) -> str:

@@ -9,7 +9,7 @@ title-case lines ending in a colon ("Follow-Up:") and lettered subheadings on th
 Sentences: a sentence ends at ``.``/``!``/``?`` followed by whitespace (or MTSamples' comma) and an
 upper-case letter, digit, bullet or quote — unless the word before the period is a known abbreviation
 (Dr., Mr., e.g., vs.), a single initial, or a list number ("1."); decimals (98.6) never match because
-no space follows the period. A line break ends a sentence unless the next line starts in lower case
+no space follows the period; after a citation marker ("[S2].") any letter may follow. A line break ends a sentence unless the next line starts in lower case
 (a wrapped line: "Alvin56\\n is a 18 year-old ..."), so every line or bullet of a list is its own
 sentence.
 
@@ -43,6 +43,9 @@ _LETTERED_HEADER = re.compile(
 # Terminal punctuation, closing quotes/brackets, then whitespace, an MTSamples comma, or the end.
 _TERMINAL = re.compile(r"[.!?]+[\"'”’)\]]*(?:,(?=\S)|(?=\s)|$)")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+# A citation marker closes a claim: "... [S2]. lisinopril 10 MG ..." is two sentences, whatever the case
+# of the next word (coded drug names are often lower case).
+_CITED = re.compile(r"\[S\d+(?:[^\]\n]{0,40})\]$")
 _TRIM = ","  # besides whitespace
 
 
@@ -112,7 +115,8 @@ def split_sentences(text: str, start: int, body: int, end: int) -> list[tuple[in
     cuts: set[int] = set()
     for m in _TERMINAL.finditer(text, body, end):
         nxt = _next_visible(text, m.end(), end)
-        if nxt and not (nxt.isupper() or nxt.isdigit() or nxt in "\"'“‘([#•*-·"):
+        cited = _CITED.search(text, max(body, m.start() - 48), m.start()) is not None
+        if nxt and not (nxt.isupper() or nxt.isdigit() or nxt in "\"'“‘([#•*-·") and not cited:
             continue  # "e.g. something", "5 mg. daily": lower case follows
         period = m.start()
         if text[period] == "." and _is_abbreviation(text, start, period):
