@@ -180,3 +180,61 @@ def test_without_the_section_only_a_sentence_that_speaks_of_it_may_answer(embedd
         "What medications was the patient discharged on?", [mts_source(text)]
     )
     assert picks == []  # a medication sentence about something else is not the discharge list
+
+
+def _record(ref: str, text: str, brief: str, match: float, score: float = 0.6) -> Candidate:
+    return Candidate(
+        source_id=ref,
+        source_type="record",
+        source_ref=ref,
+        patient_key="pk",
+        text=text,
+        brief=brief,
+        score=score,
+        match=match,
+        retriever="structured",
+        note_type=ref.split("/")[0],
+    )
+
+
+MEDS = [
+    _record(
+        "MedicationRequest/a",
+        "Medication: lisinopril 10 MG Oral Tablet; status: active; dosage: 1 tablet daily; prescribed: 2024-05-06.",
+        "lisinopril 10 MG Oral Tablet (active): 1 tablet daily; prescribed 2024-05-06.",
+        0.75,
+    ),
+    _record(
+        "MedicationRequest/b",
+        "Medication: amLODIPine 2.5 MG Oral Tablet; status: active; dosage: 1 tablet daily; prescribed: 2024-05-06.",
+        "amLODIPine 2.5 MG Oral Tablet (active): 1 tablet daily; prescribed 2024-05-06.",
+        0.75,
+    ),
+    _record(
+        "MedicationRequest/c",
+        "Medication: metoprolol 25 MG Oral Tablet; status: stopped; prescribed: 2019-01-02.",
+        "metoprolol 25 MG Oral Tablet (stopped); prescribed 2019-01-02.",
+        0.3,
+    ),
+]
+
+
+def test_a_record_question_lists_every_sure_record_readably_and_nothing_else(embedder: Embedder) -> None:
+    draft = ExtractiveGenerator(embedder).draft("What medications is the patient currently taking?", MEDS)
+    assert draft.text == (
+        "lisinopril 10 MG Oral Tablet (active): 1 tablet daily; prescribed 2024-05-06 [S1]. "
+        "amLODIPine 2.5 MG Oral Tablet (active): 1 tablet daily; prescribed 2024-05-06 [S2]."
+    )
+    verified = verify_draft(draft.text, MEDS, embedder, threshold=0.45)
+    assert verified.declined_reason is None and verified.unsupported_sentences == []
+    assert [c.source_id for c in verified.citations] == ["MedicationRequest/a", "MedicationRequest/b"]
+
+
+def test_a_note_ranked_above_the_records_answers_in_its_own_words(
+    sources: list[Candidate], embedder: Embedder
+) -> None:
+    from carecite.answering.extractive import sure_records
+
+    note = next(c for c in sources if c.source_type == "note_chunk")
+    assert [p.source for p in sure_records(MEDS)] == [1, 2]
+    assert sure_records([note, *MEDS]) == []  # the relevance ranking decides, notes included

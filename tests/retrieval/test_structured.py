@@ -296,3 +296,90 @@ def test_an_item_the_record_lacks_is_never_substituted_and_is_reported_missing(l
     # Words that name nothing in the record ("checked") neither block an answer nor make one missing.
     assert retriever.missing_item("When was the hemoglobin last checked?", _filter()) is None
     assert refs(labs, "When was the hemoglobin last checked?")[:1] == ["Observation/hb"]
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        # A kind named by noun wins over one a modifier implies ("outstanding" is tasks or referrals).
+        ("What follow-up tasks are still outstanding?", {"Task"}),
+        ("Which referrals are still pending?", {"ServiceRequest"}),
+        # "care plan" is one name; "care coordination tasks" are tasks.
+        ("List the open care coordination tasks for the patient.", {"Task"}),
+        ("What is the patient's current care plan?", {"CarePlanActivity"}),
+        # Open work with no kind named is the patient's to-dos.
+        ("What do we still need to get done for this patient?", {"Task"}),
+        ("Did she show up for behavioral health?", {"Appointment"}),
+    ],
+)
+def test_intent_reads_the_kind_the_question_names(question: str, kinds: set[str]) -> None:
+    assert read_intent(question).kinds == kinds
+
+
+def test_intent_reads_work_in_progress_and_attendance() -> None:
+    assert read_intent("What is she actively working on in the care plan?").in_progress
+    assert read_intent("What referrals does she have in progress?").in_progress
+    assert read_intent("Did the patient make it to the cardiology appointment?").attended
+    assert not read_intent("What referrals are pending?").in_progress
+
+
+def test_work_in_progress_ranks_the_in_progress_task_above_merely_open_ones(engine: Engine) -> None:
+    found = StructuredRetriever(engine, TODAY).search("Which tasks are in progress?", _filter(), 10)
+    assert found[0].source_ref == "Task/open"
+    assert all(c.match is not None and c.match < found[0].match for c in found[1:])  # type: ignore[operator]
+
+
+def test_did_she_show_up_finds_the_past_visit_not_the_upcoming_one(engine: Engine) -> None:
+    assert refs(engine, "Did she show up for her endocrinology visit?")[0] == "Appointment/missed"
+
+
+def test_each_statement_has_a_readable_brief_with_the_same_dates(engine: Engine) -> None:
+    found = StructuredRetriever(engine, TODAY).search("Which tasks are overdue?", _filter(), 10)
+    overdue = next(c for c in found if c.source_ref == "Task/overdue")
+    assert overdue.brief == "Overdue: Call patient to schedule cardiology follow-up, due 2026-11-10."
+    assert "2026-11-10" in overdue.text  # the statement it is verified against says the same date
+
+
+@pytest.fixture
+def meds(tmp_path) -> Engine:  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 'meds.sqlite'}")
+    with session_scope(engine) as s:
+        s.add(
+            t.MedicationRequest(
+                ref="MedicationRequest/old",
+                fhir_id="old",
+                patient_key=PK,
+                status="stopped",
+                medication="amLODIPine 2.5 MG Oral Tablet",
+                authored_on=datetime(2019, 5, 6),
+            )
+        )
+        s.add(
+            t.Procedure(
+                ref="Procedure/clean",
+                fhir_id="clean",
+                patient_key=PK,
+                status="completed",
+                display="Removal of supragingival plaque and calculus from all teeth using dental instrument",
+                performed=datetime(2024, 5, 27),
+            )
+        )
+    return engine
+
+
+def test_current_medications_when_every_coded_one_is_stopped_are_reported_missing(meds: Engine) -> None:
+    retriever = StructuredRetriever(meds, TODAY)
+    missing = retriever.missing_item("What medications is the patient currently taking?", _filter())
+    assert missing is not None and missing[0] == "current medication"
+    assert retriever.missing_item("What medications has the patient been prescribed?", _filter()) is None
+
+
+def test_current_state_is_left_to_the_notes_when_nothing_of_the_kind_is_coded(engine: Engine) -> None:
+    """A notes-only patient's current medications may be in a note's medication list."""
+    retriever = StructuredRetriever(engine, TODAY)
+    assert retriever.missing_item("What medications is the patient currently taking?", _filter()) is None
+
+
+def test_a_row_naming_the_item_answers_though_the_question_never_says_its_kind(meds: Engine) -> None:
+    found = StructuredRetriever(meds, TODAY).search("When was the last dental cleaning?", _filter(), 5)
+    assert found and found[0].source_ref == "Procedure/clean" and (found[0].match or 0) >= 0.5

@@ -386,7 +386,7 @@ class StructuredRetriever:
         return _as_written(question, words), intent.naming
 
     def _missing_current(self, intent: Intent, flt: RetrievalFilter) -> str | None:
-        """"What medications is the patient currently taking?" when the patient's coded medications are
+        """ "What medications is the patient currently taking?" when the patient's coded medications are
         all stopped: the record is the system of record for what is current, and a note's list from an
         old visit is history. A patient with nothing of the kind coded is left to the notes."""
         if not (intent.recent and not intent.naming and intent.kinds and intent.kinds <= set(CURRENT_KINDS)):
