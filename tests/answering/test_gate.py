@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from carecite.answering.gate import gate
 from carecite.domain import Candidate
 
@@ -52,3 +54,50 @@ def test_a_section_no_source_has_or_mentions_declines_with_what_is_missing() -> 
     assert gate(
         [with_section], min_score=0.3, patient_required=True, asked=BY_NAME["discharge medications"]
     ).ok
+
+
+def _policy(doc: str, score: float = 0.8) -> Candidate:
+    return Candidate(
+        source_id=f"{doc}#c0",
+        source_type="policy",
+        source_ref=doc,
+        patient_key=None,
+        text="Coverage criteria.",
+        score=score,
+        retriever="dense",
+        doc_id=doc,
+    )
+
+
+TITLES = {
+    "Policy/20.31": "Intensive Cardiac Rehabilitation (ICR) Programs",
+    "Policy/20.10.1": "Cardiac Rehabilitation Programs for Chronic Heart Failure",
+    "Policy/220.2": "Magnetic Resonance Imaging",
+}
+
+
+@pytest.mark.parametrize(
+    ("question", "titles_held", "ok"),
+    [
+        # The policy about the service answers; a stem ("rehab") and initials ("MRI") name it too.
+        ("Does Medicare cover cardiac rehab for this patient's heart failure?", ["Policy/20.10.1"], True),
+        ("Does an MRI need prior authorization?", ["Policy/220.2"], True),
+        # Only a neighbouring policy is held: its criteria are another service's.
+        ("Does Medicare cover Benson-Henry Institute Cardiac Wellness Program?", ["Policy/20.31"], False),
+        ("Does Medicare cover Infrared Therapy Devices?", ["Policy/20.31", "Policy/220.2"], False),
+    ],
+)
+def test_a_coverage_answer_needs_a_policy_about_the_service_asked(
+    question: str, titles_held: list[str], ok: bool
+) -> None:
+    from carecite.answering.gate import named_service_gate
+
+    evidence = [_policy(doc) for doc in titles_held]
+    decision = named_service_gate(question, {d: TITLES[d] for d in titles_held}, evidence)
+    assert decision.ok is ok
+    if not ok:
+        assert (
+            decision.reason == "no_evidence"
+            and decision.detail
+            and "no policy that names it" in decision.detail
+        )

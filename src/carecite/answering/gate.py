@@ -12,7 +12,7 @@ from typing import Literal
 
 from carecite.domain import Candidate
 from carecite.retrieval.section_match import holds_section
-from carecite.retrieval.structured import Group, names_item
+from carecite.retrieval.structured import STOP, Group, names_item, tokens
 from carecite.text.sections import SectionKind
 
 GateReason = Literal["no_evidence", "low_confidence"]
@@ -87,4 +87,57 @@ def missing_item_gate(missing: tuple[str, tuple[Group, ...]], evidence: Sequence
         return GateDecision(True, counted=len(evidence))
     return GateDecision(
         False, "no_evidence", f"No {words} is on record for this patient.", counted=len(evidence)
+    )
+
+
+# Words of a coverage question that ask about coverage, not about which service.
+COVERAGE_WORDS = frozenset(
+    "medicare medicaid cover covered covers coverage ncd national payer payers insurance insurer pay pays paid "
+    "reimburse reimbursed reimbursement benefit benefits eligible eligibility policy policies criteria prior "
+    "authorization auth preauthorization need needs needed require requires required necessary approve "
+    "approved under patient".split()
+)
+SERVICE_SHARE = 0.5  # of the service's words a policy title must name (dev split of the cms set)
+
+
+def service_words(question: str) -> list[str]:
+    """The words a coverage question names its service with: "Does Medicare cover cardiac rehab for
+    this patient's heart failure?" → cardiac, rehab, heart, failure."""
+    words = [w for w in tokens(question) if w not in STOP and w not in COVERAGE_WORDS and len(w) > 1]
+    return list(dict.fromkeys(words))
+
+
+def title_names(title: str, word: str) -> bool:
+    """Does a policy title name ``word``: as written, as a stem ("rehab" of "Rehabilitation"), or as
+    the initials of consecutive title words ("MRI" of "Magnetic Resonance Imaging")?"""
+    words = tokens(title)
+    for w in words:
+        if w == word or (min(len(w), len(word)) >= 4 and (w.startswith(word) or word.startswith(w))):
+            return True
+    initials = "".join(w[0] for w in words)
+    return len(word) >= 2 and word.isalpha() and word in initials
+
+
+def named_service_gate(question: str, titles: dict[str, str], evidence: Sequence[Candidate]) -> GateDecision:
+    """A coverage answer must come from a policy about the service asked: a neighbouring policy
+    ("intensive cardiac rehabilitation" for "cardiac rehabilitation for heart failure", asked when only
+    the first is held) would state another service's criteria as this one's.
+
+    ``titles``: policy doc id → title, for the policies among ``evidence``.
+    """
+    asked = service_words(question)
+    if not asked:
+        return GateDecision(True, counted=len(evidence))
+    for cand in evidence:
+        title = titles.get(cand.doc_id or "", "")
+        if cand.source_type == "policy" and sum(title_names(title, w) for w in asked) >= SERVICE_SHARE * len(
+            asked
+        ):
+            return GateDecision(True, counted=len(evidence))
+    return GateDecision(
+        False,
+        "no_evidence",
+        "None of the coverage policies found is about the service asked "
+        f"({' '.join(asked)}); carecite holds no policy that names it.",
+        counted=len(evidence),
     )

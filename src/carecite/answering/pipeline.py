@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal, TypedDict
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from carecite.access.guard import Violation, guard_candidates, security_event
 from carecite.access.scope import AccessDenied, BreakGlassReasonInvalid, compute_scope, resolve_patient
 from carecite.answering.citations import verify_draft
 from carecite.answering.gate import gate as evidence_gate
-from carecite.answering.gate import missing_item_gate
+from carecite.answering.gate import missing_item_gate, named_service_gate
 from carecite.answering.generate import Draft, Generator
 from carecite.answering.intent import QuestionKind, classify, other_person
 from carecite.audit.log import AuditEvent, AuditKind, AuditLog, answer_details
@@ -332,6 +332,8 @@ class Pipeline:
         )
         if decision.ok and state.missing is not None:
             decision = missing_item_gate(state.missing, state.kept)
+        if decision.ok and state.intent.coverage:
+            decision = named_service_gate(state.question, self._policy_titles(state.kept), state.kept)
         if not decision.ok:
             self._decline(state, decision.reason or "no_evidence", detail=decision.detail)
 
@@ -454,6 +456,15 @@ class Pipeline:
     @cached_property
     def _clock(self) -> Clock:
         return Clock(self.settings, self.stores.engine)
+
+    def _policy_titles(self, kept: Sequence[Candidate]) -> dict[str, str]:
+        """Titles of the policies among the kept sources (policies are public: no scope applies)."""
+        ids = {c.doc_id for c in kept if c.source_type == "policy" and c.doc_id}
+        if not ids:
+            return {}
+        with Session(self.stores.engine) as session:
+            rows = session.exec(select(t.Policy).where(col(t.Policy.id).in_(ids))).all()
+        return {p.id: p.title for p in rows}
 
     @staticmethod
     def _patient(session: Session, patient_id: str | None) -> t.Patient | None:
