@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 
+import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from carecite.records import tables as t
 
@@ -29,12 +30,14 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
 
 
 def display_words(engine: Engine) -> frozenset[str]:
-    """Casefolded words (three letters or more) of every distinct code display in the record."""
+    """Casefolded words (three letters or more) of every distinct code display in the record.
+
+    Read from the directory view (records/directory.py): displays only, across patients, so the
+    application role needs no row scope for it on PostgreSQL."""
+    from carecite.records.directory import DISPLAYS
+
     words: set[str] = set()
     with Session(engine) as session:
-        for table in CODED_TABLES:
-            for display in session.exec(
-                select(table.display).distinct().where(col(table.display).is_not(None))
-            ):
-                words.update(w.casefold() for w in _WORD.findall(display or ""))
+        for display in session.execute(sa.select(DISPLAYS.c.display)).scalars():
+            words.update(w.casefold() for w in _WORD.findall(display or ""))
     return frozenset(words)

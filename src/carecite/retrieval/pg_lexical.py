@@ -33,6 +33,7 @@ from carecite.retrieval.pg_chunks import (
     SELECT_COLUMNS,
     candidate_from_row,
     create_table,
+    may_build,
     patient_where,
     require_postgres,
     row_values,
@@ -63,6 +64,8 @@ class PgFullTextIndex:
     def open(cls, engine: Engine) -> PgFullTextIndex:
         require_postgres(engine, "the PostgreSQL full-text index")
         with engine.begin() as conn:
+            if not may_build(conn, TABLE):  # the application role: the owner built it
+                return cls(engine)
             create_table(
                 conn,
                 TABLE,

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from carecite.domain import Candidate, RetrievalFilter, date_int
 from carecite.records import tables as t
+from carecite.records.scoped import RowScope, scoped_session
 
 TOKEN = re.compile(r"[a-z0-9]+")
 STOP = frozenset(
@@ -293,7 +294,7 @@ class StructuredRetriever:
 
     def search(self, question: str, flt: RetrievalFilter, k: int) -> list[Candidate]:
         intent = read_intent(question, self.vocabulary)
-        with Session(self.engine) as session:
+        with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
             statements = _tightest(list(self._statements(session, flt, intent)), intent)
         scored = [(confidence(self._score(s, intent)), s) for s in statements]
         scored = [(score, s) for score, s in scored if score > 0.0]
@@ -328,7 +329,7 @@ class StructuredRetriever:
         named_kinds = intent.kinds & NAMED_KINDS
         if not named_kinds or not intent.naming:
             return None
-        with Session(self.engine) as session:
+        with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
             scoped = Intent(kinds=frozenset(named_kinds))
             statements = self._statements(session, flt, scoped)
             if any(names_item(intent.naming, s.name, qualified=s.kind == "Observation") for s in statements):
@@ -349,7 +350,7 @@ class StructuredRetriever:
         flt = RetrievalFilter(
             patient_key=patient_key, allowed_labels=frozenset(SENSITIVE_LABELS), include_policies=False
         )
-        with Session(self.engine) as session:
+        with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
             return [s.text for s in self._statements(session, flt, read_intent(""))]
 
     # ----------------------------------------------------------------- scoring

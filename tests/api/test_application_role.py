@@ -1,0 +1,144 @@
+"""The application served as PostgreSQL's APPLICATION role, not the table owner: row-level security
+binds every SQL read it makes, so each request-scoped read must carry that request's scope.
+
+The owner ingests the small world (PostgreSQL + pgvector + PostgreSQL full-text); the same world is
+ingested embedded (SQLite + Chroma + bm25s). Asked as the application role, every gold question gets
+the same answer and the same citations as embedded; a clinical user opens a cited source through the
+API; a source or patient outside the scope stays denied."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from carecite.settings import Settings
+from servers import PgServer, ingest_small_world, small_world_gold
+
+pytestmark = pytest.mark.slow
+OUTSIDER = "cc-amy"  # another facility (Lakeside), care team only
+
+
+@pytest.fixture(scope="module")
+def setups(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory, embedder) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    from carecite.records.postgres import grant_app_role
+    from carecite.stores import Stores
+    from carecite.wiring import build_pipeline
+
+    embedded = Settings(data_dir=tmp_path_factory.mktemp("embedded"), api_rate_limit_per_minute=0)
+    ingest_small_world(Stores(embedded, embedder=embedder))
+
+    db = pg_server.create_database()
+    owner = Settings(
+        data_dir=tmp_path_factory.mktemp("owner"),
+        database_url=pg_server.url(db),
+        vector_store="pgvector",
+        lexical_store="postgres",
+    )
+    owner_stores = Stores(owner, embedder=embedder)
+    ingest_small_world(owner_stores)
+    role = f"app_{uuid.uuid4().hex[:8]}"
+    with owner_stores.engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+    grant_app_role(
+        owner_stores.engine, role, extra_tables=["chunk_vectors", "chunk_lexical", "carecite_index_meta"]
+    )
+    app = Settings(  # built afresh: model_copy would carry owner's cached resolved_database_url
+        data_dir=tmp_path_factory.mktemp("app"),
+        database_url=pg_server.url(db, user=role),
+        vector_store="pgvector",
+        lexical_store="postgres",
+        api_rate_limit_per_minute=0,
+    )
+    gold = small_world_gold(tmp_path_factory.mktemp("gold") / "gold.jsonl")
+    return {
+        "embedded": (embedded, build_pipeline(embedded, stores=Stores(embedded, embedder=embedder))),
+        "app_role": (app, build_pipeline(app, stores=Stores(app, embedder=embedder))),
+        "gold": [json.loads(line) for line in gold.read_text().splitlines() if line.strip()],
+        "role": role,
+    }
+
+
+def _essence(answer: Any) -> dict[str, Any]:
+    return {
+        "answer": answer.answer,
+        "declined": answer.declined,
+        "decline_reason": answer.decline_reason,
+        "cited": [(c.source_id, c.source_ref) for c in answer.citations],
+    }
+
+
+def test_the_application_role_connects_as_itself_and_is_bound_by_rls(setups: dict[str, Any]) -> None:
+    _, pipeline = setups["app_role"]
+    with pipeline.stores.engine.connect() as conn:
+        who = conn.exec_driver_sql(
+            "SELECT current_user, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        )
+        user, bypass = who.one()
+        assert user == setups["role"] and bypass is False
+        assert conn.exec_driver_sql("SELECT count(*) FROM note").scalar_one() == 0, "no scope: no notes"
+        assert conn.exec_driver_sql("SELECT count(*) FROM patient").scalar_one() == 0
+
+
+def test_every_question_gets_the_embedded_answer_as_the_application_role(setups: dict[str, Any]) -> None:
+    from carecite.answering.pipeline import AskRequest
+
+    _, embedded = setups["embedded"]
+    _, app = setups["app_role"]
+    gold = setups["gold"]
+    assert gold, "the small world has gold questions"
+    patient = str(gold[0]["patient_id"])
+    # The gold questions, plus record questions that exercise the structured retriever's SQL.
+    asks = [(str(i["question"]), str(i["user_id"]), str(i["patient_id"])) for i in gold] + [
+        (q, "cc-ben", patient)
+        for q in (
+            "Which follow-ups are open right now?",
+            "What medications is the patient on?",
+            "What are the patient's active conditions?",
+            "When is the next appointment?",
+        )
+    ]
+    answered = 0
+    for question, user, patient_id in asks:
+        req = AskRequest(question=question, user_id=user, patient_id=patient_id)
+        want, got = _essence(embedded.ask(req)), _essence(app.ask(req))
+        assert got == want, question
+        answered += bool(got["cited"])
+    assert answered >= 4, "most questions are answered with citations, not declined"
+    declined = {str(i["question"]) for i in gold if i["expect"] == "decline"}
+    for question in declined:  # the access and injection declines hold under the app role too
+        user = next(str(i["user_id"]) for i in gold if i["question"] == question)
+        assert app.ask(AskRequest(question=question, user_id=user, patient_id=patient)).declined
+
+
+def test_the_api_as_the_application_role_answers_and_opens_the_cited_source(setups: dict[str, Any]) -> None:
+    from carecite.api.auth import mint_token
+    from carecite.api.server import running
+
+    settings, pipeline = setups["app_role"]
+    item = next(i for i in setups["gold"] if i["expect"] == "answer")
+    token = mint_token(settings, str(item["user_id"]), ["user/*.rs"])
+    headers = {"Authorization": f"Bearer {token}"}
+    with running(settings, pipeline) as base, httpx.Client(base_url=base, timeout=300) as http:
+        resp = http.post(
+            "/v1/ask", json={"question": item["question"], "patient_id": item["patient_id"]}, headers=headers
+        )
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+        assert not body["declined"] and body["citations"], body
+        cited = body["citations"][0]["source_id"]
+        opened = http.get(f"/v1/sources/{cited}", headers=headers)
+        assert opened.status_code == 200, opened.text
+        view = opened.json()
+        assert (
+            view["source_id"] == cited and view["patient_id"] == item["patient_id"] and view["text"].strip()
+        )
+        # A user without that patient on a care team: denied, exactly as an unknown id is.
+        other = mint_token(settings, OUTSIDER, ["user/*.rs"])
+        denied = http.get(f"/v1/sources/{cited}", headers={"Authorization": f"Bearer {other}"})
+        unknown = http.get("/v1/sources/Note/does-not-exist", headers=headers)
+        assert denied.status_code == unknown.status_code == 403
+        assert denied.json()["error"]["message"] == unknown.json()["error"]["message"]
