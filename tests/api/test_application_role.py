@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from carecite.settings import Settings
 from servers import PgServer, ingest_small_world, small_world_gold
@@ -81,6 +82,18 @@ def test_the_application_role_connects_as_itself_and_is_bound_by_rls(setups: dic
         assert user == setups["role"] and bypass is False
         assert conn.exec_driver_sql("SELECT count(*) FROM note").scalar_one() == 0, "no scope: no notes"
         assert conn.exec_driver_sql("SELECT count(*) FROM patient").scalar_one() == 0
+    # BM25's corpus statistics list words of every patient's notes: the role gets idf values only
+    # through the SECURITY DEFINER function, for the lexemes it asks about.
+    with (
+        pytest.raises(sa.exc.ProgrammingError, match="permission denied"),
+        pipeline.stores.engine.connect() as conn,
+    ):
+        conn.exec_driver_sql("SELECT lexeme FROM chunk_lexical_df LIMIT 1").all()
+    with pipeline.stores.engine.connect() as conn:
+        idf = conn.exec_driver_sql(
+            "SELECT lexeme, idf FROM carecite_lexical_idf(ARRAY['discharg', 'zzzz'])"
+        ).all()
+    assert [row[0] for row in idf] == ["discharg"] and idf[0][1] > 0
 
 
 def test_every_question_gets_the_embedded_answer_as_the_application_role(setups: dict[str, Any]) -> None:
