@@ -170,12 +170,23 @@ class DirectoryPatient(Frozen):
     facilities: str = ""
     security_labels: str = ""
 
+    @classmethod
+    def of_row(cls, row: Any) -> DirectoryPatient:
+        return cls.model_validate({k: v or "" for k, v in row.items()})
+
+
+class DirectorySource(Frozen):
+    """Whose a source is and its labels (records/directory.py): no content."""
+
+    patient_key: str | None
+    security_labels: tuple[str, ...] = ()
+
 
 def _directory_patient(session: Session, **where: str) -> DirectoryPatient | None:
     cols = directory.PATIENTS.c
     query = sa.select(directory.PATIENTS).where(*(cols[name] == value for name, value in where.items()))
     row = session.execute(query).mappings().first()
-    return DirectoryPatient.model_validate({k: v or "" for k, v in row.items()}) if row else None
+    return DirectoryPatient.of_row(row) if row else None
 
 
 def patient_by_id(session: Session, patient_id: str) -> DirectoryPatient | None:
@@ -226,10 +237,7 @@ def patients_in_scope(session: Session, scope: AccessScope) -> list[Patient]:
     )
     if scope.patient_keys is not None:
         query = query.where(cols.patient_key.in_(sorted(scope.patient_keys)))
-    entries = [
-        DirectoryPatient.model_validate({k: v or "" for k, v in row.items()})
-        for row in session.execute(query).mappings()
-    ]
+    entries = [DirectoryPatient.of_row(row) for row in session.execute(query).mappings()]
     keys = sorted(p.patient_key for p in entries if _patient_visible(scope, p))
     if not keys:
         return []
@@ -254,11 +262,6 @@ def source_in_directory(session: Session, source_id: str) -> DirectorySource | N
     return DirectorySource(
         patient_key=row["patient_key"] or None, security_labels=labels_from_str(row["security_labels"])
     )
-
-
-class DirectorySource(Frozen):
-    patient_key: str | None
-    security_labels: tuple[str, ...] = ()
 
 
 def scope_to_source(session: Session, scope: AccessScope, source_id: str) -> DirectorySource | None:
