@@ -155,3 +155,30 @@ def test_the_api_as_the_application_role_answers_and_opens_the_cited_source(setu
         unknown = http.get("/v1/sources/Note/does-not-exist", headers=headers)
         assert denied.status_code == unknown.status_code == 403
         assert denied.json()["error"]["message"] == unknown.json()["error"]["message"]
+
+
+def test_similar_records_and_notes_match_embedded_as_the_application_role(setups: dict[str, Any]) -> None:
+    from carecite.retrieval.similar import find_similar
+
+    _, embedded = setups["embedded"]
+    _, app = setups["app_role"]
+    item = next(i for i in setups["gold"] if i["expect"] == "answer")
+    user, patient = str(item["user_id"]), str(item["patient_id"])
+    with embedded.stores.engine.connect() as conn:  # SQLite: no RLS, any anchor of the patient
+        anchors = {
+            kind: str(
+                conn.exec_driver_sql(
+                    f"SELECT ref FROM {table} WHERE security_labels = '' ORDER BY ref LIMIT 1"
+                ).scalar_one()
+            )
+            for kind, table in (("condition", "condition"), ("note", "note"), ("encounter", "encounter"))
+        }
+    found = 0
+    for kind, ref in anchors.items():
+        want = find_similar(embedded.stores, embedded.audit, user, patient, kind, ref, 5)  # type: ignore[arg-type]
+        got = find_similar(app.stores, app.audit, user, patient, kind, ref, 5)  # type: ignore[arg-type]
+        assert [(i.source_ref, i.patient_id, i.text) for i in got.items] == [
+            (i.source_ref, i.patient_id, i.text) for i in want.items
+        ], kind
+        found += len(got.items)
+    assert found > 0, "the anchors have neighbours to compare"
