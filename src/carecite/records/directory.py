@@ -19,7 +19,18 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from carecite.records import tables as t
-from carecite.records.vocabulary import CODED_TABLES
+
+# Tables whose code displays make the record's vocabulary (vocabulary.py).
+CODED_TABLES: tuple[type[t.ResourceRow], ...] = (
+    t.Condition,
+    t.MedicationRequest,
+    t.Observation,
+    t.AllergyIntolerance,
+    t.Procedure,
+    t.Immunization,
+    t.CarePlan,
+    t.CarePlanActivity,
+)
 
 _META = sa.MetaData()  # not SQLModel's: create_all must never turn these views into tables
 

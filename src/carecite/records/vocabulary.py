@@ -14,18 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from carecite.records import tables as t
+from carecite.records.directory import DISPLAYS
 
-CODED_TABLES: tuple[type[t.ResourceRow], ...] = (
-    t.Condition,
-    t.MedicationRequest,
-    t.Observation,
-    t.AllergyIntolerance,
-    t.Procedure,
-    t.Immunization,
-    t.CarePlan,
-    t.CarePlanActivity,
-)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
 
 
@@ -34,8 +24,6 @@ def display_words(engine: Engine) -> frozenset[str]:
 
     Read from the directory view (records/directory.py): displays only, across patients, so the
     application role needs no row scope for it on PostgreSQL."""
-    from carecite.records.directory import DISPLAYS
-
     words: set[str] = set()
     with Session(engine) as session:
         for display in session.execute(sa.select(DISPLAYS.c.display)).scalars():
