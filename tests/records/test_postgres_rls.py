@@ -167,3 +167,53 @@ def test_a_table_added_later_is_created_and_scoped(pg_server) -> None:  # type: 
         assert rls is True
     finally:
         SQLModel.metadata.remove(LateNote.__table__)  # type: ignore[attr-defined]
+
+
+def test_a_scoped_session_reads_its_patients_rows_and_no_one_elses(world) -> None:  # type: ignore[no-untyped-def]
+    from sqlmodel import select
+
+    from carecite.records.scoped import RowScope, scoped_session
+    from carecite.records.tables import Note, Task
+
+    owner, app = world
+    with owner.connect() as conn:
+        a, b = (str(r[0]) for r in conn.exec_driver_sql("SELECT patient_key FROM patient ORDER BY 1 LIMIT 2"))
+    with scoped_session(app, RowScope.of([a], frozenset())) as session:
+        tasks = session.exec(select(Task)).all()
+        notes = session.exec(select(Note)).all()
+    assert tasks and {t.patient_key for t in tasks} == {a}
+    assert notes and all(not labels_from_str(n.security_labels) for n in notes), "no label allowed: none seen"
+    with scoped_session(app, RowScope.of([], frozenset(SENSITIVE_LABELS))) as session:
+        assert session.exec(select(Task)).all() == [], "no patient in scope: nothing, whatever the labels"
+    with scoped_session(app, RowScope.of([b], frozenset())) as session:
+        assert {t.patient_key for t in session.exec(select(Task)).all()} <= {b}
+
+
+def test_the_access_directory_shows_the_app_role_access_facts_and_nothing_clinical(world) -> None:  # type: ignore[no-untyped-def]
+    from carecite.records import directory
+
+    owner, app = world
+    with owner.connect() as conn:
+        patients = conn.exec_driver_sql("SELECT count(*) FROM patient").scalar_one()
+        members = conn.exec_driver_sql("SELECT count(*) FROM careteammember").scalar_one()
+    with app.connect() as conn:  # no scope at all
+        rows = conn.execute(sa.select(directory.PATIENTS)).mappings().all()
+        assert len(rows) == patients and set(rows[0]) == {
+            "id",
+            "patient_key",
+            "facilities",
+            "security_labels",
+        }
+        teams = conn.execute(sa.select(directory.CARE_TEAMS)).mappings().all()
+        assert len(teams) == members and set(teams[0]) == {
+            "patient_key",
+            "member_ref",
+            "member_identifier",
+            "status",
+        }
+        sources = conn.execute(sa.select(directory.SOURCES)).mappings().all()
+        assert sources and set(sources[0]) == {"source_id", "patient_key", "security_labels"}
+        assert conn.execute(sa.select(directory.DISPLAYS)).scalars().all()
+        # the tables underneath stay hidden: names, notes and record content need a scope
+        assert conn.exec_driver_sql("SELECT count(*) FROM patient").scalar_one() == 0
+        assert conn.exec_driver_sql("SELECT count(*) FROM note").scalar_one() == 0

@@ -132,3 +132,21 @@ def test_rebuild_replaces_the_whole_index(empty: LexicalIndex) -> None:
     assert [h.source_id for h in empty.query("echocardiogram", FLT, 5)] == ["c4"]
     empty.rebuild([])
     assert empty.count() == 0 and empty.query("furosemide", FLT, 5) == []
+
+
+def _corpus(common: str, rare: str, base: int = 0) -> list[Chunk]:
+    """Five chunks with the common term, one (the highest id) with the rare term; same lengths. Chunk
+    ids are content hashes in carecite, so other text gets other ids (``base``)."""
+    out = [_chunk(base + i, f"Ankle {common} noted on exam today.") for i in range(1, 6)]
+    return [*out, _chunk(base + 9, f"Ankle {rare} noted on exam today.")]
+
+
+def test_a_rare_term_outweighs_a_common_one_and_the_statistics_follow_rebuild(empty: LexicalIndex) -> None:
+    """BM25's inverse document frequency: among chunks of equal length each matching one query term,
+    the chunk with the term few chunks contain ranks first (a ranking without IDF ties them and
+    breaks the tie by id: c1). A rebuild moves the statistics with the corpus."""
+    empty.rebuild(_corpus("edema", "dyspnea"))
+    assert empty.query("edema dyspnea", FLT, 3)[0].source_id == "c9"
+    empty.rebuild(_corpus("dyspnea", "edema", base=10))
+    assert empty.query("edema dyspnea", FLT, 3)[0].source_id == "c19"
+    assert {h.source_id for h in empty.query("dyspnea", FLT, 6)} == {f"c{i}" for i in range(11, 16)}

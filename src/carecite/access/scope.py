@@ -25,13 +25,14 @@ import json
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast, get_args
 
+import sqlalchemy as sa
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from carecite.domain import SENSITIVE_LABELS, AccessScope, Role
+from carecite.domain import SENSITIVE_LABELS, AccessScope, Frozen, Role
+from carecite.records import directory
+from carecite.records.scoped import RowScope, apply_scope
 from carecite.records.tables import (
-    CareTeam,
-    CareTeamMember,
     ChunkRow,
     Identifier,
     Note,
@@ -99,18 +100,14 @@ def care_team_patient_keys(session: Session, user_id: str) -> frozenset[str]:
     identifier equal to the user id.
     """
     refs = {f"Practitioner/{user_id}"} | _exact_identifier_refs(session, user_id)
-    rows = session.exec(
-        select(CareTeamMember.patient_key)
-        .join(CareTeam, col(CareTeam.ref) == col(CareTeamMember.careteam_ref))
-        .where(
-            or_(
-                col(CareTeamMember.member_ref).in_(sorted(refs)),
-                col(CareTeamMember.member_identifier) == user_id,
-            ),
-            or_(col(CareTeam.status).is_(None), col(CareTeam.status).in_(["", "active"])),
+    teams = directory.CARE_TEAMS.c  # the directory: readable before any row scope exists
+    rows = session.execute(
+        sa.select(teams.patient_key).where(
+            or_(teams.member_ref.in_(sorted(refs)), teams.member_identifier == user_id),
+            or_(teams.status.is_(None), teams.status.in_(["", "active"])),
         )
-    )
-    return frozenset(key for key in rows if key)
+    ).scalars()
+    return frozenset(str(key) for key in rows if key)
 
 
 def _exact_identifier_refs(session: Session, user_id: str) -> set[str]:
@@ -165,7 +162,42 @@ def compute_scope(session: Session, user_id: str, *, break_glass: str | None = N
     )
 
 
-def _patient_visible(scope: AccessScope, patient: Patient) -> bool:
+class DirectoryPatient(Frozen):
+    """What the access decision knows about a patient (records/directory.py): nothing clinical."""
+
+    id: str
+    patient_key: str
+    facilities: str = ""
+    security_labels: str = ""
+
+    @classmethod
+    def of_row(cls, row: Any) -> DirectoryPatient:
+        return cls.model_validate({k: v or "" for k, v in row.items()})
+
+
+class DirectorySource(Frozen):
+    """Whose a source is and its labels (records/directory.py): no content."""
+
+    patient_key: str | None
+    security_labels: tuple[str, ...] = ()
+
+
+def _directory_patient(session: Session, **where: str) -> DirectoryPatient | None:
+    cols = directory.PATIENTS.c
+    query = sa.select(directory.PATIENTS).where(*(cols[name] == value for name, value in where.items()))
+    row = session.execute(query).mappings().first()
+    return DirectoryPatient.of_row(row) if row else None
+
+
+def patient_by_id(session: Session, patient_id: str) -> DirectoryPatient | None:
+    return _directory_patient(session, id=patient_id) if patient_id else None
+
+
+def patient_by_key(session: Session, patient_key: str | None) -> DirectoryPatient | None:
+    return _directory_patient(session, patient_key=patient_key) if patient_key else None
+
+
+def _patient_visible(scope: AccessScope, patient: DirectoryPatient) -> bool:
     # A Patient resource labelled (e.g. "R", a restricted VIP record) is hidden unless the label is allowed.
     return scope.may_see_patient(
         patient.patient_key, frozenset(labels_from_str(patient.facilities))
@@ -177,25 +209,68 @@ def resolve_patient(session: Session, scope: AccessScope, patient_id: str) -> st
 
     Unknown and out-of-scope patients raise the same ``AccessDenied`` with the same message.
     """
-    patient = session.get(Patient, patient_id) if patient_id else None
+    patient = patient_by_id(session, patient_id)
     if patient is None or not _patient_visible(scope, patient):
         raise AccessDenied(PATIENT_DENIED_MESSAGE)
     return patient.patient_key
 
 
+def load_patient(session: Session, scope: AccessScope, patient_key: str) -> Patient | None:
+    """The resolved patient's own row, read under the row scope of that patient (RLS on PostgreSQL);
+    the rest of ``session``'s transaction keeps that scope."""
+    apply_scope(session, RowScope.of([patient_key], scope.allowed_labels))
+    return session.exec(select(Patient).where(Patient.patient_key == patient_key)).first()
+
+
 def patients_in_scope(session: Session, scope: AccessScope) -> list[Patient]:
-    """Every patient the scope may see, by family then given name (the UI's patient picker)."""
+    """Every patient the scope may see, by family then given name (the UI's patient picker).
+
+    Decided on the directory; then the rest of ``session``'s transaction is scoped to exactly those
+    patients (RLS on PostgreSQL), so their rows, and no one else's, can be read with it."""
     if scope.patient_keys is not None and not scope.patient_keys:
         return []
     if not scope.facilities:
         return []
-    query = select(Patient).where(
-        or_(*(col(Patient.facilities).contains(f"|{f}|", autoescape=True) for f in sorted(scope.facilities)))
+    cols = directory.PATIENTS.c
+    query = sa.select(directory.PATIENTS).where(
+        or_(*(cols.facilities.contains(f"|{f}|", autoescape=True) for f in sorted(scope.facilities)))
     )
     if scope.patient_keys is not None:
-        query = query.where(col(Patient.patient_key).in_(sorted(scope.patient_keys)))
-    query = query.order_by(col(Patient.family), col(Patient.given), col(Patient.id))
-    return [p for p in session.exec(query) if _patient_visible(scope, p)]
+        query = query.where(cols.patient_key.in_(sorted(scope.patient_keys)))
+    entries = [DirectoryPatient.of_row(row) for row in session.execute(query).mappings()]
+    keys = sorted(p.patient_key for p in entries if _patient_visible(scope, p))
+    if not keys:
+        return []
+    apply_scope(session, RowScope.of(keys, scope.allowed_labels))
+    rows = session.exec(
+        select(Patient)
+        .where(col(Patient.patient_key).in_(keys))
+        .order_by(col(Patient.family), col(Patient.given), col(Patient.id))
+    )
+    return list(rows)
+
+
+def source_in_directory(session: Session, source_id: str) -> DirectorySource | None:
+    """Whose source ``source_id`` is, and its labels, from the directory (no content)."""
+    row = (
+        session.execute(sa.select(directory.SOURCES).where(directory.SOURCES.c.source_id == source_id))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    return DirectorySource(
+        patient_key=row["patient_key"] or None, security_labels=labels_from_str(row["security_labels"])
+    )
+
+
+def scope_to_source(session: Session, scope: AccessScope, source_id: str) -> DirectorySource | None:
+    """Before reading a source's content: scope ``session``'s transaction to that source's patient with
+    the caller's labels (RLS still hides a label the caller lacks). Policies need no scope."""
+    entry = source_in_directory(session, source_id)
+    if entry is not None and entry.patient_key:
+        apply_scope(session, RowScope.of([entry.patient_key], scope.allowed_labels))
+    return entry
 
 
 # --------------------------------------------------------------------------- reviewers
@@ -264,6 +339,12 @@ def open_cited_source(
         entry = audit_log.get(request_id)
         if entry is None or source_id not in entry.cited_ids:
             raise AccessDenied("access denied: that source was not cited by that request")
+        # Labels and patient come from the directory, so each denial keeps its own reason; only
+        # then is the content read, under that patient's row scope.
+        listed = source_in_directory(session, source_id)
+        if listed is not None and not scope.may_see_labels(listed.security_labels):
+            raise AccessDenied("access denied: the source carries a sensitivity label you lack")
+        scope_to_source(session, scope, source_id)
         source = _find_source(session, source_id)
         if source is None:
             raise AccessDenied("access denied: the cited source is no longer in the system of record")
@@ -271,7 +352,7 @@ def open_cited_source(
         if not scope.may_see_labels(tuple(source["security_labels"])):
             raise AccessDenied("access denied: the source carries a sensitivity label you lack")
         if patient_key is not None:
-            patient = session.exec(select(Patient).where(Patient.patient_key == patient_key)).first()
+            patient = patient_by_key(session, patient_key)
             facilities = frozenset(labels_from_str(patient.facilities)) if patient else frozenset()
             if not scope.facilities & facilities:
                 raise AccessDenied("access denied: the source's patient is outside your facilities")

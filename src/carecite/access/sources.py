@@ -13,19 +13,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NoReturn
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from carecite.access.scope import (
     CLINICAL_ROLES,
     PATIENT_DENIED_MESSAGE,
     AccessDenied,
+    DirectoryPatient,
     _find_source,
     _patient_visible,
     compute_scope,
     open_cited_source,
+    patient_by_key,
+    scope_to_source,
 )
 from carecite.domain import AccessScope, Frozen, Grant
-from carecite.records.tables import Patient
 
 if TYPE_CHECKING:
     from carecite.audit.log import AuditLog
@@ -71,10 +73,13 @@ def open_source(
             security_labels=list(opened["security_labels"]),
             view_request_id=opened["view_request_id"],
         )
-    source = _find_source(session, source_id) if scope.role in CLINICAL_ROLES else None
-    patient: Patient | None = None
+    source = None
+    if scope.role in CLINICAL_ROLES:
+        scope_to_source(session, scope, source_id)  # its patient's row scope, before any content read
+        source = _find_source(session, source_id)
+    patient: DirectoryPatient | None = None
     if source is not None and source["patient_key"] is not None:
-        patient = session.exec(select(Patient).where(Patient.patient_key == source["patient_key"])).first()
+        patient = patient_by_key(session, source["patient_key"])
     visible = (
         source is not None
         and scope.may_see_labels(tuple(source["security_labels"]))
@@ -125,7 +130,5 @@ def _deny(
 
 
 def _patient_id(session: Session, patient_key: str | None) -> str | None:
-    if patient_key is None:
-        return None
-    patient = session.exec(select(Patient).where(Patient.patient_key == patient_key)).first()
+    patient = patient_by_key(session, patient_key)
     return patient.id if patient is not None else None

@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Literal, TypedDict
 from sqlmodel import Session, col, select
 
 from carecite.access.guard import Violation, guard_candidates, security_event
-from carecite.access.scope import AccessDenied, BreakGlassReasonInvalid, compute_scope, resolve_patient
+from carecite.access.scope import (
+    AccessDenied,
+    BreakGlassReasonInvalid,
+    compute_scope,
+    load_patient,
+    resolve_patient,
+)
 from carecite.answering.citations import verify_draft
 from carecite.answering.gate import gate as evidence_gate
 from carecite.answering.gate import missing_item_gate, named_service_gate
@@ -259,7 +265,7 @@ class Pipeline:
             with state.timer.stage("access"), Session(self.stores.engine) as session:
                 scope = compute_scope(session, req.user_id, break_glass=req.break_glass).narrowed(req.grant)
                 patient_key = resolve_patient(session, scope, req.patient_id) if req.patient_id else None
-                patient = self._patient(session, req.patient_id) if patient_key else None
+                patient = load_patient(session, scope, patient_key) if patient_key else None
         except BreakGlassReasonInvalid as exc:
             raise BadInput(str(exc)) from None
         except AccessDenied:
@@ -465,10 +471,6 @@ class Pipeline:
         with Session(self.stores.engine) as session:
             rows = session.exec(select(t.Policy).where(col(t.Policy.id).in_(ids))).all()
         return {p.id: p.title for p in rows}
-
-    @staticmethod
-    def _patient(session: Session, patient_id: str | None) -> t.Patient | None:
-        return session.get(t.Patient, patient_id) if patient_id else None
 
     # ------------------------------------------------------------------ answers and audit
     def _decline(

@@ -34,6 +34,10 @@ def make_engine(url: str) -> Engine:
         migrate(engine)
     else:
         SQLModel.metadata.create_all(engine)
+        from carecite.records.directory import create_views  # PostgreSQL: migration step 3
+
+        with engine.begin() as conn:
+            create_views(conn)
     install_audit_protection(engine)  # the audit tables refuse UPDATE/DELETE from the start
     return engine
 

@@ -139,10 +139,17 @@ def _v2_security(conn: Connection) -> None:
         )
 
 
+def _v3_directory(conn: Connection) -> None:
+    from carecite.records.directory import create_views  # owner-rights views: see directory.py
+
+    create_views(conn)
+
+
 # Append only: a released step is never edited (a database that ran it would not run it again).
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "SQLModel tables", _v1_tables),
     (2, "row-level security on patient and label scope; append-only audit triggers", _v2_security),
+    (3, "access directory views (what the access decision reads before a scope exists)", _v3_directory),
 )
 LATEST = MIGRATIONS[-1][0]
 
@@ -179,6 +186,8 @@ def migrate(engine: Engine) -> int:
                 SQLModel.metadata.create_all(conn)
                 if current >= 2:  # else step 2 below covers the new tables too
                     _apply_row_security(conn)
+                if current >= 3:  # a new record table joins the source directory
+                    _v3_directory(conn)
             for version, description, step in MIGRATIONS:
                 if version > current:
                     step(conn)
@@ -213,6 +222,10 @@ def grant_app_role(engine: Engine, role: str, extra_tables: Sequence[str] = ()) 
         conn.exec_driver_sql(f'GRANT SELECT, INSERT, UPDATE ON "{_HEAD}" TO {role}')
         conn.exec_driver_sql(f'REVOKE DELETE, TRUNCATE ON "{_HEAD}" FROM {role}')
         conn.exec_driver_sql(f"GRANT SELECT ON {VERSION_TABLE} TO {role}")
+        from carecite.records.directory import VIEW_NAMES  # read-only, and nothing clinical
+
+        for view in VIEW_NAMES:
+            conn.exec_driver_sql(f"GRANT SELECT ON {view} TO {role}")
         conn.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
 
 

@@ -10,31 +10,22 @@ from __future__ import annotations
 
 import re
 
+import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from carecite.records import tables as t
+from carecite.records.directory import DISPLAYS
 
-CODED_TABLES: tuple[type[t.ResourceRow], ...] = (
-    t.Condition,
-    t.MedicationRequest,
-    t.Observation,
-    t.AllergyIntolerance,
-    t.Procedure,
-    t.Immunization,
-    t.CarePlan,
-    t.CarePlanActivity,
-)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
 
 
 def display_words(engine: Engine) -> frozenset[str]:
-    """Casefolded words (three letters or more) of every distinct code display in the record."""
+    """Casefolded words (three letters or more) of every distinct code display in the record.
+
+    Read from the directory view (records/directory.py): displays only, across patients, so the
+    application role needs no row scope for it on PostgreSQL."""
     words: set[str] = set()
     with Session(engine) as session:
-        for table in CODED_TABLES:
-            for display in session.exec(
-                select(table.display).distinct().where(col(table.display).is_not(None))
-            ):
-                words.update(w.casefold() for w in _WORD.findall(display or ""))
+        for display in session.execute(sa.select(DISPLAYS.c.display)).scalars():
+            words.update(w.casefold() for w in _WORD.findall(display or ""))
     return frozenset(words)

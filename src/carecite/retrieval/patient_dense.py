@@ -19,11 +19,12 @@ from typing import Any, Protocol
 
 import numpy as np
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from carecite.domain import Candidate, Chunk, RetrievalFilter
 from carecite.ports import Vector, VectorIndex
 from carecite.records import tables as t
+from carecite.records.scoped import RowScope, scoped_session
 from carecite.retrieval.dense import candidate_from
 
 
@@ -35,14 +36,15 @@ class FetchableIndex(VectorIndex, Protocol):
     ) -> tuple[list[str], list[dict[str, Any]], Vector]: ...
 
 
-def sql_chunk_ids(engine: Engine) -> Callable[[str], list[str]]:
-    """The patient's chunk ids from SQL (``ChunkRow.patient_key`` is indexed)."""
+def sql_chunk_ids(engine: Engine) -> Callable[[RetrievalFilter], list[str]]:
+    """The filter's patient's chunk ids from SQL (``ChunkRow.patient_key`` is indexed), read under
+    that request's row scope (RLS on PostgreSQL)."""
 
-    def ids_of(patient_key: str) -> list[str]:
-        with Session(engine) as session:
+    def ids_of(flt: RetrievalFilter) -> list[str]:
+        with scoped_session(engine, RowScope.of_filter(flt)) as session:
             return list(
                 session.exec(
-                    select(t.ChunkRow.chunk_id).where(col(t.ChunkRow.patient_key) == patient_key)
+                    select(t.ChunkRow.chunk_id).where(col(t.ChunkRow.patient_key) == flt.patient_key)
                 ).all()
             )
 
@@ -71,7 +73,7 @@ def exact_top_k(
 class PatientScopedVectorIndex:
     """ports.VectorIndex: the exact per-patient path for one-patient filters, ``inner`` for the rest."""
 
-    def __init__(self, inner: FetchableIndex, ids_of: Callable[[str], list[str]]) -> None:
+    def __init__(self, inner: FetchableIndex, ids_of: Callable[[RetrievalFilter], list[str]]) -> None:
         self.inner = inner
         self._ids_of = ids_of
 
@@ -80,7 +82,7 @@ class PatientScopedVectorIndex:
             return self.inner.query(vector, flt, k)
         if not flt.patient_key:  # policies carry patient key "": an empty key matches nothing
             return []
-        ids, metas, vectors = self.inner.fetch(self._ids_of(flt.patient_key), flt)
+        ids, metas, vectors = self.inner.fetch(self._ids_of(flt), flt)
         return exact_top_k(vector, ids, metas, vectors, k)
 
     # Everything else is the inner index's.

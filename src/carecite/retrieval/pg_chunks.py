@@ -73,6 +73,18 @@ def require_postgres(engine: Engine, what: str) -> None:
         )
 
 
+def may_build(conn: Connection, table: str) -> bool:
+    """Whether this connection should run ``table``'s DDL: the table is missing, or this role owns it.
+    The application role (no DDL rights) opens an index the owner built, and only reads and writes."""
+    owns = conn.execute(
+        sa.text(
+            "SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class WHERE oid = to_regclass(:t)"
+        ),
+        {"t": table},
+    ).scalar()
+    return owns is None or bool(owns)
+
+
 def create_table(conn: Connection, table: str, extra_ddl: str, indexes: Sequence[str]) -> None:
     """The index table, its indexes and its RLS policy; idempotent (derived data, rebuilt from SQL)."""
     conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {table} ({COLUMNS_DDL}, {extra_ddl})")

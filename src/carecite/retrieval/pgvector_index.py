@@ -32,6 +32,7 @@ from carecite.retrieval.pg_chunks import (
     SELECT_COLUMNS,
     candidate_from_row,
     create_table,
+    may_build,
     patient_where,
     require_postgres,
     row_values,
@@ -65,14 +66,16 @@ class PgVectorIndex:
 
         require_postgres(engine, "the pgvector index")
         with engine.begin() as conn:
-            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector")
-            conn.exec_driver_sql(
-                f"CREATE TABLE IF NOT EXISTS {META_TABLE} (name text PRIMARY KEY, fingerprint text NOT NULL)"
-            )
-            conn.execute(
-                sa.text(f"INSERT INTO {META_TABLE} VALUES (:n, :f) ON CONFLICT (name) DO NOTHING"),
-                {"n": TABLE, "f": embedder.fingerprint},
-            )
+            build = may_build(conn, TABLE)
+            if build:
+                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector")
+                conn.exec_driver_sql(
+                    f"CREATE TABLE IF NOT EXISTS {META_TABLE} (name text PRIMARY KEY, fingerprint text NOT NULL)"
+                )
+                conn.execute(
+                    sa.text(f"INSERT INTO {META_TABLE} VALUES (:n, :f) ON CONFLICT (name) DO NOTHING"),
+                    {"n": TABLE, "f": embedder.fingerprint},
+                )
             found = conn.execute(
                 sa.text(f"SELECT fingerprint FROM {META_TABLE} WHERE name = :n"), {"n": TABLE}
             ).scalar()
@@ -82,6 +85,8 @@ class PgVectorIndex:
                     f"{embedder.fingerprint!r} is configured; use the original model, or drop table "
                     f"{TABLE} and run `carecite ingest` again to rebuild it from SQL"
                 )
+            if not build:
+                return cls(engine, embedder)
             create_table(
                 conn,
                 TABLE,

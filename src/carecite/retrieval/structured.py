@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from carecite.domain import Candidate, RetrievalFilter, date_int
 from carecite.records import tables as t
+from carecite.records.scoped import RowScope, scoped_session
 
 TOKEN = re.compile(r"[a-z0-9]+")
 STOP = frozenset(
@@ -334,7 +335,7 @@ class StructuredRetriever:
 
     def search(self, question: str, flt: RetrievalFilter, k: int) -> list[Candidate]:
         intent = read_intent(question, self.vocabulary)
-        with Session(self.engine) as session:
+        with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
             statements = _tightest(list(self._statements(session, flt, intent)), intent)
         scored = [(confidence(self._score(s, intent)), s) for s in statements]
         scored = [(score, s) for score, s in scored if score > 0.0]
@@ -373,7 +374,7 @@ class StructuredRetriever:
         named_kinds = intent.kinds & NAMED_KINDS
         if not named_kinds or not intent.naming:
             return None
-        with Session(self.engine) as session:
+        with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
             scoped = Intent(kinds=frozenset(named_kinds))
             statements = self._statements(session, flt, scoped)
             if any(names_item(intent.naming, s.name, qualified=s.kind == "Observation") for s in statements):
@@ -386,12 +387,12 @@ class StructuredRetriever:
         return _as_written(question, words), intent.naming
 
     def _missing_current(self, intent: Intent, flt: RetrievalFilter) -> str | None:
-        """ "What medications is the patient currently taking?" when the patient's coded medications are
-        all stopped: the record is the system of record for what is current, and a note's list from an
+        """Asked "What medications is the patient currently taking?" when the patient's coded medications
+        are all stopped: the record is the system of record for what is current, and a note's list from an
         old visit is history. A patient with nothing of the kind coded is left to the notes."""
         if not (intent.recent and not intent.naming and intent.kinds and intent.kinds <= set(CURRENT_KINDS)):
             return None
-        with Session(self.engine) as session:
+        with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
             if not any(True for _ in self._statements(session, flt, Intent(kinds=intent.kinds))):
                 return None  # nothing of the kind is coded for this patient: the notes may say
             current = [
@@ -412,7 +413,7 @@ class StructuredRetriever:
         flt = RetrievalFilter(
             patient_key=patient_key, allowed_labels=frozenset(SENSITIVE_LABELS), include_policies=False
         )
-        with Session(self.engine) as session:
+        with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
             return [s.text for s in self._statements(session, flt, read_intent(""))]
 
     # ----------------------------------------------------------------- scoring
