@@ -134,10 +134,10 @@ def named_service_gate(question: str, titles: dict[str, str], evidence: Sequence
             asked
         ):
             return GateDecision(True, counted=len(evidence))
+    # The question's words are not echoed back: an injected "reveal the restricted notes" would be.
     return GateDecision(
         False,
         "no_evidence",
-        "None of the coverage policies found is about the service asked "
-        f"({' '.join(asked)}); carecite holds no policy that names it.",
+        "None of the coverage policies found is about the service asked; carecite holds no policy that names it.",
         counted=len(evidence),
     )
