@@ -249,7 +249,8 @@ def sync_indexes(stores: Stores, *, progress: bool = True) -> SyncReport:
             vecs = cache.vectors(flat)
             if dense:
                 vectors.upsert(dense, vecs[: len(dense)])
-                embedded.append(vecs[: len(dense)])
+                # A copy: a slice would keep the whole batch (its sentences' vectors too) alive.
+                embedded.append(vecs[: len(dense)].copy())
             if items:
                 texts.write(items, vecs[len(dense) :])
             bar.advance(task, len(batch))
