@@ -61,19 +61,18 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
 
 
 def _labels(data_dir: Path, user_id: str, patient_id: str) -> tuple[str, str]:
-    """What the pickers show for this user and patient (the same words the page renders)."""
+    """Text that picks this user and this patient out of the pickers' options (a substring each:
+    the user's name, the patient's MRN, which the picker shows)."""
     from sqlmodel import Session
 
     from carecite.records import make_engine
     from carecite.records import tables as t
-    from carecite.ui.people import facility_names, patient_label, user_card
 
     with Session(make_engine(f"sqlite:///{data_dir / 'carecite.sqlite'}")) as s:
         user, patient = s.get(t.User, user_id), s.get(t.Patient, patient_id)
         if user is None or patient is None:
             raise ValueError(f"no user {user_id!r} or patient {patient_id!r} in {data_dir}")
-        card = user_card(user, facility_names(s))
-        return f"{card.name} · {card.role_words}", patient_label(patient)
+        return user.name or user_id, f"MRN {patient.mrn}" if patient.mrn else patient.name or patient_id
 
 
 def browser_first_answer(
@@ -112,9 +111,9 @@ def browser_first_answer(
                 picker.wait_for()
                 loaded = time.perf_counter()
                 picker.click()
-                page.get_by_role("option", name=user_label).click()
+                page.get_by_role("option", name=user_label).first.click()
                 page.get_by_test_id("stSelectbox").filter(has_text="Patient").click()
-                page.get_by_role("option", name=patient).click()
+                page.get_by_role("option", name=patient).first.click()
                 page.get_by_label("Question").fill(question["question"])
                 # The answer, or a decline (an alert): whichever comes after the Ask click.
                 outcome = page.locator(".cc-answer, [data-testid='stAlert']")
