@@ -218,7 +218,9 @@ def sync_indexes(stores: Stores, *, progress: bool = True) -> SyncReport:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from carecite.answering.source_vectors import chunk_items
+    from carecite.ingest.native_heap import bound_native_heap
 
+    bound_native_heap()  # freed encode activations go back to the system: memory flat in corpus size
     cache = ingest_cache(stores.embedder)
     sql_ids = _sql_ids(stores)
     vectors = stores.vectors
