@@ -220,7 +220,8 @@ def sync_indexes(stores: Stores, *, progress: bool = True) -> SyncReport:
     from carecite.answering.source_vectors import chunk_items
     from carecite.ingest.native_heap import bound_native_heap
 
-    bound_native_heap()  # freed encode activations go back to the system: memory flat in corpus size
+    if stores.settings.ingest_bound_native_heap:
+        bound_native_heap()  # freed encode activations go back to the system: memory flat in corpus size
     cache = ingest_cache(stores.embedder)
     sql_ids = _sql_ids(stores)
     vectors = stores.vectors
