@@ -4,8 +4,8 @@ glibc raises its mmap threshold every time a large block is freed, so after the 
 batches torch's activations (a new shape each batch) come from the main heap, and the freed pages
 stay in the process: RSS climbed with the number of batches, i.e. with the corpus. Fixing the mmap
 and trim thresholds keeps large blocks in their own mappings, returned to the system when freed.
-Measured (docs/benchmarks.md): a 60-patient ingest peaked at 898 MB instead of 1,261 MB, and 150
-patients stayed near it, where they had grown to 1,634 MB. The price is system time (fresh mappings
+Measured (docs/benchmarks.md): a 60-patient ingest peaked at 898 MB instead of 1,261 MB, and a
+150-patient one at 904 MB instead of 1,634 MB. The price is system time (fresh mappings
 are zero-filled): ~15-30% more CPU for the ingest, hence ``Settings.ingest_bound_native_heap``.
 """
 
