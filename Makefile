@@ -6,6 +6,9 @@ UV := $(BIN)/uv
 # CPU torch wheel lives here on our machines; elsewhere uv resolves torch from PyPI.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 STAMP := $(VENV)/.installed
+# --compile-bytecode: uv skips it by default and PYTHONDONTWRITEBYTECODE=1 (set on these machines)
+# stops Python caching it, so every fresh process recompiled spaCy, chromadb, SQLAlchemy… from
+# source: most of a cold `carecite ask` (docs/benchmarks.md). pip compiles at install too.
 
 .PHONY: install demo test lint typecheck unit bench clean e2e-deps
 
@@ -14,7 +17,8 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	@test -x $(UV) || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	$(UV) pip install --python $(BIN)/python $(FIND_LINKS) -e '.[dev]'
+	$(UV) pip install --python $(BIN)/python $(FIND_LINKS) --compile-bytecode -e '.[dev]'
+	$(BIN)/python -m compileall -q src app > /dev/null
 	@touch $(STAMP)
 
 demo: install

@@ -69,10 +69,15 @@ def get_audit(data_dir: str) -> AuditLog:
     return AuditLog(get_stores(data_dir).engine)
 
 
+def has_data(s: Settings) -> bool:
+    """Whether there is a system of record to open (a data dir's SQLite file, or a database URL)."""
+    return (s.data_dir / "carecite.sqlite").is_file() or s.database_url is not None
+
+
 def require_data() -> str:
     """The data dir, or stop the page with how to build one."""
     d = settings().data_dir
-    if not (d / "carecite.sqlite").is_file() and settings().database_url is None:
+    if not has_data(settings()):
         st.error(
             f"No carecite data at `{d}`. Build the demo data with `carecite demo` or `carecite ingest synthetic`."
         )

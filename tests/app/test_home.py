@@ -185,3 +185,33 @@ def test_reviewers_are_sent_to_the_review_page(app_env: Path, cast: ui_world.Cas
     at = page(cast.reviewer).run()
     assert any("ask no patient questions" in i.value for i in at.info)
     assert not [s for s in at.selectbox if s.key == "patient_picker"]
+
+
+def test_the_launcher_warms_the_models_before_any_page_runs_and_the_page_reuses_them(
+    app_env: Path, cast: ui_world.Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`carecite demo` starts the server through app/launch.py: the warm-up runs before a browser
+    connects, and the page's own warm_models call finds that thread instead of starting another."""
+    import threading
+
+    monkeypatch.syspath_prepend(str(ui_world.REPO / "app"))
+    import launch
+    import ui_common
+
+    thread = launch.start_warm_up()
+    assert thread is not None and thread.name == "carecite-warm-up"
+    thread.join(TIMEOUT)
+    assert not thread.is_alive()
+    at = page(cast.coordinator)
+    at.run()
+    assert not at.exception, at.exception
+    assert not [t for t in threading.enumerate() if t.name == "carecite-warm-up"]  # no second warm-up
+    assert ui_common.warm_models(str(app_env.resolve())) is thread
+
+
+def test_the_launcher_starts_no_warm_up_without_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(ui_world.REPO / "app"))
+    import launch
+
+    monkeypatch.setenv("CARECITE_DATA_DIR", str(tmp_path / "empty"))
+    assert launch.start_warm_up() is None

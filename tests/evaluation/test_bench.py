@@ -133,6 +133,12 @@ def test_query_bench_times_every_stage_and_the_baseline(embedder: Embedder, tmp_
     assert payload["scale"]["baseline_ms"]["p50"] == scale.baseline["total"].p50
     assert payload["cold_ask_s"] == committed.cold_ask_s and payload["peak_rss_mb"] > 0
     assert payload["ui_first_answer_s"] == committed.ui.first_answer_s
+    if committed.browser is not None:  # chromium and Playwright are here: a real browser was answered
+        assert (
+            committed.browser.page_load_s > 0
+            and committed.browser.first_answer_s >= committed.browser.ask_s > 0
+        )
+        assert payload["ui_browser_first_answer_s"] == committed.browser.first_answer_s
     assert payload["ratios"]["scale_vs_baseline_p50"] > 0
     assert report.plot is None or Path(report.plot).is_file()
     text = _rendered(render_query(report))

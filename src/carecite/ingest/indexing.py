@@ -218,7 +218,10 @@ def sync_indexes(stores: Stores, *, progress: bool = True) -> SyncReport:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from carecite.answering.source_vectors import chunk_items
+    from carecite.ingest.native_heap import bound_native_heap
 
+    if stores.settings.ingest_bound_native_heap:
+        bound_native_heap()  # freed encode activations go back to the system: memory flat in corpus size
     cache = ingest_cache(stores.embedder)
     sql_ids = _sql_ids(stores)
     vectors = stores.vectors
@@ -249,7 +252,8 @@ def sync_indexes(stores: Stores, *, progress: bool = True) -> SyncReport:
             vecs = cache.vectors(flat)
             if dense:
                 vectors.upsert(dense, vecs[: len(dense)])
-                embedded.append(vecs[: len(dense)])
+                # A copy: a slice would keep the whole batch (its sentences' vectors too) alive.
+                embedded.append(vecs[: len(dense)].copy())
             if items:
                 texts.write(items, vecs[len(dense) :])
             bar.advance(task, len(batch))

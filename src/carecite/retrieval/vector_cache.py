@@ -55,13 +55,17 @@ class VectorCache:
             raise ValueError(f"{len(keys)} keys but {len(vectors)} vectors")
         with self._lock:
             for key, vec in zip(keys, vectors, strict=True):
-                self._put(key, np.asarray(vec, dtype=np.float32))
+                self._put(key, vec)
 
-    def _put(self, key: str, vec: Vector) -> None:
-        self._store[key] = vec
+    def _put(self, key: str, vec: Vector) -> Vector:
+        # A copy: a row view would keep its whole batch alive while the row is cached, and the cap
+        # would not bound memory (an ingest embeds thousands of texts a call).
+        own: Vector = np.array(vec, dtype=np.float32)
+        self._store[key] = own
         self._store.move_to_end(key)
         while len(self._store) > self.max_items:
             self._store.popitem(last=False)
+        return own
 
     def vectors(self, texts: Sequence[str]) -> Vector:
         keys = [self._key(t) for t in texts]
@@ -80,8 +84,7 @@ class VectorCache:
             self.embedded += len(missing)
             with self._lock:
                 for key, vec in zip(missing, fresh, strict=True):
-                    found[key] = np.asarray(vec, dtype=np.float32)
-                    self._put(key, found[key])
+                    found[key] = self._put(key, vec)
         if not keys:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
         return np.stack([found[k] for k in keys])

@@ -9,12 +9,15 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from carecite.evaluation.bench.common import WARMUP_QUERIES, Distribution, PeakRss, progress_bar
 from carecite.evaluation.bench.ui import UiFirstAnswer, ui_first_answer
 from carecite.ports import Embedder
 from carecite.settings import Settings
+
+if TYPE_CHECKING:  # imported when run: `python -m ...bench.ui_browser` must not find itself loaded
+    from carecite.evaluation.bench.ui_browser import BrowserFirstAnswer
 
 ASK_STAGES = ("access", "retrieve", "rerank", "generate", "verify", "total")
 
@@ -33,6 +36,7 @@ class CommittedReport:
     import_s: float | None = None  # median wall time of a bare `python -c "import carecite"`
     cold_runs: int = 0
     ui: UiFirstAnswer | None = None  # the first answer in a freshly started UI (bench/ui.py)
+    browser: BrowserFirstAnswer | None = None  # the same in a real browser (bench/ui_browser.py)
 
 
 def _wall_s(cmd: Sequence[str], env: dict[str, str], cwd: Path) -> float:
@@ -119,12 +123,17 @@ def bench_committed(
         with progress_bar(progress) as bar:
             bar.add_task(f"cold `carecite ask` ×{cold_runs}", total=None)
             cold_ask, import_s = cold_process_s(settings.data_dir, gold[0], cold_runs)
-    ui_figures = None
+    ui_figures = browser = None
     patient_questions = [g for g in gold if g.get("patient_id")]
     if ui and patient_questions:
         with progress_bar(progress) as bar:
             bar.add_task("first answer in a freshly started UI (2 fresh processes)", total=None)
             ui_figures = ui_first_answer(settings.data_dir, patient_questions[0])
+        from carecite.evaluation.bench.ui_browser import browser_first_answer
+
+        with progress_bar(progress) as bar:
+            bar.add_task("first answer in a real browser (chromium, fresh UI server)", total=None)
+            browser = browser_first_answer(settings.data_dir, patient_questions[0])
     return CommittedReport(
         questions=len(gold),
         ingest_s=round(ingest_s, 2),
@@ -134,5 +143,6 @@ def bench_committed(
         import_s=import_s,
         cold_runs=cold_runs if cold_ask is not None else 0,
         ui=ui_figures,
+        browser=browser,
         **counts,
     )
