@@ -21,6 +21,7 @@ from carecite.access.scope import AccessDenied, compute_scope, patients_in_scope
 from carecite.answering.pipeline import AskRequest, BadInput
 from carecite.domain import AccessScope, Answer, Narrowing
 from carecite.records.clock import today
+from carecite.records.scoped import RowScope, scoped_session
 from carecite.ui.declines import decline_view, narrowing_words
 from carecite.ui.header import HEADER_SECTIONS, patient_header
 from carecite.ui.html import (
@@ -137,7 +138,7 @@ if patient_id in patients:
     if opened in shown_refs:  # only a row this header showed, for this patient
         with st.container(border=True):
             st.markdown(f"**Source** `{opened}`")
-            with Session(engine) as s:
+            with scoped_session(engine, RowScope.of([patient.patient_key], scope.allowed_labels)) as s:
                 resource = record_source(s, opened)
             st.json(resource or {}, expanded=False)
             st.button("Close source", on_click=st.session_state.pop, args=("header_source", None))
@@ -215,7 +216,10 @@ def show_answer(answer: Answer, filters: list[str], user_id: str) -> None:
             st.markdown(answer_with_chips_html(answer.answer), unsafe_allow_html=True)
         with right:
             st.markdown("#### Sources")
-            with Session(engine) as s:
+            # Under this patient's RLS scope (PostgreSQL), like every request-scoped read.
+            key = patients[patient_id].patient_key if patient_id in patients else ""
+            row_scope = RowScope.of([key], scope.allowed_labels)
+            with scoped_session(engine, row_scope) as s:
                 cards = [source_card(s, c) for c in answer.citations]
             for card in cards:
                 show_source(card)
