@@ -217,3 +217,35 @@ def test_the_access_directory_shows_the_app_role_access_facts_and_nothing_clinic
         # the tables underneath stay hidden: names, notes and record content need a scope
         assert conn.exec_driver_sql("SELECT count(*) FROM patient").scalar_one() == 0
         assert conn.exec_driver_sql("SELECT count(*) FROM note").scalar_one() == 0
+
+
+def test_sentence_vectors_are_visible_only_through_their_chunk_or_patient(world) -> None:  # type: ignore[no-untyped-def]
+    """``source_vectors`` has no patient column: a chunk's vectors follow the chunk row's scope
+    (patient and labels), a patient's record-statement vectors follow the patient."""
+    owner, app = world
+    with owner.begin() as conn:
+        chunks = conn.exec_driver_sql("SELECT chunk_id, patient_key, security_labels FROM chunkrow").all()
+        keys = sorted(str(r[0]) for r in conn.exec_driver_sql("SELECT patient_key FROM patient"))
+        plain = next(c for c in chunks if c[1] == keys[0] and not c[2])
+        labelled = next(c for c in chunks if c[2])
+        other = next(c for c in chunks if c[1] is not None and c[1] not in (labelled[1], plain[1]))
+        owners = [plain[0], labelled[0], other[0], f"records:{keys[0]}", f"records:{keys[1]}"]
+        for name in owners:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO source_vectors (owner, fingerprint, keys, vectors) VALUES (:o, 'fp', '', '')"
+                ),
+                {"o": name},
+            )
+
+    def visible(scope_keys: list[str] | None, labels: frozenset[str] = frozenset()) -> set[str]:
+        with app.begin() as conn:
+            if scope_keys is not None:
+                set_scope(conn, scope_keys, labels)
+            return {str(r[0]) for r in conn.exec_driver_sql("SELECT owner FROM source_vectors")}
+
+    assert visible(None) == set()
+    # Patient 0: their plain chunk and their records; not another patient's chunk or records.
+    assert visible([keys[0]]) == {plain[0], f"records:{keys[0]}"}
+    assert labelled[0] in visible([str(labelled[1])], frozenset(SENSITIVE_LABELS))
+    assert labelled[0] not in visible([str(labelled[1])])  # its label is not allowed

@@ -54,6 +54,7 @@ from carecite.ports import LLMUnavailable, Redactor, Reranker, Vector
 from carecite.privacy.identity import PatientIdentity, scrub_identifiers
 from carecite.records import tables as t
 from carecite.records.clock import Clock
+from carecite.records.scoped import RowScope
 from carecite.retrieval.fusion import reciprocal_rank_fusion
 from carecite.retrieval.section_match import favour_section, section_pool
 from carecite.retrieval.structured import Group, StructuredRetriever, blend_structured, rerank_pool
@@ -312,7 +313,8 @@ class Pipeline:
                 state.asked,
             )
             # Their sentence vectors were computed at ingest: load them, so only the question is embedded.
-            self.stores.source_vectors.preload([*pool, *state.structured])
+            assert state.flt is not None
+            self.stores.source_vectors.preload([*pool, *state.structured], RowScope.of_filter(state.flt))
             reranked = self.reranker.rerank(state.question, pool) if state.candidates else []
             reranked = favour_section(blend_structured(reranked, state.structured), state.asked)
             guarded = guard_candidates(scope, patient_key or NO_PATIENT, reranked)

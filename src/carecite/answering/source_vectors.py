@@ -31,6 +31,7 @@ from carecite.domain import Candidate
 from carecite.ports import Embedder, Vector
 from carecite.records import session_scope
 from carecite.records import tables as t
+from carecite.records.scoped import RowScope, scoped_session
 from carecite.retrieval.vector_cache import VectorCache, shared_cache, text_key
 
 if TYPE_CHECKING:
@@ -96,12 +97,16 @@ class SourceVectorStore:
         return self.embedder.fingerprint
 
     # ------------------------------------------------------------------ query time
-    def preload(self, candidates: Iterable[Candidate]) -> int:
-        """Load the candidates' stored vectors into the cache; returns how many rows were read."""
+    def preload(self, candidates: Iterable[Candidate], scope: RowScope | None = None) -> int:
+        """Load the candidates' stored vectors into the cache; returns how many rows were read.
+
+        ``scope``: the request's row scope. On PostgreSQL the table is under row-level security (a
+        chunk's vectors are visible when its chunk is; a patient's record vectors when the patient
+        is), so an application-role read needs it; a row it hides is simply embedded on demand."""
         wanted = [o for o in owners_of(candidates) if o not in self._loaded]
         if not wanted:
             return 0
-        with Session(self.engine) as session:
+        with scoped_session(self.engine, scope or RowScope.of([], frozenset())) as session:
             rows = session.exec(
                 select(t.SourceVectors).where(
                     col(t.SourceVectors.owner).in_(wanted), t.SourceVectors.fingerprint == self.fingerprint

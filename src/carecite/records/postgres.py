@@ -145,11 +145,30 @@ def _v3_directory(conn: Connection) -> None:
     create_views(conn)
 
 
+def _v4_source_vectors(conn: Connection) -> None:
+    """Sentence vectors (``source_vectors``) carry no patient column: a chunk's row is visible when
+    its chunk row is (the subquery runs under chunkrow's own policy: patient, labels, or a public
+    policy chunk), a patient's record statements (``records:<patient_key>``) when the patient is in
+    scope. The rows hold vectors, never text; the scope keeps even those to what the request may see."""
+    table = str(t.SourceVectors.__tablename__)
+    cond = (
+        f"CASE WHEN left(owner, 8) = 'records:' THEN carecite_allows(substr(owner, 9), NULL) "
+        f'ELSE EXISTS (SELECT 1 FROM "{_CHUNKS}" c WHERE c.chunk_id = owner) END'
+    )
+    for ddl in (
+        f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY',
+        f'DROP POLICY IF EXISTS carecite_scope ON "{table}"',
+        f'CREATE POLICY carecite_scope ON "{table}" USING ({cond}) WITH CHECK ({cond})',
+    ):
+        conn.exec_driver_sql(ddl)
+
+
 # Append only: a released step is never edited (a database that ran it would not run it again).
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "SQLModel tables", _v1_tables),
     (2, "row-level security on patient and label scope; append-only audit triggers", _v2_security),
     (3, "access directory views (what the access decision reads before a scope exists)", _v3_directory),
+    (4, "row-level security on sentence vectors, through their chunk or patient", _v4_source_vectors),
 )
 LATEST = MIGRATIONS[-1][0]
 
