@@ -41,6 +41,20 @@ def _json(path: Path) -> dict[str, Any]:
     return data
 
 
+def _shape_and_tokenizer(model_dir: Path) -> tuple[int, int, int, float, Any]:
+    """What both encoders read the same way: max length, heads, layers, layer-norm eps, tokenizer."""
+    from tokenizers import Tokenizer
+
+    config = _json(model_dir / "config.json")
+    st_config = _json(model_dir / "sentence_bert_config.json")
+    max_len = int(st_config.get("max_seq_length") or 256)
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer.enable_truncation(max_len)
+    tokenizer.enable_padding(pad_id=int(config.get("pad_token_id", 0)), pad_token="[PAD]")
+    heads, layers = int(config["num_attention_heads"]), int(config["num_hidden_layers"])
+    return max_len, heads, layers, float(config.get("layer_norm_eps", 1e-12)), tokenizer
+
+
 class LightEncoder:
     """Mean-pooled, normalised BERT embeddings of a local sentence-transformers model directory."""
 
@@ -70,17 +84,8 @@ class LightEncoder:
     def __init__(self, model_dir: Path) -> None:
         import torch
         from safetensors.torch import load_file
-        from tokenizers import Tokenizer
 
-        config = _json(model_dir / "config.json")
-        st_config = _json(model_dir / "sentence_bert_config.json")
-        self.max_len = int(st_config.get("max_seq_length") or 256)
-        self.heads = int(config["num_attention_heads"])
-        self.layers = int(config["num_hidden_layers"])
-        self.eps = float(config.get("layer_norm_eps", 1e-12))
-        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self.tokenizer.enable_truncation(self.max_len)
-        self.tokenizer.enable_padding(pad_id=int(config.get("pad_token_id", 0)), pad_token="[PAD]")
+        self.max_len, self.heads, self.layers, self.eps, self.tokenizer = _shape_and_tokenizer(model_dir)
         self.w: dict[str, Any] = {
             k: v.float() for k, v in load_file(str(model_dir / "model.safetensors")).items()
         }
@@ -165,17 +170,8 @@ class NumpyEncoder:
 
     def __init__(self, model_dir: Path) -> None:
         from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
 
-        config = _json(model_dir / "config.json")
-        st_config = _json(model_dir / "sentence_bert_config.json")
-        self.max_len = int(st_config.get("max_seq_length") or 256)
-        self.heads = int(config["num_attention_heads"])
-        self.layers = int(config["num_hidden_layers"])
-        self.eps = float(config.get("layer_norm_eps", 1e-12))
-        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self.tokenizer.enable_truncation(self.max_len)
-        self.tokenizer.enable_padding(pad_id=int(config.get("pad_token_id", 0)), pad_token="[PAD]")
+        self.max_len, self.heads, self.layers, self.eps, self.tokenizer = _shape_and_tokenizer(model_dir)
         self.w: dict[str, Vector] = {
             k: np.asarray(v, dtype=np.float32)
             for k, v in load_file(str(model_dir / "model.safetensors")).items()
