@@ -24,7 +24,7 @@ import ui_common as ui
 from carecite.access.scope import AUDIT_READER_ROLES, AccessDenied, open_cited_source, require_role
 from carecite.ui.html import answer_with_chips_html, bullets_html, escape_text, source_box_html
 from carecite.ui.people import list_users
-from carecite.ui.review import audit_row, filter_audit_rows
+from carecite.ui.review import audit_row, filter_audit_rows, record_labels
 
 st.set_page_config(page_title="carecite · Review", page_icon="🔎", layout="wide")
 DATA = ui.require_data()
@@ -97,10 +97,7 @@ flags_review.render(DATA, user.user_id)
 
 # ----------------------------------------------------------------------------- one record's detail
 ids = [str(r["request id"]) for r in rows]
-labels = {
-    str(r["request id"]): f"{r['time (UTC)']} · {r['kind']} · {r['user']} · {r['question (redacted)']!s:.60}"
-    for r in rows
-}
+labels = record_labels(rows)
 chosen = st.selectbox(
     "Record",
     [None, *ids],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,6 +23,23 @@ def audit_row(entry: Any) -> dict[str, object]:
         "security event": entry.kind in SECURITY_KINDS,
         "question (redacted)": entry.question or "",
         "request id": entry.request_id,
+    }
+
+
+def record_labels(rows: Sequence[Mapping[str, object]]) -> dict[str, str]:
+    """The Record list's label for each row, keyed by request id. Streamlit keeps a selectbox's pick
+    as its label, so two labels alike would show one record when the other was picked (two
+    coordinators asking the same question in the same second); each label therefore ends with the
+    request id, shortened only where the short form is unique."""
+    uses = Counter(str(r["request id"])[:8] for r in rows)
+
+    def tail(rid: str) -> str:
+        return rid[:8] if uses[rid[:8]] == 1 else rid
+
+    return {
+        str(r["request id"]): f"{r['time (UTC)']} · {r['kind']} · {r['user']} · "
+        f"{r['question (redacted)']!s:.60} · {tail(str(r['request id']))}"
+        for r in rows
     }
 
 
