@@ -31,7 +31,7 @@ from carecite.ui.html import (
     source_box_html,
     whole_note_document,
 )
-from carecite.ui.people import patient_label
+from carecite.ui.people import patient_label, picker_labels
 from carecite.ui.sources import (
     SUGGESTED_QUESTIONS,
     SourceCard,
@@ -95,15 +95,14 @@ if break_glass:
 # ----------------------------------------------------------------------------- patient picker
 linked = st.query_params.get("patient")  # a deep link from the EHR: ?patient=<FHIR Patient id>
 options: list[str | None] = [None, *patients]
+patient_labels = picker_labels({pid: patient_label(p) for pid, p in patients.items()})
 if linked and linked in patients and st.session_state.get("patient_picker") is None:
     st.session_state["patient_picker"] = linked
 patient_id = st.selectbox(
     "Patient",
     options,
     key="patient_picker",
-    format_func=lambda pid: (
-        "— choose a patient in your scope —" if pid is None else patient_label(patients[pid])
-    ),
+    format_func=lambda pid: "— choose a patient in your scope —" if pid is None else patient_labels[pid],
     help="Only patients you may see are listed.",
 )
 if patient_id is None and linked and linked not in patients:

@@ -14,7 +14,7 @@ import streamlit as st
 from sqlmodel import Session
 
 from carecite.settings import Settings
-from carecite.ui.people import UserCard, facility_names, list_users, user_card
+from carecite.ui.people import UserCard, facility_names, list_users, picker_labels, user_card
 
 if TYPE_CHECKING:
     from carecite.answering.pipeline import Pipeline
@@ -97,6 +97,7 @@ def sign_in(data_dir: str) -> UserCard | None:
         names = facility_names(s)
     cards = {u.id: user_card(u, names) for u in users}
     ids = [None, *cards]
+    user_labels = picker_labels({uid: f"{c.name} · {c.role_words}" for uid, c in cards.items()})
     # Widget state does not survive a page switch; the signed-in user (USER_KEY) does.
     if st.session_state.get(_PICKER_KEY) is None and st.session_state.get(USER_KEY) in cards:
         st.session_state[_PICKER_KEY] = st.session_state[USER_KEY]
@@ -106,9 +107,7 @@ def sign_in(data_dir: str) -> UserCard | None:
             "User",
             ids,
             key=_PICKER_KEY,
-            format_func=lambda uid: (
-                "— choose a user —" if uid is None else f"{cards[uid].name} · {cards[uid].role_words}"
-            ),
+            format_func=lambda uid: "— choose a user —" if uid is None else user_labels[uid],
             help="A demo stand-in for single sign-on: pick who you are.",
         )
         st.session_state[USER_KEY] = chosen

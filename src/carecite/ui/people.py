@@ -4,6 +4,7 @@ Who may do what is decided in ``carecite.access``; this module only says it."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -93,6 +94,13 @@ def patient_label(patient: t.Patient) -> str:
     """The picker's line for a patient: name, birth date, MRN (shown only for patients in scope)."""
     born = patient.birth_date.isoformat() if patient.birth_date else "birth date unknown"
     return f"{patient.name or patient.id} · born {born} · MRN {patient.mrn or '—'}"
+
+
+def picker_labels(labels: Mapping[str, str]) -> dict[str, str]:
+    """A picker's labels, keyed by id, with the id added where two labels are alike. Streamlit keeps
+    a pick as its label, so alike labels would pick the other patient or user."""
+    uses = Counter(labels.values())
+    return {key: label if uses[label] == 1 else f"{label} · {key}" for key, label in labels.items()}
 
 
 def list_users(session: Session) -> list[t.User]:

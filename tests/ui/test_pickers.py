@@ -1,7 +1,8 @@
-"""The Review page's audit rows and Record-list labels (carecite.ui.review)."""
+"""Picker labels: Streamlit keeps a pick as its label, so no two choices may read alike."""
 
 from __future__ import annotations
 
+from carecite.ui.people import picker_labels
 from carecite.ui.review import record_labels
 
 
@@ -27,3 +28,20 @@ def test_a_shared_short_id_falls_back_to_the_whole_request_id() -> None:
     a, b = "338809b3-0000-4000-8000-00000000000a", "338809b3-0000-4000-8000-00000000000b"
     labels = record_labels([_row(a), _row(b)])
     assert labels[a].endswith(a) and labels[b].endswith(b)
+
+
+def test_two_patients_alike_in_name_birth_and_mrn_are_told_apart_by_id() -> None:
+    labels = picker_labels(
+        {"p1": "Ana Ruiz · born 1950-01-01 · MRN —", "p2": "Ana Ruiz · born 1950-01-01 · MRN —"}
+    )
+    assert labels == {
+        "p1": "Ana Ruiz · born 1950-01-01 · MRN — · p1",
+        "p2": "Ana Ruiz · born 1950-01-01 · MRN — · p2",
+    }
+
+
+def test_distinct_picker_labels_are_left_as_they_are() -> None:
+    assert picker_labels({"u1": "Ben · Nurse", "u2": "Ana · Nurse"}) == {
+        "u1": "Ben · Nurse",
+        "u2": "Ana · Nurse",
+    }
