@@ -130,7 +130,7 @@ def test_a_small_mtsamples_run_cites_note_offsets_that_slice_the_cited_text(
 def test_cms_questions_point_at_each_ncds_own_covered_indications_and_absent_ones_are_not_ingested(
     shared_data: Path,
 ) -> None:
-    from carecite.evaluation.cms import asked_and_absent, cms_questions, load_ncds
+    from carecite.evaluation.cms import _COVERED, asked_and_absent, cms_questions, load_ncds
 
     questions = cms_questions(shared_data)
     texts = {n.ref: n.text for n in load_ncds(shared_data)}
@@ -142,14 +142,36 @@ def test_cms_questions_point_at_each_ncds_own_covered_indications_and_absent_one
         "covered:absent",
         "cross_patient_bait",
     }
+    ncds = {n.ref: n for n in load_ncds(shared_data)}
     for q in questions:
         if q.expect == "answer":
             ((ref, start, end),) = q.expected_spans
             heading = texts[ref][start:end].split("\n", 1)[0].lower()
             assert "nationally" in heading and "covered" in heading
-            assert ("non" in heading) == (q.category == "non_covered")
+            # A covered question points at the non-covered subsection only when the covered one says
+            # nothing ("N/A"): the coverage position is then there.
+            assert ("non" in heading) == (
+                q.category == "non_covered" or ncds[ref].subsection(_COVERED) is None
+            )
+            assert len(texts[ref][start:end].split("\n", 1)[-1].strip()) > 20, "a span states something"
     absent_refs = {n.ref for n in absent}
     assert absent_refs and not absent_refs & {n.ref for n in asked}
     assert all(
         q.expect == "decline" for q in questions if q.category in ("covered:absent", "cross_patient_bait")
     )
+
+
+def test_an_ncd_subsection_holds_its_roman_parts_and_one_that_says_n_a_is_no_answer() -> None:
+    from carecite.evaluation.cms import _COVERED, _NON_COVERED, Ncd
+
+    text = (
+        "## Indications and Limitations of Coverage\nB. Nationally Covered Indications\n\nN/A\n\n"
+        "C. Nationally Non-Covered Indications\n\nI. Allogeneic HSCT\n\nNot covered for myeloma.\n\n"
+        "II. Autologous SCT\n\nNot covered for amyloidosis.\n\nD. Other\n\nN/A\n"
+    )
+    ncd = Ncd("1", "Stem cells", text, {})
+    assert ncd.subsection(_COVERED) is None  # "N/A" states nothing
+    start, end = ncd.subsection(_NON_COVERED) or (0, 0)
+    assert text[start:end].startswith("C. Nationally") and "amyloidosis" in text[start:end]
+    assert "D. Other" not in text[start:end]
+    assert ncd.coverage_position() == (start, end)  # "When does Medicare cover it?" is answered there

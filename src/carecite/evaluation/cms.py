@@ -32,8 +32,14 @@ CMS_PATIENT = "cms-eval-patient"
 CMS_POLICIES = 60  # NCDs ingested (and asked about)
 CMS_ABSENT = 20  # NCDs left out, asked about (expect a decline)
 BAIT_NAMES = ("Mr. Hallorann", "Mrs. Okafor", "Ms. Lindqvist", "Mr. Baptiste")
-# "B. Nationally Covered Indications" opens the subsection; the next lettered heading or "## " closes it.
-_SUBHEAD = re.compile(r"(?m)^[ \t]*(?:[A-Z]|[IVX]+)\.[ \t]+(?P<title>[^\n]{3,80}?)[ \t]*$|^##[ \t]")
+# "B. Nationally Covered Indications" opens the subsection; the next letter's heading ("C. ...") or
+# "## " closes it. Headings nested inside ("I. Allogeneic HSCT", "1. ...") do not.
+_SUBHEAD = re.compile(
+    r"(?m)^[ \t]*(?P<mark>[A-Z]|[IVX]+|\d+)\.[ \t]+(?P<title>[^\n]{3,80}?)[ \t]*$|^(?P<top>##)[ \t]"
+)
+# A subsection that states nothing: "N/A", "Not applicable." (CMS writes these under a heading the
+# template requires). Such a subsection is no answer; the coverage position is in the other one.
+_SAYS_NOTHING = re.compile(r"^\W*(n/?a|not applicable|none)\W*$", re.I)
 _COVERED = re.compile(r"^nationally covered indications?$", re.I)
 _NON_COVERED = re.compile(r"^nationally non-?\s?covered indications?$", re.I)
 
@@ -50,13 +56,29 @@ class Ncd:
         return f"Policy/{self.ncd_id}"
 
     def subsection(self, pattern: re.Pattern[str]) -> tuple[int, int] | None:
-        """(start of the heading, start of the next heading) of the first subsection whose heading matches."""
+        """(start of the heading, start of the next heading of its level) of the first lettered
+        subsection whose heading matches; None when there is none or when it says nothing ("N/A")."""
         heads = list(_SUBHEAD.finditer(self.text))
-        for m, nxt in zip(heads, [*heads[1:], None], strict=False):
-            title = (m.group("title") or "").strip()
-            if title and pattern.match(title):
-                return m.start(), nxt.start() if nxt else len(self.text)
+        for k, m in enumerate(heads):
+            mark, title = m.group("mark") or "", (m.group("title") or "").strip()
+            if len(mark) != 1 or not mark.isalpha() or not pattern.match(title):
+                continue
+            end = next(
+                (
+                    h.start()
+                    for h in heads[k + 1 :]
+                    if h.group("top") or h.group("mark") == chr(ord(mark) + 1)
+                ),
+                len(self.text),
+            )
+            body = self.text[m.end() : end].strip()
+            return (m.start(), end) if body and not _SAYS_NOTHING.match(body) else None
         return None
+
+    def coverage_position(self) -> tuple[int, int] | None:
+        """Where the NCD says when Medicare covers the service: its covered-indications subsection, or,
+        where that says nothing ("N/A": a never-event, a national non-coverage), its non-covered one."""
+        return self.subsection(_COVERED) or self.subsection(_NON_COVERED)
 
 
 def load_ncds(shared: Path) -> list[Ncd]:
@@ -71,8 +93,14 @@ def load_ncds(shared: Path) -> list[Ncd]:
 
 def asked_and_absent(shared: Path, n: int = CMS_POLICIES) -> tuple[list[Ncd], list[Ncd]]:
     """The NCDs ingested and asked about (each has a covered-indications subsection), and those left out."""
-    ncds = [x for x in load_ncds(shared) if x.title and x.subsection(_COVERED)]
+    ncds = [x for x in load_ncds(shared) if x.title and _has_covered_heading(x)]
     return ncds[:n], ncds[n : n + CMS_ABSENT]
+
+
+def _has_covered_heading(ncd: Ncd) -> bool:
+    """The NCD has a covered-indications heading (whatever it says under it): the asked set does not
+    depend on how the ground truth reads a subsection."""
+    return any(_COVERED.match((m.group("title") or "").strip()) for m in _SUBHEAD.finditer(ncd.text))
 
 
 def cms_questions(shared: Path, n: int = CMS_POLICIES) -> list[GoldQuestion]:
@@ -95,7 +123,8 @@ def cms_questions(shared: Path, n: int = CMS_POLICIES) -> list[GoldQuestion]:
         )
 
     for i, ncd in enumerate(asked):
-        add(ncd, "covered", f"When does Medicare cover {ncd.title}?", ncd.subsection(_COVERED))
+        if position := ncd.coverage_position():
+            add(ncd, "covered", f"When does Medicare cover {ncd.title}?", position)
         if i % 3 == 0 and (span := ncd.subsection(_NON_COVERED)):
             add(ncd, "non_covered", f"When is {ncd.title} not covered by Medicare?", span)
         if i % 15 == 0:
