@@ -100,9 +100,12 @@ def segment(text: str, section: str | None = None) -> list[Segment]:
 
 
 def is_heading(seg: Segment) -> bool:
-    """A header alone ("PLAN:", "## Follow-up"): it names a section and states nothing."""
+    """A header alone ("PLAN:", "## Follow-up"): it names a section and states nothing. A longer line
+    ending in a colon is a lead-in that does state something ("CMS covers LAAC with the following
+    conditions:")."""
     body = seg.text.strip().rstrip(":,").strip().lstrip("#").strip()
-    return seg.text.rstrip().endswith(":") or (seg.section is not None and body == seg.section)
+    colon_title = seg.text.rstrip().endswith(":") and len(body.split()) <= 6
+    return colon_title or (seg.section is not None and body == seg.section)
 
 
 # --------------------------------------------------------------------------- tokens

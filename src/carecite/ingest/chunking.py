@@ -51,8 +51,10 @@ class TextSpan(NamedTuple):
     section: str | None
 
 
-# Bump when chunk boundaries change, so content-hash idempotence re-chunks existing documents.
-CHUNKER_VERSION = "2"  # 2: lettered subheadings are section headers
+# Bump when chunk boundaries change, so content-hash idempotence re-chunks existing documents (notes
+# and policies). 2: lettered subheadings are section headers; 3: roman ones nested in them are not,
+# nor is a lead-in line ending in a colon ("The patient must have:"); notes too are re-chunked.
+CHUNKER_VERSION = "3"
 # Tiny sections are joined with a neighbour when the result fits: below this many tokens.
 SMALL_SECTION_TOKENS = 48
 

@@ -26,7 +26,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Protocol
 from urllib.parse import unquote
@@ -34,6 +34,7 @@ from urllib.parse import unquote
 from sqlmodel import SQLModel
 
 from carecite import domain
+from carecite.ingest.chunking import CHUNKER_VERSION
 from carecite.records import tables as t
 
 JsonObj = dict[str, Any]
@@ -1059,6 +1060,9 @@ def _note(
 ) -> MappedRecord:
     code, display = cc_code_display(type_cc, "type", LOINC)
     author, role = author_and_role(r, author_key, ctx)
+    # The chunker's version is part of a note's hash: a new chunker re-chunks every note on the next
+    # ingest, as it re-chunks every policy, so re-ingesting converges to what a fresh ingest builds.
+    c = replace(c, hash=content_hash([c.hash, CHUNKER_VERSION]))
     row = t.Note(
         **_base(c, ctx.facility(own_org, c.encounter_ref, c.patient_id), status, code, display),
         note_type=display,

@@ -33,12 +33,19 @@ _CAPS_HEADER = re.compile(
     r"(?:^|[\n,]|\.  ?)[ \t]*(?P<title>[A-Z][A-Z0-9&/()' -]{1,60}?[A-Z0-9)])[ \t]*:",
     re.MULTILINE,
 )
-# Title-case header alone on its line: "Hospital Course:".
-_LINE_HEADER = re.compile(r"^[ \t]*(?P<title>[A-Z][A-Za-z0-9&/()' -]{2,50}?)[ \t]*:[ \t]*\r?$", re.MULTILINE)
+# Title-case header alone on its line: "Hospital Course:". Not a lead-in clause ending in a colon
+# ("The patient must have:", "It is covered when:"): a header is a short noun phrase, and does not
+# open with an article or a pronoun.
+_LINE_HEADER = re.compile(
+    r"^[ \t]*(?!(?:The|A|An|This|These|Those|It|He|She|They|We|I|You)\b)"
+    r"(?P<title>[A-Z][A-Za-z0-9&/()'-]*(?: [A-Za-z0-9&/()'-]+){0,5}?)[ \t]*:[ \t]*\r?$",
+    re.MULTILINE,
+)
 # A lettered subheading alone on its line, as CMS coverage determinations number theirs:
 # "B. Nationally Covered Indications". No final period: "A. Patient tolerated it." is a sentence.
 _LETTERED_HEADER = re.compile(
-    r"^[ \t]*(?:[A-Z]|[IVX]{1,4})\.[ \t]+(?P<title>[A-Z][A-Za-z0-9,&/()' -]{2,70}?)[ \t]*\r?$", re.MULTILINE
+    r"^[ \t]*(?P<mark>[A-Z]|[IVX]{1,4})\.[ \t]+(?P<title>[A-Z][A-Za-z0-9,&/()' -]{2,70}?)[ \t]*\r?$",
+    re.MULTILINE,
 )
 # Terminal punctuation, closing quotes/brackets, then whitespace, an MTSamples comma, or the end.
 _TERMINAL = re.compile(r"[.!?]+[\"'”’)\]]*(?:,(?=\S)|(?=\s)|$)")
@@ -64,11 +71,33 @@ class Section(NamedTuple):
     title: str | None
 
 
+def _nested_numerals(text: str) -> set[int]:
+    """Starts of roman-numeral subheadings nested in a lettered one: after "B. Nationally Covered
+    Indications", "I. Allogeneic ..." and "II. Autologous ..." are parts of B, not sections after it
+    (CMS numbers a subsection's parts so). "I." right after "H." is the letter I, a section."""
+    nested: set[int] = set()
+    letter: str | None = None  # the current lettered heading's letter
+    in_letter = False  # the roman sequence running now is inside that letter's subsection
+    for m in _LETTERED_HEADER.finditer(text):
+        mark = m.group("mark")
+        if len(mark) == 1 and (letter is None or mark == chr(ord(letter) + 1) or mark not in "IVX"):
+            letter, in_letter = mark, False  # the next letter: a section ("C." after "B.")
+        elif mark == "I":
+            in_letter = True  # "I." after "B.": the first part of B
+            nested.add(m.start())
+        elif in_letter:
+            nested.add(m.start())  # "II.", "IV." of that sequence
+    return nested
+
+
 def find_sections(text: str) -> list[Section]:
     """Split ``text`` at recognised headers. Text before the first header is a section titled None."""
     heads: dict[int, tuple[int, str]] = {}  # start -> (end of header, title)
+    nested = _nested_numerals(text)
     for rx in (_MD_HEADER, _LINE_HEADER, _LETTERED_HEADER, _CAPS_HEADER):
         for m in rx.finditer(text):
+            if rx is _LETTERED_HEADER and m.start() in nested:
+                continue  # "I. Allogeneic HSCT" under "B. Nationally Covered Indications" stays in B
             title = m.group("title").strip()
             if rx is _CAPS_HEADER and sum(c.isalpha() for c in title) < 3:
                 continue  # "BP:", "A:" are labels inside a sentence, not sections
