@@ -153,6 +153,18 @@ def test_reingest_is_idempotent(stores: Any) -> None:
     assert collect_stats(stores) == stats_before
 
 
+def test_a_new_chunker_version_re_chunks_every_note_on_the_next_ingest(
+    stores: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unchanged notes are re-chunked when the chunker changed: re-ingesting converges to what a
+    fresh ingest with the new chunker builds."""
+    notes = ingest(stores, GOOD).notes_rechunked  # DocumentReferences and narrative DiagnosticReports
+    assert notes and ingest(stores, GOOD).notes_rechunked == 0
+    monkeypatch.setattr("carecite.ingest.fhir_mapping.CHUNKER_VERSION", "next")
+    again = ingest(stores, GOOD)
+    assert again.notes_rechunked == notes and not again.created
+
+
 def test_changed_note_replaces_its_chunks(stores: Any, tmp_path: Path) -> None:
     ingest(stores, GOOD / "directory.json", GOOD / "patient_a.json")
     old_ids = chunk_ids(stores, "DocumentReference/doc-2")
