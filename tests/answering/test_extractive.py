@@ -238,3 +238,74 @@ def test_a_note_ranked_above_the_records_answers_in_its_own_words(
     note = next(c for c in sources if c.source_type == "note_chunk")
     assert [p.source for p in sure_records(MEDS)] == [1, 2]
     assert sure_records([note, *MEDS]) == []  # the relevance ranking decides, notes included
+
+
+def _policy(doc: str, text: str, score: float) -> Candidate:
+    return Candidate(
+        source_id=f"{doc}#0",
+        source_type="policy",
+        source_ref=doc,
+        patient_key=None,
+        text=text,
+        score=score,
+        retriever="dense",
+        doc_id=doc,
+        start=0,
+        end=len(text),
+        section="Nationally Covered Indications / Nationally Non-Covered Indications",
+    )
+
+
+def test_a_covered_section_that_says_n_a_is_answered_by_the_same_policys_non_covered_one(
+    embedder: Embedder,
+) -> None:
+    never_event = _policy(
+        "Policy/329",
+        "B. Nationally Covered Indications\n\nN/A\n\nC. Nationally Non-Covered Indications\n\n"
+        "The CMS does not cover a surgical procedure performed on the wrong patient.\n",
+        0.8,
+    )
+    other = _policy(
+        "Policy/12",
+        "B. Nationally Covered Indications\n\nN/A\n\nC. Nationally Non-Covered Indications\n\n"
+        "The CMS does not cover acupuncture.\n",
+        0.5,
+    )
+    picks = ExtractiveAnswerer(embedder).picks(
+        "When does Medicare cover surgery on the wrong patient?", [never_event, other]
+    )
+    assert [(p.source, p.segment.text) for p in picks] == [
+        (1, "The CMS does not cover a surgical procedure performed on the wrong patient.")
+    ]
+
+
+def test_a_coverage_question_gets_the_policys_criteria_in_order_without_its_subheadings(
+    embedder: Embedder,
+) -> None:
+    """The service's name picks the policy, not the sentences: the criteria are quoted as written,
+    and a subheading line ("Noninvasive Stimulator") names a part but states nothing."""
+    text = (
+        "B. Nationally Covered Indications\n\n- Noninvasive Stimulator\n\n"
+        "The noninvasive stimulator device is covered only for the following indications:\n\n"
+        "- Nonunion of long bone fractures;\n\n- Failed fusion, where a minimum of 9 months has elapsed;\n"
+    )
+    picks = ExtractiveAnswerer(embedder).picks(
+        "When does Medicare cover Osteogenic Stimulators?", [_policy("Policy/65", text, 0.7)]
+    )
+    assert [p.segment.text for p in picks] == [
+        "The noninvasive stimulator device is covered only for the following indications:",
+        "Nonunion of long bone fractures;",
+        "Failed fusion, where a minimum of 9 months has elapsed;",
+    ]
+
+
+def test_a_coverage_answer_quotes_the_covered_subsection_not_its_parents_preamble(embedder: Embedder) -> None:
+    text = (
+        "## Indications and Limitations of Coverage\nThe devices are described in section 150.2 of the manual.\n\n"
+        "B. Nationally Covered Indications\n\nThe device is covered for nonunion of long bone fractures.\n"
+    )
+    chunk = _policy("Policy/65", text, 0.7).model_copy(
+        update={"section": "Indications and Limitations of Coverage / Nationally Covered Indications"}
+    )
+    picks = ExtractiveAnswerer(embedder).picks("When does Medicare cover Osteogenic Stimulators?", [chunk])
+    assert [p.segment.text for p in picks] == ["The device is covered for nonunion of long bone fractures."]

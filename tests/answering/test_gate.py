@@ -69,7 +69,12 @@ def _policy(doc: str, score: float = 0.8) -> Candidate:
     )
 
 
+TEXTS = {
+    "Policy/220.2": "MRI of the knee, spine and brain is covered when reasonable and necessary.",
+    "Policy/329": "The CMS does not cover a procedure performed on the wrong patient, whatever body it was.",
+}
 TITLES = {
+    "Policy/329": "Surgical or Other Invasive Procedure Performed on the Wrong Patient",
     "Policy/20.31": "Intensive Cardiac Rehabilitation (ICR) Programs",
     "Policy/20.10.1": "Cardiac Rehabilitation Programs for Chronic Heart Failure",
     "Policy/220.2": "Magnetic Resonance Imaging",
@@ -85,15 +90,21 @@ TITLES = {
         # Only a neighbouring policy is held: its criteria are another service's.
         ("Does Medicare cover Benson-Henry Institute Cardiac Wellness Program?", ["Policy/20.31"], False),
         ("Does Medicare cover Infrared Therapy Devices?", ["Policy/20.31", "Policy/220.2"], False),
+        # A word the title leaves out must be in the policy: a knee MRI is; a wrong body part is the
+        # sibling policy's service (NCD 140.7), not the wrong-patient one's.
+        ("Does Medicare cover an MRI of the knee?", ["Policy/220.2"], True),
+        ("Does Medicare cover a procedure performed on the wrong body part?", ["Policy/329"], False),
     ],
 )
 def test_a_coverage_answer_needs_a_policy_about_the_service_asked(
     question: str, titles_held: list[str], ok: bool
 ) -> None:
-    from carecite.answering.gate import named_service_gate
+    from carecite.answering.gate import PolicyView, named_service_gate
 
     evidence = [_policy(doc) for doc in titles_held]
-    decision = named_service_gate(question, {d: TITLES[d] for d in titles_held}, evidence)
+    decision = named_service_gate(
+        question, {d: PolicyView(TITLES[d], TEXTS.get(d, "")) for d in titles_held}, evidence
+    )
     assert decision.ok is ok
     if not ok:
         assert (
@@ -101,3 +112,38 @@ def test_a_coverage_answer_needs_a_policy_about_the_service_asked(
             and decision.detail
             and "no policy that names it" in decision.detail
         )
+
+
+def _note(text: str) -> Candidate:
+    return Candidate(
+        source_id="DocumentReference/n#c0",
+        source_type="note_chunk",
+        source_ref="DocumentReference/n",
+        patient_key="pk",
+        text=text,
+        score=0.7,
+        retriever="dense",
+        doc_id="DocumentReference/n",
+    )
+
+
+def test_an_item_the_record_lacks_may_be_answered_only_by_a_note_sentence_naming_all_of_it() -> None:
+    """ "LDL" in the family history and "cholesterol" in the labs do not make an LDL cholesterol: the
+    words must stand in one sentence."""
+    from carecite.answering.gate import missing_item_gate
+    from carecite.retrieval.structured import naming_groups
+
+    missing = ("LDL cholesterol", naming_groups("What was the most recent LDL cholesterol?"))
+    apart = _note("Family history of high LDL in her father. Total cholesterol 212 mg/dL on 2024-01-02.")
+    together = _note("LDL cholesterol 131 mg/dL on 2024-01-02.")
+    refused = missing_item_gate(missing, [apart])
+    assert not refused.ok and refused.detail == "No LDL cholesterol is on record for this patient."
+    assert missing_item_gate(missing, [together]).ok
+
+
+def test_hep_b_is_a_known_name_even_in_a_store_where_no_one_has_it() -> None:
+    """Otherwise "When was the last hepatitis B vaccine?" names nothing, is never missing, and a
+    note's other vaccines answer it."""
+    from carecite.retrieval.structured import naming_groups
+
+    assert naming_groups("When did the patient last get a hepatitis B vaccine?", frozenset({"influenza"}))

@@ -27,7 +27,14 @@ from carecite.answering.text import (
 from carecite.domain import Candidate
 from carecite.ports import Embedder
 from carecite.privacy.identity import PatientIdentity, identity_spans
-from carecite.text.sections import SectionKind, asked_section, kind_of_header
+from carecite.text.sections import (
+    BY_NAME,
+    SectionKind,
+    asked_section,
+    kind_of_header,
+    normalise_title,
+    says_nothing,
+)
 
 COSINE_WEIGHT = 0.6
 RANK_STEP = 0.02  # each step down the re-ranked list costs this much relevance
@@ -55,10 +62,22 @@ class ExtractiveAnswerer:
         """The chosen source sentences, most relevant first; for a question that asks for a section
         ("What was the impression?"), that section's sentences in the note's order."""
         asked = asked_section(question)
-        if asked is not None and (items := section_items(asked, sources, identity)):
+        # Coverage: the criteria of the policy ranked first (the one the question names), never a
+        # neighbour's because the first says nothing under the heading.
+        first_policy = (
+            next((c.doc_id for c in sources if c.source_type == "policy"), None)
+            if asked and asked.whole
+            else None
+        )
+        if asked is not None and (items := section_items(asked, sources, identity, doc_id=first_policy)):
+            if asked.instead and all(says_nothing(p.segment.text) for p in items):
+                # "Covered indications: N/A": the policy's coverage position is in its other section.
+                doc = sources[items[0].source - 1].doc_id
+                items = section_items(BY_NAME[asked.instead], sources, identity, doc_id=doc) or items
             cue = asked.cues.search(question)
-            if not content_terms(question) - content_terms(cue.group(0) if cue else ""):
-                return items  # "What was the impression?": the whole section is the answer
+            if asked.whole or not content_terms(question) - content_terms(cue.group(0) if cue else ""):
+                # "What was the impression?", "When does Medicare cover X?": the section is the answer
+                return items + _patient_match(sources) if asked.with_patient_record else items
             # "What did cardiology recommend at discharge?": the section's relevant sentences.
             picks = self._rank(question, [(p.source, p.segment) for p in items], sources) or items
             if asked.with_patient_record:
@@ -176,21 +195,27 @@ def _quote(pick: Pick, sources: Sequence[Candidate]) -> str:
 
 
 def _opening_section(cand: Candidate) -> str | None:
-    """The section a chunk's text opens in (a chunk after the first of a section has no header)."""
-    return cand.section.split(" / ")[0] if cand.section else None
+    """The section a chunk's text opens in (a chunk after the first of a section has no header). A
+    chunk at the document's start opens in none: its first line is the title ("NCD 140.7 - ...")."""
+    return cand.section.split(" / ")[0] if cand.section and cand.start else None
 
 
 def section_items(
-    asked: SectionKind, sources: Sequence[Candidate], identity: PatientIdentity | None = None
+    asked: SectionKind,
+    sources: Sequence[Candidate],
+    identity: PatientIdentity | None = None,
+    *,
+    doc_id: str | None = None,
 ) -> list[Pick]:
-    """The sentences of the asked section, from the best-ranked note that has it, in the note's order.
+    """The sentences of the asked section, from the best-ranked note that has it (or from ``doc_id``),
+    in the note's order.
 
     A section spread over two chunks (windows overlap by a sentence) is read from every chunk of that
     note; a sentence seen twice is quoted once.
     """
     holders: list[tuple[int, Candidate, list[Segment]]] = []
     for i, cand in enumerate(sources, start=1):
-        if cand.source_type not in ("note_chunk", "policy"):
+        if cand.source_type not in ("note_chunk", "policy") or doc_id not in (None, cand.doc_id):
             continue
         segs = [
             seg
@@ -199,6 +224,7 @@ def section_items(
             and not is_heading(seg)
             and not is_header_line(seg.text)
             and not _identifies(seg.text, identity)
+            and not (cand.source_type == "policy" and _subheading(seg.text))
         ]
         if segs:
             holders.append((i, cand, segs))
@@ -216,12 +242,33 @@ def section_items(
                 seen.add(at)
                 found.append((at, Pick(i, seg, round(cand.score, 4))))
     found.sort(key=lambda pair: pair[0])
+    if asked.narrowest is not None:
+        narrow = asked.narrowest
+        narrowest = [(at, p) for at, p in found if narrow.search(normalise_title(p.segment.section or ""))]
+        found = narrowest or found
     return [pick for _, pick in found[:SECTION_ITEMS]]
 
 
 # Identifier kinds that make a line a header: the patient's name alone does not ("Mr. Baker was
 # discharged home" is clinical), their MRN, birth date, phone, address or e-mail does.
 _IDENTIFYING = frozenset({"[MRN]", "[DOB]", "[PHONE]", "[ADDRESS]", "[EMAIL]"})
+
+
+def _subheading(text: str) -> bool:
+    """A policy's unnumbered subheading line ("Electrical Osteogenic Stimulators", "Noninvasive
+    Stimulator"): a few capitalised words and no sentence end. It names a part; it states nothing."""
+    words = text.split()
+    return (
+        not says_nothing(text)
+        and 0 < len(words) <= 8
+        and not text.rstrip().endswith((".", ";", ":", "?", "!"))
+        and all(
+            w[0].isupper()
+            or not w[0].isalpha()
+            or w in ("of", "for", "and", "or", "the", "with", "in", "on", "to")
+            for w in words
+        )
+    )
 
 
 def _identifies(text: str, identity: PatientIdentity | None) -> bool:

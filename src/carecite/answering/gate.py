@@ -6,13 +6,14 @@ hoping verification catches it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
+from carecite.answering.text import segment
 from carecite.domain import Candidate
 from carecite.retrieval.section_match import holds_section
-from carecite.retrieval.structured import STOP, Group, names_item, tokens
+from carecite.retrieval.structured import STOP, SYNONYMS, Group, names_item, tokens
 from carecite.text.sections import SectionKind
 
 GateReason = Literal["no_evidence", "low_confidence"]
@@ -79,11 +80,15 @@ def missing_item_gate(missing: tuple[str, tuple[Group, ...]], evidence: Sequence
     """Decline a question about an item the record lacks, unless a note names it.
 
     Asked for the most recent hemoglobin A1c of a patient who has none, the nearest sources are a
-    plain hemoglobin or a glucose: showing one of them would be a wrong fact. A note that names the
-    item (every word of it) may still answer.
+    plain hemoglobin or a glucose: showing one of them would be a wrong fact. A note sentence that
+    names the item (every word of it, in that one sentence: "hepatitis" in the problem list and
+    "vaccine" in the immunizations do not make a hepatitis B vaccine) may still answer.
     """
     words, groups = missing
-    if any(c.source_type == "note_chunk" and names_item(groups, c.text) for c in evidence):
+    if any(
+        c.source_type == "note_chunk" and any(names_item(groups, seg.text) for seg in segment(c.text))
+        for c in evidence
+    ):
         return GateDecision(True, counted=len(evidence))
     return GateDecision(
         False, "no_evidence", f"No {words} is on record for this patient.", counted=len(evidence)
@@ -118,21 +123,81 @@ def title_names(title: str, word: str) -> bool:
     return len(word) >= 2 and word.isalpha() and word in initials
 
 
-def named_service_gate(question: str, titles: dict[str, str], evidence: Sequence[Candidate]) -> GateDecision:
+class PolicyView(NamedTuple):
+    """What the coverage checks read of a policy: its title and its whole text."""
+
+    title: str
+    text: str
+
+
+def names_service(question: str, title: str) -> bool:
+    """Does a policy title name every word of the service asked ("Cardiac Rehabilitation Programs for
+    Chronic Heart Failure" for "cardiac rehab for heart failure")? Such a policy is the one asked
+    about, as a record matching by code is the record asked about."""
+    asked = service_words(question)
+    return bool(asked) and all(title_names(title, w) for w in asked)
+
+
+def _about(question: str, asked: list[str], policy: PolicyView) -> bool:
+    """Is the policy about the service: its title names at least ``SERVICE_SHARE`` of the service's
+    words, and what the title leaves out ("knee" of "MRI of the knee", "AFib" of "home INR monitoring
+    for the AFib") its text speaks of. "Wrong body part" is nowhere in the wrong-patient policy: that
+    is the sibling policy's service, another service."""
+    if sum(title_names(policy.title, w) for w in asked) < SERVICE_SHARE * len(asked):
+        return False
+    words = tokens(policy.text)
+    return all(_spoken_of(run, words) for run in _left_out_runs(question, policy.title))
+
+
+def _left_out_runs(question: str, title: str) -> list[list[str]]:
+    """Service words the title does not name, grouped as they stand together in the question."""
+    runs: list[list[str]] = [[]]
+    for word in tokens(question):
+        if word in STOP or word in COVERAGE_WORDS or len(word) < 2 or title_names(title, word):
+            if runs[-1]:
+                runs.append([])
+        else:
+            runs[-1].append(word)
+    return [r for r in runs if r]
+
+
+def _spoken_of(run: list[str], words: list[str]) -> bool:
+    """A lone word anywhere in the text, as written, as a stem ("walker" of "walkers") or as a curated
+    synonym ("afib": atrial fibrillation); words that stood together ("body part") together."""
+    if len(run) == 1:
+        vocabulary = set(words)
+        return any(
+            _same(f, t)
+            for f in [run[0], *(w for syn in SYNONYMS.get(run[0], ()) for w in syn.split())]
+            for t in vocabulary
+        )
+    return any(
+        all(_same(f, t) for f, t in zip(run, words[i : i + len(run)], strict=True))
+        for i in range(len(words) - len(run) + 1)
+    )
+
+
+def _same(word: str, token: str) -> bool:
+    return word == token or (
+        min(len(word), len(token)) >= 4 and (token.startswith(word) or word.startswith(token))
+    )
+
+
+def named_service_gate(
+    question: str, policies: Mapping[str, PolicyView], evidence: Sequence[Candidate]
+) -> GateDecision:
     """A coverage answer must come from a policy about the service asked: a neighbouring policy
     ("intensive cardiac rehabilitation" for "cardiac rehabilitation for heart failure", asked when only
     the first is held) would state another service's criteria as this one's.
 
-    ``titles``: policy doc id → title, for the policies among ``evidence``.
+    ``policies``: policy doc id → title and text, for the policies among ``evidence``.
     """
     asked = service_words(question)
     if not asked:
         return GateDecision(True, counted=len(evidence))
     for cand in evidence:
-        title = titles.get(cand.doc_id or "", "")
-        if cand.source_type == "policy" and sum(title_names(title, w) for w in asked) >= SERVICE_SHARE * len(
-            asked
-        ):
+        policy = policies.get(cand.doc_id or "")
+        if cand.source_type == "policy" and policy is not None and _about(question, asked, policy):
             return GateDecision(True, counted=len(evidence))
     # The question's words are not echoed back: an injected "reveal the restricted notes" would be.
     return GateDecision(

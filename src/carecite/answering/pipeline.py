@@ -29,8 +29,8 @@ from carecite.access.scope import (
     resolve_patient,
 )
 from carecite.answering.citations import verify_draft
+from carecite.answering.gate import PolicyView, missing_item_gate, named_service_gate, names_service
 from carecite.answering.gate import gate as evidence_gate
-from carecite.answering.gate import missing_item_gate, named_service_gate
 from carecite.answering.generate import Draft, Generator
 from carecite.answering.intent import QuestionKind, classify, other_person
 from carecite.audit.log import AuditEvent, AuditKind, AuditLog, answer_details
@@ -136,6 +136,8 @@ class RequestState:
     # The item the question names that the patient's structured record lacks ("hemoglobin A1c"),
     # with the word groups that name it; None when nothing named is missing.
     missing: tuple[str, tuple[Group, ...]] | None = None
+    # Coverage: title of each policy among the re-ranked sources (policies are public).
+    policies: dict[str, PolicyView] = field(default_factory=dict)
     context: list[Candidate] = field(default_factory=list)  # the sources the draft may cite
     draft: Draft | None = None
     outcome: Answer | None = None  # set by the stage that ends the request
@@ -316,7 +318,11 @@ class Pipeline:
             assert state.flt is not None
             self.stores.source_vectors.preload([*pool, *state.structured], RowScope.of_filter(state.flt))
             reranked = self.reranker.rerank(state.question, pool) if state.candidates else []
-            reranked = favour_section(blend_structured(reranked, state.structured), state.asked)
+            named: set[str] = set()
+            if state.intent is not None and state.intent.coverage:
+                state.policies = self._policies(reranked)
+                named = {doc for doc, p in state.policies.items() if names_service(state.question, p.title)}
+            reranked = favour_section(blend_structured(reranked, state.structured), state.asked, named=named)
             guarded = guard_candidates(scope, patient_key or NO_PATIENT, reranked)
         if guarded.violations:
             self._security_event(state.trace.request_id, scope, patient_key, guarded.violations)
@@ -341,7 +347,7 @@ class Pipeline:
         if decision.ok and state.missing is not None:
             decision = missing_item_gate(state.missing, state.kept)
         if decision.ok and state.intent.coverage:
-            decision = named_service_gate(state.question, self._policy_titles(state.kept), state.kept)
+            decision = named_service_gate(state.question, state.policies, state.kept)
         if not decision.ok:
             self._decline(state, decision.reason or "no_evidence", detail=decision.detail)
 
@@ -465,14 +471,14 @@ class Pipeline:
     def _clock(self) -> Clock:
         return Clock(self.settings, self.stores.engine)
 
-    def _policy_titles(self, kept: Sequence[Candidate]) -> dict[str, str]:
-        """Titles of the policies among the kept sources (policies are public: no scope applies)."""
-        ids = {c.doc_id for c in kept if c.source_type == "policy" and c.doc_id}
+    def _policies(self, ranked: Sequence[Candidate]) -> dict[str, PolicyView]:
+        """Title and text of the policies among the ranked sources (policies are public: no scope applies)."""
+        ids = {c.doc_id for c in ranked if c.source_type == "policy" and c.doc_id}
         if not ids:
             return {}
         with Session(self.stores.engine) as session:
             rows = session.exec(select(t.Policy).where(col(t.Policy.id).in_(ids))).all()
-        return {p.id: p.title for p in rows}
+        return {p.id: PolicyView(p.title, p.text) for p in rows}
 
     # ------------------------------------------------------------------ answers and audit
     def _decline(

@@ -9,10 +9,10 @@ re-ranking pool and keeps at least ``SECTION_FLOOR``, a calibrated score above t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from carecite.domain import Candidate
-from carecite.text.sections import SectionKind, kind_of_header
+from carecite.text.sections import BY_NAME, SectionKind, kind_of_header
 
 SECTION_FLOOR = 0.6
 
@@ -25,6 +25,13 @@ def titles(candidate: Candidate) -> list[str]:
 def holds_section(candidate: Candidate, asked: SectionKind) -> bool:
     return candidate.source_type in ("note_chunk", "policy") and any(
         kind_of_header(title) == asked.name for title in titles(candidate)
+    )
+
+
+def holds_answer(candidate: Candidate, asked: SectionKind) -> bool:
+    """Holds the asked section, or the one that answers when it says nothing (``SectionKind.instead``)."""
+    return holds_section(candidate, asked) or (
+        asked.instead is not None and holds_section(candidate, BY_NAME[asked.instead])
     )
 
 
@@ -56,18 +63,22 @@ def section_pool(
         c
         for c in fused
         if c.source_id not in seen
-        and (_answers(c, asked) or (not asked.lifts and c.doc_id in docs and holds_section(c, asked)))
+        and (_answers(c, asked) or (not asked.lifts and c.doc_id in docs and holds_answer(c, asked)))
     ]
     return out
 
 
-def favour_section(ranked: Sequence[Candidate], asked: SectionKind | None) -> list[Candidate]:
+def favour_section(
+    ranked: Sequence[Candidate], asked: SectionKind | None, *, named: Collection[str] = ()
+) -> list[Candidate]:
     """After re-ranking: a chunk holding the asked section keeps at least ``SECTION_FLOOR``; among
-    them the most recent note comes first ("What is the plan?" means the latest plan)."""
+    them the most recent note comes first ("What is the plan?" means the latest plan).
+
+    ``named``: for coverage, the policies whose title names every word of the service asked."""
     if asked is None:
         return list(ranked)
     if not asked.lifts:
-        return _beside_best(ranked, asked)
+        return _beside_best(ranked, asked, named)
     lifted = [
         c.model_copy(update={"score": max(c.score, SECTION_FLOOR)}) if _answers(c, asked) else c
         for c in ranked
@@ -79,21 +90,27 @@ def favour_section(ranked: Sequence[Candidate], asked: SectionKind | None) -> li
     )
 
 
-def _beside_best(ranked: Sequence[Candidate], asked: SectionKind) -> list[Candidate]:
-    """Coverage: the re-ranker chooses the policy; its covered-indications chunk then ranks with it.
+def _beside_best(ranked: Sequence[Candidate], asked: SectionKind, named: Collection[str]) -> list[Candidate]:
+    """Coverage: the policy asked about is the best-ranked one whose title names the whole service
+    (a policy found by its title, as a record by its code: it keeps at least ``SECTION_FLOOR``), else
+    the re-ranker's best policy; its asked subsection then ranks with it.
 
-    Holding a covered-indications section says nothing about which policy is asked about, so it
-    never raises the best score (the gate still judges the policy); it only brings the asked
+    Holding a covered-indications section says nothing about which policy is asked about (every
+    policy has one), so it never raises a policy the title does not name; it only brings the asked
     subsection of the chosen policy into the context beside the chunk that won.
     """
-    top = next((c for c in ranked if c.source_type == "policy"), None)
+    policies = [c for c in ranked if c.source_type == "policy"]
+    top = next((c for c in policies if c.doc_id in named), policies[0] if policies else None)
     if top is None:
         return list(ranked)
+    # A named policy leads: it takes the best score any policy has (at least the floor), so the
+    # answer quotes it and not a neighbour the re-ranker liked better.
+    score = max(policies[0].score, SECTION_FLOOR) if top.doc_id in named else top.score
     lifted = [
-        c.model_copy(update={"score": top.score})
-        if c.doc_id == top.doc_id and c.score < top.score and holds_section(c, asked)
+        c.model_copy(update={"score": score})
+        if c.doc_id == top.doc_id and c.score < score and (c is top or holds_answer(c, asked))
         else c
         for c in ranked
     ]
     order = {c.source_id: i for i, c in enumerate(lifted)}
-    return sorted(lifted, key=lambda c: (-c.score, order[c.source_id]))
+    return sorted(lifted, key=lambda c: (-c.score, c.doc_id != top.doc_id, order[c.source_id]))

@@ -52,6 +52,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "pt": ("physical", "therapy"),
     "cardiology": ("cardiology", "cardiologist", "cardiac", "heart"),
     "heart": ("heart", "cardiac", "cardiology"),
+    "afib": ("afib", "atrial fibrillation"),
+    "behavioral": ("behavioral", "psychiatry", "psychiatric", "mental"),
     "diabetes": ("diabetes", "diabetic", "glucose", "a1c"),
     # Vaccines and screenings by the words coordinators use and the words CVX / SNOMED CT displays use.
     "flu": ("flu", "influenza"),
@@ -62,6 +64,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "pneumococcal": ("pneumococcal", "pneumonia", "pcv13", "ppsv23"),
     "covid": ("covid", "sars"),
     "hep": ("hep", "hepatitis"),
+    # "Hep B" / "hepatitis B" are one token ("hepb", see _HEP): a known name even where no one has it.
+    "hepa": ("hepa",),
+    "hepb": ("hepb",),
+    "hepc": ("hepc",),
     "hepatitis": ("hepatitis", "hep"),
     "mammogram": ("mammogram", "mammography"),
     "spo2": ("spo2", "oxygen saturation", "pulse oximetry"),

@@ -34,6 +34,15 @@ class SectionKind:
     # Quote the patient's matching record beside the section ("does Medicare cover X for this
     # patient": the criterion and the patient's condition, both cited).
     with_patient_record: bool = False
+    # The kind that answers instead when this section says nothing ("Nationally Covered Indications:
+    # N/A" — the coverage position is then in the non-covered indications).
+    instead: str | None = None
+    # The section's items are the answer whatever else the question names: in "When does Medicare
+    # cover sleep testing?" the service's name chooses the policy, not the sentences of its criteria.
+    whole: bool = False
+    # Among this kind's headers, the ones to quote from when the document has them: "B. Nationally
+    # Covered Indications" rather than its parent "Indications and Limitations of Coverage".
+    narrowest: re.Pattern[str] | None = None
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -77,6 +86,7 @@ KINDS: tuple[SectionKind, ...] = (
         _rx(r"^nationally non-?\s?covered( indications?)?$"),
         _rx(r"\b(not|never) (be )?covered\b|\bnon-?covered\b|\bexclu(ded|sions?)\b.{0,30}\bcoverage\b"),
         lifts=False,
+        whole=True,
     ),
     SectionKind(
         "covered indications",
@@ -90,6 +100,9 @@ KINDS: tuple[SectionKind, ...] = (
         ),
         lifts=False,
         with_patient_record=True,
+        instead="non-covered indications",
+        whole=True,
+        narrowest=_rx(r"^(nationally )?covered indications?$"),
     ),
     SectionKind(
         "discharge medications",
@@ -150,6 +163,13 @@ KINDS: tuple[SectionKind, ...] = (
     ),
 )
 BY_NAME = {k.name: k for k in KINDS}
+# What a template's required heading holds when there is nothing under it ("N/A", "Not applicable.").
+# Not "None": under ALLERGIES, "None." is the answer.
+_SAYS_NOTHING = re.compile(r"^\W*(n/?a|not applicable)\W*$", re.I)
+
+
+def says_nothing(text: str) -> bool:
+    return bool(_SAYS_NOTHING.match(text))
 
 
 def normalise_title(title: str) -> str:
