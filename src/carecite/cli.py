@@ -956,7 +956,7 @@ def bench_load(
             raise fail(f"--server-vector-store must be chroma or pgvector, not {server_vector_store!r}", 2)
         if server_lexical_store not in ("bm25", "postgres"):
             raise fail(f"--server-lexical-store must be bm25 or postgres, not {server_lexical_store!r}", 2)
-        # a fresh Settings, not model_copy: a copy would keep the embedded setup's cached database URL
+        # a fresh Settings: the server setup shares no store with the embedded one
         shared = type(settings)(
             data_dir=server_data_dir or settings.data_dir / "load-server",
             database_url=server_database_url,

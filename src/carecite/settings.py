@@ -6,7 +6,6 @@ Every store lives under ``data_dir`` so two data dirs never share state.
 from __future__ import annotations
 
 from datetime import date
-from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -113,7 +112,7 @@ class Settings(BaseSettings):
     api_request_timeout_s: float = 60.0
     api_token_ttl_s: int = 3600  # default lifetime of a minted dev token
 
-    @cached_property
+    @property  # not cached: a cached value would survive ``model_copy(update={"data_dir": ...})``
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
