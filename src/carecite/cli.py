@@ -289,7 +289,10 @@ def _int_list(text: str) -> list[int]:
 @bench_app.command("ingest")
 def bench_ingest(
     patients: Annotated[
-        str, typer.Option(help="Comma-separated world sizes, e.g. 60,5000 (5000 takes ~30 min on 2 cores).")
+        str,
+        typer.Option(
+            help="Comma-separated world sizes, e.g. 60,5000 (5000 takes ~4-5 h on 2 cores: ingest and raw encode)."
+        ),
     ] = "60",
     seed: Annotated[int, typer.Option(help="Synthetic world seed.")] = 7,
     torch_threads: Annotated[int, typer.Option(min=0, help="Torch threads (0: torch default).")] = 1,
