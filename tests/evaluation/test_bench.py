@@ -55,6 +55,16 @@ def test_ingest_bench_on_a_three_patient_world_reports_consistent_figures(
     assert scale.embed_s > 0 and scale.peak_rss_mb > 0
     assert json.loads(json.dumps(report.to_json()))["scales"][0]["chunks"] == scale.chunks
     assert "overhead" in _rendered(render_ingest(report))
+    assert scale.raw_sampled == scale.texts  # a small world is encoded whole
+
+
+def test_the_raw_encode_of_a_large_world_times_a_seeded_sample() -> None:
+    from carecite.evaluation.bench.ingest import raw_sample
+
+    texts = [f"text {i}" for i in range(100)]
+    sample = raw_sample(texts, 10, seed=7)
+    assert len(sample) == 10 and set(sample) <= set(texts) and sample == raw_sample(texts, 10, seed=7)
+    assert raw_sample(texts, None, seed=7) == texts and raw_sample(texts, 500, seed=7) == texts
 
 
 def test_replicas_move_onto_index_only_patients_with_their_own_ids(
