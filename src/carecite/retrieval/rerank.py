@@ -43,9 +43,6 @@ class RerankerConfigError(ValueError):
 
 
 # --------------------------------------------------------------------------- text helpers
-# Split after . ! ? or ; followed by whitespace and an upper-case letter, digit or bracket. Keeps
-# "e.g. the", "vs. placebo" and decimals ("2.5 mg") together; good enough for clinical prose.
-_SENT_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9(\[])|\n{2,}|\n(?=\s*[-*•\d]+[.)]?\s)")
 _MIN_SENT_WORDS = 4
 _MAX_SENTENCES = 40  # bounds cost on a pathological chunk; later sentences are still in the passage vector
 
@@ -62,8 +59,11 @@ _STOPWORDS = frozenset(
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of ``text``; fragments shorter than a few words are merged into their neighbour."""
-    parts = [p.strip() for p in _SENT_END.split(text) if p and p.strip()]
+    """Sentences of ``text`` by the one splitter (``carecite.text.sentences``, as the answerer and the
+    verifier cut them); fragments shorter than a few words are merged into their neighbour."""
+    from carecite.answering.text import segment  # answering.text sits above retrieval's imports
+
+    parts = [seg.text.strip() for seg in segment(text) if seg.text.strip()]
     out: list[str] = []
     for part in parts:
         if out and min(len(part.split()), len(out[-1].split())) < _MIN_SENT_WORDS:
