@@ -31,6 +31,8 @@ from numpy.typing import NDArray
 from carecite.domain import Candidate
 from carecite.ports import Embedder, Reranker
 from carecite.retrieval.vector_cache import VectorCache, shared_cache
+from carecite.text.sentences import find_sections
+from carecite.text.sentences import split_sentences as cut_sentences
 
 if TYPE_CHECKING:
     from carecite.settings import Settings
@@ -59,11 +61,14 @@ _STOPWORDS = frozenset(
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of ``text`` by the one splitter (``carecite.text.sentences``, as the answerer and the
-    verifier cut them); fragments shorter than a few words are merged into their neighbour."""
-    from carecite.answering.text import segment  # answering.text sits above retrieval's imports
-
-    parts = [seg.text.strip() for seg in segment(text) if seg.text.strip()]
+    """Sentences of ``text`` by the one splitter (``carecite.text.sentences``, the cuts the answerer and
+    the verifier make); fragments shorter than a few words are merged into their neighbour."""
+    parts = [
+        text[a:b].strip()
+        for sec in find_sections(text)
+        for a, b in cut_sentences(text, sec.start, sec.body, sec.end)
+        if text[a:b].strip()
+    ]
     out: list[str] = []
     for part in parts:
         if out and min(len(part.split()), len(out[-1].split())) < _MIN_SENT_WORDS:
