@@ -117,7 +117,7 @@ def title_names(title: str, word: str) -> bool:
     the initials of consecutive title words ("MRI" of "Magnetic Resonance Imaging")?"""
     words = tokens(title)
     for w in words:
-        if w == word or (min(len(w), len(word)) >= 4 and (w.startswith(word) or word.startswith(w))):
+        if _same(word, w):
             return True
     initials = "".join(w[0] for w in words)
     return len(word) >= 2 and word.isalpha() and word in initials
