@@ -65,3 +65,28 @@ def test_scripted_llm_with_invented_citations_never_reaches_the_user(world_setti
         assert all(c.marker != "S9" for c in answer.citations)
         if not answer.declined:
             assert any("lottery" in s for s in answer.unsupported_sentences)
+
+
+def test_citation_recall_counts_facts_each_citable_by_any_of_its_sources() -> None:
+    """A vaccine dose cited as the Immunization (not also its visit's note) is fully recalled; a list
+    of two plans with one cited is half recalled; without facts, every ref is one."""
+    from carecite.evaluation.gold import QuestionResult
+
+    def result(cited: list[str], refs: list[str], facts: list[tuple[str, ...]]) -> QuestionResult:
+        return QuestionResult(
+            id="q", category="c", expect="answer", outcome="answer", decline_reason=None,
+            expected_refs=refs, expected_facts=facts, retrieved_refs=cited, cited_refs=cited,
+            best_score=1.0, unsupported=0, timings_ms={}, cost_usd=0.0,
+        )  # fmt: skip
+
+    dose = result(
+        ["Immunization/1"],
+        ["Immunization/1", "DocumentReference/9"],
+        [("Immunization/1", "DocumentReference/9")],
+    )
+    assert score([dose])["citation.recall"] == 1.0
+    plans = result(["CarePlan/a#activity=1"], ["CarePlan/a", "CarePlan/a#activity=1", "CarePlan/b"],
+                   [("CarePlan/a", "CarePlan/a#activity=1"), ("CarePlan/b",)])  # fmt: skip
+    assert score([plans])["citation.recall"] == 0.5
+    flat = result(["Condition/1"], ["Condition/1", "Condition/2"], [])
+    assert score([flat])["citation.recall"] == 0.5

@@ -37,6 +37,9 @@ class GoldQuestion(BaseModel):
     question: str
     expect: Expect
     expected_refs: tuple[str, ...] = ()
+    # The facts a complete answer states, each as the refs that support it ("the latest flu shot": the
+    # Immunization, or the note of the visit that gave it). Empty: every expected ref is a fact.
+    expected_facts: tuple[tuple[str, ...], ...] = ()
     # (ref, start, end) in the decoded note: the answer must cite inside one of them (section questions)
     expected_spans: tuple[tuple[str, int, int], ...] = ()
 
@@ -50,6 +53,7 @@ class QuestionResult(BaseModel):
     outcome: Expect
     decline_reason: str | None
     expected_refs: list[str]
+    expected_facts: list[tuple[str, ...]] = Field(default_factory=list)
     retrieved_refs: list[str]
     cited_refs: list[str]
     best_score: float
@@ -119,6 +123,7 @@ def run_question(pipeline: Pipeline, q: GoldQuestion) -> QuestionResult:
         outcome=outcome_of(answer),
         decline_reason=answer.decline_reason,
         expected_refs=list(q.expected_refs),
+        expected_facts=list(q.expected_facts),
         retrieved_refs=_refs(r.source_ref for r in answer.retrieved),
         cited_refs=_refs(c.source_ref for c in answer.citations),
         best_score=max((r.score for r in answer.retrieved), default=0.0),
@@ -146,6 +151,12 @@ def _mean(values: Sequence[float]) -> float:
     return round(sum(values) / len(values), 4) if values else 0.0
 
 
+def _fact_recall(r: QuestionResult) -> float:
+    facts = r.expected_facts or [(ref,) for ref in r.expected_refs]
+    cited = set(r.cited_refs)
+    return sum(1 for fact in facts if cited & set(fact)) / len(facts) if facts else 0.0
+
+
 def score(results: Sequence[QuestionResult]) -> dict[str, float]:
     """The metrics, flat. Retrieval and citation metrics are over answerable questions only."""
     answerable = [r for r in results if r.expect == "answer"]
@@ -168,7 +179,8 @@ def score(results: Sequence[QuestionResult]) -> dict[str, float]:
         "retrieval.recall@20": _mean(
             [recall_at_k(r.retrieved_refs, q, 20) for r, q in zip(answerable, rel, strict=True)]
         ),
-        # Citation precision: of what an answer cited, how much is gold; recall: of the gold, how much was cited.
+        # Citation precision: of what an answer cited, how much is gold; recall: of the facts the
+        # answer must state, how many it cites a source for.
         "citation.precision": _mean(
             [
                 len(set(r.cited_refs) & set(r.expected_refs)) / len(r.cited_refs)
@@ -176,9 +188,7 @@ def score(results: Sequence[QuestionResult]) -> dict[str, float]:
                 if r.cited_refs
             ]
         ),
-        "citation.recall": _mean(
-            [len(set(r.cited_refs) & set(r.expected_refs)) / len(r.expected_refs) for r in answered]
-        ),
+        "citation.recall": _mean([_fact_recall(r) for r in answered]),
     }
     # Answer accuracy: an answerable question answered with a citation of the right source. An
     # answer that cites none of them shows a wrong fact: the worst outcome, counted on its own.

@@ -1,7 +1,8 @@
 """Question sets over data no one here wrote, with ground truth computed from the data itself.
 
-``synthea``: the public Synthea bundles in ``<shared>/synthea_fhir/wasee11_synthea_v3`` (real
-Synthea output, with notes). For each patient, questions whose answer is a resource found by code,
+``synthea``: the public Synthea bundles in ``<shared>/synthea_fhir/`` (real Synthea output):
+``wasee11_synthea_v3`` (10 patients, with notes; directory files apart) and ``healthwallet_synthea``
+(15 patients from an older Synthea, transaction bundles with ``urn:uuid`` references, no notes). For each patient, questions whose answer is a resource found by code,
 status and date in the bundle JSON — never by reading our own database, never by eye:
 
 - the most recent result of a lab or vital, by LOINC code (``LAB_QUESTIONS``);
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from carecite.stores import Stores
 
 SYNTHEA_DIR = Path("synthea_fhir") / "wasee11_synthea_v3"
+# Asked after SYNTHEA_DIR's patients, so a fast subset (--limit) and the first questions' ids stay put.
+SYNTHEA_MORE_DIRS = (Path("synthea_fhir") / "healthwallet_synthea",)
 DIRECTORY_FILES = ("hospitalInformation.json", "practitionerInformation.json")
 EVAL_USER = "eval-md"
 
@@ -119,8 +122,13 @@ def _status(resource: dict[str, Any]) -> str:
 
 
 def bundle_files(shared: Path) -> list[Path]:
-    folder = shared / SYNTHEA_DIR
-    return sorted(p for p in folder.glob("*.json") if p.name not in DIRECTORY_FILES)
+    """Every patient bundle of the set, folder by folder (a missing extra folder is skipped)."""
+    return [
+        p
+        for folder in (SYNTHEA_DIR, *SYNTHEA_MORE_DIRS)
+        for p in sorted((shared / folder).glob("*.json"))
+        if p.name not in DIRECTORY_FILES
+    ]
 
 
 def directory_files(shared: Path) -> list[Path]:
@@ -176,7 +184,13 @@ def synthea_questions(shared: Path) -> list[GoldQuestion]:
     patients = [load_patient(p) for p in bundle_files(shared)]
     out: list[GoldQuestion] = []
 
-    def add(p: PatientRecord, category: str, question: str, refs: Sequence[str]) -> None:
+    def add(
+        p: PatientRecord,
+        category: str,
+        question: str,
+        refs: Sequence[str],
+        facts: Sequence[Sequence[str]] = (),
+    ) -> None:
         out.append(
             GoldQuestion(
                 id=f"syn-{len(out) + 1:03d}",
@@ -187,6 +201,7 @@ def synthea_questions(shared: Path) -> list[GoldQuestion]:
                 question=question,
                 expect="answer" if refs else "decline",
                 expected_refs=tuple(refs),
+                expected_facts=tuple(tuple(f) for f in facts),
             )
         )
 
@@ -204,23 +219,31 @@ def synthea_questions(shared: Path) -> list[GoldQuestion]:
             add(p, "latest_lab", f"What was the most recent {it.words}?", [_ref(r)] if r else [])
         for it in _pick(VACCINE_QUESTIONS, 2, p.patient_id):
             r = p.latest("Immunization", "vaccineCode", it.codes, "occurrenceDateTime")
-            add(p, "immunization", f"When did the patient last get a {it.words}?", p.documented(r))
+            refs = p.documented(r)  # one fact: the dose, cited as itself or as the visit's note
+            add(
+                p,
+                "immunization",
+                f"When did the patient last get a {it.words}?",
+                refs,
+                [refs] if refs else [],
+            )
         for it in _pick(PROCEDURE_QUESTIONS, 2, p.patient_id):
             r = p.latest("Procedure", "code", it.codes, "performedDateTime", "performedPeriod")
-            add(p, "procedure", f"When was the patient's last {it.words}?", p.documented(r))
+            refs = p.documented(r)
+            add(p, "procedure", f"When was the patient's last {it.words}?", refs, [refs] if refs else [])
         meds = [_ref(r) for r in p.of("MedicationRequest") if _status(r) == "active"]
         add(p, "active_medications", "What medications is the patient currently taking?", meds)
         conditions = [_ref(r) for r in p.of("Condition") if _status(r) == "active"]
         add(p, "active_conditions", "What are the patient's active medical problems?", conditions)
-        # A plan is cited as itself or as one of its activities ("CarePlan/<id>#activity=<n>", from 1).
+        # Each active plan is one fact, cited as itself or as one of its activities
+        # ("CarePlan/<id>#activity=<n>", from 1).
         plans = [
-            ref
+            [_ref(r), *(f"{_ref(r)}#activity={n}" for n in range(1, len(r.get("activity", [])) + 1))]
             for r in p.of("CarePlan")
             if _status(r) == "active"
-            for ref in [_ref(r)]
-            + [f"{_ref(r)}#activity={n}" for n in range(1, len(r.get("activity", [])) + 1)]
         ]
-        add(p, "care_plan", "What is the patient's current care plan?", plans)
+        refs = [ref for plan in plans for ref in plan]
+        add(p, "care_plan", "What is the patient's current care plan?", refs, plans)
         # Cross-patient bait: another patient of the set, named; nothing of theirs may come back.
         other = patients[(i + 1) % len(patients)]
         if other.given and other.given != p.given:
