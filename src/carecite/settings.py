@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     rrf_k: int = 60
     rerank_k: int = 20  # how many fused candidates are re-ranked
     context_k: int = 6  # how many re-ranked sources go into the prompt
+    list_k: int = 30  # ... and up to this many when the records below them answer a list question
     search_k: int = 10  # how many guarded, re-ranked sources POST /v1/search returns
 
     # --- gate and verification (calibrated on the gold dev split; see docs/evaluation.md) ---

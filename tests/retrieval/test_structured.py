@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import col, select
 
 from carecite.domain import AccessScope, Narrowing, RetrievalFilter
 from carecite.records import make_engine, session_scope
@@ -383,3 +384,93 @@ def test_current_state_is_left_to_the_notes_when_nothing_of_the_kind_is_coded(en
 def test_a_row_naming_the_item_answers_though_the_question_never_says_its_kind(meds: Engine) -> None:
     found = StructuredRetriever(meds, TODAY).search("When was the last dental cleaning?", _filter(), 5)
     assert found and found[0].source_ref == "Procedure/clean" and (found[0].match or 0) >= 0.5
+
+
+def test_a_list_answer_carries_every_sure_record_beyond_the_top_k() -> None:
+    """ "What are the active problems?" with 9 active conditions: all 9 go to the answerer, not 6;
+    a record the retriever is unsure of, and notes, stay behind the cut."""
+    from carecite.domain import Candidate
+    from carecite.retrieval.structured import NAMED_RECORD_FLOOR, answer_context
+
+    def cand(i: str, match: float | None) -> Candidate:
+        return Candidate(
+            source_id=i, source_type="record" if match is not None else "note_chunk", source_ref=i,
+            patient_key="pk", text=i, score=0.9, match=match, retriever="structured" if match else "dense",
+        )  # fmt: skip
+
+    kept = [cand(f"Condition/{n}", 0.9) for n in range(9)]
+    kept.insert(3, cand("chunk-1", None))
+    kept += [cand("Condition/unsure", NAMED_RECORD_FLOOR - 0.1), cand("chunk-2", None)]
+    ids = [c.source_id for c in answer_context(kept, k=6, list_k=30)]
+    assert ids[:6] == [c.source_id for c in kept[:6]]
+    assert {f"Condition/{n}" for n in range(9)} <= set(ids)
+    assert "Condition/unsure" not in ids and "chunk-2" not in ids
+    assert len(answer_context(kept, k=6, list_k=8)) == 8  # the cap holds
+
+
+def _add_named_rows(engine: Engine) -> None:
+    """Rows named like Synthea's: a procedure whose name holds a kind noun, a lab without a specimen,
+    a drug whose name holds a lab's name, a COVID test."""
+    with session_scope(engine) as s:
+        s.add(t.Procedure(ref="Procedure/medrec", fhir_id="medrec", patient_key=PK, status="completed",
+                          display="Medication Reconciliation (procedure)", performed=datetime(2022, 8, 5)))  # fmt: skip
+        s.add(t.Observation(ref="Observation/glu", fhir_id="glu", patient_key=PK, status="final",
+                            display="Glucose", value=72.4, unit="mg/dL", effective=datetime(2024, 2, 15)))  # fmt: skip
+        s.add(t.Observation(ref="Observation/covidtest", fhir_id="covidtest", patient_key=PK, status="final",
+                            display="SARS-CoV-2 RNA Pnl Resp NAA+probe", value_text="Detected",
+                            effective=datetime(2020, 3, 10)))  # fmt: skip
+        s.add(t.MedicationRequest(ref="MedicationRequest/penvk", fhir_id="penvk", patient_key=PK, status="stopped",
+                                  medication="Penicillin V Potassium 250 MG Oral Tablet",
+                                  authored_on=datetime(2023, 7, 18)))  # fmt: skip
+        s.add(t.Condition(ref="Condition/hf", fhir_id="hf", patient_key=PK, clinical_status="active",
+                          display="Chronic congestive heart failure (disorder)", onset=datetime(2019, 1, 1)))  # fmt: skip
+
+
+def test_a_named_item_is_found_in_the_kind_whose_name_holds_the_noun(engine: Engine) -> None:
+    """ "medication reconciliation" is a procedure: the noun "medication" named the wrong kind, and the
+    procedure's own name holds it; nothing is reported missing."""
+    _add_named_rows(engine)
+    retriever = StructuredRetriever(engine, TODAY)
+    question = "When was the patient's last medication reconciliation?"
+    assert refs(engine, question)[0] == "Procedure/medrec"
+    assert retriever.missing_item(question, _filter()) is None
+
+
+def test_another_kind_never_stands_in_for_a_named_item_the_record_lacks(engine: Engine) -> None:
+    """A COVID test is no COVID-19 vaccine; penicillin V potassium is no potassium result (the patient
+    has no potassium lab in this test). Both are missing, named as the question wrote them."""
+    _add_named_rows(engine)
+    with session_scope(engine) as s:
+        for row in s.exec(
+            select(t.Observation).where(col(t.Observation.display).contains("Potassium"))
+        ).all():
+            s.delete(row)
+    retriever = StructuredRetriever(engine, TODAY)
+    vaccine = "When did the patient last get a COVID-19 vaccine?"
+    assert "Observation/covidtest" not in refs(engine, vaccine)
+    missing = retriever.missing_item(vaccine, _filter())
+    assert missing is not None and missing[0] == "COVID-19 vaccine"
+    assert "MedicationRequest/penvk" not in refs(engine, "What was the most recent potassium?")
+
+
+def test_a_lab_name_without_a_specimen_is_a_blood_test(engine: Engine) -> None:
+    _add_named_rows(engine)
+    assert refs(engine, "What was the most recent blood glucose?")[0] == "Observation/glu"
+    assert "Observation/glu" not in refs(engine, "What was the most recent urine glucose?")
+
+
+def test_a_coverage_question_finds_the_patients_condition_it_names(engine: Engine) -> None:
+    _add_named_rows(engine)
+    retriever = StructuredRetriever(engine, TODAY)
+    named = retriever.named_conditions(
+        "Does Medicare cover cardiac rehab for this patient's heart failure?", _filter()
+    )
+    assert [c.source_ref for c in named] == ["Condition/hf"] and named[0].match == 1.0
+    assert (
+        retriever.named_conditions("Does Medicare cover cardiac rehab for this patient's COPD?", _filter())
+        == []
+    )
+    assert (
+        retriever.named_conditions("What are the Medicare criteria for cardiac rehabilitation?", _filter())
+        == []
+    )

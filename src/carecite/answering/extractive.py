@@ -159,21 +159,20 @@ class ExtractiveAnswerer:
 def _patient_match(sources: Sequence[Candidate]) -> list[Pick]:
     """The patient's record the structured retriever is sure of ("Heart failure (active), onset ..."),
     quoted beside a coverage criterion so both halves of "does it cover it for this patient" are cited."""
-    return sure_records(sources, first_only=True, lead=False)
+    return sure_records(sources, first_only=True)
 
 
-def sure_records(sources: Sequence[Candidate], *, first_only: bool = False, lead: bool = True) -> list[Pick]:
+def sure_records(sources: Sequence[Candidate], *, first_only: bool = False) -> list[Pick]:
     """The answer to a record question: every record the structured retriever is sure is what was
     asked (kind, status, date, named item), as its readable brief, in rank order.
 
     "Which tasks are open?" lists all open tasks, not the four most similar sentences; "the most recent
-    A1c" is one row, because only the latest result clears the floor. ``lead``: only when a record is
-    the best source — a note ranked first answers in its own words.
+    A1c" is one row, because only the latest result clears the floor. They answer even below a note:
+    the record is the system of record for what is current, and a note ranked first ("No active
+    medications", from a visit years ago) is history.
     """
     from carecite.retrieval.structured import NAMED_RECORD_FLOOR
 
-    if lead and (not sources or sources[0].source_type != "record"):
-        return []
     sure = [
         Pick(i, _statement(cand), round(cand.score, 4))
         for i, cand in enumerate(sources, start=1)

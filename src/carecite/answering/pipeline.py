@@ -57,7 +57,13 @@ from carecite.records.clock import Clock
 from carecite.records.scoped import RowScope
 from carecite.retrieval.fusion import reciprocal_rank_fusion
 from carecite.retrieval.section_match import favour_section, section_pool
-from carecite.retrieval.structured import Group, StructuredRetriever, blend_structured, rerank_pool
+from carecite.retrieval.structured import (
+    Group,
+    StructuredRetriever,
+    answer_context,
+    blend_structured,
+    rerank_pool,
+)
 from carecite.retrieval.vector_cache import shared_cache
 from carecite.settings import Settings
 from carecite.text.sections import SectionKind, asked_section
@@ -344,8 +350,8 @@ class Pipeline:
             patient_required=state.patient_key is not None and not state.intent.coverage,
             asked=state.asked,
         )
-        if decision.ok and state.missing is not None:
-            decision = missing_item_gate(state.missing, state.kept)
+        if state.missing is not None and not (named := missing_item_gate(state.missing, state.kept)).ok:
+            decision = named  # "No potassium result is on record" says more than a low score does
         if decision.ok and state.intent.coverage:
             decision = named_service_gate(state.question, state.policies, state.kept)
         if not decision.ok:
@@ -353,7 +359,7 @@ class Pipeline:
 
     def generate(self, state: RequestState) -> None:
         """A draft from the top sources; a cut-off or echoed draft is declined by name, never shown."""
-        state.context = state.kept[: self.settings.context_k]
+        state.context = answer_context(state.kept, self.settings.context_k, self.settings.list_k)
         try:
             with state.timer.stage("generate"):
                 draft = self.generator.draft(state.question, state.context, identity=state.identity)
@@ -453,7 +459,12 @@ class Pipeline:
         if flt.patient_key != NO_PATIENT:
             with timer.stage("retrieve.structured"):
                 structured = self._structured().search(query_text, flt, s.structured_k)
-                if not coverage:
+                if coverage:  # the patient's condition the question names, beside the policy's criterion
+                    named = self._structured().named_conditions(query_text, flt)
+                    structured = named + [
+                        c for c in structured if c.source_id not in {n.source_id for n in named}
+                    ]
+                else:
                     missing = self._structured().missing_item(query_text, flt)
             lists.append(structured)
         with timer.stage("retrieve.fusion"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -134,6 +134,8 @@ MODIFIER_WORDS = frozenset(
     "outstanding overdue pending open due scheduled booked upcoming next missed noshow cancelled canceled "
     "stopped started taking".split()
 )
+# Words that name a kind of record and nothing more specific ("medication", "vaccine", "procedure").
+KIND_NOUNS = frozenset(w for words in KIND_WORDS.values() for w in words) - set(LAB_NAMES) - MODIFIER_WORDS
 # Kinds whose rows say what is true now ("current medications", "active problems"), as named in a
 # decline when none is.
 CURRENT_KINDS: dict[str, str] = {
@@ -162,6 +164,13 @@ def kind_resource_type(kind: str) -> str:
     """The FHIR resource type a record kind is read from (activities belong to their CarePlan)."""
     return "CarePlan" if kind == "CarePlanActivity" else kind
 
+
+# A coverage question's patient clause: the last "for / with / given ..." ("... for this patient's
+# heart failure?", "... for the AFib?"), without its determiner.
+_FOR_CLAUSE = re.compile(
+    r".*\b(?:for|with|given)\s+(?:(?:the|this|that|her|his|their|my|our)\s+)?(?:\w+'s\s+)?(.+?)\W*$",
+    re.I | re.S,
+)
 
 # "Hep B" / "hepatitis B" vaccines differ only by a letter the tokeniser would drop: one token each.
 _HEP = re.compile(r"\bhep(?:atitis)?[\s-]*([abc])\b")
@@ -214,6 +223,12 @@ QUALIFIERS: tuple[frozenset[str], ...] = tuple(
 )
 
 
+# Specimens a lab name may state. A display that states none ("Glucose", as Synthea codes LOINC
+# 2339-0) is of blood: "blood glucose" names it, "urine glucose" does not.
+BLOOD = frozenset({"blood", "serum", "plasma"})
+SPECIMENS = BLOOD | frozenset({"urine", "csf", "stool", "saliva", "sputum", "fluid"})
+
+
 def naming_groups(question: str, vocabulary: frozenset[str] | None = None) -> tuple[Group, ...]:
     """The words that say WHICH item a question names, each with its curated synonyms.
 
@@ -236,19 +251,26 @@ def naming_groups(question: str, vocabulary: frozenset[str] | None = None) -> tu
 
 
 def _known(tok: str, vocabulary: frozenset[str]) -> bool:
-    return tok in SYNONYMS or tok in LAB_NAMES or _singular(tok) in vocabulary
+    return tok in SYNONYMS or tok in LAB_NAMES or tok in SPECIMENS or _singular(tok) in vocabulary
 
 
 def names_item(groups: Sequence[Group], text: str, *, qualified: bool = False) -> bool:
     """Does ``text`` name the item? ``qualified``: also refuse a text that names a qualifier (LDL,
     A1c, percentile) the question did not ask for (for coded observation names)."""
     words = {_singular(w) for w in tokens(text)}
+    if qualified and not words & SPECIMENS:
+        words |= BLOOD
     if not groups or not all(any(alt <= words for alt in g) for g in groups):
         return False
     if qualified:
         asked = set().union(*(alt for g in groups for alt in g))
         return not any(q <= words and not q <= asked for q in QUALIFIERS)
     return True
+
+
+def names_asked(intent: Intent, s: Statement) -> bool:
+    """Does the row's coded name name what the question names (qualifiers checked for labs)?"""
+    return bool(intent.naming) and names_item(intent.naming, s.name, qualified=s.kind == "Observation")
 
 
 def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Intent:
@@ -342,30 +364,44 @@ class StructuredRetriever:
     def search(self, question: str, flt: RetrievalFilter, k: int) -> list[Candidate]:
         intent = read_intent(question, self.vocabulary)
         with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
-            statements = _tightest(list(self._statements(session, flt, intent)), intent)
+            statements = _tightest(self._named_statements(session, flt, intent), intent)
         scored = [(confidence(self._score(s, intent)), s) for s in statements]
         scored = [(score, s) for score, s in scored if score > 0.0]
         scored.sort(
             key=lambda pair: (-pair[0], -(pair[1].when.timestamp() if pair[1].when else 0.0), pair[1].ref)
         )
-        return [
-            Candidate(
-                source_id=s.ref,
-                source_type="record",
-                source_ref=s.ref,
-                patient_key=flt.patient_key,
-                text=s.text,
-                brief=s.brief,
-                score=round(score, 4),
-                match=round(score, 4),
-                retriever="structured",
-                facility=s.facility,
-                note_type=s.kind,
-                note_date=date_int(s.when.date()) if s.when else 0,
-                security_labels=s.labels,
-            )
-            for score, s in scored[:k]
-        ]
+        return [self._candidate(s, score, flt) for score, s in scored[:k]]
+
+    @staticmethod
+    def _candidate(s: Statement, score: float, flt: RetrievalFilter) -> Candidate:
+        return Candidate(
+            source_id=s.ref,
+            source_type="record",
+            source_ref=s.ref,
+            patient_key=flt.patient_key,
+            text=s.text,
+            brief=s.brief,
+            score=round(score, 4),
+            match=round(score, 4),
+            retriever="structured",
+            facility=s.facility,
+            note_type=s.kind,
+            note_date=date_int(s.when.date()) if s.when else 0,
+            security_labels=s.labels,
+        )
+
+    def named_conditions(self, question: str, flt: RetrievalFilter) -> list[Candidate]:
+        """The patient's conditions a coverage question names in its last "for ..." / "with ..." clause
+        ("Does Medicare cover cardiac rehab for this patient's heart failure?": the heart failure on
+        record), sure matches, active first: the patient half of "does it cover it for this patient"."""
+        clause = _FOR_CLAUSE.search(question)
+        if clause is None or not (groups := naming_groups(clause.group(1), self.vocabulary)):
+            return []
+        intent = Intent(kinds=frozenset({"Condition"}), in_progress=True)
+        with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
+            named = [s for s in self._conditions(session, flt, intent) if names_item(groups, s.name)]
+        named.sort(key=lambda s: (-s.prior, -(s.when.timestamp() if s.when else 0.0), s.ref))
+        return [self._candidate(s, 1.0, flt) for s in named[:1]]
 
     def missing_item(self, question: str, flt: RetrievalFilter) -> tuple[str, tuple[Group, ...]] | None:
         """The item a question names that no lab, drug, vaccine or procedure row of the patient names.
@@ -381,15 +417,14 @@ class StructuredRetriever:
         if not named_kinds or not intent.naming:
             return None
         with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
-            scoped = Intent(kinds=frozenset(named_kinds))
-            statements = self._statements(session, flt, scoped)
-            if any(names_item(intent.naming, s.name, qualified=s.kind == "Observation") for s in statements):
+            scoped = Intent(kinds=frozenset(named_kinds), terms=intent.terms, naming=intent.naming)
+            if any(names_asked(intent, s) for s in self._named_statements(session, flt, scoped)):
                 return None
         words = [
             tok
             for tok in dict.fromkeys(tokens(question))
-            if any(frozenset({_singular(tok)}) in g for g in intent.naming)
-        ]
+            if any(frozenset({_singular(tok)}) in g for g in intent.naming) or tok in KIND_NOUNS
+        ]  # with its noun: "No COVID-19 vaccine is on record", not "No COVID"
         return _as_written(question, words), intent.naming
 
     def _missing_current(self, intent: Intent, flt: RetrievalFilter) -> str | None:
@@ -424,11 +459,7 @@ class StructuredRetriever:
 
     # ----------------------------------------------------------------- scoring
     def _score(self, s: Statement, intent: Intent) -> float:
-        named_row = (
-            s.kind in NAMED_KINDS
-            and bool(intent.naming)
-            and names_item(intent.naming, s.name, qualified=s.kind == "Observation")
-        )
+        named_row = s.kind in NAMED_KINDS and names_asked(intent, s)
         # A row whose coded name is everything the question names is of the asked kind, whether or not
         # the question said the kind ("When was the last dental cleaning?" names a procedure).
         kind_match = 1.0 if s.kind in intent.kinds or named_row else 0.0
@@ -448,6 +479,24 @@ class StructuredRetriever:
         if intent.kinds and not kind_match and overlap < 0.34:
             return 0.0
         return kind_match + overlap + s.prior
+
+    def _named_statements(self, session: Session, flt: RetrievalFilter, intent: Intent) -> list[Statement]:
+        """The rows of the kinds the question's nouns name; when it names an item that no row of those
+        kinds names, also the rows of another kind whose name holds the noun too: "medication
+        reconciliation" is a procedure ("Medication Reconciliation (procedure)"). Never a row that
+        lacks the noun: a COVID test is no "COVID-19 vaccine", penicillin V potassium no potassium lab."""
+        statements = list(self._statements(session, flt, intent))
+        nouns = intent.terms & KIND_NOUNS
+        if not (nouns and intent.naming and intent.kinds & NAMED_KINDS):
+            return statements
+        if any(names_asked(intent, s) for s in statements):
+            return statements
+        others = replace(intent, kinds=NAMED_KINDS - intent.kinds)
+        return statements + [
+            s
+            for s in self._statements(session, flt, others)
+            if names_asked(intent, s) and nouns & {_singular(w) for w in tokens(s.name)}
+        ]
 
     # ----------------------------------------------------------------- rendering
     def _statements(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
@@ -789,6 +838,22 @@ def rerank_pool(fused: Sequence[Candidate], structured: Sequence[Candidate], k: 
     sure = {c.source_id for c in structured if c.score >= NAMED_RECORD_FLOOR}
     pool += [c for c in fused[k:] if c.source_id in sure and c.source_id not in seen]
     return pool
+
+
+def answer_context(kept: Sequence[Candidate], k: int, list_k: int) -> list[Candidate]:
+    """The sources an answer is drafted from: the top ``k``, plus every record the structured
+    retriever is sure of below them (up to ``list_k`` sources in all).
+
+    A list question ("What are the patient's active problems?") is answered by every matching row,
+    not by the first ``k``: a complete list is the answer, a cut one reads as complete and is wrong.
+    """
+    context = list(kept[:k])
+    for c in kept[k:]:
+        if len(context) >= list_k:
+            break
+        if c.source_type == "record" and (c.match or 0.0) >= NAMED_RECORD_FLOOR:
+            context.append(c)
+    return context
 
 
 def blend_structured(reranked: Sequence[Candidate], structured: Sequence[Candidate]) -> list[Candidate]:
