@@ -311,3 +311,24 @@ def test_a_coverage_answer_quotes_the_covered_subsection_not_its_parents_preambl
     )
     picks = ExtractiveAnswerer(embedder).picks("When does Medicare cover Osteogenic Stimulators?", [chunk])
     assert [p.segment.text for p in picks] == ["The device is covered for nonunion of long bone fractures."]
+
+
+def test_a_coverage_question_is_never_answered_by_the_patients_record_alone(embedder: Embedder) -> None:
+    """ "Is cardiac rehab covered for this patient's heart failure?" (no section cue): the sure heart
+    failure record stands beside the policy, it does not replace it."""
+    condition = _record(
+        "Condition/hf",
+        "Condition: Chronic congestive heart failure (disorder); clinical status: active; onset: 2019-01-01.",
+        "Chronic congestive heart failure (disorder) (active), onset 2019-01-01.",
+        1.0,
+        score=1.0,
+    )
+    policy = _policy(
+        "Policy/20.10.1",
+        "Medicare covers cardiac rehabilitation programs for beneficiaries with stable, chronic heart failure.",
+        0.8,
+    )
+    picks = ExtractiveAnswerer(embedder).picks(
+        "Is cardiac rehab covered for this patient's heart failure?", [condition, policy]
+    )
+    assert any(p.source == 2 for p in picks)

@@ -424,6 +424,15 @@ def _add_named_rows(engine: Engine) -> None:
                                   authored_on=datetime(2023, 7, 18)))  # fmt: skip
         s.add(t.Condition(ref="Condition/hf", fhir_id="hf", patient_key=PK, clinical_status="active",
                           display="Chronic congestive heart failure (disorder)", onset=datetime(2019, 1, 1)))  # fmt: skip
+        s.add(t.Condition(ref="Condition/arrest", fhir_id="arrest", patient_key=PK, clinical_status="resolved",
+                          display="Cardiac arrest (disorder)", onset=datetime(2015, 1, 1)))  # fmt: skip
+        s.add(t.Condition(ref="Condition/osa", fhir_id="osa", patient_key=PK, clinical_status="active",
+                          display="Sleep apnea (disorder)", onset=datetime(2018, 1, 1)))  # fmt: skip
+        s.add(t.Observation(ref="Observation/fluswab", fhir_id="fluswab", patient_key=PK, status="final",
+                            display="Rapid flu test", value_text="Negative", effective=datetime(2025, 1, 5)))  # fmt: skip
+        s.add(t.Observation(ref="Observation/uglu", fhir_id="uglu", patient_key=PK, status="final",
+                            display="Glucose [Mass/volume] in Urine by Test strip", value_text="Negative",
+                            effective=datetime(2025, 6, 1)))  # fmt: skip
 
 
 def test_a_named_item_is_found_in_the_kind_whose_name_holds_the_noun(engine: Engine) -> None:
@@ -450,13 +459,21 @@ def test_another_kind_never_stands_in_for_a_named_item_the_record_lacks(engine: 
     assert "Observation/covidtest" not in refs(engine, vaccine)
     missing = retriever.missing_item(vaccine, _filter())
     assert missing is not None and missing[0] == "COVID-19 vaccine"
-    assert "MedicationRequest/penvk" not in refs(engine, "What was the most recent potassium?")
+    assert "MedicationRequest/penvk" not in refs(engine, "What was the most recent potassium level?")
+    # "flu" names the vaccine, it is not the noun: a flu test holds "flu" but is no flu shot.
+    shot = "When did the patient last get a flu shot?"
+    assert "Observation/fluswab" not in refs(engine, shot)
+    assert retriever.missing_item(shot, _filter()) is not None
 
 
-def test_a_lab_name_without_a_specimen_is_a_blood_test(engine: Engine) -> None:
+def test_blood_is_the_default_specimen_and_another_specimen_is_another_quantity(engine: Engine) -> None:
+    """ "blood glucose" is Synthea's "Glucose"; a urine glucose is not; "blood" alone names no lab."""
     _add_named_rows(engine)
-    assert refs(engine, "What was the most recent blood glucose?")[0] == "Observation/glu"
-    assert "Observation/glu" not in refs(engine, "What was the most recent urine glucose?")
+    blood = refs(engine, "What was the most recent blood glucose?")
+    assert blood[0] == "Observation/glu" and "Observation/uglu" not in blood
+    urine = refs(engine, "What was the most recent urine glucose?")
+    assert urine[0] == "Observation/uglu" and "Observation/glu" not in urine
+    assert "Observation/glu" not in refs(engine, "What was the most recent blood test?")
 
 
 def test_a_coverage_question_finds_the_patients_condition_it_names(engine: Engine) -> None:
@@ -470,7 +487,12 @@ def test_a_coverage_question_finds_the_patients_condition_it_names(engine: Engin
         retriever.named_conditions("Does Medicare cover cardiac rehab for this patient's COPD?", _filter())
         == []
     )
-    assert (
-        retriever.named_conditions("What are the Medicare criteria for cardiac rehabilitation?", _filter())
-        == []
-    )
+    # The service in a "for" clause names no condition, even where the store never says "rehabilitation".
+    criteria = "What are the Medicare criteria for cardiac rehabilitation?"
+    assert retriever.named_conditions(criteria, _filter()) == []
+    # The last clause that names something: "for this patient" names nothing.
+    osa = retriever.named_conditions("Does Medicare cover CPAP for sleep apnea for this patient?", _filter())
+    assert [c.source_ref for c in osa] == ["Condition/osa"]
+    # A token without Condition scope reads none.
+    no_conditions = _filter().model_copy(update={"resource_types": frozenset({"Observation"})})
+    assert retriever.named_conditions("Is cardiac rehab covered for her heart failure?", no_conditions) == []

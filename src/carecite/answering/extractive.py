@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from carecite.answering.intent import classify
 from carecite.answering.text import (
     CANNOT_ANSWER,
     Segment,
@@ -83,12 +84,16 @@ class ExtractiveAnswerer:
             if asked.with_patient_record:
                 picks += _patient_match(sources)
             return picks
-        if asked is None and (records := sure_records(sources)):
+        # Records answer record questions. A coverage question is answered by the policy's sentences,
+        # the patient's record only beside them (never alone: that would read as a coverage answer).
+        coverage = classify(question).coverage
+        if asked is None and not coverage and (records := sure_records(sources)):
             return records
         pool: list[tuple[int, Segment]] = []
         for i, cand in enumerate(sources, start=1):
             if cand.source_type == "record":
-                pool.append((i, _statement(cand)))  # a statement is cited whole
+                if not coverage:
+                    pool.append((i, _statement(cand)))  # a statement is cited whole
                 continue
             for seg in segment(cand.text, _opening_section(cand)):
                 # Fragments ("Signed.") state nothing worth quoting; header lines (name, DOB, MRN,
@@ -107,7 +112,8 @@ class ExtractiveAnswerer:
             pool = [(i, seg) for i, seg in pool if prose.search(seg.text)]
             if asked.prose_answers:  # naming the payer is the answer, however unlike the question
                 return self._rank(question, pool, sources, min_relevance=float("-inf"))[:1]
-        return self._rank(question, pool, sources)
+        picks = self._rank(question, pool, sources)
+        return picks + _patient_match(sources) if coverage and picks else picks
 
     def _rank(
         self,

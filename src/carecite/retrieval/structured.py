@@ -135,7 +135,16 @@ MODIFIER_WORDS = frozenset(
     "stopped started taking".split()
 )
 # Words that name a kind of record and nothing more specific ("medication", "vaccine", "procedure").
-KIND_NOUNS = frozenset(w for words in KIND_WORDS.values() for w in words) - set(LAB_NAMES) - MODIFIER_WORDS
+# Not "flu" (it names WHICH immunization, see GENERIC_TERMS), nor verbs and status words.
+KIND_NOUNS = frozenset(
+    w
+    for words in KIND_WORDS.values()
+    for w in words
+    if w not in LAB_NAMES and w != "flu" and w not in MODIFIER_WORDS
+) - frozenset(
+    "show seen attend attended performed prescribed taking ordered refer referred call diagnosed "
+    "vaccinated admitted hospitalized discharged measured due".split()
+)
 # Kinds whose rows say what is true now ("current medications", "active problems"), as named in a
 # decline when none is.
 CURRENT_KINDS: dict[str, str] = {
@@ -165,13 +174,11 @@ def kind_resource_type(kind: str) -> str:
     return "CarePlan" if kind == "CarePlanActivity" else kind
 
 
-# A coverage question's patient clause: the last "for / with / given ..." ("... for this patient's
-# heart failure?", "... for the AFib?"), without its determiner.
-_FOR_CLAUSE = re.compile(
-    r".*\b(?:for|with|given)\s+(?:(?:the|this|that|her|his|their|my|our)\s+)?(?:\w+'s\s+)?(.+?)\W*$",
-    re.I | re.S,
-)
+# Where a coverage question's patient clause may start: "for / with / given ..." ("... for this
+# patient's heart failure?", "... for the AFib?").
+_FOR_CLAUSE = re.compile(r"\b(?:for|with|given)\s+", re.I)
 
+_BLOOD_GLUCOSE = re.compile(r"\bblood[\s-]+(?:glucose|sugar)\b")
 # "Hep B" / "hepatitis B" vaccines differ only by a letter the tokeniser would drop: one token each.
 _HEP = re.compile(r"\bhep(?:atitis)?[\s-]*([abc])\b")
 
@@ -183,6 +190,7 @@ def tokens(text: str) -> list[str]:
         "careplan",
         text.lower().replace("follow-up", "followup").replace("no-show", "noshow"),
     )
+    lowered = _BLOOD_GLUCOSE.sub("glucose", lowered)  # blood is the default specimen
     return TOKEN.findall(_HEP.sub(r"hep\1", lowered))
 
 
@@ -205,6 +213,10 @@ def _singular(word: str) -> str:
 # One group per word the question names the item with: its alternatives, each a phrase (a set of words
 # that must all appear). "BMI" is {bmi} or {body, mass, index}; never "body" alone.
 Group = tuple[frozenset[str], ...]
+# Specimens other than blood a lab name may state: a row naming one is another quantity ("Glucose
+# [Mass/volume] in Urine" is not "glucose"), and a question naming one names it even where no row of
+# the store does. Blood is the default specimen: "blood glucose" is glucose (see ``tokens``).
+SPECIMENS = frozenset({"urine", "csf", "stool", "saliva", "sputum"})
 # Words that make a different quantity of the same analyte: "cholesterol" is not "LDL cholesterol",
 # "hemoglobin" not "hemoglobin A1c", "BMI" not "BMI percentile". A row naming one of these answers
 # only a question that names it too. Curated from LOINC display conventions.
@@ -219,14 +231,9 @@ QUALIFIERS: tuple[frozenset[str], ...] = tuple(
         "a1c",
         "percentile",
         "mean",
+        *sorted(SPECIMENS),
     )
 )
-
-
-# Specimens a lab name may state. A display that states none ("Glucose", as Synthea codes LOINC
-# 2339-0) is of blood: "blood glucose" names it, "urine glucose" does not.
-BLOOD = frozenset({"blood", "serum", "plasma"})
-SPECIMENS = BLOOD | frozenset({"urine", "csf", "stool", "saliva", "sputum", "fluid"})
 
 
 def naming_groups(question: str, vocabulary: frozenset[str] | None = None) -> tuple[Group, ...]:
@@ -258,8 +265,6 @@ def names_item(groups: Sequence[Group], text: str, *, qualified: bool = False) -
     """Does ``text`` name the item? ``qualified``: also refuse a text that names a qualifier (LDL,
     A1c, percentile) the question did not ask for (for coded observation names)."""
     words = {_singular(w) for w in tokens(text)}
-    if qualified and not words & SPECIMENS:
-        words |= BLOOD
     if not groups or not all(any(alt <= words for alt in g) for g in groups):
         return False
     if qualified:
@@ -394,8 +399,14 @@ class StructuredRetriever:
         """The patient's conditions a coverage question names in its last "for ..." / "with ..." clause
         ("Does Medicare cover cardiac rehab for this patient's heart failure?": the heart failure on
         record), sure matches, active first: the patient half of "does it cover it for this patient"."""
-        clause = _FOR_CLAUSE.search(question)
-        if clause is None or not (groups := naming_groups(clause.group(1), self.vocabulary)):
+        if flt.resource_types is not None and "Condition" not in flt.resource_types:
+            return []  # a token without Condition scope reads no condition
+        # The last clause that names something ("for sleep apnea for this patient": "sleep apnea").
+        # Every word of it must be in the condition's name: vocabulary does not thin the groups, so
+        # "criteria for cardiac rehabilitation" never matches "Cardiac arrest".
+        clauses = [question[m.end() :] for m in _FOR_CLAUSE.finditer(question)]
+        groups = next((g for c in reversed(clauses) if (g := naming_groups(c))), ())
+        if not groups:
             return []
         intent = Intent(kinds=frozenset({"Condition"}), in_progress=True)
         with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
@@ -486,7 +497,7 @@ class StructuredRetriever:
         reconciliation" is a procedure ("Medication Reconciliation (procedure)"). Never a row that
         lacks the noun: a COVID test is no "COVID-19 vaccine", penicillin V potassium no potassium lab."""
         statements = list(self._statements(session, flt, intent))
-        nouns = intent.terms & KIND_NOUNS
+        nouns = {_singular(w) for w in intent.terms & KIND_NOUNS}
         if not (nouns and intent.naming and intent.kinds & NAMED_KINDS):
             return statements
         if any(names_asked(intent, s) for s in statements):
