@@ -14,6 +14,33 @@ from carecite.answering.text import CANNOT_ANSWER, segment
 from carecite.domain import Candidate, Chunk, RetrievalFilter, resource_type_of
 from carecite.ports import ChatMessage, ChatResult, LLMUnavailable, PhiEntity, Vector
 
+# --------------------------------------------------------------------------- candidates
+
+
+def record_candidate(
+    ref: str, match: float | None = 1.0, *, score: float | None = None, **fields: object
+) -> Candidate:
+    """A record as the structured retriever returns it: its score is its match confidence unless a
+    later stage (fusion, re-ranking) has re-scored it; ``match=None`` is a record found by text only."""
+    base: dict[str, object] = {"text": ref, "patient_key": "pk", "retriever": "structured"}
+    return Candidate(
+        source_id=ref, source_type="record", source_ref=ref, match=match,
+        score=match if score is None and match is not None else (score or 0.0), **(base | fields),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def chunk_candidate(sid: str, *, score: float = 0.0, retriever: str = "dense", **fields: object) -> Candidate:
+    """A note chunk as a text retriever returns it."""
+    base: dict[str, object] = {
+        "text": f"text of {sid}",
+        "patient_key": "pk",
+        "source_ref": f"DocumentReference/{sid}",
+    }
+    return Candidate(
+        source_id=sid, source_type="note_chunk", score=score, retriever=retriever, **(base | fields),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
 # --------------------------------------------------------------------------- scripted LLM
 
 

@@ -193,22 +193,14 @@ def test_a_named_lab_the_patient_never_had_finds_nothing(engine: Engine) -> None
 
 
 def test_a_confident_record_is_re_ranked_wherever_fusion_put_it() -> None:
-    from carecite.domain import Candidate
     from carecite.retrieval.structured import NAMED_RECORD_FLOOR, rerank_pool
+    from fakes import chunk_candidate, record_candidate
 
-    def cand(i: str, score: float, retriever: str) -> Candidate:
-        return Candidate(
-            source_id=i, source_type="record" if retriever == "structured" else "note_chunk",
-            source_ref=i, patient_key="pk", text=i, score=score, retriever=retriever,  # type: ignore[arg-type]
-        )  # fmt: skip
-
-    fused = [cand(f"chunk-{n}", 0.03, "dense") for n in range(25)]
-    fused.insert(21, cand("Observation/a1c", 0.016, "structured"))  # RRF rank 22 of 26
-    fused.append(cand("Observation/weak", 0.01, "structured"))
-    structured = [
-        cand("Observation/a1c", 1.0, "structured"),
-        cand("Observation/weak", NAMED_RECORD_FLOOR - 0.1, "structured"),
-    ]
+    weak = NAMED_RECORD_FLOOR - 0.1
+    fused = [chunk_candidate(f"chunk-{n}", score=0.03) for n in range(25)]
+    fused.insert(21, record_candidate("Observation/a1c", 1.0, score=0.016))  # RRF rank 22 of 26
+    fused.append(record_candidate("Observation/weak", weak, score=0.01))
+    structured = [record_candidate("Observation/a1c", 1.0), record_candidate("Observation/weak", weak)]
     pool = rerank_pool(fused, structured, k=20)
     ids = [c.source_id for c in pool]
     assert ids[:20] == [c.source_id for c in fused[:20]]
@@ -391,16 +383,14 @@ def test_a_list_answer_carries_every_sure_record_beyond_the_top_k() -> None:
     a record the retriever is unsure of, and notes, stay behind the cut."""
     from carecite.domain import Candidate
     from carecite.retrieval.structured import NAMED_RECORD_FLOOR, answer_context
+    from fakes import chunk_candidate, record_candidate
 
-    def cand(i: str, match: float | None) -> Candidate:
-        return Candidate(
-            source_id=i, source_type="record" if match is not None else "note_chunk", source_ref=i,
-            patient_key="pk", text=i, score=0.9, match=match, retriever="structured" if match else "dense",
-        )  # fmt: skip
+    def cand(i: str, match: float) -> Candidate:
+        return record_candidate(i, match, score=0.9)
 
     kept = [cand(f"Condition/{n}", 0.9) for n in range(9)]
-    kept.insert(3, cand("chunk-1", None))
-    kept += [cand("Condition/unsure", NAMED_RECORD_FLOOR - 0.1), cand("chunk-2", None)]
+    kept.insert(3, chunk_candidate("chunk-1", score=0.9))
+    kept += [cand("Condition/unsure", NAMED_RECORD_FLOOR - 0.1), chunk_candidate("chunk-2", score=0.9)]
     ids = [c.source_id for c in answer_context(kept, k=6, list_k=30)]
     assert ids[:6] == [c.source_id for c in kept[:6]]
     assert {f"Condition/{n}" for n in range(9)} <= set(ids)

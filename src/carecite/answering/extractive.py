@@ -28,6 +28,7 @@ from carecite.answering.text import (
 from carecite.domain import Candidate
 from carecite.ports import Embedder
 from carecite.privacy.identity import PatientIdentity, identity_spans
+from carecite.retrieval.structured import is_sure_record
 from carecite.text.sections import (
     BY_NAME,
     SectionKind,
@@ -177,12 +178,10 @@ def sure_records(sources: Sequence[Candidate], *, first_only: bool = False) -> l
     the record is the system of record for what is current, and a note ranked first ("No active
     medications", from a visit years ago) is history.
     """
-    from carecite.retrieval.structured import NAMED_RECORD_FLOOR
-
     sure = [
         Pick(i, _statement(cand), round(cand.score, 4))
         for i, cand in enumerate(sources, start=1)
-        if cand.source_type == "record" and (cand.match or 0.0) >= NAMED_RECORD_FLOOR
+        if is_sure_record(cand)
     ]
     return sure[:1] if first_only else sure
 

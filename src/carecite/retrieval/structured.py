@@ -837,6 +837,12 @@ def confidence(raw: float) -> float:
 NAMED_RECORD_FLOOR = 0.5
 
 
+def is_sure_record(c: Candidate) -> bool:
+    """The structured retriever is sure this record is what the question asked for (the one rule
+    behind the re-rank pool, the answer context and the extractive answer's record list)."""
+    return c.source_type == "record" and (c.match or 0.0) >= NAMED_RECORD_FLOOR
+
+
 def rerank_pool(fused: Sequence[Candidate], structured: Sequence[Candidate], k: int) -> list[Candidate]:
     """The candidates to re-rank: fusion's top ``k`` plus every confident structured record below it.
 
@@ -846,7 +852,7 @@ def rerank_pool(fused: Sequence[Candidate], structured: Sequence[Candidate], k: 
     """
     pool = list(fused[:k])
     seen = {c.source_id for c in pool}
-    sure = {c.source_id for c in structured if c.score >= NAMED_RECORD_FLOOR}
+    sure = {c.source_id for c in structured if is_sure_record(c)}
     pool += [c for c in fused[k:] if c.source_id in sure and c.source_id not in seen]
     return pool
 
@@ -862,7 +868,7 @@ def answer_context(kept: Sequence[Candidate], k: int, list_k: int) -> list[Candi
     for c in kept[k:]:
         if len(context) >= list_k:
             break
-        if c.source_type == "record" and (c.match or 0.0) >= NAMED_RECORD_FLOOR:
+        if is_sure_record(c):
             context.append(c)
     return context
 
