@@ -486,3 +486,30 @@ def test_a_coverage_question_finds_the_patients_condition_it_names(engine: Engin
     # A token without Condition scope reads none.
     no_conditions = _filter().model_copy(update={"resource_types": frozenset({"Observation"})})
     assert retriever.named_conditions("Is cardiac rehab covered for her heart failure?", no_conditions) == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When was the patient's last medication reconciliation?",
+        "When did the patient last get a COVID-19 vaccine?",
+        "What was the most recent blood glucose?",
+        "What was the most recent hemoglobin A1c?",
+        "What medications is the patient currently taking?",
+        "What are the patient's active problems?",
+        "Which follow-up tasks are overdue?",
+    ],
+)
+def test_one_lookup_finds_what_the_separate_questions_find(engine: Engine, question: str) -> None:
+    """The pipeline's single pass (one reading of the question, one session) gives the ranked records
+    and the missing item exactly as ``search`` and ``missing_item`` do, and a coverage lookup leads
+    with ``named_conditions``."""
+    _add_named_rows(engine)
+    retriever = StructuredRetriever(engine, TODAY)
+    found = retriever.lookup(question, _filter(), 8)
+    assert found.candidates == retriever.search(question, _filter(), 8)
+    assert found.missing == retriever.missing_item(question, _filter())
+    coverage = "Does Medicare cover cardiac rehab for this patient's heart failure?"
+    led = retriever.lookup(coverage, _filter(), 8, coverage=True)
+    assert led.missing is None
+    assert led.candidates[:1] == retriever.named_conditions(coverage, _filter())

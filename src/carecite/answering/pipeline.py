@@ -458,14 +458,10 @@ class Pipeline:
         missing: tuple[str, tuple[Group, ...]] | None = None
         if flt.patient_key != NO_PATIENT:
             with timer.stage("retrieve.structured"):
-                structured = self._structured().search(query_text, flt, s.structured_k)
-                if coverage:  # the patient's condition the question names, beside the policy's criterion
-                    named = self._structured().named_conditions(query_text, flt)
-                    structured = named + [
-                        c for c in structured if c.source_id not in {n.source_id for n in named}
-                    ]
-                else:
-                    missing = self._structured().missing_item(query_text, flt)
+                # A coverage question leads with the patient's condition it names, beside the policy's
+                # criterion; any other question also learns which named item the record lacks.
+                found = self._structured().lookup(query_text, flt, s.structured_k, coverage=coverage)
+            structured, missing = found.candidates, found.missing
             lists.append(structured)
         with timer.stage("retrieve.fusion"):
             fused = reciprocal_rank_fusion(lists, k=s.rrf_k)

@@ -352,6 +352,18 @@ def _label_conditions(model: Any, flt: RetrievalFilter) -> list[Any]:
     return [not_(col(model.security_labels).contains(f"|{label}|")) for label in flt.disallowed_labels]
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """What the record says for one question: the ranked records and the named item it lacks."""
+
+    candidates: list[Candidate]
+    missing: tuple[str, tuple[Group, ...]] | None = None
+
+
+# A coverage question's condition is read as "is it active" (the active one ranks first).
+_ACTIVE = Intent(kinds=frozenset({"Condition"}), in_progress=True)
+
+
 class StructuredRetriever:
     """Reads the patient's structured record under the filter and renders citable statements."""
 
@@ -366,11 +378,29 @@ class StructuredRetriever:
 
         return frozenset(_singular(w) for w in display_words(self.engine))
 
+    def lookup(self, question: str, flt: RetrievalFilter, k: int, *, coverage: bool = False) -> Lookup:
+        """Everything the pipeline asks of the record for one question, from one reading of the question
+        and one session: the ranked records and, outside coverage, the named item the record lacks; a
+        coverage question instead leads with the patient's condition it names."""
+        intent = read_intent(question, self.vocabulary)
+        with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
+            statements = self._named_statements(session, flt, intent)
+            found = self._ranked(statements, intent, flt, k)
+            if not coverage:
+                return Lookup(found, self._missing(session, question, intent, flt, statements))
+            named = self._named_conditions(session, question, flt)
+        ids = {c.source_id for c in named}
+        return Lookup(named + [c for c in found if c.source_id not in ids])
+
     def search(self, question: str, flt: RetrievalFilter, k: int) -> list[Candidate]:
         intent = read_intent(question, self.vocabulary)
         with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
-            statements = _tightest(self._named_statements(session, flt, intent), intent)
-        scored = [(confidence(self._score(s, intent)), s) for s in statements]
+            return self._ranked(self._named_statements(session, flt, intent), intent, flt, k)
+
+    def _ranked(
+        self, statements: Sequence[Statement], intent: Intent, flt: RetrievalFilter, k: int
+    ) -> list[Candidate]:
+        scored = [(confidence(self._score(s, intent)), s) for s in _tightest(list(statements), intent)]
         scored = [(score, s) for score, s in scored if score > 0.0]
         scored.sort(
             key=lambda pair: (-pair[0], -(pair[1].when.timestamp() if pair[1].when else 0.0), pair[1].ref)
@@ -399,6 +429,10 @@ class StructuredRetriever:
         """The patient's conditions a coverage question names in its last "for ..." / "with ..." clause
         ("Does Medicare cover cardiac rehab for this patient's heart failure?": the heart failure on
         record), sure matches, active first: the patient half of "does it cover it for this patient"."""
+        with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
+            return self._named_conditions(session, question, flt)
+
+    def _named_conditions(self, session: Session, question: str, flt: RetrievalFilter) -> list[Candidate]:
         if flt.resource_types is not None and "Condition" not in flt.resource_types:
             return []  # a token without Condition scope reads no condition
         # The last clause that names something ("for sleep apnea for this patient": "sleep apnea").
@@ -408,9 +442,8 @@ class StructuredRetriever:
         groups = next((g for c in reversed(clauses) if (g := naming_groups(c))), ())
         if not groups:
             return []
-        intent = Intent(kinds=frozenset({"Condition"}), in_progress=True)
-        with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
-            named = [s for s in self._conditions(session, flt, intent) if names_item(groups, s.name)]
+        # Read as "is it active": the active condition ranks first (its prior).
+        named = [s for s in self._conditions(session, flt, _ACTIVE) if names_item(groups, s.name)]
         named.sort(key=lambda s: (-s.prior, -(s.when.timestamp() if s.when else 0.0), s.ref))
         return [self._candidate(s, 1.0, flt) for s in named[:1]]
 
@@ -422,15 +455,25 @@ class StructuredRetriever:
         looks at the notes before declining.
         """
         intent = read_intent(question, self.vocabulary)
-        if (current := self._missing_current(intent, flt)) is not None:
-            return current, ()
-        named_kinds = intent.kinds & NAMED_KINDS
-        if not named_kinds or not intent.naming:
-            return None
         with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
-            scoped = Intent(kinds=frozenset(named_kinds), terms=intent.terms, naming=intent.naming)
-            if any(names_asked(intent, s) for s in self._named_statements(session, flt, scoped)):
-                return None
+            statements = self._named_statements(session, flt, intent)
+            return self._missing(session, question, intent, flt, statements)
+
+    def _missing(
+        self,
+        session: Session,
+        question: str,
+        intent: Intent,
+        flt: RetrievalFilter,
+        statements: Sequence[Statement],
+    ) -> tuple[str, tuple[Group, ...]] | None:
+        """``missing_item`` over the rows ``_named_statements`` read for the question."""
+        if (current := self._missing_current(session, intent, flt, statements)) is not None:
+            return current, ()
+        if not intent.kinds & NAMED_KINDS or not intent.naming:
+            return None
+        if any(s.kind in NAMED_KINDS and names_asked(intent, s) for s in statements):
+            return None
         words = [
             tok
             for tok in dict.fromkeys(tokens(question))
@@ -438,22 +481,20 @@ class StructuredRetriever:
         ]  # with its noun: "No COVID-19 vaccine is on record", not "No COVID"
         return _as_written(question, words), intent.naming
 
-    def _missing_current(self, intent: Intent, flt: RetrievalFilter) -> str | None:
+    def _missing_current(
+        self, session: Session, intent: Intent, flt: RetrievalFilter, statements: Sequence[Statement]
+    ) -> str | None:
         """Asked "What medications is the patient currently taking?" when the patient's coded medications
         are all stopped: the record is the system of record for what is current, and a note's list from an
         old visit is history. A patient with nothing of the kind coded is left to the notes."""
         if not (intent.recent and not intent.naming and intent.kinds and intent.kinds <= set(CURRENT_KINDS)):
             return None
-        with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
-            if not any(True for _ in self._statements(session, flt, Intent(kinds=intent.kinds))):
-                return None  # nothing of the kind is coded for this patient: the notes may say
-            current = [
-                s
-                for s in self._statements(session, flt, Intent(kinds=intent.kinds, recent=True))
-                if s.prior > 0 or s.kind == "CarePlanActivity"  # activities are read from active plans only
-            ]
-        if current:
+        # The question's own rows were read as "current" (``intent.recent``): a positive prior is an
+        # active row, and care plan activities are read from active plans only.
+        if any(s.prior > 0 or s.kind == "CarePlanActivity" for s in statements):
             return None
+        if not any(True for _ in self._statements(session, flt, Intent(kinds=intent.kinds))):
+            return None  # nothing of the kind is coded for this patient: the notes may say
         return " or ".join(CURRENT_KINDS[k] for k in sorted(intent.kinds))
 
     def statement_texts(self, patient_key: str) -> list[str]:
@@ -500,7 +541,7 @@ class StructuredRetriever:
         nouns = {_singular(w) for w in intent.terms & KIND_NOUNS}
         if not (nouns and intent.naming and intent.kinds & NAMED_KINDS):
             return statements
-        if any(names_asked(intent, s) for s in statements):
+        if any(s.kind in NAMED_KINDS and names_asked(intent, s) for s in statements):
             return statements
         others = replace(intent, kinds=NAMED_KINDS - intent.kinds)
         return statements + [
