@@ -72,12 +72,19 @@ def _policy(doc: str, score: float = 0.8) -> Candidate:
 TEXTS = {
     "Policy/220.2": "MRI of the knee, spine and brain is covered when reasonable and necessary.",
     "Policy/329": "The CMS does not cover a procedure performed on the wrong patient, whatever body it was.",
+    "Policy/20.10.1": "Covered for stable chronic heart failure; see also rehabilitation after a heart transplant.",
+    "Policy/190.11": "Covered for patients with mechanical heart valves or chronic atrial fibrillation.",
+    "Policy/160.27": "TENS is covered for CLBP only in an approved clinical study. "
+    "See §10.2 for an explanation of coverage of TENS for acute post-operative pain.",
 }
 TITLES = {
     "Policy/329": "Surgical or Other Invasive Procedure Performed on the Wrong Patient",
     "Policy/20.31": "Intensive Cardiac Rehabilitation (ICR) Programs",
     "Policy/20.10.1": "Cardiac Rehabilitation Programs for Chronic Heart Failure",
     "Policy/220.2": "Magnetic Resonance Imaging",
+    "Policy/160.27": "Transcutaneous Electrical Nerve Stimulation (TENS) for Chronic Low Back Pain (CLBP)",
+    "Policy/190.11": "Home Prothrombin Time/International Normalized Ratio (PT/INR) Monitoring for "
+    "Anticoagulation Management",
 }
 
 
@@ -94,6 +101,28 @@ TITLES = {
         # sibling policy's service (NCD 140.7), not the wrong-patient one's.
         ("Does Medicare cover an MRI of the knee?", ["Policy/220.2"], True),
         ("Does Medicare cover a procedure performed on the wrong body part?", ["Policy/329"], False),
+        # The title's service must be named, not only its indication: heart transplants are no cardiac
+        # rehabilitation, though the rehab policy speaks of heart transplants.
+        ("Does Medicare cover heart transplants?", ["Policy/20.10.1"], False),
+        # A title's indication narrows the policy: TENS for low back pain says nothing of TENS in
+        # general, and a cross-reference to another section's service does not make it this one's.
+        (
+            "Does Medicare cover Transcutaneous Electrical Nerve Stimulation (TENS) for chronic low back pain?",
+            ["Policy/160.27"],
+            True,
+        ),
+        ("Does Medicare cover TENS?", ["Policy/160.27"], False),
+        # A question naming its own indication ("the AFib") needs it spoken of in the policy's text.
+        (
+            "Could this patient get home INR monitoring covered by Medicare for the AFib?",
+            ["Policy/190.11"],
+            True,
+        ),
+        (
+            "Does Medicare cover Transcutaneous Electrical Nerve Stimulation (TENS) for acute post-operative pain?",
+            ["Policy/160.27"],
+            False,
+        ),
     ],
 )
 def test_a_coverage_answer_needs_a_policy_about_the_service_asked(
@@ -112,6 +141,27 @@ def test_a_coverage_answer_needs_a_policy_about_the_service_asked(
             and decision.detail
             and "no policy that names it" in decision.detail
         )
+
+
+def test_not_covered_asks_about_coverage_and_names_no_service() -> None:
+    """ "When is X not covered?" names X: "not" is a coverage word, so X's own policy is named whole
+    (and keeps its floor) for the non-covered question as for the covered one."""
+    from carecite.answering.gate import names_service
+
+    title = "Sleep Testing for Obstructive Sleep Apnea (OSA)"
+    assert names_service(f"When is {title} not covered by Medicare?", title)
+    assert names_service(f"When is {title} non-covered?", title)
+
+
+def test_a_coverage_answer_quotes_only_the_policies_about_the_service() -> None:
+    """A neighbour ranked beside the policy asked about leaves the evidence; records and notes stay."""
+    from carecite.answering.gate import PolicyView, on_service
+
+    held = ["Policy/20.10.1", "Policy/20.31"]
+    views = {d: PolicyView(TITLES[d], TEXTS.get(d, "")) for d in held}
+    evidence = [_policy("Policy/20.31", 0.9), _policy("Policy/20.10.1", 0.7), _note("Chronic heart failure.")]
+    kept = on_service("Does Medicare cover cardiac rehab for this patient's heart failure?", views, evidence)
+    assert [c.source_ref for c in kept] == ["Policy/20.10.1", "DocumentReference/n"]
 
 
 def _note(text: str) -> Candidate:

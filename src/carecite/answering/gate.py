@@ -6,8 +6,10 @@ hoping verification catches it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal, NamedTuple
 
 from carecite.answering.text import segment
@@ -100,7 +102,7 @@ COVERAGE_WORDS = frozenset(
     "medicare medicaid cover covered covers coverage ncd national payer payers insurance insurer pay pays paid "
     "reimburse reimbursed reimbursement benefit benefits eligible eligibility policy policies criteria prior "
     "authorization auth preauthorization need needs needed require requires required necessary approve "
-    "approved under patient".split()
+    "approved under patient not non noncovered".split()
 )
 SERVICE_SHARE = 0.5  # of the service's words a policy title must name (dev split of the cms set)
 
@@ -110,6 +112,29 @@ def service_words(question: str) -> list[str]:
     this patient's heart failure?" → cardiac, rehab, heart, failure."""
     words = [w for w in tokens(question) if w not in STOP and w not in COVERAGE_WORDS and len(w) > 1]
     return list(dict.fromkeys(words))
+
+
+# "<service> for <indication>": a title's first "for" ends its service ("Cardiac Rehabilitation Programs
+# for Chronic Heart Failure"); a question's first "for / with / given" clause after words naming a
+# service is that service's indication ("cardiac rehab for this patient's heart failure").
+_TITLE_FOR = re.compile(r"\s+for\s+", re.I)
+_QUESTION_FOR = re.compile(r"\b(?:for|with|given|in)\s+", re.I)
+
+
+def title_service(title: str) -> str:
+    """The service a policy title names, without its indication."""
+    return _TITLE_FOR.split(title, maxsplit=1)[0]
+
+
+def asked_service(question: str) -> tuple[list[str], list[str]]:
+    """The words naming the service itself and those naming its indication: (["tens"], ["acute",
+    "post", "operative", "pain"]) of "Does Medicare cover TENS for acute post-operative pain?". Where
+    nothing names a service before the clause ("What are the Medicare criteria for cardiac
+    rehabilitation?") the clause is the service, with no indication."""
+    for m in _QUESTION_FOR.finditer(question):
+        if (head := service_words(question[: m.start()])) and (rest := service_words(question[m.end() :])):
+            return head, rest
+    return service_words(question), []
 
 
 def title_names(title: str, word: str) -> bool:
@@ -145,8 +170,35 @@ def _about(question: str, asked: list[str], policy: PolicyView) -> bool:
     is the sibling policy's service, another service."""
     if sum(title_names(policy.title, w) for w in asked) < SERVICE_SHARE * len(asked):
         return False
-    words = tokens(policy.text)
+    # The title's service, not only its indication, is what the question names: "Heart Transplants"
+    # shares "heart" with "Cardiac Rehabilitation Programs for Chronic Heart Failure", another service.
+    service, asked_for = title_service(policy.title), asked_service(question)
+    if not any(title_names(service, w) for w in asked_for[0]):
+        return False
+    # A title's indication narrows the policy to it: "TENS for Chronic Low Back Pain" says nothing of
+    # TENS in general. A question naming no indication must name the title's; one naming its own
+    # ("for the AFib") is checked below against what the policy's text speaks of.
+    indication = service_words(policy.title[len(service) :])
+    if indication and not asked_for[1] and not any(_named_in(w, question) for w in indication):
+        return False
+    words = _own_words(policy.text)
     return all(_spoken_of(run, words) for run in _left_out_runs(question, policy.title))
+
+
+def _named_in(word: str, question: str) -> bool:
+    """Does the question name a title word: as written or as a stem, or by its initials?"""
+    return any(_same(word, t) or title_names(word, t) for t in service_words(question))
+
+
+# "See §10.2 for an explanation of coverage of TENS for acute post-operative pain": a sentence that
+# points to another section speaks of that section's service, not of this policy's.
+_CROSS_REFERENCE = re.compile(r"^\W*(?:see|refer to|please note)\b|§", re.I)
+
+
+@lru_cache(maxsize=512)
+def _own_words(text: str) -> list[str]:
+    """The policy's words outside its cross-references (policies do not change between requests)."""
+    return [w for seg in segment(text) if not _CROSS_REFERENCE.search(seg.text) for w in tokens(seg.text)]
 
 
 def _left_out_runs(question: str, title: str) -> list[list[str]]:
@@ -183,22 +235,35 @@ def _same(word: str, token: str) -> bool:
     )
 
 
-def named_service_gate(
+def on_service(
     question: str, policies: Mapping[str, PolicyView], evidence: Sequence[Candidate]
-) -> GateDecision:
-    """A coverage answer must come from a policy about the service asked: a neighbouring policy
-    ("intensive cardiac rehabilitation" for "cardiac rehabilitation for heart failure", asked when only
-    the first is held) would state another service's criteria as this one's.
+) -> list[Candidate]:
+    """The evidence without the policies about another service: a coverage answer quotes only a policy
+    about the service asked, never a neighbour ranked beside it. Records and notes stay.
 
     ``policies``: policy doc id → title and text, for the policies among ``evidence``.
     """
     asked = service_words(question)
     if not asked:
+        return list(evidence)
+    return [
+        c
+        for c in evidence
+        if c.source_type != "policy"
+        or ((policy := policies.get(c.doc_id or "")) is not None and _about(question, asked, policy))
+    ]
+
+
+def named_service_gate(
+    question: str, policies: Mapping[str, PolicyView], evidence: Sequence[Candidate]
+) -> GateDecision:
+    """A coverage answer must come from a policy about the service asked: a neighbouring policy
+    ("intensive cardiac rehabilitation" for "cardiac rehabilitation for heart failure", asked when only
+    the first is held) would state another service's criteria as this one's."""
+    if not service_words(question) or any(
+        c.source_type == "policy" for c in on_service(question, policies, evidence)
+    ):
         return GateDecision(True, counted=len(evidence))
-    for cand in evidence:
-        policy = policies.get(cand.doc_id or "")
-        if cand.source_type == "policy" and policy is not None and _about(question, asked, policy):
-            return GateDecision(True, counted=len(evidence))
     # The question's words are not echoed back: an injected "reveal the restricted notes" would be.
     return GateDecision(
         False,

@@ -29,7 +29,13 @@ from carecite.access.scope import (
     resolve_patient,
 )
 from carecite.answering.citations import verify_draft
-from carecite.answering.gate import PolicyView, missing_item_gate, named_service_gate, names_service
+from carecite.answering.gate import (
+    PolicyView,
+    missing_item_gate,
+    named_service_gate,
+    names_service,
+    on_service,
+)
 from carecite.answering.gate import gate as evidence_gate
 from carecite.answering.generate import Draft, Generator
 from carecite.answering.intent import QuestionKind, classify, other_person
@@ -354,6 +360,7 @@ class Pipeline:
             decision = named  # "No potassium result is on record" says more than a low score does
         if decision.ok and state.intent.coverage:
             decision = named_service_gate(state.question, state.policies, state.kept)
+            state.kept = on_service(state.question, state.policies, state.kept)
         if not decision.ok:
             self._decline(state, decision.reason or "no_evidence", detail=decision.detail)
 
