@@ -513,3 +513,25 @@ def test_one_lookup_finds_what_the_separate_questions_find(engine: Engine, quest
     led = retriever.lookup(coverage, _filter(), 8, coverage=True)
     assert led.missing is None
     assert led.candidates[:1] == retriever.named_conditions(coverage, _filter())
+
+
+def test_only_the_latest_result_is_sure_when_the_latest_is_asked(engine: Engine) -> None:
+    """ "the most recent A1c" is one value: the earlier A1c results are found but never clear the
+    floor that puts a record in the answer, whatever words the question and the statement share."""
+    from carecite.retrieval.structured import NAMED_RECORD_FLOOR
+
+    for question in ("What was the most recent hemoglobin A1c?", "latest A1c", "last HbA1c result"):
+        found = StructuredRetriever(engine, TODAY).search(question, _filter(), 8)
+        a1c = [c for c in found if "A1c" in c.text]
+        assert len(a1c) >= 2, question  # the fixture holds several
+        sure = [c for c in a1c if (c.match or 0.0) >= NAMED_RECORD_FLOOR]
+        assert [c.note_date for c in sure] == [max(c.note_date for c in a1c)], question
+
+
+def test_a_negation_is_content_when_matching_records() -> None:
+    """The one stop-word list holds "no"/"not" for ranking; record matching keeps them, as
+    verification does: "not started" asks for the activities not started."""
+    from carecite.retrieval.structured import record_terms
+
+    assert "not" in record_terms("Which parts of the care plan are not started?")
+    assert "please" not in record_terms("Please list the current medications")

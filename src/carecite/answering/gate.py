@@ -15,8 +15,9 @@ from typing import Literal, NamedTuple
 from carecite.answering.text import segment
 from carecite.domain import Candidate
 from carecite.retrieval.section_match import holds_section
-from carecite.retrieval.structured import STOP, SYNONYMS, Group, names_item, tokens
+from carecite.retrieval.structured import SYNONYMS, Group, names_item, tokens
 from carecite.text.sections import SectionKind
+from carecite.text.terms import STOP_WORDS
 
 GateReason = Literal["no_evidence", "low_confidence"]
 
@@ -110,7 +111,7 @@ SERVICE_SHARE = 0.5  # of the service's words a policy title must name (dev spli
 def service_words(question: str) -> list[str]:
     """The words a coverage question names its service with: "Does Medicare cover cardiac rehab for
     this patient's heart failure?" → cardiac, rehab, heart, failure."""
-    words = [w for w in tokens(question) if w not in STOP and w not in COVERAGE_WORDS and len(w) > 1]
+    words = [w for w in tokens(question) if w not in STOP_WORDS and w not in COVERAGE_WORDS and len(w) > 1]
     return list(dict.fromkeys(words))
 
 
@@ -205,7 +206,7 @@ def _left_out_runs(question: str, title: str) -> list[list[str]]:
     """Service words the title does not name, grouped as they stand together in the question."""
     runs: list[list[str]] = [[]]
     for word in tokens(question):
-        if word in STOP or word in COVERAGE_WORDS or len(word) < 2 or title_names(title, word):
+        if word in STOP_WORDS or word in COVERAGE_WORDS or len(word) < 2 or title_names(title, word):
             if runs[-1]:
                 runs.append([])
         else:

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 from carecite.ports import Embedder, Vector
 from carecite.retrieval.vector_cache import shared_cache
+from carecite.text import terms
 from carecite.text.sentences import find_sections, split_sentences
+from carecite.text.terms import NUMBER_WORDS
 
 # The one sentence a model (or the extractive answerer) gives when the sources do not answer the
 # question. Rendered into the prompt; detected in drafts; a draft that is only this is a decline.
@@ -110,60 +112,10 @@ def is_heading(seg: Segment) -> bool:
 
 # --------------------------------------------------------------------------- tokens
 
-# Hyphens split words ("follow-up" = "follow up") but not ISO dates.
-_WORD = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|[a-z0-9]+(?:[.'/:][a-z0-9]+)*", re.I)
-STOPWORDS = frozenset(
-    "a an the of for to in on at is are was were be been being am what which who whom whose when where why "
-    "how does do did done has have had having this that these those it its they them their there here as "
-    "by with from into onto about over under than then so such and or but if not no nor yes also any all "
-    "each both either neither some more most other only own same very can could would should will shall may "
-    "might must per via i me my we our us you your he him his she her hers patient patients pt s according "
-    "source sources record records note notes documented document states stated listed shows show".split()
-)
-# Negations matter clinically; they are content, never stop words.
-NEGATIONS = frozenset({"no", "not", "never", "without", "denies", "denied", "negative"})
-_SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ed", "ies", "es", "s", "ly")
-
-NUMBER_WORDS = {
-    "zero": "0",
-    "one": "1",
-    "two": "2",
-    "three": "3",
-    "four": "4",
-    "five": "5",
-    "six": "6",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-    "ten": "10",
-    "eleven": "11",
-    "twelve": "12",
-    "once": "1",
-    "twice": "2",
-}
-
-
-def stem(word: str) -> str:
-    """A deliberately crude suffix stripper: enough to match "scheduled" with "schedule"."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            word = word[: -len(suffix)]
-            break
-    # "schedule" and "scheduled" meet at "schedul"
-    return word[:-1] if word.endswith("e") and len(word) >= 5 else word
-
 
 def content_terms(text: str) -> set[str]:
-    """Stemmed content words and normalised numbers; stop words dropped, negations kept."""
-    out: set[str] = set()
-    for raw in _WORD.findall(strip_markers(text).lower()):
-        if raw in NUMBER_WORDS:
-            out.add(NUMBER_WORDS[raw])
-        elif raw in NEGATIONS:
-            out.add("not")
-        elif raw not in STOPWORDS and (len(raw) > 1 or raw.isdigit()):
-            out.add(raw if any(ch.isdigit() for ch in raw) else stem(raw))
-    return out
+    """The terms verification compares (``carecite.text.terms``), citation markers aside."""
+    return terms.content_terms(strip_markers(text))
 
 
 # --------------------------------------------------------------------------- numbers and dates

@@ -21,7 +21,6 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +32,7 @@ from carecite.ports import Embedder, Reranker
 from carecite.retrieval.vector_cache import VectorCache, shared_cache
 from carecite.text.sentences import find_sections
 from carecite.text.sentences import split_sentences as cut_sentences
+from carecite.text.terms import content_word_tuple, content_words, words
 
 if TYPE_CHECKING:
     from carecite.settings import Settings
@@ -48,16 +48,7 @@ class RerankerConfigError(ValueError):
 _MIN_SENT_WORDS = 4
 _MAX_SENTENCES = 40  # bounds cost on a pathological chunk; later sentences are still in the passage vector
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:[.\-/][a-z0-9]+)*")
 _HAS_DIGIT = re.compile(r"\d")
-_STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had has
-    have having he her here hers him his how i if in into is it its itself just me more most my no nor
-    not of off on once only or other our out over own same she should so some such than that the their
-    them then there these they this those through to too under until up very was we were what when where
-    which while who whom why will with would you your patient patients""".split()
-)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -76,27 +67,6 @@ def split_sentences(text: str) -> list[str]:
         else:
             out.append(part)
     return out[:_MAX_SENTENCES] or ([text.strip()] if text.strip() else [])
-
-
-def _stem(token: str) -> str:
-    # A deliberately tiny plural stripper: "cells"/"cell", "therapies"/"therapy". Anything smarter
-    # belongs in the BM25 index's analyser; here we only need query/passage terms to meet.
-    if len(token) > 4 and token.endswith("ies"):
-        return token[:-3] + "y"
-    if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
-        return token[:-1]
-    return token
-
-
-def content_terms(text: str) -> list[str]:
-    """Lower-cased, stop-word-free, lightly stemmed terms (numbers and codes kept whole)."""
-    return [_stem(t) for t in _TOKEN.findall(text.lower()) if t not in _STOPWORDS]
-
-
-@lru_cache(maxsize=16_384)
-def _terms_of(text: str) -> tuple[str, ...]:
-    # Candidates recur across questions (a patient's notes, a payer's policies): tokenise each once.
-    return tuple(content_terms(text))
 
 
 # --------------------------------------------------------------------------- features
@@ -229,11 +199,11 @@ def _lexical_scores(
     The set is what we are ranking, so a term every candidate shares carries little weight here —
     exactly the terms that cannot separate them.
     """
-    q_terms = list(dict.fromkeys(content_terms(question)))
+    q_terms = list(dict.fromkeys(content_words(question)))
     n = len(texts)
     if not q_terms:
         return np.zeros(n), np.zeros(n)
-    docs = [Counter(_terms_of(t)) for t in texts]
+    docs = [Counter(content_word_tuple(t)) for t in texts]
     lengths = np.array([sum(d.values()) for d in docs], dtype=np.float64)
     avgdl = float(lengths.mean()) or 1.0
     df = np.array([sum(1 for d in docs if t in d) for t in q_terms], dtype=np.float64)
@@ -247,12 +217,12 @@ def _lexical_scores(
 
 def _number_match(question: str, texts: Sequence[str]) -> FloatArray:
     """Share of the question's numeric tokens (doses, dates, codes like E11.9) found verbatim."""
-    wanted = {t for t in _TOKEN.findall(question.lower()) if _HAS_DIGIT.search(t)}
+    wanted = {t for t in words(question) if _HAS_DIGIT.search(t)}
     if not wanted:
         return np.zeros(len(texts))
     out = np.empty(len(texts))
     for i, text in enumerate(texts):
-        have = set(_TOKEN.findall(text.lower()))
+        have = set(words(text))
         out[i] = len(wanted & have) / len(wanted)
     return out
 
@@ -325,7 +295,6 @@ __all__ = [
     "RerankerConfigError",
     "VectorCache",
     "build_reranker",
-    "content_terms",
     "sigmoid",
     "split_sentences",
 ]

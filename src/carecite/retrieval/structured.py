@@ -21,14 +21,11 @@ from sqlmodel import Session, col, select
 from carecite.domain import Candidate, RetrievalFilter, date_int
 from carecite.records import tables as t
 from carecite.records.scoped import RowScope, scoped_session
+from carecite.text.terms import NEGATIONS, STOP_WORDS, singular
 
 TOKEN = re.compile(r"[a-z0-9]+")
-STOP = frozenset(
-    "a an the of for to in on at is are was were be been what which who whom whose when where why how "
-    "does do did has have had this that these those patient patients patient's any all and or with from "
-    "me my our us there their her his she he they it its by as about please show tell list give can could "
-    "would should will still currently current now get got gets getting".split()
-)
+# A negation is content here as in verification: "not started" asks for the activities not started.
+_NOT_CONTENT = STOP_WORDS - NEGATIONS
 # Clinical shorthand a coordinator types → words the records use.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "a1c": ("a1c", "hba1c", "glycated hemoglobin"),
@@ -194,20 +191,16 @@ def tokens(text: str) -> list[str]:
     return TOKEN.findall(_HEP.sub(r"hep\1", lowered))
 
 
-def content_terms(text: str) -> frozenset[str]:
+def record_terms(text: str) -> frozenset[str]:
+    """The words of a question or a record statement with their curated synonyms ("A1c" is also
+    "HbA1c"), for the lexical part of a record's score."""
     out: set[str] = set()
     for tok in tokens(text):
-        if tok in STOP or len(tok) < 2:
+        if tok in _NOT_CONTENT or len(tok) < 2:
             continue
         out.add(tok)
         out.update(SYNONYMS.get(tok, ()))
     return frozenset(out)
-
-
-def _singular(word: str) -> str:
-    return (
-        word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")) else word
-    )
 
 
 # One group per word the question names the item with: its alternatives, each a phrase (a set of words
@@ -247,24 +240,24 @@ def naming_groups(question: str, vocabulary: frozenset[str] | None = None) -> tu
     """
     groups: dict[str, Group] = {}
     for tok in tokens(question):
-        if tok in STOP or len(tok) < 2 or tok in GENERIC_TERMS or tok in groups:
+        if tok in _NOT_CONTENT or len(tok) < 2 or tok in GENERIC_TERMS or tok in groups:
             continue
         if vocabulary is not None and not _known(tok, vocabulary):
             continue
-        alts = [frozenset({_singular(tok)})]
-        alts += [frozenset(_singular(w) for w in syn.split()) for syn in SYNONYMS.get(tok, ())]
+        alts = [frozenset({singular(tok)})]
+        alts += [frozenset(singular(w) for w in syn.split()) for syn in SYNONYMS.get(tok, ())]
         groups[tok] = tuple(dict.fromkeys(alts))
     return tuple(groups.values())
 
 
 def _known(tok: str, vocabulary: frozenset[str]) -> bool:
-    return tok in SYNONYMS or tok in LAB_NAMES or tok in SPECIMENS or _singular(tok) in vocabulary
+    return tok in SYNONYMS or tok in LAB_NAMES or tok in SPECIMENS or singular(tok) in vocabulary
 
 
 def names_item(groups: Sequence[Group], text: str, *, qualified: bool = False) -> bool:
     """Does ``text`` name the item? ``qualified``: also refuse a text that names a qualifier (LDL,
     A1c, percentile) the question did not ask for (for coded observation names)."""
-    words = {_singular(w) for w in tokens(text)}
+    words = {singular(w) for w in tokens(text)}
     if not groups or not all(any(alt <= words for alt in g) for g in groups):
         return False
     if qualified:
@@ -305,7 +298,7 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
         in_progress=bool(toks & {"active", "actively"})
         or bool(re.search(r"\b(in progress|working on)\b", q)),
         attended=attended,
-        terms=content_terms(question),
+        terms=record_terms(question),
         naming=naming_groups(question, vocabulary),
     )
 
@@ -376,7 +369,7 @@ class StructuredRetriever:
         """Singular forms of every word of the store's coded displays (read once per retriever)."""
         from carecite.records.vocabulary import display_words
 
-        return frozenset(_singular(w) for w in display_words(self.engine))
+        return frozenset(singular(w) for w in display_words(self.engine))
 
     def lookup(self, question: str, flt: RetrievalFilter, k: int, *, coverage: bool = False) -> Lookup:
         """Everything the pipeline asks of the record for one question, from one reading of the question
@@ -477,7 +470,7 @@ class StructuredRetriever:
         words = [
             tok
             for tok in dict.fromkeys(tokens(question))
-            if any(frozenset({_singular(tok)}) in g for g in intent.naming) or tok in KIND_NOUNS
+            if any(frozenset({singular(tok)}) in g for g in intent.naming) or tok in KIND_NOUNS
         ]  # with its noun: "No COVID-19 vaccine is on record", not "No COVID"
         return _as_written(question, words), intent.naming
 
@@ -515,7 +508,7 @@ class StructuredRetriever:
         # A row whose coded name is everything the question names is of the asked kind, whether or not
         # the question said the kind ("When was the last dental cleaning?" names a procedure).
         kind_match = 1.0 if s.kind in intent.kinds or named_row else 0.0
-        words = content_terms(s.text)
+        words = record_terms(s.text)
         specific = intent.terms - GENERIC_TERMS
         if s.kind in NAMED_KINDS and specific:
             # "latest BNP" must not be answered by the latest creatinine, nor "hemoglobin A1c" by a
@@ -538,7 +531,7 @@ class StructuredRetriever:
         reconciliation" is a procedure ("Medication Reconciliation (procedure)"). Never a row that
         lacks the noun: a COVID test is no "COVID-19 vaccine", penicillin V potassium no potassium lab."""
         statements = list(self._statements(session, flt, intent))
-        nouns = {_singular(w) for w in intent.terms & KIND_NOUNS}
+        nouns = {singular(w) for w in intent.terms & KIND_NOUNS}
         if not (nouns and intent.naming and intent.kinds & NAMED_KINDS):
             return statements
         if any(s.kind in NAMED_KINDS and names_asked(intent, s) for s in statements):
@@ -547,7 +540,7 @@ class StructuredRetriever:
         return statements + [
             s
             for s in self._statements(session, flt, others)
-            if names_asked(intent, s) and nouns & {_singular(w) for w in tokens(s.name)}
+            if names_asked(intent, s) and nouns & {singular(w) for w in tokens(s.name)}
         ]
 
     # ----------------------------------------------------------------- rendering
@@ -712,7 +705,7 @@ class StructuredRetriever:
             text = f"Lab/observation: {name} = {value} on {_d(row.effective)} ({recency})"
             if row.interpretation:
                 text += f"; interpretation: {row.interpretation}"
-            prior = (0.5 if nth == 0 else -0.3 * min(nth, 3)) if intent.recent else (0.2 if nth == 0 else 0.0)
+            prior = (0.5 if nth == 0 else _earlier(nth)) if intent.recent else (0.2 if nth == 0 else 0.0)
             brief = f"{name}: {value} on {_d(row.effective)} ({recency})"
             if row.interpretation:
                 brief += f", {row.interpretation}"
@@ -816,11 +809,19 @@ class StructuredRetriever:
                 text += f" to {_d(row.end)}"
             if kind == "Encounter" and getattr(row, "reason", None):
                 text += f"; reason: {row.reason}"
-            prior = (0.4 if nth == 0 else -0.2) if intent.recent else 0.0
+            prior = (0.4 if nth == 0 else _earlier(nth)) if intent.recent else 0.0
             brief = f"{name} ({row.status or 'unknown'}) on {_d(when)}"
             if kind in ("Immunization", "Procedure"):
                 brief += " (most recent)" if nth == 0 else " (earlier)"
             yield Statement.of(row, kind, text + ".", when, prior, brief + ".")
+
+
+def _earlier(nth: int) -> float:
+    """The prior of the ``nth`` earlier result of an item when the question asks for the latest: low
+    enough that no wording lifts it to ``NAMED_RECORD_FLOOR`` (kind 1 + overlap at most 1 + this stays
+    under the raw 1.5 the floor needs), so "the most recent A1c" is one value, never a list of them;
+    older results rank lower still."""
+    return -0.6 - 0.1 * min(nth - 1, 2)
 
 
 def _in_progress_prior(status: str, is_open: bool) -> float:
