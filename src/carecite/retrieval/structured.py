@@ -97,32 +97,44 @@ class Intent:
 LAB_NAMES: tuple[str, ...] = tuple(
     "a1c hba1c bnp creatinine potassium ldl inr glucose cholesterol egfr sodium hemoglobin weight bmi pressure spo2".split()
 )
-KIND_WORDS: dict[str, tuple[str, ...]] = {
-    "Task": tuple(
-        "follow followup task tasks todo outstanding overdue pending open action actions due outreach call".split()
+# What a question says of each record kind: the nouns that name the kind ("medication", "vaccine"),
+# then the words that say what was done or how it stands ("prescribed", "overdue"). Both route a
+# question to the kind; only a noun names it inside an item's own name ("Medication Reconciliation").
+_KIND_VOCABULARY: dict[str, tuple[str, str]] = {
+    "Task": (
+        "follow followup task tasks todo action actions outreach",
+        "outstanding overdue pending open due call",
     ),
-    "ServiceRequest": tuple(
-        "referral referrals referred refer consult consultation order orders ordered pending outstanding".split()
+    "ServiceRequest": (
+        "referral referrals consult consultation order orders",
+        "referred refer ordered pending outstanding",
     ),
-    "Appointment": tuple(
-        "appointment appointments visit visits schedule scheduled booked upcoming next missed noshow show cancelled canceled seen attend attended".split()
+    "Appointment": (
+        "appointment appointments visit visits schedule",
+        "scheduled booked upcoming next missed noshow show cancelled canceled seen attend attended",
     ),
-    "Observation": tuple("lab labs result results value level levels test measured reading vitals".split())
-    + LAB_NAMES,
-    "MedicationRequest": tuple(
-        "medication medications meds drug drugs dose dosage taking prescribed prescription mg tablet stopped started".split()
+    "Observation": ("lab labs result results value level levels test reading vitals", "measured"),
+    "MedicationRequest": (
+        "medication medications meds drug drugs dose dosage prescription mg tablet",
+        "taking prescribed stopped started",
     ),
-    "CarePlanActivity": tuple("careplan activities activity goals goal".split()),
-    "Condition": tuple("condition conditions problem problems diagnosis diagnoses diagnosed history".split()),
-    "AllergyIntolerance": tuple("allergy allergies allergic intolerance".split()),
-    "Immunization": tuple(
-        "immunization immunizations vaccine vaccines vaccinated vaccination shot flu".split()
-    ),
-    "Procedure": tuple("procedure procedures surgery operation performed screening".split()),
-    "Encounter": tuple(
-        "admission admitted admissions encounter encounters hospitalization hospitalized discharged ed emergency inpatient".split()
+    "CarePlanActivity": ("careplan activities activity goals goal", ""),
+    "Condition": ("condition conditions problem problems diagnosis diagnoses history", "diagnosed"),
+    "AllergyIntolerance": ("allergy allergies allergic intolerance", ""),
+    # "flu" names WHICH immunization (see GENERIC_TERMS), as a lab's name names which observation.
+    "Immunization": ("immunization immunizations vaccine vaccines vaccination shot", "vaccinated flu"),
+    "Procedure": ("procedure procedures surgery operation screening", "performed"),
+    "Encounter": (
+        "admission admissions encounter encounters hospitalization ed emergency inpatient",
+        "admitted hospitalized discharged",
     ),
 }
+KIND_WORDS: dict[str, tuple[str, ...]] = {
+    kind: (*nouns.split(), *others.split(), *(LAB_NAMES if kind == "Observation" else ()))
+    for kind, (nouns, others) in _KIND_VOCABULARY.items()
+}
+# Words that name a kind of record and nothing more specific ("medication", "vaccine", "procedure").
+KIND_NOUNS = frozenset(w for nouns, _ in _KIND_VOCABULARY.values() for w in nouns.split())
 
 
 # Kind words that say how (status, time), not what: "outstanding" alone means tasks or referrals, but
@@ -130,17 +142,6 @@ KIND_WORDS: dict[str, tuple[str, ...]] = {
 MODIFIER_WORDS = frozenset(
     "outstanding overdue pending open due scheduled booked upcoming next missed noshow cancelled canceled "
     "stopped started taking".split()
-)
-# Words that name a kind of record and nothing more specific ("medication", "vaccine", "procedure").
-# Not "flu" (it names WHICH immunization, see GENERIC_TERMS), nor verbs and status words.
-KIND_NOUNS = frozenset(
-    w
-    for words in KIND_WORDS.values()
-    for w in words
-    if w not in LAB_NAMES and w != "flu" and w not in MODIFIER_WORDS
-) - frozenset(
-    "show seen attend attended performed prescribed taking ordered refer referred call diagnosed "
-    "vaccinated admitted hospitalized discharged measured due".split()
 )
 # Kinds whose rows say what is true now ("current medications", "active problems"), as named in a
 # decline when none is.
