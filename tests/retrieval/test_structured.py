@@ -535,3 +535,14 @@ def test_a_negation_is_content_when_matching_records() -> None:
 
     assert "not" in record_terms("Which parts of the care plan are not started?")
     assert "please" not in record_terms("Please list the current medications")
+
+
+def test_fhir_status_words_say_how_a_record_stands_never_which_one() -> None:
+    """A store whose displays hold "completed" or "progress" ("Progress note") still reads "Which
+    referrals haven't been completed?" as naming no item: status words come from the FHIR status codes."""
+    from carecite.retrieval.structured import naming_groups
+
+    vocabulary = frozenset({"completed", "progress", "hold", "cardiology"})
+    assert naming_groups("Which referrals haven't been completed yet?", vocabulary) == ()
+    assert naming_groups("What procedures are in progress or on hold?", vocabulary) == ()
+    assert naming_groups("Is the cardiology referral completed?", vocabulary) != ()

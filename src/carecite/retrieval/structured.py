@@ -153,9 +153,19 @@ CURRENT_KINDS: dict[str, str] = {
 # Open work with no kind named ("What do we still need to get done?"): the patient's to-dos.
 OPEN_WORK_KINDS = frozenset({"Task"})
 
+# The words of the FHIR R4 status codes of the kinds read here (RequestStatus, TaskStatus, EventStatus,
+# AppointmentStatus, CarePlanActivityStatus, condition clinical status): "in progress", "completed",
+# "on hold" say how a record stands, never which one it is.
+FHIR_STATUS_WORDS = frozenset(
+    "draft active hold revoked completed complete entered error unknown requested received accepted "
+    "rejected ready cancelled canceled progress failed preparation done stopped proposed pending booked "
+    "arrived fulfilled noshow checked waitlist recurrence relapse inactive remission resolved started "
+    "scheduled".split()
+)
 # Words that say what KIND of record is asked for, or how (status, time) — not WHICH one.
 GENERIC_TERMS = frozenset(
     {w for words in KIND_WORDS.values() for w in words}
+    | FHIR_STATUS_WORDS
     | set(
         "recent latest last newest most new value values file chart record now today dose doses scheduled "
         "date when many much units result results ratio total shot shots get got given receive received".split()
