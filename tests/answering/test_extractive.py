@@ -174,6 +174,20 @@ def test_a_question_for_a_section_is_answered_by_that_section_not_a_sentence_tha
     assert all(p.segment.section is not None for p in picks)
 
 
+def test_the_section_titled_with_the_asked_name_wins_over_a_synonyms_section(embedder: Embedder) -> None:
+    """An echo report with an INTERPRETATION (read as the impression) before its IMPRESSION: "What
+    was the impression?" quotes the IMPRESSION; a note with only the synonym's section still answers."""
+    both = (
+        "INTERPRETATION: , The left atrium was mildly dilated. No masses or thrombi were seen.\n"
+        "IMPRESSION:, 1. Mildly dilated left atrium. 2. Moderate aortic stenosis."
+    )
+    picks = ExtractiveAnswerer(embedder).picks("What was the impression?", [mts_source(both)])
+    assert picks and all(p.segment.section == "IMPRESSION" for p in picks)
+    alone = "INTERPRETATION: , The left atrium was mildly dilated."
+    picks = ExtractiveAnswerer(embedder).picks("What was the impression?", [mts_source(alone)])
+    assert [p.segment.section for p in picks] == ["INTERPRETATION"]
+
+
 def test_without_the_section_only_a_sentence_that_speaks_of_it_may_answer(embedder: Embedder) -> None:
     text = "HOSPITAL COURSE:, He was ordered Demerol 50 mg IM for pain but refused it."
     picks = ExtractiveAnswerer(embedder).picks(

@@ -246,6 +246,10 @@ def section_items(
                 seen.add(at)
                 found.append((at, Pick(i, seg, round(cand.score, 4))))
     found.sort(key=lambda pair: pair[0])
+    # A note with an "IMPRESSION:" and an "INTERPRETATION:" (both read as the impression): the section
+    # titled with the kind's own name is the one asked for; a synonym's section answers only alone.
+    own_name = [(at, p) for at, p in found if asked.name in normalise_title(p.segment.section or "")]
+    found = own_name or found
     if asked.narrowest is not None:
         narrow = asked.narrowest
         narrowest = [(at, p) for at, p in found if narrow.search(normalise_title(p.segment.section or ""))]
