@@ -546,3 +546,64 @@ def test_fhir_status_words_say_how_a_record_stands_never_which_one() -> None:
     assert naming_groups("Which referrals haven't been completed yet?", vocabulary) == ()
     assert naming_groups("What procedures are in progress or on hold?", vocabulary) == ()
     assert naming_groups("Is the cardiology referral completed?", vocabulary) != ()
+
+
+@pytest.fixture
+def plans(tmp_path) -> Engine:  # type: ignore[no-untyped-def]
+    """An active and a completed care plan, an active and a stopped prescription, one encounter."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'plans.sqlite'}")
+    with session_scope(engine) as s:
+        for fid, status in (("now", "active"), ("old", "completed")):
+            s.add(t.CarePlan(ref=f"CarePlan/{fid}", fhir_id=fid, patient_key=PK, status=status,
+                             display=f"{fid} plan", period_start=datetime(2024, 1, 1)))  # fmt: skip
+            s.add(t.CarePlanActivity(ref=f"CarePlan/{fid}#activity=1", fhir_id=f"{fid}-1", patient_key=PK,
+                                     careplan_ref=f"CarePlan/{fid}", index=1, status="in-progress",
+                                     display=f"Exercise therapy ({fid})"))  # fmt: skip
+        for fid, status in (("lisinopril", "active"), ("amlodipine", "stopped")):
+            s.add(t.MedicationRequest(ref=f"MedicationRequest/{fid}", fhir_id=fid, patient_key=PK, status=status,
+                                      medication=f"{fid} 10 MG Oral Tablet", authored_on=datetime(2023, 1, 1)))  # fmt: skip
+        s.add(t.Encounter(ref="Encounter/wellness", fhir_id="wellness", patient_key=PK, status="finished",
+                          display="General examination of patient", start=datetime(2025, 3, 3)))  # fmt: skip
+    return engine
+
+
+def _sure(engine: Engine, question: str) -> set[str]:
+    from carecite.retrieval.structured import is_sure_record
+
+    return {
+        c.source_ref
+        for c in StructuredRetriever(engine, TODAY).search(question, _filter(), 10)
+        if is_sure_record(c)
+    }
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # "right now", plural kind nouns and "active" read as the current medications
+        ("What meds is the patient on right now?", {"MedicationRequest/lisinopril"}),
+        ("List the patient's active prescriptions.", {"MedicationRequest/lisinopril"}),
+        ("Which medications are active?", {"MedicationRequest/lisinopril"}),
+        # the care plan is the plan in force; a finished plan answers a question about the past
+        ("What is the patient's plan of care?", {"CarePlan/now#activity=1"}),
+        (
+            "What was in the patient's previous care plan?",
+            {"CarePlan/now#activity=1", "CarePlan/old#activity=1"},
+        ),
+        # a question naming no kind matches a row by what it names, never by a field label ("date:")
+        ("Date of the most recent spirometry?", set()),
+    ],
+)
+def test_everyday_wordings_find_the_records_they_mean(
+    plans: Engine, question: str, expected: set[str]
+) -> None:
+    """Found on a dev-only paraphrase probe of the synthea set (docs/evaluation.md)."""
+    assert _sure(plans, question) == expected
+
+
+def test_most_recently_asks_for_the_latest(engine: Engine) -> None:
+    found = StructuredRetriever(engine, TODAY).search(
+        "What was the patient's A1c most recently?", _filter(), 8
+    )
+    sure = [c for c in found if "A1c" in c.text and (c.match or 0.0) >= 0.5]
+    assert len(sure) == 1

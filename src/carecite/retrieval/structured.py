@@ -88,6 +88,7 @@ class Intent:
     missed: bool = False
     recent: bool = False
     in_progress: bool = False  # "actively working on", "in progress": FHIR status in-progress / active
+    past: bool = False  # "previous", "old", "completed": history is asked for, not only what is current
     attended: bool = False  # "did she show up", "make it to": a past visit, kept or missed
     terms: frozenset[str] = field(default_factory=frozenset)
     naming: tuple[Group, ...] = ()  # which item is named (``naming_groups``)
@@ -171,6 +172,13 @@ GENERIC_TERMS = frozenset(
         "date when many much units result results ratio total shot shots get got given receive received".split()
     )
 ) - {*LAB_NAMES, "flu"}  # "flu" names WHICH immunization
+
+
+def is_generic(word: str) -> bool:
+    """A generic term in either number ("prescriptions" as "prescription")."""
+    return word in GENERIC_TERMS or singular(word) in GENERIC_TERMS
+
+
 # Record kinds whose rows are about one named thing (a lab, a drug, a vaccine, a procedure): when the
 # question names it, a row that does not mention it earns nothing ("pneumococcal vaccine" is never
 # answered with the flu shot).
@@ -186,6 +194,9 @@ def kind_resource_type(kind: str) -> str:
 # patient's heart failure?", "... for the AFib?").
 _FOR_CLAUSE = re.compile(r"\b(?:for|with|given)\s+", re.I)
 
+# "plan of care" is the care plan; "right now" is now (not laterality: "right knee" stays right).
+_PLAN_OF_CARE = re.compile(r"\bplans?[\s-]+of[\s-]+care\b")
+_RIGHT_NOW = re.compile(r"\bright[\s-]+now\b")
 _BLOOD_GLUCOSE = re.compile(r"\bblood[\s-]+(?:glucose|sugar)\b")
 # "Hep B" / "hepatitis B" vaccines differ only by a letter the tokeniser would drop: one token each.
 _HEP = re.compile(r"\bhep(?:atitis)?[\s-]*([abc])\b")
@@ -198,6 +209,7 @@ def tokens(text: str) -> list[str]:
         "careplan",
         text.lower().replace("follow-up", "followup").replace("no-show", "noshow"),
     )
+    lowered = _PLAN_OF_CARE.sub("careplan", _RIGHT_NOW.sub("now", lowered))
     lowered = _BLOOD_GLUCOSE.sub("glucose", lowered)  # blood is the default specimen
     return TOKEN.findall(_HEP.sub(r"hep\1", lowered))
 
@@ -251,7 +263,7 @@ def naming_groups(question: str, vocabulary: frozenset[str] | None = None) -> tu
     """
     groups: dict[str, Group] = {}
     for tok in tokens(question):
-        if tok in _NOT_CONTENT or len(tok) < 2 or tok in GENERIC_TERMS or tok in groups:
+        if tok in _NOT_CONTENT or len(tok) < 2 or is_generic(tok) or tok in groups:
             continue
         if vocabulary is not None and not _known(tok, vocabulary):
             continue
@@ -283,7 +295,8 @@ def names_asked(intent: Intent, s: Statement) -> bool:
 
 
 def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Intent:
-    toks = set(tokens(question))
+    # A kind word counts in either number ("prescriptions" as "prescription").
+    toks = set(tokens(question)) | {singular(t) for t in tokens(question)}
     q = question.lower()
     by_noun = {kind for kind, words in KIND_WORDS.items() if (toks - MODIFIER_WORDS) & set(words)}
     kinds = by_noun or {kind for kind, words in KIND_WORDS.items() if toks & set(words)}
@@ -305,10 +318,15 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
         overdue=bool(toks & {"overdue", "late", "lapsed"}) or "past due" in q,
         upcoming=bool(toks & {"upcoming", "next", "scheduled", "future", "coming"}),
         missed=bool(toks & {"missed", "miss", "noshow", "skipped"}) or "no show" in q or "didn't show" in q,
-        recent=bool(toks & {"recent", "latest", "last", "newest", "current", "currently", "now"}),
+        recent=bool(toks & {"recent", "recently", "latest", "last", "newest", "current", "currently", "now"})
+        or "problem list" in q,  # the problem list is the patient's current problems
         in_progress=bool(toks & {"active", "actively"})
         or bool(re.search(r"\b(in progress|working on)\b", q)),
         attended=attended,
+        past=bool(
+            toks
+            & {"past", "previous", "prior", "old", "former", "earlier", "history", "historical", "completed"}
+        ),
         terms=record_terms(question),
         naming=naming_groups(question, vocabulary),
     )
@@ -491,13 +509,14 @@ class StructuredRetriever:
         """Asked "What medications is the patient currently taking?" when the patient's coded medications
         are all stopped: the record is the system of record for what is current, and a note's list from an
         old visit is history. A patient with nothing of the kind coded is left to the notes."""
-        if not (intent.recent and not intent.naming and intent.kinds and intent.kinds <= set(CURRENT_KINDS)):
+        current = intent.recent or intent.in_progress  # "currently taking", "which are active"
+        if not (current and not intent.naming and intent.kinds and intent.kinds <= set(CURRENT_KINDS)):
             return None
-        # The question's own rows were read as "current" (``intent.recent``): a positive prior is an
+        # The question's own rows were read as "current" (recent or active): a positive prior is an
         # active row, and care plan activities are read from active plans only.
         if any(s.prior > 0 or s.kind == "CarePlanActivity" for s in statements):
             return None
-        if not any(True for _ in self._statements(session, flt, Intent(kinds=intent.kinds))):
+        if not any(True for _ in self._statements(session, flt, Intent(kinds=intent.kinds, past=True))):
             return None  # nothing of the kind is coded for this patient: the notes may say
         return " or ".join(CURRENT_KINDS[k] for k in sorted(intent.kinds))
 
@@ -511,7 +530,7 @@ class StructuredRetriever:
             patient_key=patient_key, allowed_labels=frozenset(SENSITIVE_LABELS), include_policies=False
         )
         with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
-            return [s.text for s in self._statements(session, flt, read_intent(""))]
+            return [s.text for s in self._statements(session, flt, replace(read_intent(""), past=True))]
 
     # ----------------------------------------------------------------- scoring
     def _score(self, s: Statement, intent: Intent) -> float:
@@ -520,7 +539,7 @@ class StructuredRetriever:
         # the question said the kind ("When was the last dental cleaning?" names a procedure).
         kind_match = 1.0 if s.kind in intent.kinds or named_row else 0.0
         words = record_terms(s.text)
-        specific = intent.terms - GENERIC_TERMS
+        specific = {w for w in intent.terms if not is_generic(w)}
         if s.kind in NAMED_KINDS and specific:
             # "latest BNP" must not be answered by the latest creatinine, nor "hemoglobin A1c" by a
             # plain hemoglobin: when the question names the lab, drug, vaccine or procedure, a row
@@ -530,8 +549,8 @@ class StructuredRetriever:
             if not named:
                 return 0.0
         overlap = len(intent.terms & words) / max(1, len(intent.terms)) if intent.terms else 0.0
-        if not intent.kinds and overlap == 0.0:
-            return 0.0
+        if not intent.kinds and not specific & words:
+            return 0.0  # a question naming no kind matches a row by what it names, never by "date:"
         if intent.kinds and not kind_match and overlap < 0.34:
             return 0.0
         return kind_match + overlap + s.prior
@@ -756,7 +775,9 @@ class StructuredRetriever:
             plan = plans.get(row.careplan_ref)
             if plan is None:  # the plan itself is filtered out (labels): so are its activities
                 continue
-            if intent.recent and plan.status not in (None, "active", "on-hold", "draft"):
+            # A care plan is what is planned now: a finished plan's activities answer only a question
+            # about the past ("What was in her previous care plan?").
+            if not intent.past and plan.status not in (None, "active", "on-hold", "draft"):
                 continue  # "the current care plan" is an active one, never a completed plan's steps
             title = plan.display or plan.category or "care plan"
             status = row.status or "unknown"
