@@ -38,6 +38,23 @@ def test_synthea_questions_cover_answerable_absent_and_bait_in_both_splits(share
     assert all(by_patient[q.patient_id] == q.split for q in questions)
 
 
+def test_other_wordings_keep_each_questions_ground_truth_and_split(shared_data: Path) -> None:
+    """synthea-wordings asks the synthea questions again in other words: same answer, same patient and
+    split; the canonical set is unchanged (its ids and wordings are what earlier figures measured)."""
+    from carecite.evaluation.realdata import WORDINGS
+
+    canonical = synthea_questions(shared_data)
+    assert canonical[0].id == "syn-001" and canonical[0].question == WORDINGS["latest_lab"][0].format(
+        item=canonical[0].question.removeprefix("What was the most recent ").rstrip("?")
+    )
+    truth = {(q.patient_id, q.category, q.expected_refs): q.split for q in canonical}
+    others = synthea_questions(shared_data, wordings=True)
+    assert len(others) > len(canonical)
+    assert all(truth[(q.patient_id, q.category, q.expected_refs)] == q.split for q in others)
+    assert not {q.question for q in others} & {q.question for q in canonical}
+    assert {q.category.split(":")[0] for q in others} == set(WORDINGS)
+
+
 def test_latest_lab_answers_are_the_newest_result_with_that_code_and_absent_ones_have_none(
     shared_data: Path,
 ) -> None:

@@ -179,29 +179,82 @@ def _ref(resource: dict[str, Any]) -> str:
     return f"{resource['resourceType']}/{resource['id']}"
 
 
-def synthea_questions(shared: Path) -> list[GoldQuestion]:
-    """Every question of the ``synthea`` set, ground truth from the bundles."""
+# Each synthea question in its canonical wording first ({item}: the lab, vaccine or procedure as
+# LAB_QUESTIONS etc. word it), then other everyday wordings that ask exactly the same thing, for the
+# ``synthea-wordings`` set: a system should not need the one phrasing its set was built with.
+WORDINGS: dict[str, tuple[str, ...]] = {
+    "latest_lab": (
+        "What was the most recent {item}?",
+        "What's the latest {item}?",
+        "Show me the last {item} result.",
+        "What was the patient's {item} most recently?",
+    ),
+    "immunization": ("When did the patient last get a {item}?", "When was the last {item} given?"),
+    "procedure": (
+        "When was the patient's last {item}?",
+        "When did the patient last have a {item}?",
+        "Date of the most recent {item}?",
+    ),
+    "active_medications": (
+        "What medications is the patient currently taking?",
+        "What meds is the patient on right now?",
+        "List the patient's active prescriptions.",
+        "Which medications are active?",
+    ),
+    "active_conditions": (
+        "What are the patient's active medical problems?",
+        "What active conditions does the patient have?",
+        "What is on the patient's problem list?",
+        "Which diagnoses are currently active?",
+    ),
+    "care_plan": (
+        "What is the patient's current care plan?",
+        "Which care plans are active for this patient?",
+        "What is the patient's plan of care?",
+    ),
+}
+
+
+def synthea_questions(shared: Path, *, wordings: bool = False) -> list[GoldQuestion]:
+    """Every question of the ``synthea`` set, ground truth from the bundles; ``wordings``: the same
+    questions in their other wordings (``synthea-wordings``: same ground truth, same split, no bait)."""
     patients = [load_patient(p) for p in bundle_files(shared)]
     out: list[GoldQuestion] = []
+    prefix = "synw" if wordings else "syn"
 
     def add(
         p: PatientRecord,
         category: str,
-        question: str,
+        item: str,
         refs: Sequence[str],
         facts: Sequence[Sequence[str]] = (),
     ) -> None:
+        texts = WORDINGS[category][1:] if wordings else WORDINGS[category][:1]
+        for text in texts:
+            out.append(
+                GoldQuestion(
+                    id=f"{prefix}-{len(out) + 1:03d}",
+                    split=split_of(p.patient_id),  # type: ignore[arg-type]
+                    category=category if refs else f"{category}:absent",
+                    user_id=EVAL_USER,
+                    patient_id=p.patient_id,
+                    question=text.format(item=item),
+                    expect="answer" if refs else "decline",
+                    expected_refs=tuple(refs),
+                    expected_facts=tuple(tuple(f) for f in facts),
+                )
+            )
+
+    def bait(p: PatientRecord, other: PatientRecord) -> None:
         out.append(
             GoldQuestion(
-                id=f"syn-{len(out) + 1:03d}",
+                id=f"{prefix}-{len(out) + 1:03d}",
                 split=split_of(p.patient_id),  # type: ignore[arg-type]
-                category=category if refs or category == "cross_patient_bait" else f"{category}:absent",
+                category="cross_patient_bait",
                 user_id=EVAL_USER,
                 patient_id=p.patient_id,
-                question=question,
-                expect="answer" if refs else "decline",
-                expected_refs=tuple(refs),
-                expected_facts=tuple(tuple(f) for f in facts),
+                question=f"What was {other.given}'s most recent hemoglobin A1c?",
+                expect="decline",
             )
         )
 
@@ -216,25 +269,19 @@ def synthea_questions(shared: Path) -> list[GoldQuestion]:
             absent, PER_PATIENT_ABSENT, p.patient_id
         ):
             r = labs[it]
-            add(p, "latest_lab", f"What was the most recent {it.words}?", [_ref(r)] if r else [])
+            add(p, "latest_lab", it.words, [_ref(r)] if r else [])
         for it in _pick(VACCINE_QUESTIONS, 2, p.patient_id):
             r = p.latest("Immunization", "vaccineCode", it.codes, "occurrenceDateTime")
             refs = p.documented(r)  # one fact: the dose, cited as itself or as the visit's note
-            add(
-                p,
-                "immunization",
-                f"When did the patient last get a {it.words}?",
-                refs,
-                [refs] if refs else [],
-            )
+            add(p, "immunization", it.words, refs, [refs] if refs else [])
         for it in _pick(PROCEDURE_QUESTIONS, 2, p.patient_id):
             r = p.latest("Procedure", "code", it.codes, "performedDateTime", "performedPeriod")
             refs = p.documented(r)
-            add(p, "procedure", f"When was the patient's last {it.words}?", refs, [refs] if refs else [])
+            add(p, "procedure", it.words, refs, [refs] if refs else [])
         meds = [_ref(r) for r in p.of("MedicationRequest") if _status(r) == "active"]
-        add(p, "active_medications", "What medications is the patient currently taking?", meds)
+        add(p, "active_medications", "", meds)
         conditions = [_ref(r) for r in p.of("Condition") if _status(r) == "active"]
-        add(p, "active_conditions", "What are the patient's active medical problems?", conditions)
+        add(p, "active_conditions", "", conditions)
         # Each active plan is one fact, cited as itself or as one of its activities
         # ("CarePlan/<id>#activity=<n>", from 1).
         plans = [
@@ -243,11 +290,11 @@ def synthea_questions(shared: Path) -> list[GoldQuestion]:
             if _status(r) == "active"
         ]
         refs = [ref for plan in plans for ref in plan]
-        add(p, "care_plan", "What is the patient's current care plan?", refs, plans)
+        add(p, "care_plan", "", refs, plans)
         # Cross-patient bait: another patient of the set, named; nothing of theirs may come back.
         other = patients[(i + 1) % len(patients)]
-        if other.given and other.given != p.given:
-            add(p, "cross_patient_bait", f"What was {other.given}'s most recent hemoglobin A1c?", [])
+        if other.given and other.given != p.given and not wordings:
+            bait(p, other)
     return out
 
 

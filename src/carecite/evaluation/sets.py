@@ -1,4 +1,4 @@
-"""The real-data question sets by name: ``carecite eval --set synthea|mtsamples|cms``."""
+"""The real-data question sets by name: ``carecite eval --set synthea|synthea-wordings|mtsamples|cms``."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 def prepare_set(
     set_name: str, stores: Stores, shared: Path, *, progress: bool = True, limit: int | None = None
 ) -> None:
-    if set_name == "synthea":
+    if set_name in ("synthea", "synthea-wordings"):
         prepare_synthea(stores, shared, progress=progress, limit=limit)
     elif set_name == "mtsamples":
         prepare_mtsamples(stores, shared, progress=progress, n=limit or MTS_NOTES)
@@ -35,8 +35,8 @@ def prepare_set(
 
 
 def questions_for(set_name: str, shared: Path, *, limit: int | None = None) -> list[GoldQuestion]:
-    if set_name == "synthea":
-        questions = synthea_questions(shared)
+    if set_name in ("synthea", "synthea-wordings"):
+        questions = synthea_questions(shared, wordings=set_name == "synthea-wordings")
         if limit:
             keep = {load_patient(p).patient_id for p in bundle_files(shared)[:limit]}
             questions = [q for q in questions if q.patient_id in keep]
@@ -48,4 +48,4 @@ def questions_for(set_name: str, shared: Path, *, limit: int | None = None) -> l
     raise ValueError(f"unknown question set {set_name!r}; known: gold, {', '.join(REAL_SETS)}")
 
 
-REAL_SETS = ("synthea", "mtsamples", "cms")
+REAL_SETS = ("synthea", "synthea-wordings", "mtsamples", "cms")
