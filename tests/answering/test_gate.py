@@ -74,6 +74,8 @@ TEXTS = {
     "Policy/329": "The CMS does not cover a procedure performed on the wrong patient, whatever body it was.",
     "Policy/20.10.1": "Covered for stable chronic heart failure; see also rehabilitation after a heart transplant.",
     "Policy/190.11": "Covered for patients with mechanical heart valves or chronic atrial fibrillation.",
+    "Policy/10.1": "Emergency ambulance transport is covered when other transport would endanger health.",
+    "Policy/20.10": "Covered under 42 CFR §410.49 for beneficiaries with stable chronic heart failure.",
     "Policy/160.27": "TENS is covered for CLBP only in an approved clinical study. "
     "See §10.2 for an explanation of coverage of TENS for acute post-operative pain.",
 }
@@ -85,6 +87,8 @@ TITLES = {
     "Policy/160.27": "Transcutaneous Electrical Nerve Stimulation (TENS) for Chronic Low Back Pain (CLBP)",
     "Policy/190.11": "Home Prothrombin Time/International Normalized Ratio (PT/INR) Monitoring for "
     "Anticoagulation Management",
+    "Policy/10.1": "Ambulance Services for Emergency Transport",
+    "Policy/20.10": "Cardiac Rehabilitation Programs",
 }
 
 
@@ -118,6 +122,12 @@ TITLES = {
             ["Policy/190.11"],
             True,
         ),
+        # "non-emergency" names a service of its own, not a non-covered question about emergencies.
+        ("Does Medicare cover non-emergency ambulance transport?", ["Policy/10.1"], False),
+        # A sentence citing a regulation ("§410.49") states this policy's own criteria.
+        ("Does Medicare cover cardiac rehab for heart failure?", ["Policy/20.10"], True),
+        # The service may come after the patient's condition.
+        ("Is a patient with heart failure eligible for cardiac rehab?", ["Policy/20.10.1"], True),
         (
             "Does Medicare cover Transcutaneous Electrical Nerve Stimulation (TENS) for acute post-operative pain?",
             ["Policy/160.27"],

@@ -592,6 +592,12 @@ def _sure(engine: Engine, question: str) -> set[str]:
         ),
         # a question naming no kind matches a row by what it names, never by a field label ("date:")
         ("Date of the most recent spirometry?", set()),
+        # a question naming a plan reads it whatever its status; "recently" never names an item
+        (
+            "What was in the exercise therapy care plan?",
+            {"CarePlan/now#activity=1", "CarePlan/old#activity=1"},
+        ),
+        ("What medications was she recently prescribed?", {"MedicationRequest/lisinopril"}),
     ],
 )
 def test_everyday_wordings_find_the_records_they_mean(
@@ -607,3 +613,13 @@ def test_most_recently_asks_for_the_latest(engine: Engine) -> None:
     )
     sure = [c for c in found if "A1c" in c.text and (c.match or 0.0) >= 0.5]
     assert len(sure) == 1
+
+
+def test_words_that_name_a_service_or_a_quantity_stay_names() -> None:
+    """ "PT" names physical therapy and "complete" is part of "complete blood count": neither is a stop
+    word nor a status word in matching."""
+    from carecite.retrieval.structured import naming_groups
+
+    assert naming_groups("When was her last PT session?", frozenset({"pt"}))
+    groups = naming_groups("latest complete blood count", frozenset({"complete", "blood", "count"}))
+    assert any(frozenset({"complete"}) in g for g in groups)

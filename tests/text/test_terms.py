@@ -28,3 +28,17 @@ def test_content_terms_keep_negations_and_numbers_as_written_or_spelled() -> Non
     assert "not" in content_terms("denies chest pain")
     assert {"2", "mg"} <= content_terms("twice daily, 2 mg")
     assert content_terms("The follow-up was scheduled") == content_terms("follow up schedule")
+
+
+def test_a_claim_keeps_words_of_time_order_and_direction() -> None:
+    """Verification must tell "before" from "after" and "above" from "below"; a question's "currently"
+    is only asking, but a claim's "currently" states something."""
+    assert content_terms("Metformin was stopped before surgery") != content_terms(
+        "Metformin was stopped after surgery"
+    )
+    assert content_terms("A1c above 7") != content_terms("A1c below 7")
+
+
+def test_pt_is_the_patient_in_a_claim_and_may_name_a_service_elsewhere() -> None:
+    assert "pt" not in content_terms("Pt tolerated the procedure well")
+    assert "pt" not in STOP_WORDS  # "PT" (physical therapy) names a service in a question

@@ -37,6 +37,7 @@ from carecite.text.sections import (
     normalise_title,
     says_nothing,
 )
+from carecite.text.terms import singular
 
 COSINE_WEIGHT = 0.6
 RANK_STEP = 0.02  # each step down the re-ranked list costs this much relevance
@@ -248,7 +249,12 @@ def section_items(
     found.sort(key=lambda pair: pair[0])
     # A note with an "IMPRESSION:" and an "INTERPRETATION:" (both read as the impression): the section
     # titled with the kind's own name is the one asked for; a synonym's section answers only alone.
-    own_name = [(at, p) for at, p in found if asked.name in normalise_title(p.segment.section or "")]
+    name = {singular(w) for w in asked.name.split()}
+    own_name = [
+        (at, p)
+        for at, p in found
+        if name <= {singular(w) for w in normalise_title(p.segment.section or "").split()}
+    ]
     found = own_name or found
     if asked.narrowest is not None:
         narrow = asked.narrowest

@@ -103,15 +103,27 @@ COVERAGE_WORDS = frozenset(
     "medicare medicaid cover covered covers coverage ncd national payer payers insurance insurer pay pays paid "
     "reimburse reimbursed reimbursement benefit benefits eligible eligibility policy policies criteria prior "
     "authorization auth preauthorization need needs needed require requires required necessary approve "
-    "approved under patient not non noncovered".split()
+    "approved under patient not noncovered".split()
 )
 SERVICE_SHARE = 0.5  # of the service's words a policy title must name (dev split of the cms set)
+
+
+# "non-covered" asks about coverage; "non-emergency" names a service of its own.
+_NON_COVERED = re.compile(r"\bnon[\s-]?covered\b", re.I)
+
+
+def _coverage_tokens(question: str) -> list[str]:
+    return tokens(_NON_COVERED.sub("noncovered", question))
 
 
 def service_words(question: str) -> list[str]:
     """The words a coverage question names its service with: "Does Medicare cover cardiac rehab for
     this patient's heart failure?" → cardiac, rehab, heart, failure."""
-    words = [w for w in tokens(question) if w not in STOP_WORDS and w not in COVERAGE_WORDS and len(w) > 1]
+    words = [
+        w
+        for w in _coverage_tokens(question)
+        if w not in STOP_WORDS and w not in COVERAGE_WORDS and len(w) > 1
+    ]
     return list(dict.fromkeys(words))
 
 
@@ -173,8 +185,10 @@ def _about(question: str, asked: list[str], policy: PolicyView) -> bool:
         return False
     # The title's service, not only its indication, is what the question names: "Heart Transplants"
     # shares "heart" with "Cardiac Rehabilitation Programs for Chronic Heart Failure", another service.
+    # Any of the question's service words may name it, in either order ("Is a patient with heart
+    # failure eligible for cardiac rehab?").
     service, asked_for = title_service(policy.title), asked_service(question)
-    if not any(title_names(service, w) for w in asked_for[0]):
+    if not any(title_names(service, w) for w in asked):
         return False
     # A title's indication narrows the policy to it: "TENS for Chronic Low Back Pain" says nothing of
     # TENS in general. A question naming no indication must name the title's; one naming its own
@@ -193,7 +207,7 @@ def _named_in(word: str, question: str) -> bool:
 
 # "See §10.2 for an explanation of coverage of TENS for acute post-operative pain": a sentence that
 # points to another section speaks of that section's service, not of this policy's.
-_CROSS_REFERENCE = re.compile(r"^\W*(?:see|refer to|please note)\b|§", re.I)
+_CROSS_REFERENCE = re.compile(r"^\W*(?:see|refer to)\b", re.I)
 
 
 @lru_cache(maxsize=512)
@@ -205,7 +219,7 @@ def _own_words(text: str) -> list[str]:
 def _left_out_runs(question: str, title: str) -> list[list[str]]:
     """Service words the title does not name, grouped as they stand together in the question."""
     runs: list[list[str]] = [[]]
-    for word in tokens(question):
+    for word in _coverage_tokens(question):
         if word in STOP_WORDS or word in COVERAGE_WORDS or len(word) < 2 or title_names(title, word):
             if runs[-1]:
                 runs.append([])

@@ -158,15 +158,21 @@ OPEN_WORK_KINDS = frozenset({"Task"})
 # AppointmentStatus, CarePlanActivityStatus, condition clinical status): "in progress", "completed",
 # "on hold" say how a record stands, never which one it is.
 FHIR_STATUS_WORDS = frozenset(
-    "draft active hold revoked completed complete entered error unknown requested received accepted "
+    "draft active hold revoked completed entered error unknown requested received accepted "
     "rejected ready cancelled canceled progress failed preparation done stopped proposed pending booked "
     "arrived fulfilled noshow checked waitlist recurrence relapse inactive remission resolved started "
     "scheduled".split()
 )
+# "the latest", "currently": the most recent row of an item, or what is current.
+RECENT_WORDS = frozenset({"recent", "recently", "latest", "last", "newest", "current", "currently", "now"})
+# "previous", "old": history is asked for, not only what is in force.
+PAST_WORDS = frozenset({"past", "previous", "prior", "old", "former", "earlier", "history", "historical"})
 # Words that say what KIND of record is asked for, or how (status, time) — not WHICH one.
 GENERIC_TERMS = frozenset(
     {w for words in KIND_WORDS.values() for w in words}
     | FHIR_STATUS_WORDS
+    | RECENT_WORDS
+    | PAST_WORDS
     | set(
         "recent latest last newest most new value values file chart record now today dose doses scheduled "
         "date when many much units result results ratio total shot shots get got given receive received".split()
@@ -318,15 +324,12 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
         overdue=bool(toks & {"overdue", "late", "lapsed"}) or "past due" in q,
         upcoming=bool(toks & {"upcoming", "next", "scheduled", "future", "coming"}),
         missed=bool(toks & {"missed", "miss", "noshow", "skipped"}) or "no show" in q or "didn't show" in q,
-        recent=bool(toks & {"recent", "recently", "latest", "last", "newest", "current", "currently", "now"})
+        recent=bool(toks & RECENT_WORDS)
         or "problem list" in q,  # the problem list is the patient's current problems
         in_progress=bool(toks & {"active", "actively"})
         or bool(re.search(r"\b(in progress|working on)\b", q)),
         attended=attended,
-        past=bool(
-            toks
-            & {"past", "previous", "prior", "old", "former", "earlier", "history", "historical", "completed"}
-        ),
+        past=bool(toks & PAST_WORDS),
         terms=record_terms(question),
         naming=naming_groups(question, vocabulary),
     )
@@ -775,9 +778,15 @@ class StructuredRetriever:
             plan = plans.get(row.careplan_ref)
             if plan is None:  # the plan itself is filtered out (labels): so are its activities
                 continue
-            # A care plan is what is planned now: a finished plan's activities answer only a question
-            # about the past ("What was in her previous care plan?").
-            if not intent.past and plan.status not in (None, "active", "on-hold", "draft"):
+            # A care plan is what is planned now: a finished plan's activities answer a question about
+            # the past ("What was in her previous care plan?") or one naming that plan ("her fracture
+            # care plan"), never "What is the plan of care?" nor "the current care plan".
+            if (intent.recent or not (intent.past or intent.naming)) and plan.status not in (
+                None,
+                "active",
+                "on-hold",
+                "draft",
+            ):
                 continue  # "the current care plan" is an active one, never a completed plan's steps
             title = plan.display or plan.category or "care plan"
             status = row.status or "unknown"

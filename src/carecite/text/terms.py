@@ -11,7 +11,10 @@ holds) and verification (does the source support the claim) all read words throu
 - ``stem``: the cruder suffix stripper verification uses ("scheduled" = "schedule").
 - ``content_words``: the stop-word-free singular words of a text, in order (re-ranking's features).
 - ``content_terms``: the set verification compares: stems, numbers written as digits, negations as
-  "not" (a negation is content: "no chest pain" never supports "chest pain").
+  "not" (a negation is content: "no chest pain" never supports "chest pain"), and words of time,
+  order and direction (``CLAIM_WORDS``: "before" is not "after").
+
+``STOP_WORDS`` holds "no" and "not" for ranking; every other reader keeps negations as content.
 
 Record names are tokenised by ``carecite.retrieval.structured.tokens``, which splits every
 punctuation mark ("PT/INR" names PT and INR) and joins the clinical two-word names first.
@@ -30,9 +33,19 @@ STOP_WORDS = frozenset(
     other our out over own per please same shall she should show shows so some such tell than that the
     their them then there these they this those through to too under until up us very via was we were
     what when where which while who whom whose why will with would yes you your
-    still current currently patient patients patient's pt s
+    still current currently patient patients patient's s
     according source sources record records note notes document documented states stated listed""".split()
 )
+# In a claim, words of time, order, direction and state are content: "stopped before surgery" is not
+# "stopped after surgery", "A1c above 7" not "below 7" (a question's "currently" or "tell me" only asks).
+CLAIM_WORDS = frozenset(
+    "above after again against because before below between current currently doing down during few "
+    "further get gets getting give got itself just list now off once out patient's please still tell "
+    "through too until up while".split()
+)
+# "pt" is the patient in a note ("Pt tolerated the procedure") but physical therapy in a question
+# naming a service: verification drops it, matching and ranking keep it.
+_CLAIM_STOP = (STOP_WORDS - CLAIM_WORDS) | {"pt"}
 # Negations matter clinically; they are content, never stop words.
 NEGATIONS = frozenset({"no", "not", "never", "without", "denies", "denied", "negative"})
 NUMBER_WORDS = {
@@ -101,6 +114,6 @@ def content_terms(text: str) -> set[str]:
             out.add(NUMBER_WORDS[raw])
         elif raw in NEGATIONS:
             out.add("not")
-        elif raw not in STOP_WORDS and (len(raw) > 1 or raw.isdigit()):
+        elif raw not in _CLAIM_STOP and (len(raw) > 1 or raw.isdigit()):
             out.add(raw if any(ch.isdigit() for ch in raw) else stem(raw))
     return out
