@@ -176,33 +176,47 @@ def names_service(question: str, title: str) -> bool:
     return bool(asked) and all(title_names(title, w) for w in asked)
 
 
-def _about(question: str, asked: list[str], policy: PolicyView) -> bool:
+class AskedService(NamedTuple):
+    """What a coverage question names, read once per question: its service words (``service_words``)
+    and the words of its own indication clause, if any (``asked_service``)."""
+
+    question: str
+    words: list[str]
+    indication: list[str]
+
+    @classmethod
+    def of(cls, question: str) -> AskedService:
+        return cls(question, service_words(question), asked_service(question)[1])
+
+
+def _about(asked: AskedService, policy: PolicyView) -> bool:
     """Is the policy about the service: its title names at least ``SERVICE_SHARE`` of the service's
     words, and what the title leaves out ("knee" of "MRI of the knee", "AFib" of "home INR monitoring
     for the AFib") its text speaks of. "Wrong body part" is nowhere in the wrong-patient policy: that
     is the sibling policy's service, another service."""
-    if sum(title_names(policy.title, w) for w in asked) < SERVICE_SHARE * len(asked):
+    if sum(title_names(policy.title, w) for w in asked.words) < SERVICE_SHARE * len(asked.words):
         return False
     # The title's service, not only its indication, is what the question names: "Heart Transplants"
     # shares "heart" with "Cardiac Rehabilitation Programs for Chronic Heart Failure", another service.
     # Any of the question's service words may name it, in either order ("Is a patient with heart
     # failure eligible for cardiac rehab?").
-    service, asked_for = title_service(policy.title), asked_service(question)
-    if not any(title_names(service, w) for w in asked):
+    service = title_service(policy.title)
+    if not any(title_names(service, w) for w in asked.words):
         return False
     # A title's indication narrows the policy to it: "TENS for Chronic Low Back Pain" says nothing of
     # TENS in general. A question naming no indication must name the title's; one naming its own
     # ("for the AFib") is checked below against what the policy's text speaks of.
     indication = service_words(policy.title[len(service) :])
-    if indication and not asked_for[1] and not any(_named_in(w, question) for w in indication):
+    if indication and not asked.indication and not any(_named_in(w, asked.words) for w in indication):
         return False
     words = _own_words(policy.text)
-    return all(_spoken_of(run, words) for run in _left_out_runs(question, policy.title))
+    return all(_spoken_of(run, words) for run in _left_out_runs(asked.question, policy.title))
 
 
-def _named_in(word: str, question: str) -> bool:
-    """Does the question name a title word: as written or as a stem, or by its initials?"""
-    return any(_same(word, t) or title_names(word, t) for t in service_words(question))
+def _named_in(word: str, asked: list[str]) -> bool:
+    """Does one of the question's service words name a title word: as written or as a stem, or by
+    its initials?"""
+    return any(_same(word, t) or title_names(word, t) for t in asked)
 
 
 # "See §10.2 for an explanation of coverage of TENS for acute post-operative pain": a sentence that
@@ -258,15 +272,13 @@ def on_service(
 
     ``policies``: policy doc id → title and text, for the policies among ``evidence``.
     """
-    asked = service_words(question)
-    if not asked:
+    asked = AskedService.of(question)
+    if not asked.words:
         return list(evidence)
-    return [
-        c
-        for c in evidence
-        if c.source_type != "policy"
-        or ((policy := policies.get(c.doc_id or "")) is not None and _about(question, asked, policy))
-    ]
+    # One verdict per policy, however many of its chunks were kept.
+    docs = {c.doc_id for c in evidence if c.source_type == "policy" and c.doc_id in policies}
+    about = {doc: _about(asked, policies[doc]) for doc in docs if doc is not None}
+    return [c for c in evidence if c.source_type != "policy" or about.get(c.doc_id or "", False)]
 
 
 def named_service_gate(
@@ -275,14 +287,18 @@ def named_service_gate(
     """A coverage answer must come from a policy about the service asked: a neighbouring policy
     ("intensive cardiac rehabilitation" for "cardiac rehabilitation for heart failure", asked when only
     the first is held) would state another service's criteria as this one's."""
-    if not service_words(question) or any(
-        c.source_type == "policy" for c in on_service(question, policies, evidence)
-    ):
-        return GateDecision(True, counted=len(evidence))
+    return service_gate(question, on_service(question, policies, evidence), counted=len(evidence))
+
+
+def service_gate(question: str, on_service_evidence: Sequence[Candidate], *, counted: int) -> GateDecision:
+    """``named_service_gate`` over evidence ``on_service`` already filtered (the pipeline filters once
+    and keeps the result)."""
+    if not service_words(question) or any(c.source_type == "policy" for c in on_service_evidence):
+        return GateDecision(True, counted=counted)
     # The question's words are not echoed back: an injected "reveal the restricted notes" would be.
     return GateDecision(
         False,
         "no_evidence",
         "None of the coverage policies found is about the service asked; carecite holds no policy that names it.",
-        counted=len(evidence),
+        counted=counted,
     )

@@ -32,9 +32,9 @@ from carecite.answering.citations import verify_draft
 from carecite.answering.gate import (
     PolicyView,
     missing_item_gate,
-    named_service_gate,
     names_service,
     on_service,
+    service_gate,
 )
 from carecite.answering.gate import gate as evidence_gate
 from carecite.answering.generate import Draft, Generator
@@ -359,8 +359,9 @@ class Pipeline:
         if state.missing is not None and not (named := missing_item_gate(state.missing, state.kept)).ok:
             decision = named  # "No potassium result is on record" says more than a low score does
         if decision.ok and state.intent.coverage:
-            decision = named_service_gate(state.question, state.policies, state.kept)
-            state.kept = on_service(state.question, state.policies, state.kept)
+            kept = on_service(state.question, state.policies, state.kept)
+            decision = service_gate(state.question, kept, counted=len(state.kept))
+            state.kept = kept
         if not decision.ok:
             self._decline(state, decision.reason or "no_evidence", detail=decision.detail)
 
