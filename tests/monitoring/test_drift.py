@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from carecite.answering.pipeline import AskRequest
 from carecite.cli import app
-from carecite.monitoring.drift import compare, drift_report, record_chunk_vectors
+from carecite.monitoring.drift import ChunkDriftSample, compare, drift_report, record_chunk_vectors
 from carecite.records import make_engine
 from carecite.records import tables as t
 from carecite.settings import Settings
@@ -69,6 +69,28 @@ def test_real_embeddings_of_unrelated_text_drift_from_clinical_notes(settings: S
         stored = session.exec(select(t.DriftSample)).all()
     assert all(len(json.loads(x.projections)[0]) == s.drift_projection_dims for x in stored)
     assert not any("furosemide" in x.projections for x in stored)
+
+
+def test_an_ingest_fed_batch_by_batch_stores_the_same_sample_as_all_vectors_at_once(settings: Settings) -> None:
+    # The ingest keeps only each batch's projection; the stored sample must not depend on batching.
+    s = settings.model_copy(update={"drift_sample": 50})
+    vectors = np.random.default_rng(3).standard_normal((130, 384)).astype(np.float32)
+    stored = []
+    for n, batches in enumerate(([vectors], [vectors[:1], vectors[1:64], vectors[64:]])):
+        engine = make_engine(f"sqlite:///{settings.data_dir}/drift-{n}.sqlite")
+        with Session(engine) as session:  # the same projection seed in both data dirs
+            session.add(t.Meta(key="drift_projection_seed", value="12345"))
+            session.commit()
+        sample = ChunkDriftSample(engine, s)
+        assert sample.record("m") is None  # nothing added, nothing written
+        for batch in batches:
+            sample.add(batch)
+        assert len(sample) == 130 and sample.record("m") == "reference"
+        with Session(engine) as session:
+            (row,) = session.exec(select(t.DriftSample)).all()
+        stored.append((row.n, row.projections))
+    assert stored[0] == stored[1] and stored[0][0] == 130
+    assert len(json.loads(stored[0][1])) == 50
 
 
 def test_a_changed_embedding_model_is_flagged(settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]

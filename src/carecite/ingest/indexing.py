@@ -16,13 +16,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from carecite.domain import Chunk, date_int
 from carecite.ingest.chunking import TextSpan, chunk_text
-from carecite.ports import Embedder, Vector
+from carecite.ports import Embedder
 from carecite.privacy.identity import PatientIdentity, scrub_identifiers
 from carecite.records import session_scope
 from carecite.records import tables as t
@@ -206,8 +205,9 @@ def _rows(stores: Stores, ids: Sequence[str], batch: int) -> Iterator[list[Chunk
 
 
 def _all_chunks(stores: Stores) -> list[Chunk]:
+    # Streamed: each ORM row is dropped once converted, so the whole corpus is never held twice.
     with session_scope(stores.engine) as s:
-        rows = s.exec(select(t.ChunkRow).order_by(col(t.ChunkRow.chunk_id))).all()
+        rows = s.exec(select(t.ChunkRow).order_by(col(t.ChunkRow.chunk_id)).execution_options(yield_per=1000))
         return [row_to_chunk(r) for r in rows]
 
 
@@ -219,6 +219,7 @@ def sync_indexes(stores: Stores, *, progress: bool = True) -> SyncReport:
 
     from carecite.answering.source_vectors import chunk_items
     from carecite.ingest.native_heap import bound_native_heap
+    from carecite.monitoring.drift import ChunkDriftSample
 
     if stores.settings.ingest_bound_native_heap:
         bound_native_heap()  # freed encode activations go back to the system: memory flat in corpus size
@@ -244,7 +245,7 @@ def sync_indexes(stores: Stores, *, progress: bool = True) -> SyncReport:
         transient=True,
     ) as bar:
         task = bar.add_task("embed", total=len(todo))
-        embedded: list[Vector] = []  # new chunk vectors, kept for the drift snapshot (monitoring/drift.py)
+        drift = ChunkDriftSample(stores.engine, stores.settings)  # the new chunks' drift snapshot
         for batch in _rows(stores, todo, EMBED_BATCH):
             dense = [c for c in batch if c.chunk_id in missing]
             items = chunk_items([c for c in batch if c.chunk_id in need_texts])
@@ -252,16 +253,12 @@ def sync_indexes(stores: Stores, *, progress: bool = True) -> SyncReport:
             vecs = cache.vectors(flat)
             if dense:
                 vectors.upsert(dense, vecs[: len(dense)])
-                # A copy: a slice would keep the whole batch (its sentences' vectors too) alive.
-                embedded.append(vecs[: len(dense)].copy())
+                drift.add(vecs[: len(dense)])
             if items:
                 texts.write(items, vecs[len(dense) :])
             bar.advance(task, len(batch))
     patients = sync_record_vectors(stores, progress=progress, cache=cache)
-    if embedded:
-        from carecite.monitoring.drift import record_chunk_vectors
-
-        record_chunk_vectors(stores.engine, stores.embedder.fingerprint, np.vstack(embedded), stores.settings)
+    drift.record(stores.embedder.fingerprint)
 
     lexical = stores.lexical
     rebuilt = False
