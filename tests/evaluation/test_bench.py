@@ -56,6 +56,22 @@ def test_ingest_bench_on_a_three_patient_world_reports_consistent_figures(
     assert json.loads(json.dumps(report.to_json()))["scales"][0]["chunks"] == scale.chunks
     assert "overhead" in _rendered(render_ingest(report))
     assert scale.raw_sampled == scale.texts  # a small world is encoded whole
+    assert scale.raw_peak_rss_mb > 0 and report.embedder == embedder.fingerprint
+
+
+def test_the_stand_in_ingest_bench_measures_the_pipeline_without_a_model(tmp_path: Path) -> None:
+    from carecite.evaluation.bench.common import StandInEmbedder
+
+    stand_in = StandInEmbedder()
+    a, b = stand_in.embed_documents(["x", "y"]), stand_in.embed_documents(["y"])
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0) and np.array_equal(a[1], b[0])  # same text, same vector
+    report = run_ingest_bench([3], stand_in=True, work_dir=tmp_path, progress=False)
+    (scale,) = report.scales
+    assert scale.consistent and scale.chunks > 0 and scale.peak_rss_mb > 0
+    assert scale.raw_sampled == scale.texts == 0 and scale.raw_encode_s == 0 and scale.ingest_vs_raw == 0
+    assert report.embedder == "stand-in-hash:384" and report.vector_store == "embedded Chroma"
+    shown = _rendered(render_ingest(report))
+    assert "peak RSS MB (ingest)" in shown and "overhead" not in shown and "stand-in-hash:384" in shown
 
 
 def test_the_raw_encode_of_a_large_world_times_a_seeded_sample() -> None:
