@@ -88,7 +88,7 @@ class Intent:
     missed: bool = False
     recent: bool = False
     in_progress: bool = False  # "actively working on", "in progress": FHIR status in-progress / active
-    past: bool = False  # "previous", "old", "completed": history is asked for, not only what is current
+    past: bool = False  # "previous", "old", "prior": history is asked for, not only what is current
     attended: bool = False  # "did she show up", "make it to": a past visit, kept or missed
     terms: frozenset[str] = field(default_factory=frozenset)
     naming: tuple[Group, ...] = ()  # which item is named (``naming_groups``)
@@ -302,7 +302,8 @@ def names_asked(intent: Intent, s: Statement) -> bool:
 
 def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Intent:
     # A kind word counts in either number ("prescriptions" as "prescription").
-    toks = set(tokens(question)) | {singular(t) for t in tokens(question)}
+    words = tokens(question)
+    toks = set(words) | {singular(t) for t in words}
     q = question.lower()
     by_noun = {kind for kind, words in KIND_WORDS.items() if (toks - MODIFIER_WORDS) & set(words)}
     kinds = by_noun or {kind for kind, words in KIND_WORDS.items() if toks & set(words)}
