@@ -188,6 +188,14 @@ def test_the_section_titled_with_the_asked_name_wins_over_a_synonyms_section(emb
     assert [p.segment.section for p in picks] == ["INTERPRETATION"]
 
 
+def test_the_asked_name_is_the_same_name_however_it_is_hyphenated(embedder: Embedder) -> None:
+    """"DISPOSITION:" reads as the follow-up too; "FOLLOWUP:" is the follow-up's own name, spelled
+    without its hyphen, so it answers alone."""
+    text = "DISPOSITION: , The patient will be going home.\nFOLLOWUP:  ,To follow up with Dr. ABC in two weeks."
+    picks = ExtractiveAnswerer(embedder).picks("What follow-up was arranged?", [mts_source(text)])
+    assert picks and all(p.segment.section == "FOLLOWUP" for p in picks)
+
+
 def test_without_the_section_only_a_sentence_that_speaks_of_it_may_answer(embedder: Embedder) -> None:
     text = "HOSPITAL COURSE:, He was ordered Demerol 50 mg IM for pain but refused it."
     picks = ExtractiveAnswerer(embedder).picks(

@@ -40,6 +40,12 @@ def test_a_header_as_written_opens_a_section_of_its_kind(header: str, kind: str 
         ("What was the indication for the procedure?", "indications"),
         ("What is the plan?", "plan"),
         ("What was the impression?", "impression"),
+        # Everyday wordings of the same sections.
+        ("What are the next steps for this patient?", "plan"),
+        ("What was found?", "findings"),
+        ("What did the study find?", "findings"),
+        ("What meds was the patient sent home on?", "discharge medications"),
+        ("What did the patient find helpful?", None),
         # Records, not sections: open follow-up tasks, the coded care plan.
         ("Which follow-ups are open for Hannah right now?", None),
         ("What follow-up tasks are outstanding?", None),

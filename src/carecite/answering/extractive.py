@@ -249,18 +249,20 @@ def section_items(
     found.sort(key=lambda pair: pair[0])
     # A note with an "IMPRESSION:" and an "INTERPRETATION:" (both read as the impression): the section
     # titled with the kind's own name is the one asked for; a synonym's section answers only alone.
-    name = {singular(w) for w in asked.name.split()}
-    own_name = [
-        (at, p)
-        for at, p in found
-        if name <= {singular(w) for w in normalise_title(p.segment.section or "").split()}
-    ]
+    # Compared as joined singular words: "FOLLOWUP" and "Follow-up" are one name, "IMPRESSIONS" too.
+    name = _joined(asked.name)
+    own_name = [(at, p) for at, p in found if name in _joined(p.segment.section or "")]
     found = own_name or found
     if asked.narrowest is not None:
         narrow = asked.narrowest
         narrowest = [(at, p) for at, p in found if narrow.search(normalise_title(p.segment.section or ""))]
         found = narrowest or found
     return [pick for _, pick in found[:SECTION_ITEMS]]
+
+
+def _joined(title: str) -> str:
+    """'Follow-up' / 'FOLLOWUP' / 'follow up' → 'followup'; 'IMPRESSIONS' → 'impression'."""
+    return "".join(singular(w) for w in re.findall(r"[a-z0-9]+", normalise_title(title)))
 
 
 # Identifier kinds that make a line a header: the patient's name alone does not ("Mr. Baker was

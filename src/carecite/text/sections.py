@@ -109,7 +109,7 @@ KINDS: tuple[SectionKind, ...] = (
         _rx(r"\bdischarge\b.*\b(medications?|meds|prescriptions?)\b|\b(medications?|meds)\b.*\bdischarge\b"),
         _rx(
             r"\b(discharge[d]?\b.{0,30}\b(medications?|meds|prescriptions?)|"
-            r"(medications?|meds)\b.{0,30}\bdischarge[d]?)\b"
+            r"(medications?|meds|prescriptions?)\b.{0,30}\b(discharge[d]?|sent home|going home|go home))\b"
         ),
         _rx(r"\bdischarg\w*"),
     ),
@@ -144,12 +144,15 @@ KINDS: tuple[SectionKind, ...] = (
     SectionKind(
         "findings",
         _rx(r"\bfindings\b"),
-        _rx(r"\bfindings?\b|\bwhat did the (study|scan|exam|procedure|operation) show\b"),
+        _rx(
+            r"\bfindings?\b|\bwhat (was|were) found\b|"
+            r"\bwhat did the (study|scan|exam|procedure|operation|imaging|test) (show|find|reveal)\b"
+        ),
     ),
     SectionKind(
         "plan",
         _rx(r"\bplan\b|^recommendations?$"),
-        _rx(r"\b(the|treatment|management) plan\b|\bplan of care\b|\bwhat is planned\b"),
+        _rx(r"\b(the|treatment|management) plan\b|\bplan of care\b|\bwhat is planned\b|\bnext steps?\b"),
     ),
     SectionKind(
         "impression",
