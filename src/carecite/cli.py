@@ -603,7 +603,8 @@ def eval_cmd(
             "--set",
             help="gold (the synthetic world's gold set), synthea (public Synthea bundles), "
             "synthea-wordings (the same questions in other everyday wordings), mtsamples "
-            "(public transcribed reports; answered by one section) or cms (Medicare NCDs; answered by "
+            "(public transcribed reports; answered by one section), mtsamples-wordings (every asked "
+            "section of each report, in other wordings) or cms (Medicare NCDs; answered by "
             "the covered-indications subsection); real-data sets are ingested into the data dir "
             "first, ground truth computed from the data.",
         ),

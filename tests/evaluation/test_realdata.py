@@ -119,6 +119,29 @@ def test_mtsamples_sections_are_the_reports_own_labelled_ranges_and_absent_ones_
         assert q.question == SECTION_QUESTIONS[header.upper()]
 
 
+def test_mtsamples_wordings_ask_every_section_of_a_report_with_its_own_ranges(shared_data: Path) -> None:
+    """mtsamples-wordings: each asked section of every report, in its other wordings; the expected
+    spans are the report's own sections (every header the canonical question would ask)."""
+    from carecite.evaluation.realdata import SECTION_WORDINGS
+
+    reports = {r.patient_id: r for r in mtsamples_reports(shared_data)}
+    questions = mtsamples_questions(shared_data, wordings=True)
+    canonical = mtsamples_questions(shared_data)
+    assert len(questions) > 2 * len(canonical) and {q.split for q in questions} == {"dev", "test"}
+    assert not {q.question for q in questions} & set(SECTION_QUESTIONS.values())
+    assert all(q.expect == "answer" and q.id.startswith("mtsw-") for q in questions)
+    for q in questions:
+        report = reports[str(q.patient_id)]
+        assert q.split == split_of(report.patient_id)
+        sections = report.sections()
+        for ref, start, end in q.expected_spans:
+            name = next(n for n, rng in sections.items() if rng == (start, end))
+            assert ref == report.ref and q.question in SECTION_WORDINGS[name]
+    per_report = {(q.patient_id, q.category) for q in questions}
+    asked = {(r.patient_id, n) for r in reports.values() for n in r.sections() if n in SECTION_QUESTIONS}
+    assert {p for p, _ in per_report} == {p for p, _ in asked}  # no report left out
+
+
 def test_a_small_mtsamples_run_cites_note_offsets_that_slice_the_cited_text(
     shared_data: Path, settings: Settings, embedder: Embedder
 ) -> None:

@@ -363,6 +363,53 @@ ABSENT_QUESTIONS: tuple[tuple[str, str], ...] = (
     ("What medications was the patient discharged on?", "discharge"),
     ("What follow-up was arranged?", "follow"),
 )
+# The ``mtsamples-wordings`` set: every asked section of each report, in other everyday wordings of
+# its canonical question (same ground truth; written before the set was first run, like WORDINGS).
+_PLAN = (
+    "What's the plan going forward?",
+    "What is the treatment plan?",
+    "What are the next steps for this patient?",
+)
+_INDICATIONS = (
+    "Why was the procedure done?",
+    "What was the reason for the procedure?",
+    "What were the indications?",
+)
+_FOLLOW_UP = (
+    "When should the patient follow up?",
+    "What are the follow-up instructions?",
+    "Is there a follow-up plan?",
+)
+SECTION_WORDINGS: dict[str, tuple[str, ...]] = {
+    "ALLERGIES": (
+        "Any known drug allergies?",
+        "What is the patient allergic to?",
+        "List the patient's allergies.",
+    ),
+    "DISCHARGE MEDICATIONS": (
+        "What meds was the patient sent home on?",
+        "List the discharge medications.",
+        "What medications is the patient going home with?",
+    ),
+    "PLAN": _PLAN,
+    "ASSESSMENT AND PLAN": _PLAN,
+    "IMPRESSION": (
+        "What was the doctor's impression?",
+        "What is the clinical impression?",
+        "What's the impression from this report?",
+    ),
+    "FINDINGS": ("What did the study find?", "What are the findings?", "What was found?"),
+    "INDICATIONS": _INDICATIONS,
+    "INDICATION": _INDICATIONS,
+    "INDICATIONS FOR PROCEDURE": _INDICATIONS,
+    "FOLLOW-UP": _FOLLOW_UP,
+    "FOLLOWUP": _FOLLOW_UP,
+    "SOCIAL HISTORY": (
+        "What is the social history?",
+        "Tell me about the patient's social history.",
+        "What social history was documented?",
+    ),
+}
 _MTS_HEADER = re.compile(r"(?:^|(?<=[,.\s]))([A-Z][A-Z0-9 /&()-]{1,60}?)\s*:\s*,")
 MTS_NOTES = 150  # reports drawn (deterministically) for the set
 
@@ -409,7 +456,11 @@ def mtsamples_reports(shared: Path, n: int = MTS_NOTES) -> list[Report]:
     return [r for r in load_reports(shared) if set(r.sections()) & set(SECTION_QUESTIONS)][:n]
 
 
-def mtsamples_questions(shared: Path, n: int = MTS_NOTES) -> list[GoldQuestion]:
+def mtsamples_questions(shared: Path, n: int = MTS_NOTES, *, wordings: bool = False) -> list[GoldQuestion]:
+    """One rotated section question per report, and absent questions; ``wordings``: every asked
+    section of each report in its other wordings (``mtsamples-wordings``: no absent questions)."""
+    if wordings:
+        return _mtsamples_wordings(mtsamples_reports(shared, n))
     out: list[GoldQuestion] = []
     for i, report in enumerate(mtsamples_reports(shared, n)):
         sections = report.sections()
@@ -445,6 +496,35 @@ def mtsamples_questions(shared: Path, n: int = MTS_NOTES) -> list[GoldQuestion]:
                         )
                     )
                     break
+    return out
+
+
+def _mtsamples_wordings(reports: Sequence[Report]) -> list[GoldQuestion]:
+    out: list[GoldQuestion] = []
+    for report in reports:
+        sections = report.sections()
+        asked = [name for name in SECTION_QUESTIONS if name in sections]
+        # Headers asked by one canonical question ("PLAN", "ASSESSMENT AND PLAN") are one question,
+        # and a citation inside any of them is right.
+        by_question: dict[str, list[str]] = {}
+        for name in asked:
+            by_question.setdefault(SECTION_QUESTIONS[name], []).append(name)
+        for names in by_question.values():
+            spans = tuple((report.ref, *sections[name]) for name in names)
+            for text in SECTION_WORDINGS[names[0]]:
+                out.append(
+                    GoldQuestion(
+                        id=f"mtsw-{len(out) + 1:03d}",
+                        split=split_of(report.patient_id),  # type: ignore[arg-type]
+                        category=f"section:{names[0].lower()}",
+                        user_id=EVAL_USER,
+                        patient_id=report.patient_id,
+                        question=text,
+                        expect="answer",
+                        expected_refs=(report.ref,),
+                        expected_spans=spans,
+                    )
+                )
     return out
 
 

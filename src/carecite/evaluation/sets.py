@@ -1,4 +1,4 @@
-"""The real-data question sets by name: ``carecite eval --set synthea|synthea-wordings|mtsamples|cms``."""
+"""The real-data question sets by name: ``carecite eval --set synthea|synthea-wordings|mtsamples|mtsamples-wordings|cms``."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def prepare_set(
 ) -> None:
     if set_name in ("synthea", "synthea-wordings"):
         prepare_synthea(stores, shared, progress=progress, limit=limit)
-    elif set_name == "mtsamples":
+    elif set_name in ("mtsamples", "mtsamples-wordings"):
         prepare_mtsamples(stores, shared, progress=progress, n=limit or MTS_NOTES)
     elif set_name == "cms":
         prepare_cms(stores, shared, progress=progress, n=limit or CMS_POLICIES)
@@ -41,11 +41,11 @@ def questions_for(set_name: str, shared: Path, *, limit: int | None = None) -> l
             keep = {load_patient(p).patient_id for p in bundle_files(shared)[:limit]}
             questions = [q for q in questions if q.patient_id in keep]
         return questions
-    if set_name == "mtsamples":
-        return mtsamples_questions(shared, limit or MTS_NOTES)
+    if set_name in ("mtsamples", "mtsamples-wordings"):
+        return mtsamples_questions(shared, limit or MTS_NOTES, wordings=set_name == "mtsamples-wordings")
     if set_name == "cms":
         return cms_questions(shared, limit or CMS_POLICIES)
     raise ValueError(f"unknown question set {set_name!r}; known: gold, {', '.join(REAL_SETS)}")
 
 
-REAL_SETS = ("synthea", "synthea-wordings", "mtsamples", "cms")
+REAL_SETS = ("synthea", "synthea-wordings", "mtsamples", "mtsamples-wordings", "cms")
