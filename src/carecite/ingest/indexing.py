@@ -215,15 +215,10 @@ def sync_indexes(stores: Stores, *, progress: bool = True) -> SyncReport:
     """Make the vector index, the source-vector store and BM25 hold exactly SQL's chunks. Idempotent;
     safe to re-run after any crash (each batch is durable on its own, and BM25 is swapped in
     atomically). Chunk vectors and the chunks' query-time text vectors are embedded in one batch."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from carecite.answering.source_vectors import chunk_items
     from carecite.ingest.native_heap import bound_native_heap
-    from carecite.monitoring.drift import ChunkDriftSample
 
     if stores.settings.ingest_bound_native_heap:
         bound_native_heap()  # freed encode activations go back to the system: memory flat in corpus size
-    cache = ingest_cache(stores.embedder)
     sql_ids = _sql_ids(stores)
     vectors = stores.vectors
     stale = sorted(vectors.ids() - sql_ids)
@@ -235,30 +230,9 @@ def sync_indexes(stores: Stores, *, progress: bool = True) -> SyncReport:
     have = texts.stored(prefix_records=False)
     texts.delete(sorted(set(have) - sql_ids))
     need_texts = sql_ids - set(have)
-    todo = sorted(missing | need_texts)
-    with Progress(
-        TextColumn("[bold]embedding chunks and their sentences"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        disable=not progress or not todo,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("embed", total=len(todo))
-        drift = ChunkDriftSample(stores.engine, stores.settings)  # the new chunks' drift snapshot
-        for batch in _rows(stores, todo, EMBED_BATCH):
-            dense = [c for c in batch if c.chunk_id in missing]
-            items = chunk_items([c for c in batch if c.chunk_id in need_texts])
-            flat = [c.index_text for c in dense] + [x for item in items for x in item.texts]
-            vecs = cache.vectors(flat)
-            if dense:
-                vectors.upsert(dense, vecs[: len(dense)])
-                drift.add(vecs[: len(dense)])
-            if items:
-                texts.write(items, vecs[len(dense) :])
-            bar.advance(task, len(batch))
-    patients = sync_record_vectors(stores, progress=progress, cache=cache)
-    drift.record(stores.embedder.fingerprint)
+    # Its own call: the ingest cache (up to INGEST_CACHE_ITEMS vectors) and the drift sample are freed
+    # before BM25 is rebuilt over every chunk, so the two peaks do not add up.
+    patients = _embed(stores, missing, need_texts, progress=progress)
 
     lexical = stores.lexical
     rebuilt = False
@@ -274,6 +248,44 @@ def sync_indexes(stores: Stores, *, progress: bool = True) -> SyncReport:
         lexical=lexical.count(),
         source_vectors=len(need_texts) + patients,
     )
+
+
+def _embed(stores: Stores, missing: set[str], need_texts: set[str], *, progress: bool) -> int:
+    """Embed the chunks the vector index lacks and the query-time texts the source-vector store
+    lacks, batch by batch, then each changed patient's record statements; record the new chunks'
+    drift sample. Returns how many patients' statements were embedded."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from carecite.answering.source_vectors import chunk_items
+    from carecite.monitoring.drift import ChunkDriftSample
+
+    cache = ingest_cache(stores.embedder)
+    vectors, texts = stores.vectors, stores.source_vectors
+    todo = sorted(missing | need_texts)
+    drift = ChunkDriftSample(stores.engine, stores.settings)  # the new chunks' drift snapshot
+    with Progress(
+        TextColumn("[bold]embedding chunks and their sentences"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        disable=not progress or not todo,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("embed", total=len(todo))
+        for batch in _rows(stores, todo, EMBED_BATCH):
+            dense = [c for c in batch if c.chunk_id in missing]
+            items = chunk_items([c for c in batch if c.chunk_id in need_texts])
+            flat = [c.index_text for c in dense] + [x for item in items for x in item.texts]
+            vecs = cache.vectors(flat)
+            if dense:
+                vectors.upsert(dense, vecs[: len(dense)])
+                drift.add(vecs[: len(dense)])
+            if items:
+                texts.write(items, vecs[len(dense) :])
+            bar.advance(task, len(batch))
+    patients = sync_record_vectors(stores, progress=progress, cache=cache)
+    drift.record(stores.embedder.fingerprint)
+    return patients
 
 
 def ingest_cache(embedder: Embedder) -> VectorCache:

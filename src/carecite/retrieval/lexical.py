@@ -196,7 +196,10 @@ class Bm25Index:
                 retriever = bm25s.BM25()
                 retriever.index(tokenize([c.index_text for c in chunks]), show_progress=False)
                 retriever.save(str(tmp), show_progress=False)
-            (tmp / META).write_text(json.dumps(meta, ensure_ascii=False))
+            with (tmp / META).open("w", encoding="utf-8") as fh:
+                json.dump(
+                    meta, fh, ensure_ascii=False
+                )  # streamed: no second copy of every text as one string
             os.replace(tmp, self.path / version)
             pointer = self.path / f"{CURRENT}.{version}.tmp"
             pointer.write_text(version)
