@@ -189,11 +189,26 @@ def test_the_section_titled_with_the_asked_name_wins_over_a_synonyms_section(emb
 
 
 def test_the_asked_name_is_the_same_name_however_it_is_hyphenated(embedder: Embedder) -> None:
-    """"DISPOSITION:" reads as the follow-up too; "FOLLOWUP:" is the follow-up's own name, spelled
+    """ "DISPOSITION:" reads as the follow-up too; "FOLLOWUP:" is the follow-up's own name, spelled
     without its hyphen, so it answers alone."""
-    text = "DISPOSITION: , The patient will be going home.\nFOLLOWUP:  ,To follow up with Dr. ABC in two weeks."
+    text = (
+        "DISPOSITION: , The patient will be going home.\nFOLLOWUP:  ,To follow up with Dr. ABC in two weeks."
+    )
     picks = ExtractiveAnswerer(embedder).picks("What follow-up was arranged?", [mts_source(text)])
     assert picks and all(p.segment.section == "FOLLOWUP" for p in picks)
+
+
+def test_the_asked_name_is_the_same_name_in_any_word_order(embedder: Embedder) -> None:
+    """ "MEDICATIONS AT DISCHARGE:" is the discharge medications' own name; "DISCHARGE INSTRUCTIONS:"
+    also speaks of discharge but is not their section, and a synonym loses to the own name."""
+    text = (
+        "DISCHARGE PRESCRIPTIONS: , Lisinopril 10 mg daily.\n"
+        "MEDICATIONS AT DISCHARGE: , Metoprolol 25 mg twice daily. Aspirin 81 mg daily."
+    )
+    picks = ExtractiveAnswerer(embedder).picks(
+        "What medications was the patient discharged on?", [mts_source(text)]
+    )
+    assert picks and all(p.segment.section == "MEDICATIONS AT DISCHARGE" for p in picks)
 
 
 def test_without_the_section_only_a_sentence_that_speaks_of_it_may_answer(embedder: Embedder) -> None:

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from rich.console import Console
 
 from carecite.evaluation.bench import (
@@ -59,16 +60,23 @@ def test_ingest_bench_on_a_three_patient_world_reports_consistent_figures(
     assert scale.raw_peak_rss_mb > 0 and report.embedder == embedder.fingerprint
 
 
-def test_the_stand_in_ingest_bench_measures_the_pipeline_without_a_model(tmp_path: Path) -> None:
+def test_the_stand_in_ingest_bench_measures_the_pipeline_without_a_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from carecite.evaluation.bench.common import StandInEmbedder
+
+    monkeypatch.delenv("CARECITE_CHROMA_HOST", raising=False)  # the embedded store, whatever the shell says
 
     stand_in = StandInEmbedder()
     a, b = stand_in.embed_documents(["x", "y"]), stand_in.embed_documents(["y"])
-    assert np.allclose(np.linalg.norm(a, axis=1), 1.0) and np.array_equal(a[1], b[0])  # same text, same vector
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0) and np.array_equal(
+        a[1], b[0]
+    )  # same text, same vector
     report = run_ingest_bench([3], stand_in=True, work_dir=tmp_path, progress=False)
     (scale,) = report.scales
     assert scale.consistent and scale.chunks > 0 and scale.peak_rss_mb > 0
     assert scale.raw_sampled == scale.texts == 0 and scale.raw_encode_s == 0 and scale.ingest_vs_raw == 0
+    assert scale.raw_peak_rss_mb == 0
     assert report.embedder == "stand-in-hash:384" and report.vector_store == "embedded Chroma"
     shown = _rendered(render_ingest(report))
     assert "peak RSS MB (ingest)" in shown and "overhead" not in shown and "stand-in-hash:384" in shown

@@ -71,7 +71,9 @@ def test_real_embeddings_of_unrelated_text_drift_from_clinical_notes(settings: S
     assert not any("furosemide" in x.projections for x in stored)
 
 
-def test_an_ingest_fed_batch_by_batch_stores_the_same_sample_as_all_vectors_at_once(settings: Settings) -> None:
+def test_an_ingest_fed_batch_by_batch_stores_the_same_sample_as_all_vectors_at_once(
+    settings: Settings,
+) -> None:
     # The ingest keeps only each batch's projection; the stored sample must not depend on batching.
     s = settings.model_copy(update={"drift_sample": 50})
     vectors = np.random.default_rng(3).standard_normal((130, 384)).astype(np.float32)

@@ -23,6 +23,7 @@ from carecite.text.sections import asked_section, kind_of_header
         ("SOCIAL HISTORY", "social history"),
         ("## Discharge diagnoses", None),
         ("Hospital course", None),
+        ("Next steps", "plan"),
         ("CURRENT MEDICATIONS", None),  # medications now are records, not the discharge list
     ],
 )
@@ -46,6 +47,13 @@ def test_a_header_as_written_opens_a_section_of_its_kind(header: str, kind: str 
         ("What did the study find?", "findings"),
         ("What meds was the patient sent home on?", "discharge medications"),
         ("What did the patient find helpful?", None),
+        # ... but a question naming a record, or a clause about something else, asks for no section.
+        ("What was found on the last colonoscopy?", None),
+        ("What was found in the urine culture?", None),
+        ("What are the next steps for her referral to cardiology?", None),
+        ("What medications is she on, and is she going home today?", None),
+        ("What meds is she on? When is she going home?", None),
+        ("What are the next steps for this patient?", "plan"),
         # Records, not sections: open follow-up tasks, the coded care plan.
         ("Which follow-ups are open for Hannah right now?", None),
         ("What follow-up tasks are outstanding?", None),

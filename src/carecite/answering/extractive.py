@@ -249,9 +249,8 @@ def section_items(
     found.sort(key=lambda pair: pair[0])
     # A note with an "IMPRESSION:" and an "INTERPRETATION:" (both read as the impression): the section
     # titled with the kind's own name is the one asked for; a synonym's section answers only alone.
-    # Compared as joined singular words: "FOLLOWUP" and "Follow-up" are one name, "IMPRESSIONS" too.
-    name = _joined(asked.name)
-    own_name = [(at, p) for at, p in found if name in _joined(p.segment.section or "")]
+    # Compared as singular words ("MEDICATIONS AT DISCHARGE") or joined ("FOLLOWUP" is "Follow-up").
+    own_name = [(at, p) for at, p in found if _titled(asked.name, p.segment.section or "")]
     found = own_name or found
     if asked.narrowest is not None:
         narrow = asked.narrowest
@@ -260,9 +259,12 @@ def section_items(
     return [pick for _, pick in found[:SECTION_ITEMS]]
 
 
-def _joined(title: str) -> str:
-    """'Follow-up' / 'FOLLOWUP' / 'follow up' → 'followup'; 'IMPRESSIONS' → 'impression'."""
-    return "".join(singular(w) for w in re.findall(r"[a-z0-9]+", normalise_title(title)))
+def _titled(name: str, title: str) -> bool:
+    """Is ``title`` the kind's own ``name``: all its singular words, in any order ("Medications at
+    discharge"), or the words joined ("FOLLOWUP", "Follow up" for "follow-up")?"""
+    words = [singular(w) for w in re.findall(r"[a-z0-9]+", normalise_title(title))]
+    wanted = [singular(w) for w in re.findall(r"[a-z0-9]+", name.lower())]
+    return set(wanted) <= set(words) or "".join(wanted) in "".join(words)
 
 
 # Identifier kinds that make a line a header: the patient's name alone does not ("Mr. Baker was

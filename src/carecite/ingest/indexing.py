@@ -230,6 +230,7 @@ def sync_indexes(stores: Stores, *, progress: bool = True) -> SyncReport:
     have = texts.stored(prefix_records=False)
     texts.delete(sorted(set(have) - sql_ids))
     need_texts = sql_ids - set(have)
+    del have  # one row id per chunk: not kept through the BM25 rebuild
     # Its own call: the ingest cache (up to INGEST_CACHE_ITEMS vectors) and the drift sample are freed
     # before BM25 is rebuilt over every chunk, so the two peaks do not add up.
     patients = _embed(stores, missing, need_texts, progress=progress)

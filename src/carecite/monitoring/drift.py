@@ -101,7 +101,7 @@ def record_chunk_vectors(
     engine: Engine, fingerprint: str, vectors: NDArray[Any], settings: Settings, *, reference: bool = False
 ) -> str:
     """Store projections of newly embedded chunks: the reference when there is none yet (or when
-    ``reference``), else an "ingest" sample. Returns the kind written."""
+    ``reference``), else an "ingest" sample. Returns the kind written; ValueError on no vectors."""
     sample = ChunkDriftSample(engine, settings)
     sample.add(vectors)
     kind = sample.record(fingerprint, reference=reference)

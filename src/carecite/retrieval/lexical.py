@@ -161,7 +161,7 @@ class Bm25Index:
             return _Loaded.empty()
         version = current.read_text().strip()
         vdir = self.path / version
-        meta = json.loads((vdir / META).read_text())
+        meta = json.loads((vdir / META).read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT:
             raise ValueError(f"unsupported BM25 index format in {vdir}")
         retriever = bm25s.BM25.load(str(vdir), show_progress=False) if meta["ids"] else None

@@ -302,8 +302,8 @@ def names_asked(intent: Intent, s: Statement) -> bool:
 
 def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Intent:
     # A kind word counts in either number ("prescriptions" as "prescription").
-    words = tokens(question)
-    toks = set(words) | {singular(t) for t in words}
+    said = tokens(question)
+    toks = set(said) | {singular(t) for t in said}
     q = question.lower()
     by_noun = {kind for kind, words in KIND_WORDS.items() if (toks - MODIFIER_WORDS) & set(words)}
     kinds = by_noun or {kind for kind, words in KIND_WORDS.items() if toks & set(words)}

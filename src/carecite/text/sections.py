@@ -109,7 +109,7 @@ KINDS: tuple[SectionKind, ...] = (
         _rx(r"\bdischarge\b.*\b(medications?|meds|prescriptions?)\b|\b(medications?|meds)\b.*\bdischarge\b"),
         _rx(
             r"\b(discharge[d]?\b.{0,30}\b(medications?|meds|prescriptions?)|"
-            r"(medications?|meds|prescriptions?)\b.{0,30}\b(discharge[d]?|sent home|going home|go home))\b"
+            r"(medications?|meds|prescriptions?)\b[^.?!,;]{0,30}\b(discharge[d]?|(sent|going|go) home (on|with)))\b"
         ),
         _rx(r"\bdischarg\w*"),
     ),
@@ -144,15 +144,20 @@ KINDS: tuple[SectionKind, ...] = (
     SectionKind(
         "findings",
         _rx(r"\bfindings\b"),
+        # "What was found?" of a report; "What was found on the last colonoscopy?" names a record.
         _rx(
-            r"\bfindings?\b|\bwhat (was|were) found\b|"
-            r"\bwhat did the (study|scan|exam|procedure|operation|imaging|test) (show|find|reveal)\b"
+            r"\bfindings?\b|^\W*what (was|were) found\W*$|"
+            r"\bwhat did the (study|scan|exam|procedure|operation|imaging) (show|find|reveal)\b"
         ),
     ),
     SectionKind(
         "plan",
-        _rx(r"\bplan\b|^recommendations?$"),
-        _rx(r"\b(the|treatment|management) plan\b|\bplan of care\b|\bwhat is planned\b|\bnext steps?\b"),
+        _rx(r"\bplan\b|^recommendations?$|^next steps?$"),
+        # "next steps" for the patient as a whole; "next steps for her cardiology referral" names a record.
+        _rx(
+            r"\b(the|treatment|management) plan\b|\bplan of care\b|\bwhat is planned\b|"
+            r"\bnext steps?( for (this|the) patient| for (him|her|them))?\W*$"
+        ),
     ),
     SectionKind(
         "impression",

@@ -272,7 +272,7 @@ def bench_ingest_scale(
         raw_chunks_per_s=round(raw_rate, 2),
         overhead=round(raw_rate / pipe_rate, 2) if pipe_rate else 0.0,
         peak_rss_mb=rss.peak_mb,
-        raw_peak_rss_mb=raw_rss.peak_mb,
+        raw_peak_rss_mb=raw_rss.peak_mb if raw else 0.0,
         consistent=bool(sync and sync.consistent and sync.sql == n),
         texts=len(texts),
         raw_sampled=len(timed),
