@@ -12,6 +12,7 @@ from carecite.answering.generate import ExtractiveGenerator
 from carecite.answering.text import CANNOT_ANSWER, segment, strip_markers
 from carecite.domain import Candidate
 from carecite.ports import Embedder
+from fakes import record_candidate
 
 QUESTIONS = [
     "What did cardiology recommend at discharge?",
@@ -209,6 +210,22 @@ def test_the_asked_name_is_the_same_name_in_any_word_order(embedder: Embedder) -
         "What medications was the patient discharged on?", [mts_source(text)]
     )
     assert picks and all(p.segment.section == "MEDICATIONS AT DISCHARGE" for p in picks)
+
+
+def test_the_plan_of_care_is_the_coded_care_plan_when_the_record_is_sure_of_one(embedder: Embedder) -> None:
+    """ "What is the patient's plan of care?" asks for the plan section, but the CarePlan in force is
+    its system of record: a sure CarePlan answers, not a visit note's plan. A sure record of another
+    kind does not, and without a sure CarePlan the note's section still answers."""
+    note = mts_source("PLAN: , Start physiotherapy twice weekly. Recheck in six weeks.")
+    plan = record_candidate("CarePlan/cp1", text="Care plan: diabetes self management plan; status: active.")
+    weak = record_candidate("CarePlan/cp2", match=0.1, text="Care plan: dental care; status: completed.")
+    other = record_candidate("Condition/c1", text="Condition: diabetes; status: active.")
+    answerer, question = ExtractiveAnswerer(embedder), "What is the patient's plan of care?"
+    picks = answerer.picks(question, [note, plan])
+    assert [p.source for p in picks] == [2]
+    for sources in ([note, weak], [note, other]):
+        picks = answerer.picks(question, sources)
+        assert picks and all(sources[p.source - 1].source_ref == "DocumentReference/mts-1" for p in picks)
 
 
 def test_without_the_section_only_a_sentence_that_speaks_of_it_may_answer(embedder: Embedder) -> None:

@@ -65,6 +65,12 @@ class ExtractiveAnswerer:
         """The chosen source sentences, most relevant first; for a question that asks for a section
         ("What was the impression?"), that section's sentences in the note's order."""
         asked = asked_section(question)
+        if asked is not None and asked.record_kind is not None:
+            of_kind = f"{asked.record_kind}/"
+            if records := [
+                p for p in sure_records(sources) if sources[p.source - 1].source_ref.startswith(of_kind)
+            ]:
+                return records  # the coded record the section is about: the system of record
         # Coverage: the criteria of the policy ranked first (the one the question names), never a
         # neighbour's because the first says nothing under the heading.
         first_policy = (

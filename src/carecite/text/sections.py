@@ -43,6 +43,10 @@ class SectionKind:
     # Among this kind's headers, the ones to quote from when the document has them: "B. Nationally
     # Covered Indications" rather than its parent "Indications and Limitations of Coverage".
     narrowest: re.Pattern[str] | None = None
+    # The coded record that IS this section's subject (FHIR resource type): when the retriever is sure
+    # of one, it answers instead of a note's section ("plan of care": the CarePlan in force, not the
+    # plan written in some visit's note).
+    record_kind: str | None = None
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -158,6 +162,7 @@ KINDS: tuple[SectionKind, ...] = (
             r"\b(the|treatment|management) plan\b|\bplan of care\b|\bwhat is planned\b|"
             r"\bnext steps?( for (this|the) patient| for (him|her|them))?\W*$"
         ),
+        record_kind="CarePlan",
     ),
     SectionKind(
         "impression",
