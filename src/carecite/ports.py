@@ -3,7 +3,7 @@ sentence_transformers or streamlit; everything else talks to these."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -45,7 +45,8 @@ class VectorIndex(Protocol):
 
 @runtime_checkable
 class LexicalIndex(Protocol):
-    def rebuild(self, chunks: Sequence[Chunk]) -> None: ...
+    # Read in one pass: the ingest streams every chunk from SQL, and no index may need them all at once.
+    def rebuild(self, chunks: Iterable[Chunk]) -> None: ...
 
     def ids(self) -> set[str]: ...
 

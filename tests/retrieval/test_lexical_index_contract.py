@@ -134,6 +134,17 @@ def test_rebuild_replaces_the_whole_index(empty: LexicalIndex) -> None:
     assert empty.count() == 0 and empty.query("furosemide", FLT, 5) == []
 
 
+def test_rebuild_reads_its_chunks_in_one_pass(empty: LexicalIndex) -> None:
+    """The ingest streams every chunk from SQL (memory flat in corpus size): an index must not need
+    them twice. A generator can be read once; a second read would find it empty."""
+    big = [_chunk(10 + i, f"Follow-up note {i}: knee pain improving.") for i in range(2500)]
+    empty.rebuild(c for c in [*CHUNKS, *big])
+    assert empty.count() == len(CHUNKS) + len(big) and "c3" in empty.ids()
+    assert [h.source_id for h in empty.query("furosemide", FLT, 5)] == ["c1"]
+    empty.rebuild(c for c in CHUNKS[:1])
+    assert empty.ids() == {"c1"}
+
+
 def _corpus(common: str, rare: str, base: int = 0) -> list[Chunk]:
     """Five chunks with the common term, one (the highest id) with the rare term; same lengths. Chunk
     ids are content hashes in carecite, so other text gets other ids (``base``)."""

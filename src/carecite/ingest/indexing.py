@@ -204,11 +204,13 @@ def _rows(stores: Stores, ids: Sequence[str], batch: int) -> Iterator[list[Chunk
             yield [row_to_chunk(r) for r in rows]
 
 
-def _all_chunks(stores: Stores) -> list[Chunk]:
-    # Streamed: each ORM row is dropped once converted, so the whole corpus is never held twice.
+def _all_chunks(stores: Stores) -> Iterator[Chunk]:
+    """Every SQL chunk in id order, streamed: the lexical index reads them in one pass, so the corpus
+    is never held whole as rows or chunks."""
     with session_scope(stores.engine) as s:
         rows = s.exec(select(t.ChunkRow).order_by(col(t.ChunkRow.chunk_id)).execution_options(yield_per=1000))
-        return [row_to_chunk(r) for r in rows]
+        for r in rows:
+            yield row_to_chunk(r)
 
 
 def sync_indexes(stores: Stores, *, progress: bool = True) -> SyncReport:

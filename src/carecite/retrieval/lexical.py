@@ -24,7 +24,7 @@ import os
 import shutil
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,32 @@ from carecite.records.tables import labels_from_str, labels_to_str
 CURRENT = "CURRENT"
 META = "meta.json"
 FORMAT = 1
+
+
+_META_FIELDS = (
+    "ids", "source_type", "source_ref", "doc_id", "patient_key", "facility", "note_type", "note_date",
+    "labels", "start", "end", "section", "text",
+)  # fmt: skip
+_TOKENIZE_BATCH = 2000
+
+
+def _meta_row(c: Chunk) -> dict[str, Any]:
+    """What the index keeps of a chunk: its filter fields and the text it returns."""
+    return {
+        "ids": c.chunk_id,
+        "source_type": c.source_type,
+        "source_ref": c.source_ref,
+        "doc_id": c.doc_id,
+        "patient_key": c.patient_key or "",
+        "facility": c.facility or "",
+        "note_type": c.note_type or "",
+        "note_date": c.note_date,
+        "labels": labels_to_str(c.security_labels),
+        "start": c.start,
+        "end": c.end,
+        "section": c.section or "",
+        "text": c.text,
+    }
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
@@ -168,34 +194,32 @@ class Bm25Index:
         return _Loaded.from_meta(version, retriever, meta)
 
     # ------------------------------------------------------------------ LexicalIndex
-    def rebuild(self, chunks: Sequence[Chunk]) -> None:
-        """Replace the whole index atomically with one over ``chunks``."""
+    def rebuild(self, chunks: Iterable[Chunk]) -> None:
+        """Replace the whole index atomically with one over ``chunks``, read in one pass: a chunk is
+        dropped once its fields and tokens are kept, so a streamed corpus is never held whole."""
         self.path.mkdir(parents=True, exist_ok=True)
         version = f"v-{uuid.uuid4().hex}"
         tmp = self.path / f"tmp-{version}"
         tmp.mkdir()
         try:
-            meta: dict[str, Any] = {
-                "format": FORMAT,
-                "ids": [c.chunk_id for c in chunks],
-                "source_type": [c.source_type for c in chunks],
-                "source_ref": [c.source_ref for c in chunks],
-                "doc_id": [c.doc_id for c in chunks],
-                "patient_key": [c.patient_key or "" for c in chunks],
-                "facility": [c.facility or "" for c in chunks],
-                "note_type": [c.note_type or "" for c in chunks],
-                "note_date": [c.note_date for c in chunks],
-                "labels": [labels_to_str(c.security_labels) for c in chunks],
-                "start": [c.start for c in chunks],
-                "end": [c.end for c in chunks],
-                "section": [c.section or "" for c in chunks],
-                "text": [c.text for c in chunks],
-            }
+            meta: dict[str, Any] = {"format": FORMAT} | {key: [] for key in _META_FIELDS}
+            tokens: list[list[str]] = []
+            batch: list[str] = []
+            for c in chunks:
+                for key, value in _meta_row(c).items():
+                    meta[key].append(value)
+                batch.append(c.index_text)
+                if len(batch) >= _TOKENIZE_BATCH:
+                    tokens += tokenize(batch)
+                    batch = []
+            if batch:
+                tokens += tokenize(batch)
             retriever = None
-            if chunks:
+            if tokens:
                 retriever = bm25s.BM25()
-                retriever.index(tokenize([c.index_text for c in chunks]), show_progress=False)
+                retriever.index(tokens, show_progress=False)
                 retriever.save(str(tmp), show_progress=False)
+            del tokens
             with (tmp / META).open("w", encoding="utf-8") as fh:
                 json.dump(
                     meta, fh, ensure_ascii=False

@@ -32,7 +32,7 @@ bm25s version swap.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -128,16 +128,27 @@ class PgFullTextIndex:
                     conn.exec_driver_sql(sql)
         return cls(engine)
 
-    def rebuild(self, chunks: Sequence[Chunk]) -> None:
-        keep = [c.chunk_id for c in chunks]
+    def rebuild(self, chunks: Iterable[Chunk]) -> None:
+        """Make the table hold exactly ``chunks`` (one transaction), read in one pass: new rows are
+        written BATCH at a time, so a streamed corpus is never held whole, only its ids."""
+        keep: list[str] = []
+        added = False
         with self._engine.begin() as conn:
             have = {str(r[0]) for r in conn.exec_driver_sql(f"SELECT chunk_id FROM {TABLE}")}
+            new: list[dict[str, object]] = []
+            for c in chunks:
+                keep.append(c.chunk_id)
+                # chunk ids are content hashes (ingest/indexing.py): an id already present is the same chunk
+                if c.chunk_id not in have:
+                    new.append(row_values(c))
+                if len(new) >= BATCH:
+                    upsert_rows(conn, TABLE, new)
+                    added, new = True, []
+            if new:
+                upsert_rows(conn, TABLE, new)
+                added = True
             conn.execute(sa.text(f"DELETE FROM {TABLE} WHERE NOT (chunk_id = ANY(:keep))"), {"keep": keep})
-            # chunk ids are content hashes (ingest/indexing.py): an id already present is the same chunk
-            new = [row_values(c) for c in chunks if c.chunk_id not in have]
-            for i in range(0, len(new), BATCH):
-                upsert_rows(conn, TABLE, new[i : i + BATCH])
-            if new or len(have) != len(set(keep) & have):  # the corpus changed: so did its statistics
+            if added or len(have) != len(set(keep) & have):  # the corpus changed: so did its statistics
                 for sql in _REFRESH_STATS:
                     conn.exec_driver_sql(sql)
 

@@ -7,7 +7,7 @@ wrappers around the embedder, the vector index and the BM25 index, with the pipe
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -81,7 +81,7 @@ class _TimedLexical:
     def __init__(self, inner: LexicalIndex, clock: Timer) -> None:
         self.inner, self.clock = inner, clock
 
-    def rebuild(self, chunks: Sequence[Chunk]) -> None:
+    def rebuild(self, chunks: Iterable[Chunk]) -> None:
         with self.clock.stage("bm25"):
             self.inner.rebuild(chunks)
 
