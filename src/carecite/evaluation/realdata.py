@@ -467,19 +467,8 @@ def mtsamples_questions(shared: Path, n: int = MTS_NOTES, *, wordings: bool = Fa
         asked = [name for name in SECTION_QUESTIONS if name in sections]
         name = asked[i % len(asked)]  # rotate, so every section kind is asked across the set
         start, end = sections[name]
-        out.append(
-            GoldQuestion(
-                id=f"mts-{len(out) + 1:03d}",
-                split=split_of(report.patient_id),  # type: ignore[arg-type]
-                category=f"section:{name.lower()}",
-                user_id=EVAL_USER,
-                patient_id=report.patient_id,
-                question=SECTION_QUESTIONS[name],
-                expect="answer",
-                expected_refs=(report.ref,),
-                expected_spans=((report.ref, start, end),),
-            )
-        )
+        spans = ((report.ref, start, end),)
+        out.append(_section_question(f"mts-{len(out) + 1:03d}", report, name, SECTION_QUESTIONS[name], spans))
         if i % 3 == 0:
             lowered = report.text.lower()
             for question, word in ABSENT_QUESTIONS:
@@ -512,20 +501,25 @@ def _mtsamples_wordings(reports: Sequence[Report]) -> list[GoldQuestion]:
         for names in by_question.values():
             spans = tuple((report.ref, *sections[name]) for name in names)
             for text in SECTION_WORDINGS[names[0]]:
-                out.append(
-                    GoldQuestion(
-                        id=f"mtsw-{len(out) + 1:03d}",
-                        split=split_of(report.patient_id),  # type: ignore[arg-type]
-                        category=f"section:{names[0].lower()}",
-                        user_id=EVAL_USER,
-                        patient_id=report.patient_id,
-                        question=text,
-                        expect="answer",
-                        expected_refs=(report.ref,),
-                        expected_spans=spans,
-                    )
-                )
+                out.append(_section_question(f"mtsw-{len(out) + 1:03d}", report, names[0], text, spans))
     return out
+
+
+def _section_question(
+    qid: str, report: Report, name: str, question: str, spans: tuple[tuple[str, int, int], ...]
+) -> GoldQuestion:
+    """A question answered by the report's section ``name``: right when a citation lies in ``spans``."""
+    return GoldQuestion(
+        id=qid,
+        split=split_of(report.patient_id),  # type: ignore[arg-type]
+        category=f"section:{name.lower()}",
+        user_id=EVAL_USER,
+        patient_id=report.patient_id,
+        question=question,
+        expect="answer",
+        expected_refs=(report.ref,),
+        expected_spans=spans,
+    )
 
 
 def mtsamples_bundle(report: Report) -> dict[str, Any]:
