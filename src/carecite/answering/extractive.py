@@ -25,7 +25,7 @@ from carecite.answering.text import (
     is_heading,
     segment,
 )
-from carecite.domain import Candidate
+from carecite.domain import Candidate, resource_type_of
 from carecite.ports import Embedder
 from carecite.privacy.identity import PatientIdentity, identity_spans
 from carecite.retrieval.structured import is_sure_record
@@ -66,9 +66,9 @@ class ExtractiveAnswerer:
         ("What was the impression?"), that section's sentences in the note's order."""
         asked = asked_section(question)
         if asked is not None and asked.record_kind is not None:
-            of_kind = f"{asked.record_kind}/"
+            kind = asked.record_kind
             if records := [
-                p for p in sure_records(sources) if sources[p.source - 1].source_ref.startswith(of_kind)
+                p for p in sure_records(sources) if resource_type_of(sources[p.source - 1].source_ref) == kind
             ]:
                 return records  # the coded record the section is about: the system of record
         # Coverage: the criteria of the policy ranked first (the one the question names), never a

@@ -72,7 +72,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 
 OPEN_TASK = ("requested", "received", "accepted", "ready", "in-progress", "on-hold", "draft")
 DONE_TASK = ("completed", "cancelled", "rejected", "failed", "entered-in-error")
-OPEN_REFERRAL = ("active", "on-hold", "draft")
+# FHIR RequestStatus codes of work not finished: a referral (ServiceRequest) still open, a CarePlan in force.
+OPEN_REQUEST = ("active", "on-hold", "draft")
+OPEN_REFERRAL = OPEN_REQUEST
 OPEN_ACTIVITY = ("in-progress", "scheduled", "not-started", "on-hold")
 UPCOMING_APPT = ("booked", "pending", "proposed", "arrived", "checked-in", "waitlist")
 
@@ -174,7 +176,7 @@ GENERIC_TERMS = frozenset(
     | RECENT_WORDS
     | PAST_WORDS
     | set(
-        "recent latest last newest most new value values file chart record now today dose doses scheduled "
+        "most new value values file chart record today dose doses scheduled "
         "date when many much units result results ratio total shot shots get got given receive received".split()
     )
 ) - {*LAB_NAMES, "flu"}  # "flu" names WHICH immunization
@@ -782,12 +784,8 @@ class StructuredRetriever:
             # A care plan is what is planned now: a finished plan's activities answer a question about
             # the past ("What was in her previous care plan?") or one naming that plan ("her fracture
             # care plan"), never "What is the plan of care?" nor "the current care plan".
-            if (intent.recent or not (intent.past or intent.naming)) and plan.status not in (
-                None,
-                "active",
-                "on-hold",
-                "draft",
-            ):
+            in_force = plan.status is None or plan.status in OPEN_REQUEST
+            if (intent.recent or not (intent.past or intent.naming)) and not in_force:
                 continue  # "the current care plan" is an active one, never a completed plan's steps
             title = plan.display or plan.category or "care plan"
             status = row.status or "unknown"
