@@ -236,6 +236,22 @@ def test_without_the_section_only_a_sentence_that_speaks_of_it_may_answer(embedd
     assert picks == []  # a medication sentence about something else is not the discharge list
 
 
+def test_without_a_social_history_only_a_sentence_stating_one_of_its_elements_answers(
+    embedder: Embedder,
+) -> None:
+    # A report with no SOCIAL HISTORY section: its family and past medical history share "history"
+    # but are not the social history; a sentence about tobacco or alcohol is.
+    text = (
+        "PAST MEDICAL HISTORY:, Reviewed, very healthy.,FAMILY HISTORY:, Nonsignificant for heart disease.,"
+        "HISTORY OF PRESENT ILLNESS:, The patient is a 66-year-old man brought in with obtundation."
+    )
+    answerer = ExtractiveAnswerer(embedder)
+    assert answerer.picks("What is the patient's social history?", [mts_source(text)]) == []
+    stated = text + " He has a history of alcohol abuse and smokes cigarettes."
+    picks = answerer.picks("What is the patient's social history?", [mts_source(stated)])
+    assert [p.segment.text for p in picks] == ["He has a history of alcohol abuse and smokes cigarettes."]
+
+
 def _record(ref: str, text: str, brief: str, match: float, score: float = 0.6) -> Candidate:
     return Candidate(
         source_id=ref,

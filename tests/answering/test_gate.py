@@ -49,7 +49,10 @@ def test_a_section_no_source_has_or_mentions_declines_with_what_is_missing() -> 
     )
     decision = gate([note], min_score=0.3, patient_required=True, asked=BY_NAME["discharge medications"])
     assert not decision.ok and decision.reason == "no_evidence"
-    assert decision.detail == "No discharge medications are documented in the sources found for this patient."
+    assert (
+        decision.detail
+        == "No discharge medications section or statement was found in the sources for this patient."
+    )
     with_section = note.model_copy(update={"section": "DISCHARGE MEDICATIONS"})
     assert gate(
         [with_section], min_score=0.3, patient_required=True, asked=BY_NAME["discharge medications"]

@@ -67,7 +67,7 @@ def gate(
         return GateDecision(
             False,
             "no_evidence",
-            f"No {asked.name} are documented in the sources found for this patient.",
+            f"No {asked.name} section or statement was found in the sources for this patient.",
             best_score=best,
             counted=len(evidence),
         )

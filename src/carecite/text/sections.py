@@ -173,6 +173,14 @@ KINDS: tuple[SectionKind, ...] = (
         "social history",
         _rx(r"\bsocial (history|hx)\b"),
         _rx(r"\bsocial (history|hx)\b"),
+        # With no social history section, only a sentence stating one of its elements answers (the
+        # C-CDA Social History section's: tobacco, alcohol, drug use, marital status, living
+        # situation, occupation), never a past medical or family history that shares "history".
+        _rx(
+            r"\b(smok\w*|tobacco|cigar\w*|nicotine|alcohol\w*|etoh|drinks?|drinking|illicit|recreational|"
+            r"(drug|substance) (use|abuse)|marijuana|cannabis|cocaine|heroin|married|divorced|widow\w*|"
+            r"lives (with|alone|at|in)|living (with|alone)|occupation\w*|employ\w*|unemployed|retired)\b"
+        ),
     ),
 )
 BY_NAME = {k.name: k for k in KINDS}
