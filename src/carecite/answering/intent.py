@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from carecite.text.sections import OWN_PLAN
+from carecite.text.shorthand import write_out
 
 # Three questions that share words and differ in what answers them:
 #  - coverage: "Does Medicare cover CPAP for her sleep apnea?", "Does an MRI need prior authorization?"
@@ -50,11 +51,16 @@ class QuestionKind:
     coverage: bool  # answered from coverage policies (beside the patient's record)
     insurance: bool  # about the patient's own insurance: their record and notes answer
     multi_patient: bool  # nothing is left once other-patient and injection clauses are dropped
-    clean: str  # the question without those clauses: what retrieval and generation see
+    clean: (
+        str  # the question, shorthand written out, without those clauses: what retrieval and generation see
+    )
     dropped: tuple[str, ...] = ()
 
 
 def classify(question: str) -> QuestionKind:
+    # Shorthand is written out first, so ``clean`` (what retrieval and generation read) says
+    # "patient's last behavioral health appointment", not "pt's last BH appt".
+    question = write_out(question)
     clauses = [c.strip() for c in CLAUSE.split(question) if c and c.strip()]
     dropped = tuple(c for c in clauses if MULTI_PATIENT.search(c) or INJECTION.search(c))
     clean = " ".join(c for c in clauses if c not in dropped).strip()
