@@ -79,6 +79,7 @@ TEXTS = {
     "Policy/190.11": "Covered for patients with mechanical heart valves or chronic atrial fibrillation.",
     "Policy/10.1": "Emergency ambulance transport is covered when other transport would endanger health.",
     "Policy/20.10": "Covered under 42 CFR §410.49 for beneficiaries with stable chronic heart failure.",
+    "Policy/280.3": "Mobility assistive equipment (canes, crutches, walkers, wheelchairs) is covered when ...",
     "Policy/160.27": "TENS is covered for CLBP only in an approved clinical study. "
     "See §10.2 for an explanation of coverage of TENS for acute post-operative pain.",
 }
@@ -92,6 +93,7 @@ TITLES = {
     "Anticoagulation Management",
     "Policy/10.1": "Ambulance Services for Emergency Transport",
     "Policy/20.10": "Cardiac Rehabilitation Programs",
+    "Policy/280.3": "Mobility Assistive Equipment (MAE)",
 }
 
 
@@ -125,6 +127,14 @@ TITLES = {
             ["Policy/190.11"],
             True,
         ),
+        # "like" / "such as" introduce an example of the service: the example is spoken of, the
+        # word introducing it names nothing.
+        (
+            "What does Medicare require for mobility assistive equipment like a walker?",
+            ["Policy/280.3"],
+            True,
+        ),
+        ("Medicare criteria for mobility assistive equipment (e.g., a walker)?", ["Policy/280.3"], True),
         # "non-emergency" names a service of its own, not a non-covered question about emergencies.
         ("Does Medicare cover non-emergency ambulance transport?", ["Policy/10.1"], False),
         # A sentence citing a regulation ("§410.49") states this policy's own criteria.

@@ -302,6 +302,7 @@ def test_an_item_the_record_lacks_is_never_substituted_and_is_reported_missing(l
         ("What is the patient's current care plan?", {"CarePlanActivity"}),
         # Open work with no kind named is the patient's to-dos.
         ("What do we still need to get done for this patient?", {"Task"}),
+        ("What's still left to do for this patient?", {"Task"}),
         ("Did she show up for behavioral health?", {"Appointment"}),
     ],
 )
@@ -312,6 +313,7 @@ def test_intent_reads_the_kind_the_question_names(question: str, kinds: set[str]
 def test_intent_reads_work_in_progress_and_attendance() -> None:
     assert read_intent("What is she actively working on in the care plan?").in_progress
     assert read_intent("What referrals does she have in progress?").in_progress
+    assert read_intent("Any referrals in process right now?").in_progress
     assert read_intent("Did the patient make it to the cardiology appointment?").attended
     assert not read_intent("What referrals are pending?").in_progress
 

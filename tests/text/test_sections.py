@@ -61,6 +61,11 @@ def test_a_header_as_written_opens_a_section_of_its_kind(header: str, kind: str 
         # The patient's payer, asked of their record; a drug the patient is "on" is not a payer.
         ("Is the patient on Medicaid?", "insurance"),
         ("What dose of metformin is the patient on now?", None),
+        # What a payer requires is its coverage criteria; whether it requires prior authorization is
+        # another question (the policy's rule, not its covered indications).
+        ("What does Medicare require to cover cardiac rehabilitation?", "covered indications"),
+        ("Medicare requirements for home oxygen?", "covered indications"),
+        ("Does Medicare require prior authorization for an MRI?", None),
     ],
 )
 def test_a_question_asks_for_the_section_that_answers_it(question: str, kind: str | None) -> None:

@@ -116,15 +116,22 @@ def _coverage_tokens(question: str) -> list[str]:
     return tokens(_NON_COVERED.sub("noncovered", question))
 
 
+# Words that introduce an example of the service ("mobility assistive equipment like a walker"): the
+# example stays a service word, the word introducing it names nothing.
+_EXAMPLE_WORDS = frozenset({"like", "e.g", "eg", "including", "such"})
+
+
+def _names_service(word: str) -> bool:
+    """Can this word of a coverage question name its service (not a function, coverage or example word)?"""
+    return (
+        word not in STOP_WORDS and word not in COVERAGE_WORDS and word not in _EXAMPLE_WORDS and len(word) > 1
+    )
+
+
 def service_words(question: str) -> list[str]:
     """The words a coverage question names its service with: "Does Medicare cover cardiac rehab for
     this patient's heart failure?" → cardiac, rehab, heart, failure."""
-    words = [
-        w
-        for w in _coverage_tokens(question)
-        if w not in STOP_WORDS and w not in COVERAGE_WORDS and len(w) > 1
-    ]
-    return list(dict.fromkeys(words))
+    return list(dict.fromkeys(w for w in _coverage_tokens(question) if _names_service(w)))
 
 
 # "<service> for <indication>": a title's first "for" ends its service ("Cardiac Rehabilitation Programs
@@ -234,7 +241,7 @@ def _left_out_runs(question: str, title: str) -> list[list[str]]:
     """Service words the title does not name, grouped as they stand together in the question."""
     runs: list[list[str]] = [[]]
     for word in _coverage_tokens(question):
-        if word in STOP_WORDS or word in COVERAGE_WORDS or len(word) < 2 or title_names(title, word):
+        if not _names_service(word) or title_names(title, word):
             if runs[-1]:
                 runs.append([])
         else:

@@ -313,6 +313,7 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
         bool(toks & {"outstanding", "pending", "open", "unresolved", "incomplete", "remaining"})
         or "not yet" in q
         or "still need" in q
+        or bool(re.search(r"\b(left to do|to-?dos?)\b", q))
     )
     attended = bool(toks & {"attend", "attended"}) or bool(
         re.search(r"\b(show(ed)? up|make it to|made it to)\b", q)
@@ -330,7 +331,7 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
         recent=bool(toks & RECENT_WORDS)
         or "problem list" in q,  # the problem list is the patient's current problems
         in_progress=bool(toks & {"active", "actively"})
-        or bool(re.search(r"\b(in progress|working on)\b", q)),
+        or bool(re.search(r"\b(in progress|in process|under ?way|working on)\b", q)),
         attended=attended,
         past=bool(toks & PAST_WORDS),
         terms=record_terms(question),

@@ -100,7 +100,7 @@ KINDS: tuple[SectionKind, ...] = (
         _rx(
             r"\b(does|do|will|would|when does|when will) (medicare|medicaid|the payer|insurance) (cover|pay)\b|"
             r"\bcovered indications?\b|\bcoverage criteria\b|\bcriteria\b.{0,40}\b(cover\w*|medicare)\b|"
-            r"\b(medicare|medicaid)\b.{0,20}\bcriteria\b|\bcovered by (medicare|medicaid)\b"
+            r"\b(medicare|medicaid)\b.{0,20}\b(criteria\b|(require|requirements?)\b(?!\s+(an? )?(prior|pre-?)))|\bcovered by (medicare|medicaid)\b"
         ),
         lifts=False,
         with_patient_record=True,
