@@ -252,6 +252,22 @@ def test_without_a_social_history_only_a_sentence_stating_one_of_its_elements_an
     assert [p.segment.text for p in picks] == ["He has a history of alcohol abuse and smokes cigarettes."]
 
 
+def test_a_discharge_summarys_recommendations_answer_what_follow_up_it_recommended(embedder: Embedder) -> None:
+    text = (
+        "HOSPITAL COURSE:\nDiuresed with IV furosemide.\n\nRECOMMENDATIONS:\n"
+        "1. See Dr. Farah in heart failure clinic within 2 weeks\n2. Repeat basic metabolic panel in 1 week\n"
+    )
+    summary = mts_source(text).model_copy(
+        update={"note_type": "Discharge summary", "section": "HOSPITAL COURSE / RECOMMENDATIONS"}
+    )
+    question = "What follow-up did this patient's discharge summary recommend?"
+    picks = ExtractiveAnswerer(embedder).picks(question, [summary])
+    assert [p.segment.text.strip() for p in picks] == [
+        "See Dr. Farah in heart failure clinic within 2 weeks",
+        "Repeat basic metabolic panel in 1 week",
+    ]
+
+
 def _record(ref: str, text: str, brief: str, match: float, score: float = 0.6) -> Candidate:
     return Candidate(
         source_id=ref,

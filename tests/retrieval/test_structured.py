@@ -315,6 +315,8 @@ def test_intent_reads_work_in_progress_and_attendance() -> None:
     assert read_intent("What referrals does she have in progress?").in_progress
     assert read_intent("Any referrals in process right now?").in_progress
     assert read_intent("Did the patient make it to the cardiology appointment?").attended
+    assert read_intent("Did she make her behavioral health appointment?").attended
+    assert read_intent("Did he keep his pulmonology appointment?").attended
     assert not read_intent("What referrals are pending?").in_progress
 
 

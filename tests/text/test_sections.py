@@ -66,8 +66,23 @@ def test_a_header_as_written_opens_a_section_of_its_kind(header: str, kind: str 
         ("What does Medicare require to cover cardiac rehabilitation?", "covered indications"),
         ("Medicare requirements for home oxygen?", "covered indications"),
         ("Does Medicare require prior authorization for an MRI?", None),
+        # The discharge summary's follow-up, in other word orders.
+        ("What follow-up did this patient's discharge summary recommend?", "follow-up"),
+        ("Per the discharge summary, what needs to happen post-discharge?", "follow-up"),
+        ("What follow-up appointments are planned?", None),
     ],
 )
 def test_a_question_asks_for_the_section_that_answers_it(question: str, kind: str | None) -> None:
     found = asked_section(question)
     assert (found.name if found else None) == kind
+
+
+def test_a_discharge_summarys_recommendations_are_its_follow_up_as_well_as_its_plan() -> None:
+    from carecite.text.sections import section_kinds
+
+    assert section_kinds("RECOMMENDATIONS", "Discharge summary") == {"plan", "follow-up"}
+    # Elsewhere (a consultant's recommendations) they are the plan only; other headers keep their kind.
+    assert section_kinds("RECOMMENDATIONS", "Consult note") == {"plan"}
+    assert section_kinds("Recommendations", None) == {"plan"}
+    assert section_kinds("PLAN", "Discharge summary") == {"plan"}
+    assert section_kinds("HOSPITAL COURSE", "Discharge summary") == frozenset()

@@ -33,9 +33,9 @@ from carecite.text.sections import (
     BY_NAME,
     SectionKind,
     asked_section,
-    kind_of_header,
     normalise_title,
     says_nothing,
+    section_kinds,
 )
 from carecite.text.terms import singular
 
@@ -231,7 +231,7 @@ def section_items(
         segs = [
             seg
             for seg in segment(cand.text, _opening_section(cand))
-            if kind_of_header(seg.section) == asked.name
+            if asked.name in section_kinds(seg.section, cand.note_type)
             and not is_heading(seg)
             and not is_header_line(seg.text)
             and not _identifies(seg.text, identity)

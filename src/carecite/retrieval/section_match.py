@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from carecite.domain import Candidate
-from carecite.text.sections import BY_NAME, SectionKind, kind_of_header
+from carecite.text.sections import BY_NAME, SectionKind, section_kinds
 
 SECTION_FLOOR = 0.6
 
@@ -24,7 +24,7 @@ def titles(candidate: Candidate) -> list[str]:
 
 def holds_section(candidate: Candidate, asked: SectionKind) -> bool:
     return candidate.source_type in ("note_chunk", "policy") and any(
-        kind_of_header(title) == asked.name for title in titles(candidate)
+        asked.name in section_kinds(title, candidate.note_type) for title in titles(candidate)
     )
 
 

@@ -316,7 +316,10 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
         or bool(re.search(r"\b(left to do|to-?dos?)\b", q))
     )
     attended = bool(toks & {"attend", "attended"}) or bool(
-        re.search(r"\b(show(ed)? up|make it to|made it to)\b", q)
+        re.search(
+            r"\b(show(ed)? up|make it to|made it to|(make|made|keep|kept) (her|his|their|the)\b.{0,30}\bappointments?)\b",
+            q,
+        )
     )
     if attended:
         kinds.add("Appointment")

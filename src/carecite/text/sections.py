@@ -131,7 +131,9 @@ KINDS: tuple[SectionKind, ...] = (
         _rx(
             r"\bfollow[\s-]?up (was |were |is |are |has been |have been )?(arranged|planned|recommended|advised|"
             r"instructions?|plan)\b|\b(discharge (recommendations|instructions|plan)|recommend\w* at discharge)\b|"
-            r"\bafter discharge\b"
+            r"\b(after|post)[\s-]?discharge\b|"
+            # "What follow-up did the discharge summary recommend?"
+            r"\b(what|which) follow[\s-]?up\b[^?!]{0,50}\b(recommend|advis)\w*"
         ),
         _rx(r"\bfollow[\s-]?up|\breturn to (the )?(clinic|office)\b"),
     ),
@@ -205,6 +207,28 @@ def kind_of_header(title: str | None) -> str | None:
         return None
     normal = normalise_title(title)
     return next((k.name for k in KINDS if k.header.search(normal)), None)
+
+
+# A discharge summary's "Recommendations" are its discharge recommendations: the follow-up as well as
+# the plan (the C-CDA Discharge Summary carries them as the hospital discharge instructions).
+_DISCHARGE_DOCUMENT = re.compile(r"\bdischarge summary\b", re.I)
+_RECOMMENDATIONS = re.compile(r"^recommendations?$")
+
+
+def section_kinds(title: str | None, note_type: str | None = None) -> frozenset[str]:
+    """The kinds a section answers for: its header's kind, and for a discharge summary's bare
+    "Recommendations" the follow-up too."""
+    kind = kind_of_header(title)
+    if kind is None:
+        return frozenset()
+    if (
+        kind == "plan"
+        and note_type
+        and _DISCHARGE_DOCUMENT.search(note_type)
+        and _RECOMMENDATIONS.match(normalise_title(title or ""))
+    ):
+        return frozenset({"plan", "follow-up"})
+    return frozenset({kind})
 
 
 def asked_section(question: str) -> SectionKind | None:
