@@ -252,7 +252,9 @@ def test_without_a_social_history_only_a_sentence_stating_one_of_its_elements_an
     assert [p.segment.text for p in picks] == ["He has a history of alcohol abuse and smokes cigarettes."]
 
 
-def test_a_discharge_summarys_recommendations_answer_what_follow_up_it_recommended(embedder: Embedder) -> None:
+def test_a_discharge_summarys_recommendations_answer_what_follow_up_it_recommended(
+    embedder: Embedder,
+) -> None:
     text = (
         "HOSPITAL COURSE:\nDiuresed with IV furosemide.\n\nRECOMMENDATIONS:\n"
         "1. See Dr. Farah in heart failure clinic within 2 weeks\n2. Repeat basic metabolic panel in 1 week\n"
@@ -265,6 +267,23 @@ def test_a_discharge_summarys_recommendations_answer_what_follow_up_it_recommend
     assert [p.segment.text.strip() for p in picks] == [
         "See Dr. Farah in heart failure clinic within 2 weeks",
         "Repeat basic metabolic panel in 1 week",
+    ]
+
+
+def test_without_a_plan_section_only_a_sentence_stating_an_intention_answers_next_steps(
+    embedder: Embedder,
+) -> None:
+    # An operative report: its "Next, ..." narrates what was done; it is no next step.
+    text = (
+        "PROCEDURE:, The patient was taken to the operating room. Next, a 1 cm incision was made in the "
+        "midline and a size 11 step trocar was placed under direct visualization."
+    )
+    answerer = ExtractiveAnswerer(embedder)
+    assert answerer.picks("What are the next steps for this patient?", [mts_source(text)]) == []
+    planned = text + " I will see the patient back in the next few weeks to review the pathology."
+    picks = answerer.picks("What are the next steps for this patient?", [mts_source(planned)])
+    assert [p.segment.text for p in picks] == [
+        "I will see the patient back in the next few weeks to review the pathology."
     ]
 
 

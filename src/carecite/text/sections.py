@@ -164,6 +164,12 @@ KINDS: tuple[SectionKind, ...] = (
             r"\b(the|treatment|management) plan\b|\bplan of care\b|\bwhat is planned\b|"
             r"\bnext steps?( for (this|the) patient| for (him|her|them))?\W*$"
         ),
+        # With no plan section, only a sentence that states an intention answers: "Next, a 1 cm
+        # incision was made" in an operative narrative is no next step.
+        _rx(
+            r"\b(plan\w*|will|recommend\w*|advis\w*|instruct\w*|follow[\s-]?up|return|continue|"
+            r"schedul\w*|refer|referral|start|begin|resume|consider|should|next (visit|appointment))\b"
+        ),
         record_kind="CarePlan",
     ),
     SectionKind(
