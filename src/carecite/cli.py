@@ -602,7 +602,8 @@ def eval_cmd(
         typer.Option(
             "--set",
             help="gold (the synthetic world's gold set), synthea (public Synthea bundles), "
-            "synthea-wordings (the same questions in other everyday wordings), mtsamples "
+            "synthea-wordings (the same questions in other everyday wordings), synthea-shorthand "
+            "(both typed in clinical shorthand: pt, meds, appt, hx, d/c, f/u), mtsamples "
             "(public transcribed reports; answered by one section), mtsamples-wordings (every asked "
             "section of each report, in other wordings) or cms (Medicare NCDs; answered by "
             "the covered-indications subsection); real-data sets are ingested into the data dir "

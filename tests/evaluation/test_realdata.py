@@ -55,6 +55,31 @@ def test_other_wordings_keep_each_questions_ground_truth_and_split(shared_data: 
     assert {q.category.split(":")[0] for q in others} == set(WORDINGS)
 
 
+def test_shorthand_retypes_questions_and_keeps_their_ground_truth_and_split(shared_data: Path) -> None:
+    """synthea-shorthand: the synthea questions as a clinician types them ("pt's", "meds"); each keeps
+    its patient, category, answer and split, and only questions shorthand changes are asked."""
+    from carecite.evaluation.realdata import synthea_shorthand_questions, typed_in_shorthand
+
+    assert typed_in_shorthand("What medications is the patient taking?") == "What meds is the pt taking?"
+    originals = {
+        (typed_in_shorthand(q.question), q.patient_id, q.category): q
+        for q in [*synthea_questions(shared_data), *synthea_questions(shared_data, wordings=True)]
+    }
+    typed = synthea_shorthand_questions(shared_data)
+    assert len(typed) >= 100 and {q.split for q in typed} == {"dev", "test"}
+    assert len({q.id for q in typed}) == len(typed)
+    for q in typed:
+        original = originals[(q.question, q.patient_id, q.category)]
+        assert q.question != original.question
+        assert (q.patient_id, q.category, q.expected_refs, q.split, q.expect) == (
+            original.patient_id,
+            original.category,
+            original.expected_refs,
+            original.split,
+            original.expect,
+        )
+
+
 def test_latest_lab_answers_are_the_newest_result_with_that_code_and_absent_ones_have_none(
     shared_data: Path,
 ) -> None:

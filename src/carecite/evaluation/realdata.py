@@ -215,6 +215,37 @@ WORDINGS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The ``synthea-shorthand`` set: the synthea questions (canonical and other wordings) as a nurse or
+# coordinator types them, in common clinical shorthand. The substitutions are typing habits, written
+# before the set was first run; a question they leave unchanged is not asked again.
+SHORTHAND_TYPING: tuple[tuple[str, str], ...] = (
+    (r"\bthe patient's\b", "pt's"),
+    (r"\bthis patient's\b", "this pt's"),
+    (r"\bthe patient\b", "the pt"),
+    (r"\bpatient\b", "pt"),
+    (r"\bmedications\b", "meds"),
+    (r"\bappointment\b", "appt"),
+    (r"\bhistory\b", "hx"),
+    (r"\bdischarge\b", "d/c"),
+    (r"\bfollow-up\b", "f/u"),
+)
+
+
+def typed_in_shorthand(question: str) -> str:
+    for pattern, typed in SHORTHAND_TYPING:
+        question = re.sub(pattern, typed, question)
+    return question
+
+
+def synthea_shorthand_questions(shared: Path) -> list[GoldQuestion]:
+    """Every synthea question (both sets) that shorthand changes, retyped: same ground truth and split."""
+    out: list[GoldQuestion] = []
+    for q in [*synthea_questions(shared), *synthea_questions(shared, wordings=True)]:
+        if (typed := typed_in_shorthand(q.question)) != q.question:
+            out.append(q.model_copy(update={"id": f"syns-{len(out) + 1:03d}", "question": typed}))
+    return out
+
+
 def synthea_questions(shared: Path, *, wordings: bool = False) -> list[GoldQuestion]:
     """Every question of the ``synthea`` set, ground truth from the bundles; ``wordings``: the same
     questions in their other wordings (``synthea-wordings``: same ground truth, same split, no bait)."""

@@ -1,4 +1,4 @@
-"""The real-data question sets by name: ``carecite eval --set synthea|synthea-wordings|mtsamples|mtsamples-wordings|cms``."""
+"""The real-data question sets by name: ``carecite eval --set synthea|synthea-wordings|synthea-shorthand|mtsamples|mtsamples-wordings|cms``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from carecite.evaluation.realdata import (
     prepare_mtsamples,
     prepare_synthea,
     synthea_questions,
+    synthea_shorthand_questions,
 )
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 def prepare_set(
     set_name: str, stores: Stores, shared: Path, *, progress: bool = True, limit: int | None = None
 ) -> None:
-    if set_name in ("synthea", "synthea-wordings"):
+    if set_name in SYNTHEA_SETS:
         prepare_synthea(stores, shared, progress=progress, limit=limit)
     elif set_name in ("mtsamples", "mtsamples-wordings"):
         prepare_mtsamples(stores, shared, progress=progress, n=limit or MTS_NOTES)
@@ -35,8 +36,12 @@ def prepare_set(
 
 
 def questions_for(set_name: str, shared: Path, *, limit: int | None = None) -> list[GoldQuestion]:
-    if set_name in ("synthea", "synthea-wordings"):
-        questions = synthea_questions(shared, wordings=set_name == "synthea-wordings")
+    if set_name in SYNTHEA_SETS:
+        questions = (
+            synthea_shorthand_questions(shared)
+            if set_name == "synthea-shorthand"
+            else synthea_questions(shared, wordings=set_name == "synthea-wordings")
+        )
         if limit:
             keep = {load_patient(p).patient_id for p in bundle_files(shared)[:limit]}
             questions = [q for q in questions if q.patient_id in keep]
@@ -48,4 +53,5 @@ def questions_for(set_name: str, shared: Path, *, limit: int | None = None) -> l
     raise ValueError(f"unknown question set {set_name!r}; known: gold, {', '.join(REAL_SETS)}")
 
 
-REAL_SETS = ("synthea", "synthea-wordings", "mtsamples", "mtsamples-wordings", "cms")
+SYNTHEA_SETS = ("synthea", "synthea-wordings", "synthea-shorthand")
+REAL_SETS = (*SYNTHEA_SETS, "mtsamples", "mtsamples-wordings", "cms")
