@@ -177,7 +177,9 @@ GENERIC_TERMS = frozenset(
     | PAST_WORDS
     | set(
         "most new value values file chart record today dose doses scheduled "
-        "date when many much units result results ratio total shot shots get got given receive received".split()
+        "date when many much units result results ratio total shot shots get got given receive received "
+        # Words that qualify a kind without naming an item: "active medical problems", "health issues".
+        "medical health clinical issue issues".split()
     )
 ) - {*LAB_NAMES, "flu"}  # "flu" names WHICH immunization
 
@@ -190,7 +192,9 @@ def is_generic(word: str) -> bool:
 # Record kinds whose rows are about one named thing (a lab, a drug, a vaccine, a procedure): when the
 # question names it, a row that does not mention it earns nothing ("pneumococcal vaccine" is never
 # answered with the flu shot).
-NAMED_KINDS = frozenset({"Observation", "MedicationRequest", "Immunization", "Procedure"})
+NAMED_KINDS = frozenset(
+    {"Observation", "MedicationRequest", "Immunization", "Procedure", "Condition", "AllergyIntolerance", "Encounter"}
+)
 
 
 def kind_resource_type(kind: str) -> str:
