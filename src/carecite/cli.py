@@ -603,7 +603,8 @@ def eval_cmd(
             "--set",
             help="gold (the synthetic world's gold set), synthea (public Synthea bundles), "
             "synthea-wordings (the same questions in other everyday wordings), synthea-shorthand "
-            "(both typed in clinical shorthand: pt, meds, appt, hx, d/c, f/u), mtsamples "
+            "(both typed in clinical shorthand: pt, meds, appt, hx, d/c, f/u), synthea-items (drugs, "
+            "conditions and procedures named by the record's own displays, and absent ones), mtsamples "
             "(public transcribed reports; answered by one section), mtsamples-wordings (every asked "
             "section of each report, in other wordings) or cms (Medicare NCDs; answered by "
             "the covered-indications subsection); real-data sets are ingested into the data dir "

@@ -80,6 +80,34 @@ def test_shorthand_retypes_questions_and_keeps_their_ground_truth_and_split(shar
         )
 
 
+def test_named_items_are_the_records_own_displays_and_absent_ones_are_nowhere_in_the_bundle(
+    shared_data: Path,
+) -> None:
+    """synthea-items: a present item's answers are the patient's resources with that display (or their
+    visit's note); an absent item's words appear nowhere in the patient's bundle."""
+    import re
+
+    from carecite.evaluation.realdata import ITEM_QUESTIONS, synthea_item_questions
+
+    patients = {p.patient_id: p for p in map(load_patient, bundle_files(shared_data))}
+    questions = synthea_item_questions(shared_data)
+    assert len(questions) >= 200 and {q.split for q in questions} == {"dev", "test"}
+    assert {q.expect for q in questions} == {"answer", "decline"}
+    for q in questions:
+        p = patients[str(q.patient_id)]
+        if q.expect == "decline":
+            template = ITEM_QUESTIONS[q.category.removesuffix(":absent")]
+            match = re.fullmatch(re.escape(template).replace(re.escape("{item}"), "(.+)"), q.question)
+            assert match is not None and q.expected_refs == ()
+            words = re.findall(r"[A-Za-z]{4,}", match.group(1))
+            blob = json.dumps(p.resources).lower()
+            assert words and not any(w.lower() in blob for w in words)
+            continue
+        own = {f"{r['resourceType']}/{r['id']}" for r in p.resources}
+        assert q.expected_refs and set(q.expected_refs) <= own
+        assert any(not ref.startswith("DocumentReference/") for ref in q.expected_refs)
+
+
 def test_latest_lab_answers_are_the_newest_result_with_that_code_and_absent_ones_have_none(
     shared_data: Path,
 ) -> None:

@@ -352,6 +352,92 @@ def import_eval_user(stores: Stores, facilities: Iterable[str]) -> None:
     import_users(stores.engine, users_file)
 
 
+# The ``synthea-items`` set: items named as the patient's own record names them (a drug by the first
+# ingredient word of its RxNorm display, a condition or procedure by its SNOMED CT display without the
+# semantic tag), and absent ones: an item of the next patient whose words appear nowhere in this
+# patient's bundle. Added in issue 9's ninth pass, after a dev probe found absent conditions answered
+# with another condition; its test split was first run after the mend.
+ITEM_QUESTIONS: dict[str, str] = {
+    "item_medication": "When was {item} prescribed for the patient?",
+    "item_condition": "When was the patient diagnosed with {item}?",
+    "item_procedure": "When did the patient last have {item}?",
+}
+_DOSE_FORM_WORDS = frozenset(
+    "oral tablet capsule injection solution extended release topical prefilled syringe inhaler metered "
+    "actuat suspension chewable delayed disintegrating transdermal patch cream ointment".split()
+)
+_SEMANTIC_TAG = re.compile(
+    r"\s*\((disorder|finding|procedure|situation|regime/therapy|observable entity)\)\s*$"
+)
+
+
+def _display(concept: Any) -> str:
+    concept = concept or {}
+    return next(
+        (c["display"] for c in concept.get("coding", []) if c.get("display")), concept.get("text") or ""
+    )
+
+
+def _ingredient(display: str) -> str | None:
+    words = re.findall(r"[A-Za-z][A-Za-z-]+", display)
+    return next((w.lower() for w in words if len(w) >= 5 and w.lower() not in _DOSE_FORM_WORDS), None)
+
+
+def _named_items(p: PatientRecord) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Category → item name → the patient's resources that are that item."""
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {c: {} for c in ITEM_QUESTIONS}
+    for r in p.of("MedicationRequest"):
+        if name := _ingredient(_display(r.get("medicationCodeableConcept"))):
+            out["item_medication"].setdefault(name, []).append(r)
+    for rtype, category in (("Condition", "item_condition"), ("Procedure", "item_procedure")):
+        for r in p.of(rtype):
+            if name := _SEMANTIC_TAG.sub("", _display(r.get("code"))).strip():
+                out[category].setdefault(name, []).append(r)
+    return out
+
+
+def synthea_item_questions(shared: Path, *, per_kind: int = 2) -> list[GoldQuestion]:
+    patients = [load_patient(p) for p in bundle_files(shared)]
+    items = [_named_items(p) for p in patients]
+    out: list[GoldQuestion] = []
+
+    def add(p: PatientRecord, category: str, name: str, refs: Sequence[str]) -> None:
+        out.append(
+            GoldQuestion(
+                id=f"syni-{len(out) + 1:03d}",
+                split=split_of(p.patient_id),  # type: ignore[arg-type]
+                category=category if refs else f"{category}:absent",
+                user_id=EVAL_USER,
+                patient_id=p.patient_id,
+                question=ITEM_QUESTIONS[category].format(item=name),
+                expect="answer" if refs else "decline",
+                expected_refs=tuple(refs),
+                # One fact ("when"), stated by any of the item's resources or notes.
+                expected_facts=(tuple(refs),) if refs else (),
+            )
+        )
+
+    def spread(names: Iterable[str], salt: str) -> list[str]:
+        return sorted(names, key=lambda n: hashlib.sha256(f"{salt}:{n}".encode()).hexdigest())
+
+    for i, p in enumerate(patients):
+        blob = json.dumps(p.resources).lower()
+        for category in ITEM_QUESTIONS:
+            for name in spread(items[i][category], p.patient_id)[:per_kind]:
+                # The item's resources, each cited as itself or as the note of its visit.
+                refs = list(dict.fromkeys(ref for r in items[i][category][name] for ref in p.documented(r)))
+                add(p, category, name, refs)
+            theirs = items[(i + 1) % len(patients)][category]
+            absent = [
+                n
+                for n in spread(theirs, p.patient_id)
+                if all(w.lower() not in blob for w in re.findall(r"[A-Za-z]{4,}", n))
+            ]
+            for name in absent[:1]:
+                add(p, category, name, [])
+    return out
+
+
 def prepare_synthea(stores: Stores, shared: Path, *, progress: bool = True, limit: int | None = None) -> None:
     """Ingest the set's bundles (directory files first) and its evaluation user. Idempotent: a
     re-run converges to the same state and costs only the change check."""

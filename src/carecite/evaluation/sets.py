@@ -1,4 +1,4 @@
-"""The real-data question sets by name: ``carecite eval --set synthea|synthea-wordings|synthea-shorthand|mtsamples|mtsamples-wordings|cms``."""
+"""The real-data question sets by name: ``carecite eval --set synthea|synthea-wordings|synthea-shorthand|synthea-items|mtsamples|mtsamples-wordings|cms``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from carecite.evaluation.realdata import (
     mtsamples_questions,
     prepare_mtsamples,
     prepare_synthea,
+    synthea_item_questions,
     synthea_questions,
     synthea_shorthand_questions,
 )
@@ -37,11 +38,12 @@ def prepare_set(
 
 def questions_for(set_name: str, shared: Path, *, limit: int | None = None) -> list[GoldQuestion]:
     if set_name in SYNTHEA_SETS:
-        questions = (
-            synthea_shorthand_questions(shared)
-            if set_name == "synthea-shorthand"
-            else synthea_questions(shared, wordings=set_name == "synthea-wordings")
-        )
+        if set_name == "synthea-shorthand":
+            questions = synthea_shorthand_questions(shared)
+        elif set_name == "synthea-items":
+            questions = synthea_item_questions(shared)
+        else:
+            questions = synthea_questions(shared, wordings=set_name == "synthea-wordings")
         if limit:
             keep = {load_patient(p).patient_id for p in bundle_files(shared)[:limit]}
             questions = [q for q in questions if q.patient_id in keep]
@@ -53,5 +55,5 @@ def questions_for(set_name: str, shared: Path, *, limit: int | None = None) -> l
     raise ValueError(f"unknown question set {set_name!r}; known: gold, {', '.join(REAL_SETS)}")
 
 
-SYNTHEA_SETS = ("synthea", "synthea-wordings", "synthea-shorthand")
+SYNTHEA_SETS = ("synthea", "synthea-wordings", "synthea-shorthand", "synthea-items")
 REAL_SETS = (*SYNTHEA_SETS, "mtsamples", "mtsamples-wordings", "cms")

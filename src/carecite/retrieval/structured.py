@@ -193,7 +193,15 @@ def is_generic(word: str) -> bool:
 # question names it, a row that does not mention it earns nothing ("pneumococcal vaccine" is never
 # answered with the flu shot).
 NAMED_KINDS = frozenset(
-    {"Observation", "MedicationRequest", "Immunization", "Procedure", "Condition", "AllergyIntolerance", "Encounter"}
+    {
+        "Observation",
+        "MedicationRequest",
+        "Immunization",
+        "Procedure",
+        "Condition",
+        "AllergyIntolerance",
+        "Encounter",
+    }
 )
 
 
