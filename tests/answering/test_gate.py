@@ -127,14 +127,12 @@ TITLES = {
             ["Policy/190.11"],
             True,
         ),
-        # "like" / "such as" introduce an example of the service: the example is spoken of, the
-        # word introducing it names nothing.
+        # "like" introduces an example of the service: the example is spoken of, "like" names nothing.
         (
             "What does Medicare require for mobility assistive equipment like a walker?",
             ["Policy/280.3"],
             True,
         ),
-        ("Medicare criteria for mobility assistive equipment (e.g., a walker)?", ["Policy/280.3"], True),
         # "non-emergency" names a service of its own, not a non-covered question about emergencies.
         ("Does Medicare cover non-emergency ambulance transport?", ["Policy/10.1"], False),
         # A sentence citing a regulation ("§410.49") states this policy's own criteria.

@@ -117,8 +117,9 @@ def _coverage_tokens(question: str) -> list[str]:
 
 
 # Words that introduce an example of the service ("mobility assistive equipment like a walker"): the
-# example stays a service word, the word introducing it names nothing.
-_EXAMPLE_WORDS = frozenset({"like", "e.g", "eg", "including", "such"})
+# example stays a service word, the word introducing it names nothing ("such as", "e.g." are stop
+# words or split away already).
+_EXAMPLE_WORDS = frozenset({"like", "including"})
 
 
 def _names_service(word: str) -> bool:

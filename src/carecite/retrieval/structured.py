@@ -48,7 +48,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "meds": ("medication",),
     "pt": ("physical", "therapy"),
     "cardiology": ("cardiology", "cardiologist", "cardiac", "heart"),
-    "heart": ("heart", "cardiac", "cardiology"),
+    "heart": ("heart", "cardiac", "cardiology", "myocardial"),
+    # Lay names of conditions, as SNOMED CT displays word them ("heart attack": myocardial infarction).
+    "attack": ("attack", "infarction"),
+    "cancer": ("cancer", "malignant", "neoplasm", "carcinoma"),
+    "stroke": ("stroke", "cerebrovascular"),
     "afib": ("afib", "atrial fibrillation"),
     "behavioral": ("behavioral", "psychiatry", "psychiatric", "mental"),
     "diabetes": ("diabetes", "diabetic", "glucose", "a1c"),
@@ -79,6 +83,12 @@ OPEN_ACTIVITY = ("in-progress", "scheduled", "not-started", "on-hold")
 UPCOMING_APPT = ("booked", "pending", "proposed", "arrived", "checked-in", "waitlist")
 
 
+# Record kinds whose rows are about one named thing (a lab, a drug, a vaccine, a procedure): when the
+# question names it, a row that does not mention it earns nothing ("pneumococcal vaccine" is never
+# answered with the flu shot).
+NAMED_KINDS = frozenset({"Observation", "MedicationRequest", "Immunization", "Procedure"})
+
+
 @dataclass(frozen=True)
 class Intent:
     """What the question asks for: which record kinds, and which temporal/status modifiers."""
@@ -94,6 +104,9 @@ class Intent:
     attended: bool = False  # "did she show up", "make it to": a past visit, kept or missed
     terms: frozenset[str] = field(default_factory=frozenset)
     naming: tuple[Group, ...] = ()  # which item is named (``naming_groups``)
+    # The kinds whose rows must name what the question names: NAMED_KINDS, and conditions or allergies
+    # when the question frames an item ("diagnosed with X", "allergic to X"; see ``read_intent``).
+    named_kinds: frozenset[str] = NAMED_KINDS
 
 
 # Named labs and measures: they say WHICH observation is asked for (see GENERIC_TERMS).
@@ -189,19 +202,12 @@ def is_generic(word: str) -> bool:
     return word in GENERIC_TERMS or singular(word) in GENERIC_TERMS
 
 
-# Record kinds whose rows are about one named thing (a lab, a drug, a vaccine, a procedure): when the
-# question names it, a row that does not mention it earns nothing ("pneumococcal vaccine" is never
-# answered with the flu shot).
-NAMED_KINDS = frozenset(
-    {
-        "Observation",
-        "MedicationRequest",
-        "Immunization",
-        "Procedure",
-        "Condition",
-        "AllergyIntolerance",
-        "Encounter",
-    }
+# Conditions and allergies are named only inside an item frame: "When was she diagnosed with essential
+# hypertension?" names one (a patient without it must not be answered with her first problem), while
+# "any food allergies?", "heart problems", "cancer history" name a category the displays do not spell.
+_ITEM_FRAMES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("Condition", re.compile(r"\b(diagnosed with|diagnosis of)\b", re.I)),
+    ("AllergyIntolerance", re.compile(r"\b(allergic to|allergy to|allergies to)\b", re.I)),
 )
 
 
@@ -329,7 +335,7 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
     )
     attended = bool(toks & {"attend", "attended"}) or bool(
         re.search(
-            r"\b(show(ed)? up|make it to|made it to|(make|made|keep|kept) (her|his|their|the)\b.{0,30}\bappointments?)\b",
+            r"\b(show(ed)? up|make it to|made it to|(make|made|keep|kept) (her|his|their)\b.{0,30}\bappointments?)\b",
             q,
         )
     )
@@ -351,6 +357,7 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
         past=bool(toks & PAST_WORDS),
         terms=record_terms(question),
         naming=naming_groups(question, vocabulary),
+        named_kinds=NAMED_KINDS | {kind for kind, frame in _ITEM_FRAMES if frame.search(question)},
     )
 
 
@@ -492,7 +499,8 @@ class StructuredRetriever:
         return [self._candidate(s, 1.0, flt) for s in named[:1]]
 
     def missing_item(self, question: str, flt: RetrievalFilter) -> tuple[str, tuple[Group, ...]] | None:
-        """The item a question names that no lab, drug, vaccine or procedure row of the patient names.
+        """The item a question names that no row of a named kind (lab, drug, vaccine, procedure; a
+        condition or allergy inside an item frame, ``Intent.named_kinds``) of the patient names.
 
         "What was the most recent hemoglobin A1c?" for a patient with no A1c: ("hemoglobin A1c",
         groups). None when the question names no such item or the record has it. The caller still
@@ -514,9 +522,9 @@ class StructuredRetriever:
         """``missing_item`` over the rows ``_named_statements`` read for the question."""
         if (current := self._missing_current(session, intent, flt, statements)) is not None:
             return current, ()
-        if not intent.kinds & NAMED_KINDS or not intent.naming:
+        if not intent.kinds & intent.named_kinds or not intent.naming:
             return None
-        if any(s.kind in NAMED_KINDS and names_asked(intent, s) for s in statements):
+        if any(s.kind in intent.named_kinds and names_asked(intent, s) for s in statements):
             return None
         words = [
             tok
@@ -556,13 +564,13 @@ class StructuredRetriever:
 
     # ----------------------------------------------------------------- scoring
     def _score(self, s: Statement, intent: Intent) -> float:
-        named_row = s.kind in NAMED_KINDS and names_asked(intent, s)
+        named_row = s.kind in intent.named_kinds and names_asked(intent, s)
         # A row whose coded name is everything the question names is of the asked kind, whether or not
         # the question said the kind ("When was the last dental cleaning?" names a procedure).
         kind_match = 1.0 if s.kind in intent.kinds or named_row else 0.0
         words = record_terms(s.text)
         specific = {w for w in intent.terms if not is_generic(w)}
-        if s.kind in NAMED_KINDS and specific:
+        if s.kind in intent.named_kinds and specific:
             # "latest BNP" must not be answered by the latest creatinine, nor "hemoglobin A1c" by a
             # plain hemoglobin: when the question names the lab, drug, vaccine or procedure, a row
             # that does not name all of it earns nothing from the kind match. Words the record's
@@ -584,11 +592,11 @@ class StructuredRetriever:
         lacks the noun: a COVID test is no "COVID-19 vaccine", penicillin V potassium no potassium lab."""
         statements = list(self._statements(session, flt, intent))
         nouns = {singular(w) for w in intent.terms & KIND_NOUNS}
-        if not (nouns and intent.naming and intent.kinds & NAMED_KINDS):
+        if not (nouns and intent.naming and intent.kinds & intent.named_kinds):
             return statements
-        if any(s.kind in NAMED_KINDS and names_asked(intent, s) for s in statements):
+        if any(s.kind in intent.named_kinds and names_asked(intent, s) for s in statements):
             return statements
-        others = replace(intent, kinds=NAMED_KINDS - intent.kinds)
+        others = replace(intent, kinds=intent.named_kinds - intent.kinds)
         return statements + [
             s
             for s in self._statements(session, flt, others)

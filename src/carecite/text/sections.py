@@ -100,7 +100,10 @@ KINDS: tuple[SectionKind, ...] = (
         _rx(
             r"\b(does|do|will|would|when does|when will) (medicare|medicaid|the payer|insurance) (cover|pay)\b|"
             r"\bcovered indications?\b|\bcoverage criteria\b|\bcriteria\b.{0,40}\b(cover\w*|medicare)\b|"
-            r"\b(medicare|medicaid)\b.{0,20}\b(criteria\b|(require|requirements?)\b(?!\s+(an? )?(prior|pre-?)))|\bcovered by (medicare|medicaid)\b"
+            r"\b(medicare|medicaid)\b.{0,20}\b(criteria\b|(require[sd]?|requirements?)\b"
+            # ... but whether it requires a prior authorization or a referral is the payer's rule.
+            r"(?!.{0,40}\b(prior|pre-?auth\w*|pre-?cert\w*|authoriz\w*|pa|referrals?)\b))|"
+            r"\bcovered by (medicare|medicaid)\b"
         ),
         lifts=False,
         with_patient_record=True,
@@ -167,7 +170,7 @@ KINDS: tuple[SectionKind, ...] = (
         # With no plan section, only a sentence that states an intention answers: "Next, a 1 cm
         # incision was made" in an operative narrative is no next step.
         _rx(
-            r"\b(plan\w*|will|recommend\w*|advis\w*|instruct\w*|follow[\s-]?up|return|continue|"
+            r"\b(plan(s|ned|ning)?|will|recommend\w*|advis\w*|instruct\w*|follow[\s-]?up|return|continue|"
             r"schedul\w*|refer|referral|start|begin|resume|consider|should|next (visit|appointment))\b"
         ),
         record_kind="CarePlan",
@@ -185,9 +188,12 @@ KINDS: tuple[SectionKind, ...] = (
         # C-CDA Social History section's: tobacco, alcohol, drug use, marital status, living
         # situation, occupation), never a past medical or family history that shares "history".
         _rx(
-            r"\b(smok\w*|tobacco|cigar\w*|nicotine|alcohol\w*|etoh|drinks?|drinking|illicit|recreational|"
+            # (not "prepped with alcohol", "drinking fluids", "occupational therapy", "techniques employed").
+            r"\b(smok\w*|tobacco|cigar\w*|nicotine|(?<!with )alcohol(ic|ism)?|etoh|illicit|recreational|"
+            r"drinks? (alcohol|beer|wine|liquor|socially|daily|occasionally)|(social|heavy|occasional) drink\w*|"
             r"(drug|substance) (use|abuse)|marijuana|cannabis|cocaine|heroin|married|divorced|widow\w*|"
-            r"lives (with|alone|at|in)|living (with|alone)|occupation\w*|employ\w*|unemployed|retired)\b"
+            r"lives (with|alone|at|in)|living (with|alone)|occupation|employed (as|at|by|full|part)|employment|"
+            r"unemployed|retired)\b"
         ),
     ),
 )
