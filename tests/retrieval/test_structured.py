@@ -490,6 +490,19 @@ def test_a_condition_or_allergy_the_record_lacks_is_missing_never_another_one(en
     assert refs(engine, "When was the patient diagnosed with heart failure?")[0] == "Condition/hf"
 
 
+def test_a_procedure_named_with_an_encounter_noun_is_found_before_any_admission(engine: Engine) -> None:
+    """ "Admission to orthopedic department" is a SNOMED CT procedure: "admission" routes the question to
+    encounters, but the row whose name is everything asked answers first, not the ER admission."""
+    with session_scope(engine) as s:
+        s.add(t.Encounter(ref="Encounter/er", fhir_id="er", patient_key=PK, status="finished",
+                          display="Emergency room admission (procedure)", start=datetime(2023, 8, 14)))  # fmt: skip
+        s.add(t.Procedure(ref="Procedure/ortho", fhir_id="ortho", patient_key=PK, status="completed",
+                          display="Admission to orthopedic department", performed=datetime(2023, 8, 14)))  # fmt: skip
+    question = "When did the patient last have Admission to orthopedic department?"
+    assert refs(engine, question)[0] == "Procedure/ortho"
+    assert StructuredRetriever(engine, TODAY).missing_item(question, _filter()) is None
+
+
 @pytest.mark.parametrize(
     ("question", "expected"),
     [

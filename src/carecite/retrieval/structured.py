@@ -592,7 +592,9 @@ class StructuredRetriever:
         lacks the noun: a COVID test is no "COVID-19 vaccine", penicillin V potassium no potassium lab."""
         statements = list(self._statements(session, flt, intent))
         nouns = {singular(w) for w in intent.terms & KIND_NOUNS}
-        if not (nouns and intent.naming and intent.kinds & intent.named_kinds):
+        # Also when the noun's kind is not a named one: "admission to the orthopedic department" is a
+        # procedure, not any admission encounter.
+        if not (nouns and intent.naming):
             return statements
         if any(s.kind in intent.named_kinds and names_asked(intent, s) for s in statements):
             return statements
