@@ -236,20 +236,33 @@ def test_without_the_section_only_a_sentence_that_speaks_of_it_may_answer(embedd
     assert picks == []  # a medication sentence about something else is not the discharge list
 
 
-def test_without_a_social_history_only_a_sentence_stating_one_of_its_elements_answers(
-    embedder: Embedder,
+@pytest.mark.parametrize(
+    ("question", "text", "stated"),
+    [
+        # A report with no SOCIAL HISTORY section: its family and past medical history share
+        # "history" but are not the social history; a sentence about tobacco or alcohol is.
+        (
+            "What is the patient's social history?",
+            "PAST MEDICAL HISTORY:, Reviewed, very healthy.,FAMILY HISTORY:, Nonsignificant for heart "
+            "disease.,HISTORY OF PRESENT ILLNESS:, The patient is a 66-year-old man brought in with obtundation.",
+            "He has a history of alcohol abuse and smokes cigarettes.",
+        ),
+        # An operative report with no plan: its "Next, ..." narrates what was done; it is no next step.
+        (
+            "What are the next steps for this patient?",
+            "PROCEDURE:, The patient was taken to the operating room. Next, a 1 cm incision was made in the "
+            "midline and a size 11 step trocar was placed under direct visualization.",
+            "I will see the patient back in the next few weeks to review the pathology.",
+        ),
+    ],
+)
+def test_without_the_asked_section_only_a_sentence_stating_its_content_answers(
+    embedder: Embedder, question: str, text: str, stated: str
 ) -> None:
-    # A report with no SOCIAL HISTORY section: its family and past medical history share "history"
-    # but are not the social history; a sentence about tobacco or alcohol is.
-    text = (
-        "PAST MEDICAL HISTORY:, Reviewed, very healthy.,FAMILY HISTORY:, Nonsignificant for heart disease.,"
-        "HISTORY OF PRESENT ILLNESS:, The patient is a 66-year-old man brought in with obtundation."
-    )
     answerer = ExtractiveAnswerer(embedder)
-    assert answerer.picks("What is the patient's social history?", [mts_source(text)]) == []
-    stated = text + " He has a history of alcohol abuse and smokes cigarettes."
-    picks = answerer.picks("What is the patient's social history?", [mts_source(stated)])
-    assert [p.segment.text for p in picks] == ["He has a history of alcohol abuse and smokes cigarettes."]
+    assert answerer.picks(question, [mts_source(text)]) == []
+    picks = answerer.picks(question, [mts_source(f"{text} {stated}")])
+    assert [p.segment.text for p in picks] == [stated]
 
 
 def test_a_discharge_summarys_recommendations_answer_what_follow_up_it_recommended(
@@ -267,23 +280,6 @@ def test_a_discharge_summarys_recommendations_answer_what_follow_up_it_recommend
     assert [p.segment.text.strip() for p in picks] == [
         "See Dr. Farah in heart failure clinic within 2 weeks",
         "Repeat basic metabolic panel in 1 week",
-    ]
-
-
-def test_without_a_plan_section_only_a_sentence_stating_an_intention_answers_next_steps(
-    embedder: Embedder,
-) -> None:
-    # An operative report: its "Next, ..." narrates what was done; it is no next step.
-    text = (
-        "PROCEDURE:, The patient was taken to the operating room. Next, a 1 cm incision was made in the "
-        "midline and a size 11 step trocar was placed under direct visualization."
-    )
-    answerer = ExtractiveAnswerer(embedder)
-    assert answerer.picks("What are the next steps for this patient?", [mts_source(text)]) == []
-    planned = text + " I will see the patient back in the next few weeks to review the pathology."
-    picks = answerer.picks("What are the next steps for this patient?", [mts_source(planned)])
-    assert [p.segment.text for p in picks] == [
-        "I will see the patient back in the next few weeks to review the pathology."
     ]
 
 

@@ -246,6 +246,28 @@ def synthea_shorthand_questions(shared: Path) -> list[GoldQuestion]:
     return out
 
 
+def _record_question(
+    qid: str,
+    p: PatientRecord,
+    category: str,
+    question: str,
+    refs: Sequence[str],
+    facts: Sequence[Sequence[str]] = (),
+) -> GoldQuestion:
+    """A question about ``p``'s record: answered by ``refs``, or (none) an absent item to decline."""
+    return GoldQuestion(
+        id=qid,
+        split=split_of(p.patient_id),  # type: ignore[arg-type]
+        category=category if refs else f"{category}:absent",
+        user_id=EVAL_USER,
+        patient_id=p.patient_id,
+        question=question,
+        expect="answer" if refs else "decline",
+        expected_refs=tuple(refs),
+        expected_facts=tuple(tuple(f) for f in facts),
+    )
+
+
 def synthea_questions(shared: Path, *, wordings: bool = False) -> list[GoldQuestion]:
     """Every question of the ``synthea`` set, ground truth from the bundles; ``wordings``: the same
     questions in their other wordings (``synthea-wordings``: same ground truth, same split, no bait)."""
@@ -262,19 +284,8 @@ def synthea_questions(shared: Path, *, wordings: bool = False) -> list[GoldQuest
     ) -> None:
         texts = WORDINGS[category][1:] if wordings else WORDINGS[category][:1]
         for text in texts:
-            out.append(
-                GoldQuestion(
-                    id=f"{prefix}-{len(out) + 1:03d}",
-                    split=split_of(p.patient_id),  # type: ignore[arg-type]
-                    category=category if refs else f"{category}:absent",
-                    user_id=EVAL_USER,
-                    patient_id=p.patient_id,
-                    question=text.format(item=item),
-                    expect="answer" if refs else "decline",
-                    expected_refs=tuple(refs),
-                    expected_facts=tuple(tuple(f) for f in facts),
-                )
-            )
+            qid = f"{prefix}-{len(out) + 1:03d}"
+            out.append(_record_question(qid, p, category, text.format(item=item), refs, facts))
 
     def bait(p: PatientRecord, other: PatientRecord) -> None:
         out.append(
@@ -402,19 +413,10 @@ def synthea_item_questions(shared: Path, *, per_kind: int = 2) -> list[GoldQuest
     out: list[GoldQuestion] = []
 
     def add(p: PatientRecord, category: str, name: str, refs: Sequence[str]) -> None:
+        # One fact ("when"), stated by any of the item's resources or notes.
+        question = ITEM_QUESTIONS[category].format(item=name)
         out.append(
-            GoldQuestion(
-                id=f"syni-{len(out) + 1:03d}",
-                split=split_of(p.patient_id),  # type: ignore[arg-type]
-                category=category if refs else f"{category}:absent",
-                user_id=EVAL_USER,
-                patient_id=p.patient_id,
-                question=ITEM_QUESTIONS[category].format(item=name),
-                expect="answer" if refs else "decline",
-                expected_refs=tuple(refs),
-                # One fact ("when"), stated by any of the item's resources or notes.
-                expected_facts=(tuple(refs),) if refs else (),
-            )
+            _record_question(f"syni-{len(out) + 1:03d}", p, category, question, refs, [refs] if refs else [])
         )
 
     def spread(names: Iterable[str], salt: str) -> list[str]:
