@@ -304,6 +304,11 @@ def test_an_item_the_record_lacks_is_never_substituted_and_is_reported_missing(l
         ("What do we still need to get done for this patient?", {"Task"}),
         ("What's still left to do for this patient?", {"Task"}),
         ("Did she show up for behavioral health?", {"Appointment"}),
+        ("When is he supposed to see cardiology?", {"Appointment"}),
+        # A note named by its encounter is a note, not the encounter rows.
+        ("What was documented in the telephone encounter note from November 9?", set()),
+        # SNOMED CT titles care plans "... management plan".
+        ("What's on the patient's type 2 diabetes management plan?", {"CarePlanActivity"}),
     ],
 )
 def test_intent_reads_the_kind_the_question_names(question: str, kinds: set[str]) -> None:
@@ -318,6 +323,25 @@ def test_intent_reads_work_in_progress_and_attendance() -> None:
     assert read_intent("Did she make her behavioral health appointment?").attended
     assert read_intent("Did he keep his pulmonology appointment?").attended
     assert not read_intent("What referrals are pending?").in_progress
+
+
+def test_a_negated_status_asks_for_the_open_work_and_draws_no_row_with_that_status(engine: Engine) -> None:
+    intent = read_intent("Which tasks haven't been completed yet?")
+    assert intent.outstanding and "completed" not in intent.terms
+    assert read_intent("Which tasks are not done?").outstanding
+    assert "Task/done" not in refs(engine, "Which tasks haven't been completed yet?")[:3]
+    assert refs(engine, "Which tasks have been completed?")[0] == "Task/done"
+
+
+def test_these_days_is_now_and_names_no_item() -> None:
+    intent = read_intent("How much furosemide is he taking these days?")
+    assert intent.recent and intent.kinds == {"MedicationRequest"}
+    assert intent.naming == ((frozenset({"furosemide"}),),)
+
+
+def test_supposed_to_see_is_a_visit_to_come(engine: Engine) -> None:
+    assert read_intent("When is he supposed to see cardiology?").upcoming
+    assert refs(engine, "When is he supposed to see cardiology?")[0] == "Appointment/next"
 
 
 def test_work_in_progress_ranks_the_in_progress_task_above_merely_open_ones(engine: Engine) -> None:

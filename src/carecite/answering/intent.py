@@ -34,6 +34,7 @@ AUTH_RULE = re.compile(
 )
 MULTI_PATIENT = re.compile(
     r"\b(all|every|other|any other|list( of)?|how many)\s+(the\s+)?(patients|people|members|persons)\b|"
+    r"\b(every|each|any other)\s+patient\b|"  # "List every patient with a psychiatric diagnosis"
     r"\b(patients?|people) (at|in|of) (the|this|another) (facility|clinic|hospital|practice)\b",
     re.I,
 )

@@ -221,8 +221,16 @@ def kind_resource_type(kind: str) -> str:
 _FOR_CLAUSE = re.compile(r"\b(?:for|with|given)\s+", re.I)
 
 # "plan of care" is the care plan; "right now" is now (not laterality: "right knee" stays right).
-_PLAN_OF_CARE = re.compile(r"\bplans?[\s-]+of[\s-]+care\b")
+# "type 2 diabetes management plan" names a care plan as SNOMED CT titles them ("Diabetes self
+# management plan").
+_PLAN_OF_CARE = re.compile(r"\bplans?[\s-]+of[\s-]+care\b|\bmanagement[\s-]+plans?\b")
 _RIGHT_NOW = re.compile(r"\bright[\s-]+now\b")
+# "the telephone encounter note", "her last visit note": a note, named by its encounter; the words do
+# not ask for the encounter or visit rows themselves.
+_ENCOUNTER_NOTE = re.compile(r"\b(?:encounter|visit)\s+(notes?)\b")
+# "these days", "nowadays": what is current ("How much furosemide is he taking these days?"), never an
+# item named "days".
+_NOWADAYS = re.compile(r"\b(?:these days|nowadays|at the moment|at present)\b")
 _BLOOD_GLUCOSE = re.compile(r"\bblood[\s-]+(?:glucose|sugar)\b")
 # "Hep B" / "hepatitis B" vaccines differ only by a letter the tokeniser would drop: one token each.
 _HEP = re.compile(r"\bhep(?:atitis)?[\s-]*([abc])\b")
@@ -235,8 +243,9 @@ def tokens(text: str) -> list[str]:
         "careplan",
         text.lower().replace("follow-up", "followup").replace("no-show", "noshow"),
     )
-    lowered = _PLAN_OF_CARE.sub("careplan", _RIGHT_NOW.sub("now", lowered))
+    lowered = _PLAN_OF_CARE.sub("careplan", _NOWADAYS.sub("now", _RIGHT_NOW.sub("now", lowered)))
     lowered = _BLOOD_GLUCOSE.sub("glucose", lowered)  # blood is the default specimen
+    lowered = _ENCOUNTER_NOTE.sub(r"\1", lowered)
     return TOKEN.findall(_HEP.sub(r"hep\1", lowered))
 
 
@@ -320,11 +329,23 @@ def names_asked(intent: Intent, s: Statement) -> bool:
     return bool(intent.naming) and names_item(intent.naming, s.name, qualified=s.kind == "Observation")
 
 
+# "Which referrals haven't been completed yet?": a negated status asks for the work still open, and
+# its status word must not draw the rows that have it.
+_NOT_DONE = re.compile(
+    r"(?:\bnot|n['’]t|\bnever)\s+(?:yet\s+)?(?:been\s+)?(?:yet\s+)?"
+    r"(completed?|done|finished|closed|resolved|fulfilled)\b"
+)
+# "When is he supposed to see cardiology?": a visit still to come.
+_TO_SEE = re.compile(r"\b(?:supposed|going|scheduled|due|set|booked)\s+to\s+see\b")
+
+
 def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Intent:
     # A kind word counts in either number ("prescriptions" as "prescription").
     said = tokens(question)
     toks = set(said) | {singular(t) for t in said}
     q = question.lower()
+    not_done = {m.group(1) for m in _NOT_DONE.finditer(q)}
+    to_see = bool(_TO_SEE.search(q))
     by_noun = {kind for kind, words in KIND_WORDS.items() if (toks - MODIFIER_WORDS) & set(words)}
     kinds = by_noun or {kind for kind, words in KIND_WORDS.items() if toks & set(words)}
     outstanding = (
@@ -332,6 +353,7 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
         or "not yet" in q
         or "still need" in q
         or bool(re.search(r"\b(left to do|to-?dos?)\b", q))
+        or bool(not_done)
     )
     attended = bool(toks & {"attend", "attended"}) or bool(
         re.search(
@@ -339,7 +361,7 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
             q,
         )
     )
-    if attended:
+    if attended or to_see:
         kinds.add("Appointment")
     if not kinds and outstanding:
         kinds = set(OPEN_WORK_KINDS)
@@ -347,7 +369,7 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
         kinds=frozenset(kinds),
         outstanding=outstanding,
         overdue=bool(toks & {"overdue", "late", "lapsed"}) or "past due" in q,
-        upcoming=bool(toks & {"upcoming", "next", "scheduled", "future", "coming"}),
+        upcoming=bool(toks & {"upcoming", "next", "scheduled", "future", "coming"}) or to_see,
         missed=bool(toks & {"missed", "miss", "noshow", "skipped"}) or "no show" in q or "didn't show" in q,
         recent=bool(toks & RECENT_WORDS)
         or "problem list" in q,  # the problem list is the patient's current problems
@@ -355,7 +377,7 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
         or bool(re.search(r"\b(in progress|in process|under ?way|working on)\b", q)),
         attended=attended,
         past=bool(toks & PAST_WORDS),
-        terms=record_terms(question),
+        terms=record_terms(question) - not_done,
         naming=naming_groups(question, vocabulary),
         named_kinds=NAMED_KINDS | {kind for kind, frame in _ITEM_FRAMES if frame.search(question)},
     )
