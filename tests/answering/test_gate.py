@@ -82,6 +82,15 @@ TEXTS = {
     "Policy/280.3": "Mobility assistive equipment (canes, crutches, walkers, wheelchairs) is covered when ...",
     "Policy/160.27": "TENS is covered for CLBP only in an approved clinical study. "
     "See §10.2 for an explanation of coverage of TENS for acute post-operative pain.",
+    "Policy/240.8": "Pulmonary rehabilitation is a program of care for patients with chronic respiratory "
+    "impairment.",
+    "Policy/240.2": "Home oxygen therapy is covered for significant hypoxemia.",
+    "Policy/240.2.2": "Home oxygen use to treat cluster headache is covered in an approved clinical study.",
+    "Policy/240.2.1": "Home use of oxygen in approved clinical trials: routine costs of oxygen.",
+    "Policy/260.3.1": "Routine costs are covered for beneficiaries in an NIH-sponsored clinical trial.",
+    "Policy/210.4.1": "Screening for lung cancer with computed tomography (LDCT) is covered annually.",
+    "Policy/40.1": "Diabetes self-management training is covered in individual and group sessions.",
+    "Policy/20.8.3": "Cardiac pacemakers are covered for symptomatic bradycardia; evaluation by a physician.",
 }
 TITLES = {
     "Policy/329": "Surgical or Other Invasive Procedure Performed on the Wrong Patient",
@@ -93,6 +102,14 @@ TITLES = {
     "Anticoagulation Management",
     "Policy/10.1": "Ambulance Services for Emergency Transport",
     "Policy/20.10": "Cardiac Rehabilitation Programs",
+    "Policy/240.8": "Pulmonary Rehabilitation Services",
+    "Policy/240.2": "Home Use of Oxygen",
+    "Policy/240.2.2": "Home Oxygen Use to Treat Cluster Headache (CH) - RETIRED",
+    "Policy/240.2.1": "Home Use of Oxygen in Approved Clinical Trials",
+    "Policy/260.3.1": "Islet Cell Transplantation in the Context of a Clinical Trial",
+    "Policy/210.4.1": "Lung Cancer Screening with Low Dose Computed Tomography (LDCT)",
+    "Policy/40.1": "Diabetes Outpatient Self-Management Training",
+    "Policy/20.8.3": "Single Chamber and Dual Chamber Permanent Cardiac Pacemakers",
     "Policy/280.3": "Mobility Assistive Equipment (MAE)",
 }
 
@@ -144,6 +161,22 @@ TITLES = {
             ["Policy/160.27"],
             False,
         ),
+        # A title's service ends at its first qualifier ("in", "with"): islet cell transplants in a
+        # trial are not routine trial costs, LDCT lung screening is not computed tomography at large.
+        ("Does Medicare cover Routine Costs in Clinical Trials?", ["Policy/260.3.1"], False),
+        ("Does Medicare cover Computed Tomography?", ["Policy/210.4.1"], False),
+        ("Does Medicare cover lung cancer screening?", ["Policy/210.4.1"], True),
+        # "to treat" and "in" narrow a title as "for" does: the general policy answers home oxygen.
+        ("What are the Medicare coverage criteria for home oxygen?", ["Policy/240.2.2"], False),
+        ("What are the Medicare coverage criteria for home oxygen?", ["Policy/240.2.1"], False),
+        ("What are the Medicare coverage criteria for home oxygen?", ["Policy/240.2"], True),
+        # A policy whose title names no indication covers the service for the patient's condition,
+        # though its text never spells the condition.
+        ("Is pulmonary rehab covered by Medicare for this patient's COPD?", ["Policy/240.8"], True),
+        # "classes" holds the service without naming it ("DSMT" is written out before: test_shorthand).
+        ("Will Medicare pay for diabetes self-management training classes?", ["Policy/40.1"], True),
+        # ... but stays with the word before it: pacemaker evaluation services are a service of their own.
+        ("Does Medicare cover Cardiac Pacemaker Evaluation Services?", ["Policy/20.8.3"], False),
     ],
 )
 def test_a_coverage_answer_needs_a_policy_about_the_service_asked(
@@ -218,3 +251,4 @@ def test_hep_b_is_a_known_name_even_in_a_store_where_no_one_has_it() -> None:
     from carecite.retrieval.structured import naming_groups
 
     assert naming_groups("When did the patient last get a hepatitis B vaccine?", frozenset({"influenza"}))
+

@@ -23,6 +23,10 @@ from carecite.text.shorthand import write_out
         ("Any hx of CHF?", "Any history of heart failure?"),
         ("Denise's latest O2 sat?", "Denise's latest oxygen saturation?"),
         ("any hx of HTN w/ CKD?", "any history of hypertension with chronic kidney disease?"),
+        (
+            "Will Medicare pay for DSMT classes?",
+            "Will Medicare pay for diabetes self-management training classes?",
+        ),
     ],
 )
 def test_shorthand_is_written_out(typed: str, written: str) -> None:

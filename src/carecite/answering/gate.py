@@ -122,10 +122,22 @@ def _coverage_tokens(question: str) -> list[str]:
 _EXAMPLE_WORDS = frozenset({"like", "including"})
 
 
+# Nouns that hold a service without saying which one: "DSMT classes", "rehabilitation services",
+# "education sessions" name the service by the words before them; a policy need not say "classes".
+_CONTAINER_NOUNS = frozenset(
+    "service services program programs class classes session sessions course courses".split()
+)
+
+
 def _names_service(word: str) -> bool:
-    """Can this word of a coverage question name its service (not a function, coverage or example word)?"""
+    """Can this word of a coverage question name its service (not a function, coverage, example or
+    container word)?"""
     return (
-        word not in STOP_WORDS and word not in COVERAGE_WORDS and word not in _EXAMPLE_WORDS and len(word) > 1
+        word not in STOP_WORDS
+        and word not in COVERAGE_WORDS
+        and word not in _EXAMPLE_WORDS
+        and word not in _CONTAINER_NOUNS
+        and len(word) > 1
     )
 
 
@@ -135,16 +147,25 @@ def service_words(question: str) -> list[str]:
     return list(dict.fromkeys(w for w in _coverage_tokens(question) if _names_service(w)))
 
 
-# "<service> for <indication>": a title's first "for" ends its service ("Cardiac Rehabilitation Programs
-# for Chronic Heart Failure"); a question's first "for / with / given" clause after words naming a
-# service is that service's indication ("cardiac rehab for this patient's heart failure").
-_TITLE_FOR = re.compile(r"\s+for\s+", re.I)
+# "<service> for <indication>": a title's first "for" ("to treat", "in") ends its service ("Cardiac
+# Rehabilitation Programs for Chronic Heart Failure", "Home Use of Oxygen in Approved Clinical Trials");
+# a question's first "for / with / given" clause after words naming a service is that service's
+# indication ("cardiac rehab for this patient's heart failure").
+_TITLE_FOR = re.compile(r"\s+(?:for|to treat|in)\s+", re.I)
 _QUESTION_FOR = re.compile(r"\b(?:for|with|given|in)\s+", re.I)
 
 
 def title_service(title: str) -> str:
     """The service a policy title names, without its indication."""
     return _TITLE_FOR.split(title, maxsplit=1)[0]
+
+
+def title_core(title: str) -> str:
+    """The service a policy title names before its first qualifier clause (for / with / in), read with
+    the question's own clause grammar: "Lung Cancer Screening" of "Lung Cancer Screening with Low Dose
+    Computed Tomography (LDCT)"."""
+    core = _QUESTION_FOR.split(title, maxsplit=1)[0]
+    return core if service_words(core) else title
 
 
 def asked_service(question: str) -> tuple[list[str], list[str]]:
@@ -208,8 +229,11 @@ def _about(asked: AskedService, policy: PolicyView) -> bool:
     # shares "heart" with "Cardiac Rehabilitation Programs for Chronic Heart Failure", another service.
     # Any of the question's service words may name it, in either order ("Is a patient with heart
     # failure eligible for cardiac rehab?").
+    # The service is what the title names before any qualifier: "Islet Cell Transplantation in the
+    # Context of a Clinical Trial" is not about "routine costs in clinical trials", nor "Lung Cancer
+    # Screening with Low Dose Computed Tomography" about computed tomography in general.
     service = title_service(policy.title)
-    if not any(title_names(service, w) for w in asked.words):
+    if not any(title_names(title_core(policy.title), w) for w in asked.words):
         return False
     # A title's indication narrows the policy to it: "TENS for Chronic Low Back Pain" says nothing of
     # TENS in general. A question naming no indication must name the title's; one naming its own
@@ -217,8 +241,14 @@ def _about(asked: AskedService, policy: PolicyView) -> bool:
     indication = service_words(policy.title[len(service) :])
     if indication and not asked.indication and not any(_named_in(w, asked.words) for w in indication):
         return False
+    # A title that names the service asked and nothing more (no indication, no "intensive") covers it
+    # for any condition: the patient's own ("pulmonary rehab for this patient's COPD") need not be
+    # spelled in "Pulmonary Rehabilitation Services".
+    runs = _left_out_runs(asked.question, policy.title)
+    if not indication and all(_named_in(w, asked.words) for w in service_words(policy.title)):
+        runs = [run for run in runs if not set(run) <= set(asked.indication)]
     words = _own_words(policy.text)
-    return all(_spoken_of(run, words) for run in _left_out_runs(asked.question, policy.title))
+    return all(_spoken_of(run, words) for run in runs)
 
 
 def _named_in(word: str, asked: list[str]) -> bool:
@@ -239,10 +269,16 @@ def _own_words(text: str) -> list[str]:
 
 
 def _left_out_runs(question: str, title: str) -> list[list[str]]:
-    """Service words the title does not name, grouped as they stand together in the question."""
+    """Service words the title does not name, grouped as they stand together in the question. A
+    container noun stays with the words before it ("evaluation services" is a service of its own
+    that a pacemaker policy need not speak of) and alone is no run ("DSMT classes")."""
     runs: list[list[str]] = [[]]
     for word in _coverage_tokens(question):
-        if not _names_service(word) or title_names(title, word):
+        if word in _CONTAINER_NOUNS and not title_names(title, word):
+            if runs[-1]:
+                runs[-1].append(word)
+                runs.append([])
+        elif not _names_service(word) or title_names(title, word):
             if runs[-1]:
                 runs.append([])
         else:

@@ -58,6 +58,9 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bCKD\b"), "chronic kidney disease"),
     (re.compile(r"\b(?:O2 sats?|pulse ox)\b", _I), "oxygen saturation"),
     (re.compile(r"\brehab\b", _I), "rehabilitation"),
+    # Medicare's names for diabetes education ("DSMT classes").
+    (re.compile(r"\bDSMT\b"), "diabetes self-management training"),
+    (re.compile(r"\bDSMES?\b"), "diabetes self-management education"),
 )
 
 
