@@ -252,3 +252,32 @@ def test_hep_b_is_a_known_name_even_in_a_store_where_no_one_has_it() -> None:
 
     assert naming_groups("When did the patient last get a hepatitis B vaccine?", frozenset({"influenza"}))
 
+
+@pytest.mark.parametrize(
+    ("question", "ok"),
+    [
+        # Quoted from another patient's discharge summary: this patient's tasks would answer another question.
+        (
+            'The discharge summary said: "Cardiology follow-up with Dr. Bell within 14 days". Has that happened?',
+            False,
+        ),
+        # Quoted from this patient's own note: the note is found.
+        (
+            'The note said: "Follow up with orthopedics in 2 weeks for staple removal". Has that happened?',
+            True,
+        ),
+        # Too short to be a passage.
+        ('Is "CPAP" still ordered?', True),
+        ("Has the orthopedics follow-up happened?", True),
+    ],
+)
+def test_a_quoted_passage_must_be_in_a_note_found_for_the_patient(question: str, ok: bool) -> None:
+    from carecite.answering.gate import quoted_gate
+
+    note = _note(
+        "PLAN: Follow up with orthopedics (Dr. [PATIENT]) in 2 weeks for wound check and staple removal."
+    )
+    decision = quoted_gate(question, [note])
+    assert decision.ok is ok
+    if not ok:
+        assert decision.reason == "no_evidence" and "quotes" in (decision.detail or "")

@@ -178,3 +178,21 @@ def test_a_question_naming_someone_other_than_the_selected_patient_is_declined_n
     )
     assert answer.declined and answer.decline_reason == "out_of_scope"
     assert "Zebulon" in (answer.decline_detail or "") and not answer.citations and not answer.retrieved
+
+
+def test_a_quote_from_no_note_of_the_patient_is_declined_not_answered_with_their_tasks(
+    world_pipeline: Pipeline,
+) -> None:
+    """Cross-patient bait: another chart's discharge summary quoted, "Has that happened?". Without the
+    quote check the patient's own open tasks answered it."""
+    q = gold_of("overdue_tasks")
+    answer = world_pipeline.ask(
+        AskRequest(
+            question='The discharge summary from July 17 said: "Follow up with otolaryngology (Dr. Quill) '
+            'in 10 days for tympanostomy tube check". Has that happened?',
+            user_id=str(q["user_id"]),
+            patient_id=str(q["patient_id"]),
+        )
+    )
+    assert answer.declined and answer.decline_reason == "no_evidence" and not answer.citations
+    assert "quotes" in (answer.decline_detail or "")

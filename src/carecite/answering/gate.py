@@ -74,6 +74,34 @@ def gate(
     return GateDecision(True, best_score=best, counted=len(evidence))
 
 
+# A passage the question quotes: 'The discharge summary said: "Cardiology follow-up within 14 days".'
+_QUOTED = re.compile(r"[\"“]([^\"“”]{12,})[\"”]")
+QUOTE_SHARE = 0.8  # of a quote's words one note chunk must hold (placeholders and line breaks differ)
+
+
+def quoted_gate(question: str, candidates: Sequence[Candidate]) -> GateDecision:
+    """A question that quotes a note is about that note. When no note found for this patient holds
+    the quoted words, the quote comes from somewhere else (another patient's chart), and whatever
+    this record holds ("Has that happened?" → the patient's open tasks) would answer another question.
+
+    ``candidates``: everything retrieval found under the request's filter, before re-ranking (a note
+    holding the quote is found by its words).
+    """
+    notes = [set(tokens(c.text)) for c in candidates if c.source_type == "note_chunk"]
+    for m in _QUOTED.finditer(question):
+        words = {w for w in tokens(m.group(1)) if w not in STOP_WORDS and len(w) > 2}
+        if len(words) < 3:
+            continue
+        if not any(len(words & held) >= QUOTE_SHARE * len(words) for held in notes):
+            return GateDecision(
+                False,
+                "no_evidence",
+                "The passage the question quotes is in none of the notes found for this patient.",
+                counted=len(candidates),
+            )
+    return GateDecision(True, counted=len(candidates))
+
+
 def _speaks_of(evidence: Sequence[Candidate], asked: SectionKind) -> bool:
     prose = asked.prose
     return any(holds_section(c, asked) or (prose is not None and prose.search(c.text)) for c in evidence)

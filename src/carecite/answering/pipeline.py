@@ -34,6 +34,7 @@ from carecite.answering.gate import (
     missing_item_gate,
     names_service,
     on_service,
+    quoted_gate,
     service_gate,
 )
 from carecite.answering.gate import gate as evidence_gate
@@ -57,7 +58,7 @@ from carecite.domain import (
 )
 from carecite.monitoring.telemetry import traced
 from carecite.ports import LLMUnavailable, Redactor, Reranker, Vector
-from carecite.privacy.identity import PatientIdentity, scrub_identifiers
+from carecite.privacy.identity import PatientIdentity, as_the_patient, scrub_identifiers
 from carecite.records import tables as t
 from carecite.records.clock import Clock
 from carecite.records.scoped import RowScope
@@ -309,7 +310,9 @@ class Pipeline:
         state.flt = RetrievalFilter.for_request(
             state.scope, state.patient_key or NO_PATIENT, state.req.narrowing
         ).model_copy(update={"include_policies": state.intent.coverage})
-        state.question = state.intent.clean  # injection / other-patient clauses never drive retrieval
+        # Injection / other-patient clauses never drive retrieval, nor the patient's own name (it names
+        # no fact: "Mr. Olsen's code status" is "the patient's code status").
+        state.question = as_the_patient(state.intent.clean, state.identity)
         state.asked = asked_section(state.question)
         with state.timer.stage("retrieve"):
             state.candidates, state.structured, state.missing = self._query_stores(
@@ -358,6 +361,8 @@ class Pipeline:
         )
         if state.missing is not None and not (named := missing_item_gate(state.missing, state.kept)).ok:
             decision = named  # "No potassium result is on record" says more than a low score does
+        if decision.ok and not (quoted := quoted_gate(state.question, state.candidates)).ok:
+            decision = quoted
         if decision.ok and state.intent.coverage:
             kept = on_service(state.question, state.policies, state.kept)
             decision = service_gate(state.question, kept, counted=len(state.kept))

@@ -258,3 +258,37 @@ def scrub_identifiers(text: str, identity: PatientIdentity | None) -> str:
     if identity is None or not text:
         return text
     return _scrubber(identity).scrub(text)
+
+
+# A title before the patient's name goes with it: "Mr. Olsen's code status" → "the patient's code status".
+_HONORIFIC_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+$")
+
+
+def as_the_patient(question: str, identity: PatientIdentity | None) -> str:
+    """``question`` with the selected patient's own name said as "the patient".
+
+    The patient is already chosen, so the name says nothing about what is asked; left in, it matches
+    every note line that only names the patient ("SPOKE WITH: James Mitchell" as an answer to "When
+    was James Mitchell's last colonoscopy?"). Names match as written (``strict_case``): "will" the
+    verb stays. One word of a name is the patient only where it stands as a person: after a title
+    ("Mr. Olsen") or before a possessive ("Rosa's"); "Coverage" or "Evaluation" as a word of a
+    question is not the patient Evaluation Coverage.
+    """
+    if identity is None or not question:
+        return question
+    out: list[str] = []
+    pos = 0
+    for span in identity_spans(question, identity):
+        if span.placeholder != "[PATIENT]":
+            continue
+        before = question[pos : span.start]
+        honorific = _HONORIFIC_BEFORE.search(before)
+        one_word = len(question[span.start : span.end].split()) == 1
+        if one_word and not honorific and question[span.end : span.end + 2] not in ("'s", "’s"):
+            continue
+        if honorific:
+            before = before[: honorific.start()]
+        out += [before, "the patient"]
+        pos = span.end
+    out.append(question[pos:])
+    return "".join(out)
