@@ -339,6 +339,33 @@ def test_these_days_is_now_and_names_no_item() -> None:
     assert intent.naming == ((frozenset({"furosemide"}),),)
 
 
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        # The patient's appointments are with cardiology and endocrinology, none with nephrology.
+        ("When is his nephrology appointment?", "nephrology appointment"),
+        ("Has the orthopedics follow-up been done?", "orthopedics follow-up"),
+        ("When is he supposed to see cardiology?", None),
+        ("Did she show up for her endocrinology visit?", None),
+        # A specialty's other words name it in a row: "Call patient to schedule cardiology follow-up".
+        ("Is the cardiologist follow-up task still open?", None),
+        # No specialty by name: nothing is missing.
+        ("When is her next appointment?", None),
+    ],
+)
+def test_a_work_question_naming_a_specialty_no_row_is_with_names_what_is_missing(
+    engine: Engine, question: str, missing: str | None
+) -> None:
+    found = StructuredRetriever(engine, TODAY).missing_item(question, _filter())
+    assert (found[0] if found else None) == missing
+
+
+def test_a_question_about_what_a_note_says_asks_for_no_record_row(engine: Engine) -> None:
+    question = "What was documented in the telephone encounter note from November 9?"
+    assert read_intent(question).notes
+    assert StructuredRetriever(engine, TODAY).search(question, _filter(), 10) == []
+
+
 def test_supposed_to_see_is_a_visit_to_come(engine: Engine) -> None:
     assert read_intent("When is he supposed to see cardiology?").upcoming
     assert refs(engine, "When is he supposed to see cardiology?")[0] == "Appointment/next"

@@ -107,6 +107,7 @@ class Intent:
     # The kinds whose rows must name what the question names: NAMED_KINDS, and conditions or allergies
     # when the question frames an item ("diagnosed with X", "allergic to X"; see ``read_intent``).
     named_kinds: frozenset[str] = NAMED_KINDS
+    notes: bool = False  # the question names a note ("the telephone note", "her notes")
 
 
 # Named labs and measures: they say WHICH observation is asked for (see GENERIC_TERMS).
@@ -168,6 +169,33 @@ CURRENT_KINDS: dict[str, str] = {
 }
 # Open work with no kind named ("What do we still need to get done?"): the patient's to-dos.
 OPEN_WORK_KINDS = frozenset({"Task"})
+# Kinds of care-coordination work, whose rows name the specialty they are with ("Post-discharge
+# cardiology follow-up", "Referral to psychiatry service").
+WORK_KINDS = frozenset({"Task", "ServiceRequest", "Appointment"})
+# Clinical specialties by their names (what a question says: "nephrology appointment", "ortho f/u")
+# and the further words a row may name them with ("renal clinic", "Psychotherapy session"). Curated
+# from the specialty names of the ABMS boards and the NUCC taxonomy.
+SPECIALTIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "cardiology": (("cardiology", "cardiologist"), ("cardiac", "heart")),
+    "nephrology": (("nephrology", "nephrologist"), ("renal", "kidney", "dialysis")),
+    "pulmonology": (("pulmonology", "pulmonologist"), ("pulmonary", "lung", "respiratory")),
+    "orthopedics": (("orthopedics", "orthopaedics", "orthopedist", "ortho"), ("orthopedic", "orthopaedic")),
+    "endocrinology": (("endocrinology", "endocrinologist"), ("endocrine", "diabetes", "thyroid")),
+    "gastroenterology": (("gastroenterology", "gastroenterologist"), ("gi", "gastrointestinal")),
+    "neurology": (("neurology", "neurologist"), ("neuro", "neurological")),
+    "oncology": (("oncology", "oncologist"), ("cancer", "chemotherapy", "tumor")),
+    "hematology": (("hematology", "hematologist"), ("blood",)),
+    "dermatology": (("dermatology", "dermatologist"), ("skin",)),
+    "rheumatology": (("rheumatology", "rheumatologist"), ("arthritis",)),
+    "urology": (("urology", "urologist"), ("urologic", "prostate", "bladder")),
+    "ophthalmology": (("ophthalmology", "ophthalmologist", "optometry"), ("eye", "retinal", "vision")),
+    "otolaryngology": (("otolaryngology", "ent"), ("ear", "throat", "audiology")),
+    "podiatry": (("podiatry", "podiatrist"), ("foot",)),
+    "psychiatry": (
+        ("psychiatry", "psychiatrist", "psychology", "psychologist"),
+        ("behavioral", "psychiatric", "mental", "psychotherapy", "counseling", "substance"),
+    ),
+}
 
 # The words of the FHIR R4 status codes of the kinds read here (RequestStatus, TaskStatus, EventStatus,
 # AppointmentStatus, CarePlanActivityStatus, condition clinical status): "in progress", "completed",
@@ -380,6 +408,7 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
         terms=record_terms(question) - not_done,
         naming=naming_groups(question, vocabulary),
         named_kinds=NAMED_KINDS | {kind for kind, frame in _ITEM_FRAMES if frame.search(question)},
+        notes=bool(toks & {"note", "notes"}),
     )
 
 
@@ -544,6 +573,8 @@ class StructuredRetriever:
         """``missing_item`` over the rows ``_named_statements`` read for the question."""
         if (current := self._missing_current(session, intent, flt, statements)) is not None:
             return current, ()
+        if (specialty := _missing_specialty(question, intent, statements)) is not None:
+            return specialty
         if not intent.kinds & intent.named_kinds or not intent.naming:
             return None
         if any(s.kind in intent.named_kinds and names_asked(intent, s) for s in statements):
@@ -629,7 +660,11 @@ class StructuredRetriever:
 
     # ----------------------------------------------------------------- rendering
     def _statements(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
-        # Without a recognised kind, every kind is considered and lexical overlap decides.
+        # Without a recognised kind, every kind is considered and lexical overlap decides; but a
+        # question about what a note says ("What was documented in the telephone note?") asks for
+        # no record row.
+        if not intent.kinds and intent.notes:
+            return
         kinds = intent.kinds or frozenset(KIND_WORDS)
         if flt.resource_types is not None:  # a token's SMART scopes: only the granted resource types
             kinds = frozenset(k for k in kinds if kind_resource_type(k) in flt.resource_types)
@@ -915,6 +950,27 @@ def _earlier(nth: int) -> float:
 def _in_progress_prior(status: str, is_open: bool) -> float:
     """ "What is she actively working on?": work under way, not work merely open (not started, on hold)."""
     return 0.6 if status == "in-progress" else (-0.2 if is_open else -0.6)
+
+
+def _missing_specialty(
+    question: str, intent: Intent, statements: Sequence[Statement]
+) -> tuple[str, tuple[Group, ...]] | None:
+    """The specialty a work question names ("When is his nephrology appointment?") that none of the
+    patient's rows of the asked kinds is with: the appointments he has are not that one. None when
+    the question names no specialty by name, asks about other kinds too, or a row names it."""
+    if not intent.kinds or not intent.kinds <= WORK_KINDS:
+        return None
+    said = {singular(w) for w in tokens(question)} | set(tokens(question))
+    for name, (names, words) in SPECIALTIES.items():
+        if not said & set(names):
+            continue
+        group: Group = tuple(frozenset({w}) for w in (*names, *words))
+        if any(names_item((group,), s.text) for s in statements if s.kind in intent.kinds):
+            return None
+        noun = {"Appointment": "appointment", "Task": "follow-up", "ServiceRequest": "referral"}
+        asked = " or ".join(noun[k] for k in sorted(intent.kinds))
+        return f"{name} {asked}", (group,)
+    return None
 
 
 def _as_written(question: str, words: Sequence[str]) -> str:
