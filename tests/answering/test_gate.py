@@ -173,6 +173,7 @@ TITLES = {
         # A policy whose title names no indication covers the service for the patient's condition,
         # though its text never spells the condition.
         ("Is pulmonary rehab covered by Medicare for this patient's COPD?", ["Policy/240.8"], True),
+        ("Will Medicare pay for home oxygen for this patient's COPD?", ["Policy/240.2"], True),
         # "classes" holds the service without naming it ("DSMT" is written out before: test_shorthand).
         ("Will Medicare pay for diabetes self-management training classes?", ["Policy/40.1"], True),
         # ... but stays with the word before it: pacemaker evaluation services are a service of their own.
@@ -205,6 +206,15 @@ def test_not_covered_asks_about_coverage_and_names_no_service() -> None:
     title = "Sleep Testing for Obstructive Sleep Apnea (OSA)"
     assert names_service(f"When is {title} not covered by Medicare?", title)
     assert names_service(f"When is {title} non-covered?", title)
+
+
+def test_a_title_with_no_indication_of_its_own_names_the_service_whatever_the_patients_condition() -> None:
+    from carecite.answering.gate import names_service
+
+    question = "Will Medicare pay for home oxygen for this patient's COPD?"
+    assert names_service(question, TITLES["Policy/240.2"])
+    assert not names_service(question, TITLES["Policy/240.2.2"])  # "to treat cluster headache"
+    assert not names_service(question, TITLES["Policy/240.8"])
 
 
 def test_a_coverage_answer_quotes_only_the_policies_about_the_service() -> None:

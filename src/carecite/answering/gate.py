@@ -151,9 +151,9 @@ _EXAMPLE_WORDS = frozenset({"like", "including"})
 
 
 # Nouns that hold a service without saying which one: "DSMT classes", "rehabilitation services",
-# "education sessions" name the service by the words before them; a policy need not say "classes".
+# "Home Use of Oxygen" name the service by the other words; a policy need not say "classes".
 _CONTAINER_NOUNS = frozenset(
-    "service services program programs class classes session sessions course courses".split()
+    "service services program programs class classes session sessions course courses use uses".split()
 )
 
 
@@ -228,9 +228,15 @@ class PolicyView(NamedTuple):
 def names_service(question: str, title: str) -> bool:
     """Does a policy title name every word of the service asked ("Cardiac Rehabilitation Programs for
     Chronic Heart Failure" for "cardiac rehab for heart failure")? Such a policy is the one asked
-    about, as a record matching by code is the record asked about."""
+    about, as a record matching by code is the record asked about. A title with no indication of its
+    own ("Home Use of Oxygen") need name only the service, not the patient's condition ("home oxygen
+    for this patient's COPD")."""
     asked = service_words(question)
-    return bool(asked) and all(title_names(title, w) for w in asked)
+    if asked and all(title_names(title, w) for w in asked):
+        return True
+    head, indication = asked_service(question)
+    own_indication = title[len(title_service(title)) :].strip()
+    return bool(head and indication) and not own_indication and all(title_names(title, w) for w in head)
 
 
 class AskedService(NamedTuple):
