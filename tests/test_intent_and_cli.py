@@ -144,8 +144,12 @@ def test_audit_verify_passes_after_asks(world_settings: Settings) -> None:
         ("What health insurance does the patient have?", False, True),
         ("Is the patient on Medicaid?", False, True),
         ("Who is the payer?", False, True),
-        # "working on in the care plan" names no payer plan.
+        # "working on in the care plan" names no payer plan; a managed care plan is one.
         ("What is the patient actively working on in the care plan?", False, False),
+        ("Is the patient working on anything in the diabetes management plan?", False, False),
+        ("Is the patient covered by a managed care plan?", False, True),
+        # "every patient over 65" asks about coverage, not about a population.
+        ("Does Medicare cover an annual wellness visit for every patient over 65?", True, False),
         # A prior authorization on record is the patient's task or referral, not a policy.
         ("Was the prior authorization for the MRI approved?", False, False),
     ],

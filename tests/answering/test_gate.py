@@ -84,7 +84,7 @@ TEXTS = {
     "See §10.2 for an explanation of coverage of TENS for acute post-operative pain.",
     "Policy/240.8": "Pulmonary rehabilitation is a program of care for patients with chronic respiratory "
     "impairment.",
-    "Policy/240.2": "Home oxygen therapy is covered for significant hypoxemia.",
+    "Policy/240.2": "Home oxygen therapy is covered for significant hypoxemia, as in severe COPD.",
     "Policy/240.2.2": "Home oxygen use to treat cluster headache is covered in an approved clinical study.",
     "Policy/240.2.1": "Home use of oxygen in approved clinical trials: routine costs of oxygen.",
     "Policy/260.3.1": "Routine costs are covered for beneficiaries in an NIH-sponsored clinical trial.",
@@ -174,6 +174,11 @@ TITLES = {
         # though its text never spells the condition.
         ("Is pulmonary rehab covered by Medicare for this patient's COPD?", ["Policy/240.8"], True),
         ("Will Medicare pay for home oxygen for this patient's COPD?", ["Policy/240.2"], True),
+        # "conditions for covering" asks for the criteria; it names no service.
+        ("What are Medicare's conditions for covering home oxygen?", ["Policy/240.2"], True),
+        # ... when its text speaks of the condition: the general policy is no answer for cluster headache.
+        ("Does Medicare cover home oxygen for cluster headache?", ["Policy/240.2"], False),
+        ("Is pulmonary rehab covered by Medicare for this patient's asthma?", ["Policy/240.8"], False),
         # "classes" holds the service without naming it ("DSMT" is written out before: test_shorthand).
         ("Will Medicare pay for diabetes self-management training classes?", ["Policy/40.1"], True),
         # ... but stays with the word before it: pacemaker evaluation services are a service of their own.
@@ -201,20 +206,27 @@ def test_a_coverage_answer_needs_a_policy_about_the_service_asked(
 def test_not_covered_asks_about_coverage_and_names_no_service() -> None:
     """ "When is X not covered?" names X: "not" is a coverage word, so X's own policy is named whole
     (and keeps its floor) for the non-covered question as for the covered one."""
-    from carecite.answering.gate import names_service
+    from carecite.answering.gate import PolicyView, names_service
 
     title = "Sleep Testing for Obstructive Sleep Apnea (OSA)"
-    assert names_service(f"When is {title} not covered by Medicare?", title)
-    assert names_service(f"When is {title} non-covered?", title)
+    policy = PolicyView(title, "")
+    assert names_service(f"When is {title} not covered by Medicare?", policy)
+    assert names_service(f"When is {title} non-covered?", policy)
 
 
 def test_a_title_with_no_indication_of_its_own_names_the_service_whatever_the_patients_condition() -> None:
-    from carecite.answering.gate import names_service
+    from carecite.answering.gate import PolicyView, names_service
 
     question = "Will Medicare pay for home oxygen for this patient's COPD?"
-    assert names_service(question, TITLES["Policy/240.2"])
-    assert not names_service(question, TITLES["Policy/240.2.2"])  # "to treat cluster headache"
-    assert not names_service(question, TITLES["Policy/240.8"])
+
+    def view(doc: str) -> PolicyView:
+        return PolicyView(TITLES[doc], TEXTS[doc])
+
+    assert names_service(question, view("Policy/240.2"))
+    assert not names_service(question, view("Policy/240.2.2"))  # "to treat cluster headache"
+    assert not names_service(question, view("Policy/240.8"))
+    # The condition must be one its text speaks of.
+    assert not names_service("Does Medicare cover home oxygen for cluster headache?", view("Policy/240.2"))
 
 
 def test_a_coverage_answer_quotes_only_the_policies_about_the_service() -> None:
@@ -279,6 +291,8 @@ def test_hep_b_is_a_known_name_even_in_a_store_where_no_one_has_it() -> None:
         # Too short to be a passage.
         ('Is "CPAP" still ordered?', True),
         ("Has the orthopedics follow-up happened?", True),
+        # Compared as typed, hyphens split: "Follow-up" is the note's "Follow up".
+        ('The note said: "Follow-up with orthopedics in 2 weeks for staple removal". Done?', True),
     ],
 )
 def test_a_quoted_passage_must_be_in_a_note_found_for_the_patient(question: str, ok: bool) -> None:

@@ -40,6 +40,9 @@ WILL = PatientIdentity(names=("Will Olsen", "Will", "Olsen"))
         (JAMES, "What was Ardath's last A1c?", "What was Ardath's last A1c?"),
         (JAMES, "Is MRN 17000042 on warfarin?", "Is MRN 17000042 on warfarin?"),
         (None, "What is Mr. Mitchell's code status?", "What is Mr. Mitchell's code status?"),
+        # A clinician who shares the name is not the patient; a title in capitals is a title.
+        (JAMES, "What did Dr. Mitchell's note say?", "What did Dr. Mitchell's note say?"),
+        (JAMES, "What is MR. MITCHELL's code status?", "What is the patient's code status?"),
     ],
 )
 def test_the_patients_own_name_is_said_as_the_patient(

@@ -351,6 +351,8 @@ def test_these_days_is_now_and_names_no_item() -> None:
         ("Is the cardiologist follow-up task still open?", None),
         # No specialty by name: nothing is missing.
         ("When is her next appointment?", None),
+        # A "cardiology follow-up" may be the appointment, not a task: every work kind is read.
+        ("When is her cardiology follow-up?", None),
     ],
 )
 def test_a_work_question_naming_a_specialty_no_row_is_with_names_what_is_missing(
@@ -368,6 +370,7 @@ def test_a_question_about_what_a_note_says_asks_for_no_record_row(engine: Engine
 
 def test_supposed_to_see_is_a_visit_to_come(engine: Engine) -> None:
     assert read_intent("When is he supposed to see cardiology?").upcoming
+    assert not read_intent("He was supposed to see cardiology last week; did he go?").upcoming
     assert refs(engine, "When is he supposed to see cardiology?")[0] == "Appointment/next"
 
 

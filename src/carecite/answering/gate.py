@@ -79,24 +79,32 @@ _QUOTED = re.compile(r"[\"“]([^\"“”]{12,})[\"”]")
 QUOTE_SHARE = 0.8  # of a quote's words one note chunk must hold (placeholders and line breaks differ)
 
 
-def quoted_gate(question: str, candidates: Sequence[Candidate]) -> GateDecision:
-    """A question that quotes a note is about that note. When no note found for this patient holds
-    the quoted words, the quote comes from somewhere else (another patient's chart), and whatever
-    this record holds ("Has that happened?" → the patient's open tasks) would answer another question.
+def _plain_words(text: str) -> set[str]:
+    """Words as written, hyphens split ("Follow-up" is "follow up"): a quote is compared as typed."""
+    return set(re.findall(r"[a-z0-9]+", text.lower()))
 
-    ``candidates``: everything retrieval found under the request's filter, before re-ranking (a note
-    holding the quote is found by its words).
+
+def quoted_gate(question: str, candidates: Sequence[Candidate]) -> GateDecision:
+    """A question that quotes the chart is about what it quotes. When no note or record found for
+    this patient holds the quoted words, the quote comes from somewhere else (another patient's
+    chart), and whatever this record holds ("Has that happened?" → the patient's open tasks) would
+    answer another question.
+
+    ``question``: as typed (shorthand not written out, names not replaced: the chart has them so).
+    ``candidates``: everything retrieval found under the request's filter, before re-ranking (a
+    source holding the quote is found by its words). Not for coverage questions (a quoted service
+    name is no chart text).
     """
-    notes = [set(tokens(c.text)) for c in candidates if c.source_type == "note_chunk"]
+    held = [_plain_words(c.text) for c in candidates if c.source_type != "policy"]
     for m in _QUOTED.finditer(question):
-        words = {w for w in tokens(m.group(1)) if w not in STOP_WORDS and len(w) > 2}
+        words = {w for w in _plain_words(m.group(1)) if w not in STOP_WORDS and len(w) > 2}
         if len(words) < 3:
             continue
-        if not any(len(words & held) >= QUOTE_SHARE * len(words) for held in notes):
+        if not any(len(words & source) >= QUOTE_SHARE * len(words) for source in held):
             return GateDecision(
                 False,
                 "no_evidence",
-                "The passage the question quotes is in none of the notes found for this patient.",
+                "The passage the question quotes is in none of the notes or records found for this patient.",
                 counted=len(candidates),
             )
     return GateDecision(True, counted=len(candidates))
@@ -128,7 +136,7 @@ def missing_item_gate(missing: tuple[str, tuple[Group, ...]], evidence: Sequence
 
 # Words of a coverage question that ask about coverage, not about which service.
 COVERAGE_WORDS = frozenset(
-    "medicare medicaid cover covered covers coverage ncd national payer payers insurance insurer pay pays paid "
+    "medicare medicaid cover covered covers covering coverage conditions requirements ncd national payer payers insurance insurer pay pays paid "
     "reimburse reimbursed reimbursement benefit benefits eligible eligibility policy policies criteria prior "
     "authorization auth preauthorization need needs needed require requires required necessary approve "
     "approved under patient not noncovered".split()
@@ -189,7 +197,7 @@ def title_service(title: str) -> str:
 
 
 def title_core(title: str) -> str:
-    """The service a policy title names before its first qualifier clause (for / with / in), read with
+    """The service a policy title names before its first qualifier clause (for / with / given / in), read with
     the question's own clause grammar: "Lung Cancer Screening" of "Lung Cancer Screening with Low Dose
     Computed Tomography (LDCT)"."""
     core = _QUESTION_FOR.split(title, maxsplit=1)[0]
@@ -225,18 +233,23 @@ class PolicyView(NamedTuple):
     text: str
 
 
-def names_service(question: str, title: str) -> bool:
-    """Does a policy title name every word of the service asked ("Cardiac Rehabilitation Programs for
-    Chronic Heart Failure" for "cardiac rehab for heart failure")? Such a policy is the one asked
-    about, as a record matching by code is the record asked about. A title with no indication of its
-    own ("Home Use of Oxygen") need name only the service, not the patient's condition ("home oxygen
-    for this patient's COPD")."""
+def names_service(question: str, policy: PolicyView) -> bool:
+    """Is this policy the one asked about: its title names every word of the service asked ("Cardiac
+    Rehabilitation Programs for Chronic Heart Failure" for "cardiac rehab for heart failure"), as a
+    record matching by code is the record asked about? A title with no indication of its own ("Home
+    Use of Oxygen") need name only the service, not the patient's condition ("home oxygen for this
+    patient's COPD"), when its text speaks of that condition (``_about``)."""
     asked = service_words(question)
-    if asked and all(title_names(title, w) for w in asked):
+    if asked and all(title_names(policy.title, w) for w in asked):
         return True
     head, indication = asked_service(question)
-    own_indication = title[len(title_service(title)) :].strip()
-    return bool(head and indication) and not own_indication and all(title_names(title, w) for w in head)
+    own_indication = policy.title[len(title_service(policy.title)) :].strip()
+    return (
+        bool(head and indication)
+        and not own_indication
+        and all(title_names(policy.title, w) for w in head)
+        and _about(AskedService.of(question), policy)
+    )
 
 
 class AskedService(NamedTuple):
@@ -262,10 +275,10 @@ def _about(asked: AskedService, policy: PolicyView) -> bool:
     # The title's service, not only its indication, is what the question names: "Heart Transplants"
     # shares "heart" with "Cardiac Rehabilitation Programs for Chronic Heart Failure", another service.
     # Any of the question's service words may name it, in either order ("Is a patient with heart
-    # failure eligible for cardiac rehab?").
-    # The service is what the title names before any qualifier: "Islet Cell Transplantation in the
-    # Context of a Clinical Trial" is not about "routine costs in clinical trials", nor "Lung Cancer
-    # Screening with Low Dose Computed Tomography" about computed tomography in general.
+    # failure eligible for cardiac rehab?"). The service is what the title names before any
+    # qualifier: "Islet Cell Transplantation in the Context of a Clinical Trial" is not about
+    # "routine costs in clinical trials", nor "Lung Cancer Screening with Low Dose Computed
+    # Tomography" about computed tomography in general (nor, then, "Is LDCT covered?": a decline).
     service = title_service(policy.title)
     if not any(title_names(title_core(policy.title), w) for w in asked.words):
         return False
@@ -275,14 +288,8 @@ def _about(asked: AskedService, policy: PolicyView) -> bool:
     indication = service_words(policy.title[len(service) :])
     if indication and not asked.indication and not any(_named_in(w, asked.words) for w in indication):
         return False
-    # A title that names the service asked and nothing more (no indication, no "intensive") covers it
-    # for any condition: the patient's own ("pulmonary rehab for this patient's COPD") need not be
-    # spelled in "Pulmonary Rehabilitation Services".
-    runs = _left_out_runs(asked.question, policy.title)
-    if not indication and all(_named_in(w, asked.words) for w in service_words(policy.title)):
-        runs = [run for run in runs if not set(run) <= set(asked.indication)]
     words = _own_words(policy.text)
-    return all(_spoken_of(run, words) for run in runs)
+    return all(_spoken_of(run, words) for run in _left_out_runs(asked.question, policy.title))
 
 
 def _named_in(word: str, asked: list[str]) -> bool:

@@ -34,7 +34,9 @@ AUTH_RULE = re.compile(
 )
 MULTI_PATIENT = re.compile(
     r"\b(all|every|other|any other|list( of)?|how many)\s+(the\s+)?(patients|people|members|persons)\b|"
-    r"\b(every|each|any other)\s+patient\b|"  # "List every patient with a psychiatric diagnosis"
+    # "List every patient with a psychiatric diagnosis" (but "covered for every patient over 65" asks
+    # about coverage)
+    r"\b(list|show|name|find|give me)\s+(every|each|all)\s+patients?\b|"
     r"\b(patients?|people) (at|in|of) (the|this|another) (facility|clinic|hospital|practice)\b",
     re.I,
 )

@@ -336,7 +336,7 @@ class Pipeline:
             named: set[str] = set()
             if state.intent is not None and state.intent.coverage:
                 state.policies = self._policies(reranked)
-                named = {doc for doc, p in state.policies.items() if names_service(state.question, p.title)}
+                named = {doc for doc, p in state.policies.items() if names_service(state.question, p)}
             reranked = favour_section(blend_structured(reranked, state.structured), state.asked, named=named)
             guarded = guard_candidates(scope, patient_key or NO_PATIENT, reranked)
         if guarded.violations:
@@ -361,7 +361,8 @@ class Pipeline:
         )
         if state.missing is not None and not (named := missing_item_gate(state.missing, state.kept)).ok:
             decision = named  # "No potassium result is on record" says more than a low score does
-        if decision.ok and not (quoted := quoted_gate(state.question, state.candidates)).ok:
+        quoted = quoted_gate(state.trace.question, state.candidates) if not state.intent.coverage else None
+        if decision.ok and quoted is not None and not quoted.ok:
             decision = quoted
         if decision.ok and state.intent.coverage:
             kept = on_service(state.question, state.policies, state.kept)

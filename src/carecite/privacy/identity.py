@@ -261,7 +261,9 @@ def scrub_identifiers(text: str, identity: PatientIdentity | None) -> str:
 
 
 # A title before the patient's name goes with it: "Mr. Olsen's code status" → "the patient's code status".
-_HONORIFIC_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+$")
+_HONORIFIC_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+$", re.I)
+# A clinician who shares the name ("Dr. Olsen's note") is not the patient.
+_CLINICIAN_BEFORE = re.compile(r"\b(?:Dr|Doctor|Nurse)\.?\s+$", re.I)
 
 
 def as_the_patient(question: str, identity: PatientIdentity | None) -> str:
@@ -282,6 +284,8 @@ def as_the_patient(question: str, identity: PatientIdentity | None) -> str:
         if span.placeholder != "[PATIENT]":
             continue
         before = question[pos : span.start]
+        if _CLINICIAN_BEFORE.search(before):
+            continue
         honorific = _HONORIFIC_BEFORE.search(before)
         one_word = len(question[span.start : span.end].split()) == 1
         if one_word and not honorific and question[span.end : span.end + 2] not in ("'s", "’s"):

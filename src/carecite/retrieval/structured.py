@@ -54,6 +54,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "cancer": ("cancer", "malignant", "neoplasm", "carcinoma"),
     "stroke": ("stroke", "cerebrovascular"),
     "afib": ("afib", "atrial fibrillation"),
+    "copd": ("copd", "chronic obstructive pulmonary disease", "chronic obstructive lung disease"),
     "behavioral": ("behavioral", "psychiatry", "psychiatric", "mental"),
     "diabetes": ("diabetes", "diabetic", "glucose", "a1c"),
     # Vaccines and screenings by the words coordinators use and the words CVX / SNOMED CT displays use.
@@ -363,8 +364,8 @@ _NOT_DONE = re.compile(
     r"(?:\bnot|n['’]t|\bnever)\s+(?:yet\s+)?(?:been\s+)?(?:yet\s+)?"
     r"(completed?|done|finished|closed|resolved|fulfilled)\b"
 )
-# "When is he supposed to see cardiology?": a visit still to come.
-_TO_SEE = re.compile(r"\b(?:supposed|going|scheduled|due|set|booked)\s+to\s+see\b")
+# "When is he supposed to see cardiology?": a visit still to come ("was supposed to see" is past).
+_TO_SEE = re.compile(r"(?<!\bwas )(?<!\bwere )\b(?:supposed|going|scheduled|due|set|booked)\s+to\s+see\b")
 
 
 def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Intent:
@@ -573,7 +574,9 @@ class StructuredRetriever:
         """``missing_item`` over the rows ``_named_statements`` read for the question."""
         if (current := self._missing_current(session, intent, flt, statements)) is not None:
             return current, ()
-        if (specialty := _missing_specialty(question, intent, statements)) is not None:
+        asks_work = bool(intent.kinds) and intent.kinds <= WORK_KINDS
+        work = list(self._statements(session, flt, replace(intent, kinds=WORK_KINDS))) if asks_work else []
+        if (specialty := _missing_specialty(question, intent, work)) is not None:
             return specialty
         if not intent.kinds & intent.named_kinds or not intent.naming:
             return None
@@ -953,23 +956,25 @@ def _in_progress_prior(status: str, is_open: bool) -> float:
 
 
 def _missing_specialty(
-    question: str, intent: Intent, statements: Sequence[Statement]
+    question: str, intent: Intent, work: Sequence[Statement]
 ) -> tuple[str, tuple[Group, ...]] | None:
     """The specialty a work question names ("When is his nephrology appointment?") that none of the
-    patient's rows of the asked kinds is with: the appointments he has are not that one. None when
-    the question names no specialty by name, asks about other kinds too, or a row names it."""
+    patient's tasks, referrals and appointments (``work``, every work kind: "cardiology follow-up"
+    may be an appointment) is with. None when the question names no specialty by name, asks about
+    other kinds too, or a row names it."""
     if not intent.kinds or not intent.kinds <= WORK_KINDS:
         return None
-    said = {singular(w) for w in tokens(question)} | set(tokens(question))
-    for name, (names, words) in SPECIALTIES.items():
-        if not said & set(names):
+    said = tokens(question)
+    for names, words in SPECIALTIES.values():
+        named = next((w for w in said if w in names or singular(w) in names), None)
+        if named is None:
             continue
-        group: Group = tuple(frozenset({w}) for w in (*names, *words))
-        if any(names_item((group,), s.text) for s in statements if s.kind in intent.kinds):
+        group: Group = tuple(frozenset({singular(w)}) for w in (*names, *words))
+        if any(names_item((group,), s.text) for s in work):
             return None
         noun = {"Appointment": "appointment", "Task": "follow-up", "ServiceRequest": "referral"}
         asked = " or ".join(noun[k] for k in sorted(intent.kinds))
-        return f"{name} {asked}", (group,)
+        return f"{named} {asked}", (group,)
     return None
 
 

@@ -58,9 +58,10 @@ OWN_PLAN = re.compile(
     r"\b(insurance|insurer|health plan|payer|coverage|carrier)\b.{0,40}\b(does|do|did)\b.{0,40}\bhave\b|"
     r"\bwho is (the |his |her |their )?(insurer|payer|insurance|carrier)\b|"
     # "Is the patient on Medicaid?" — but "What dose is the patient on now?" is about a drug: a payer
-    # word must follow ("working on in the care plan" names no payer).
+    # word must follow ("working on in the care plan", "management plan", "plan of care" name no payer;
+    # a "managed care plan" does).
     r"\b(is|are) (the patient|he|she|they)\b.{0,20}\b(on|enrolled in|covered by|insured by|a member of)\b"
-    r"(?=.{0,40}\b(insurance|insured|insurer|health plan|(?<!care )plan|payer|payor|medicare|medicaid|tricare|hmo|ppo)\b)|"
+    r"(?=.{0,40}\b(insurance|insured|insurer|health plan|(?:(?<=managed care )|(?<=health care )|(?<!care )(?<!management )(?<!treatment ))plan(?! of care)|payer|payor|medicare|medicaid|tricare|hmo|ppo)\b)|"
     r"\b(what|which) (health )?(insurance|insurer|health plan|payer|carrier)\b|"
     r"\b(insurance|member|subscriber) (id|number|status|information|details)\b",
     re.I,
