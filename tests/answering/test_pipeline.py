@@ -188,8 +188,8 @@ def test_a_quote_from_no_note_of_the_patient_is_declined_not_answered_with_their
     q = gold_of("overdue_tasks")
     answer = world_pipeline.ask(
         AskRequest(
-            question='The discharge summary from July 17 said: "Follow up with otolaryngology (Dr. Quill) '
-            'in 10 days for tympanostomy tube check". Has that happened?',
+            question='The discharge summary from July 17 said: "Follow up with Dr. Quill in 10 days for '
+            'suture removal and wound check". Has that happened?',
             user_id=str(q["user_id"]),
             patient_id=str(q["patient_id"]),
         )
