@@ -9,10 +9,13 @@ runs in the thread pool under the request timeout. Routes hold no logic of their
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, FastAPI, Path, Query, Request
@@ -103,10 +106,19 @@ def audit_reader(
     return who.user_id
 
 
+# Blocking work is handed to a thread at once, so a request that times out still runs to its end and
+# leaves its audit record: a pool whose hand-off can be cancelled (anyio's, while it waits for a
+# worker) could drop a timed-out request before it ran at all.
+_WORKERS = ThreadPoolExecutor(max_workers=40, thread_name_prefix="carecite-api")
+
+
 async def run(st: ApiState, fn: Callable[..., T], *args: Any) -> T:
     """Blocking work in the thread pool, under the request timeout; access and input errors mapped."""
+    work = asyncio.get_running_loop().run_in_executor(
+        _WORKERS, partial(contextvars.copy_context().run, fn, *args)
+    )
     try:
-        return await asyncio.wait_for(run_in_threadpool(fn, *args), st.settings.api_request_timeout_s)
+        return await asyncio.wait_for(asyncio.shield(work), st.settings.api_request_timeout_s)
     except TimeoutError:
         raise ApiError(
             504, "timeout", f"the request took over {st.settings.api_request_timeout_s:g} s"
