@@ -206,27 +206,29 @@ def test_a_coverage_answer_needs_a_policy_about_the_service_asked(
 def test_not_covered_asks_about_coverage_and_names_no_service() -> None:
     """ "When is X not covered?" names X: "not" is a coverage word, so X's own policy is named whole
     (and keeps its floor) for the non-covered question as for the covered one."""
-    from carecite.answering.gate import PolicyView, names_service
+    from carecite.answering.gate import AskedService, PolicyView, names_service
 
     title = "Sleep Testing for Obstructive Sleep Apnea (OSA)"
     policy = PolicyView(title, "")
-    assert names_service(f"When is {title} not covered by Medicare?", policy)
-    assert names_service(f"When is {title} non-covered?", policy)
+    assert names_service(AskedService.of(f"When is {title} not covered by Medicare?"), policy)
+    assert names_service(AskedService.of(f"When is {title} non-covered?"), policy)
 
 
 def test_a_title_with_no_indication_of_its_own_names_the_service_whatever_the_patients_condition() -> None:
-    from carecite.answering.gate import PolicyView, names_service
+    from carecite.answering.gate import AskedService, PolicyView, names_service
 
     question = "Will Medicare pay for home oxygen for this patient's COPD?"
 
     def view(doc: str) -> PolicyView:
         return PolicyView(TITLES[doc], TEXTS[doc])
 
-    assert names_service(question, view("Policy/240.2"))
-    assert not names_service(question, view("Policy/240.2.2"))  # "to treat cluster headache"
-    assert not names_service(question, view("Policy/240.8"))
+    assert names_service(AskedService.of(question), view("Policy/240.2"))
+    assert not names_service(AskedService.of(question), view("Policy/240.2.2"))  # "to treat cluster headache"
+    assert not names_service(AskedService.of(question), view("Policy/240.8"))
     # The condition must be one its text speaks of.
-    assert not names_service("Does Medicare cover home oxygen for cluster headache?", view("Policy/240.2"))
+    assert not names_service(
+        AskedService.of("Does Medicare cover home oxygen for cluster headache?"), view("Policy/240.2")
+    )
 
 
 def test_a_coverage_answer_quotes_only_the_policies_about_the_service() -> None:

@@ -15,7 +15,7 @@ from typing import Literal, NamedTuple
 from carecite.answering.text import segment
 from carecite.domain import Candidate
 from carecite.retrieval.section_match import holds_section
-from carecite.retrieval.structured import SYNONYMS, Group, names_item, tokens
+from carecite.retrieval.structured import SYNONYMS, TOKEN, Group, names_item, tokens
 from carecite.text.sections import SectionKind
 from carecite.text.terms import STOP_WORDS
 
@@ -80,8 +80,9 @@ QUOTE_SHARE = 0.8  # of a quote's words one note chunk must hold (placeholders a
 
 
 def _plain_words(text: str) -> set[str]:
-    """Words as written, hyphens split ("Follow-up" is "follow up"): a quote is compared as typed."""
-    return set(re.findall(r"[a-z0-9]+", text.lower()))
+    """Words as written, hyphens split ("Follow-up" is "follow up"): a quote is compared as typed
+    (``tokens`` would write "Hep B" as "hepb")."""
+    return set(TOKEN.findall(text.lower()))
 
 
 def quoted_gate(question: str, candidates: Sequence[Candidate]) -> GateDecision:
@@ -233,36 +234,35 @@ class PolicyView(NamedTuple):
     text: str
 
 
-def names_service(question: str, policy: PolicyView) -> bool:
+class AskedService(NamedTuple):
+    """What a coverage question names, read once per question: its service words (``service_words``),
+    and the words naming the service itself and its own indication clause, if any (``asked_service``)."""
+
+    question: str
+    words: list[str]
+    head: list[str]
+    indication: list[str]
+
+    @classmethod
+    def of(cls, question: str) -> AskedService:
+        return cls(question, service_words(question), *asked_service(question))
+
+
+def names_service(asked: AskedService, policy: PolicyView) -> bool:
     """Is this policy the one asked about: its title names every word of the service asked ("Cardiac
     Rehabilitation Programs for Chronic Heart Failure" for "cardiac rehab for heart failure"), as a
     record matching by code is the record asked about? A title with no indication of its own ("Home
     Use of Oxygen") need name only the service, not the patient's condition ("home oxygen for this
     patient's COPD"), when its text speaks of that condition (``_about``)."""
-    asked = service_words(question)
-    if asked and all(title_names(policy.title, w) for w in asked):
+    if asked.words and all(title_names(policy.title, w) for w in asked.words):
         return True
-    head, indication = asked_service(question)
     own_indication = policy.title[len(title_service(policy.title)) :].strip()
     return (
-        bool(head and indication)
+        bool(asked.head and asked.indication)
         and not own_indication
-        and all(title_names(policy.title, w) for w in head)
-        and _about(AskedService.of(question), policy)
+        and all(title_names(policy.title, w) for w in asked.head)
+        and _about(asked, policy)
     )
-
-
-class AskedService(NamedTuple):
-    """What a coverage question names, read once per question: its service words (``service_words``)
-    and the words of its own indication clause, if any (``asked_service``)."""
-
-    question: str
-    words: list[str]
-    indication: list[str]
-
-    @classmethod
-    def of(cls, question: str) -> AskedService:
-        return cls(question, service_words(question), asked_service(question)[1])
 
 
 def _about(asked: AskedService, policy: PolicyView) -> bool:

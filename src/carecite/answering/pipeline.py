@@ -30,6 +30,7 @@ from carecite.access.scope import (
 )
 from carecite.answering.citations import verify_draft
 from carecite.answering.gate import (
+    AskedService,
     PolicyView,
     missing_item_gate,
     names_service,
@@ -336,7 +337,8 @@ class Pipeline:
             named: set[str] = set()
             if state.intent is not None and state.intent.coverage:
                 state.policies = self._policies(reranked)
-                named = {doc for doc, p in state.policies.items() if names_service(state.question, p)}
+                asked = AskedService.of(state.question)
+                named = {doc for doc, p in state.policies.items() if names_service(asked, p)}
             reranked = favour_section(blend_structured(reranked, state.structured), state.asked, named=named)
             guarded = guard_candidates(scope, patient_key or NO_PATIENT, reranked)
         if guarded.violations:

@@ -173,6 +173,8 @@ OPEN_WORK_KINDS = frozenset({"Task"})
 # Kinds of care-coordination work, whose rows name the specialty they are with ("Post-discharge
 # cardiology follow-up", "Referral to psychiatry service").
 WORK_KINDS = frozenset({"Task", "ServiceRequest", "Appointment"})
+# Each work kind as a decline names it ("No nephrology appointment is on record").
+WORK_NOUNS: dict[str, str] = {"Appointment": "appointment", "Task": "follow-up", "ServiceRequest": "referral"}
 # Clinical specialties by their names (what a question says: "nephrology appointment", "ortho f/u")
 # and the further words a row may name them with ("renal clinic", "Psychotherapy session"). Curated
 # from the specialty names of the ABMS boards and the NUCC taxonomy.
@@ -574,10 +576,11 @@ class StructuredRetriever:
         """``missing_item`` over the rows ``_named_statements`` read for the question."""
         if (current := self._missing_current(session, intent, flt, statements)) is not None:
             return current, ()
-        asks_work = bool(intent.kinds) and intent.kinds <= WORK_KINDS
-        work = list(self._statements(session, flt, replace(intent, kinds=WORK_KINDS))) if asks_work else []
-        if (specialty := _missing_specialty(question, intent, work)) is not None:
-            return specialty
+        if (named := _named_specialty(question, intent)) is not None:
+            # Every work kind is read, not only the asked one: the row may be of another kind.
+            work = self._statements(session, flt, replace(intent, kinds=WORK_KINDS))
+            if (specialty := _missing_specialty(named, intent, list(work))) is not None:
+                return specialty
         if not intent.kinds & intent.named_kinds or not intent.naming:
             return None
         if any(s.kind in intent.named_kinds and names_asked(intent, s) for s in statements):
@@ -955,27 +958,30 @@ def _in_progress_prior(status: str, is_open: bool) -> float:
     return 0.6 if status == "in-progress" else (-0.2 if is_open else -0.6)
 
 
-def _missing_specialty(
-    question: str, intent: Intent, work: Sequence[Statement]
-) -> tuple[str, tuple[Group, ...]] | None:
-    """The specialty a work question names ("When is his nephrology appointment?") that none of the
-    patient's tasks, referrals and appointments (``work``, every work kind: "cardiology follow-up"
-    may be an appointment) is with. None when the question names no specialty by name, asks about
-    other kinds too, or a row names it."""
+def _named_specialty(question: str, intent: Intent) -> tuple[str, Group] | None:
+    """The specialty a work question names by name ("When is his nephrology appointment?"), as
+    written, with the words a row may name it by. None when it names none or asks about other kinds
+    too."""
     if not intent.kinds or not intent.kinds <= WORK_KINDS:
         return None
     said = tokens(question)
     for names, words in SPECIALTIES.values():
-        named = next((w for w in said if w in names or singular(w) in names), None)
-        if named is None:
-            continue
-        group: Group = tuple(frozenset({singular(w)}) for w in (*names, *words))
-        if any(names_item((group,), s.text) for s in work):
-            return None
-        noun = {"Appointment": "appointment", "Task": "follow-up", "ServiceRequest": "referral"}
-        asked = " or ".join(noun[k] for k in sorted(intent.kinds))
-        return f"{named} {asked}", (group,)
+        if (named := next((w for w in said if w in names or singular(w) in names), None)) is not None:
+            return named, tuple(frozenset({singular(w)}) for w in (*names, *words))
     return None
+
+
+def _missing_specialty(
+    named: tuple[str, Group], intent: Intent, work: Sequence[Statement]
+) -> tuple[str, tuple[Group, ...]] | None:
+    """The named specialty (``_named_specialty``) when none of the patient's tasks, referrals and
+    appointments (``work``, every work kind: "cardiology follow-up" may be an appointment) is with
+    it."""
+    specialty, group = named
+    if any(names_item((group,), s.text) for s in work):
+        return None
+    asked = " or ".join(WORK_NOUNS[k] for k in sorted(intent.kinds))
+    return f"{specialty} {asked}", (group,)
 
 
 def _as_written(question: str, words: Sequence[str]) -> str:
