@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from sqlalchemy import Engine, and_, not_
@@ -453,8 +453,11 @@ def _dt(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.date().isoformat()
 
 
-def _label_conditions(model: Any, flt: RetrievalFilter) -> list[Any]:
-    return [not_(col(model.security_labels).contains(f"|{label}|")) for label in flt.disallowed_labels]
+@lru_cache(maxsize=1024)
+def _label_conditions(model: Any, disallowed: tuple[str, ...]) -> tuple[Any, ...]:
+    """One condition per label the filter disallows. Built once per table and label set (SQL
+    expressions are immutable): every request read up to seven tables with nine conditions each."""
+    return tuple(not_(col(model.security_labels).contains(f"|{label}|")) for label in disallowed)
 
 
 @dataclass(frozen=True)
@@ -700,7 +703,7 @@ class StructuredRetriever:
     def _rows(
         self, session: Session, model: Any, flt: RetrievalFilter, date_attr: str | None
     ) -> Sequence[Any]:
-        conditions = [col(model.patient_key) == flt.patient_key, *_label_conditions(model, flt)]
+        conditions = [col(model.patient_key) == flt.patient_key, *_label_conditions(model, flt.disallowed_labels)]
         if flt.facility is not None:
             conditions.append(col(model.facility) == flt.facility)
         if date_attr is not None and (flt.date_from or flt.date_to):
