@@ -745,3 +745,29 @@ def test_words_that_name_a_service_or_a_quantity_stay_names() -> None:
     assert naming_groups("When was her last PT session?", frozenset({"pt"}))
     groups = naming_groups("latest complete blood count", frozenset({"complete", "blood", "count"}))
     assert any(frozenset({"complete"}) in g for g in groups)
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        # asked for without "current", a care plan is still the one in force (a public Synthea
+        # patient's old note had answered "dental care" for a plan completed years ago)
+        ("What is the patient's plan of care?", "current care plan"),
+        ("What is the patient's current care plan?", "current care plan"),
+        # history, or a plan named, is asked for as it was
+        ("What was in the patient's previous care plan?", None),
+        ("What was in the exercise therapy care plan?", None),
+    ],
+)
+def test_a_care_plan_asked_for_when_every_coded_plan_is_finished_is_reported_missing(
+    tmp_path, question: str, missing: str | None
+) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 'old-plan.sqlite'}")
+    with session_scope(engine) as s:
+        s.add(t.CarePlan(ref="CarePlan/old", fhir_id="old", patient_key=PK, status="completed",
+                         display="old plan", period_start=datetime(2019, 1, 1)))  # fmt: skip
+        s.add(t.CarePlanActivity(ref="CarePlan/old#activity=1", fhir_id="old-1", patient_key=PK,
+                                 careplan_ref="CarePlan/old", index=1, status="completed",
+                                 display="Exercise therapy"))  # fmt: skip
+    found = StructuredRetriever(engine, TODAY).missing_item(question, _filter())
+    assert (found[0] if found else None) == missing

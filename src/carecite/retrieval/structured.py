@@ -601,7 +601,9 @@ class StructuredRetriever:
         """Asked "What medications is the patient currently taking?" when the patient's coded medications
         are all stopped: the record is the system of record for what is current, and a note's list from an
         old visit is history. A patient with nothing of the kind coded is left to the notes."""
-        current = intent.recent or intent.in_progress  # "currently taking", "which are active"
+        # "currently taking", "which are active"; a care plan asked for is the one in force ("What is
+        # the plan of care?"), as its activities are read.
+        current = intent.recent or intent.in_progress or (intent.kinds == _PLAN and _plan_in_force(intent))
         if not (current and not intent.naming and intent.kinds and intent.kinds <= set(CURRENT_KINDS)):
             return None
         # The question's own rows were read as "current" (recent or active): a positive prior is an
@@ -703,7 +705,10 @@ class StructuredRetriever:
     def _rows(
         self, session: Session, model: Any, flt: RetrievalFilter, date_attr: str | None
     ) -> Sequence[Any]:
-        conditions = [col(model.patient_key) == flt.patient_key, *_label_conditions(model, flt.disallowed_labels)]
+        conditions = [
+            col(model.patient_key) == flt.patient_key,
+            *_label_conditions(model, flt.disallowed_labels),
+        ]
         if flt.facility is not None:
             conditions.append(col(model.facility) == flt.facility)
         if date_attr is not None and (flt.date_from or flt.date_to):
@@ -877,7 +882,7 @@ class StructuredRetriever:
             # the past ("What was in her previous care plan?") or one naming that plan ("her fracture
             # care plan"), never "What is the plan of care?" nor "the current care plan".
             in_force = plan.status is None or plan.status in OPEN_REQUEST
-            if (intent.recent or not (intent.past or intent.naming)) and not in_force:
+            if _plan_in_force(intent) and not in_force:
                 continue  # "the current care plan" is an active one, never a completed plan's steps
             title = plan.display or plan.category or "care plan"
             status = row.status or "unknown"
@@ -954,6 +959,15 @@ def _earlier(nth: int) -> float:
     under the raw 1.5 the floor needs), so "the most recent A1c" is one value, never a list of them;
     older results rank lower still."""
     return -0.6 - 0.1 * min(nth - 1, 2)
+
+
+_PLAN = frozenset({"CarePlanActivity"})
+
+
+def _plan_in_force(intent: Intent) -> bool:
+    """Does a care plan question ask for the plan in force: "the current care plan", "What is the plan
+    of care?", not "her previous care plan" nor one naming a plan ("her fracture care plan")?"""
+    return intent.recent or not (intent.past or intent.naming)
 
 
 def _in_progress_prior(status: str, is_open: bool) -> float:
