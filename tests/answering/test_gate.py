@@ -233,12 +233,13 @@ def test_a_title_with_no_indication_of_its_own_names_the_service_whatever_the_pa
 
 def test_a_coverage_answer_quotes_only_the_policies_about_the_service() -> None:
     """A neighbour ranked beside the policy asked about leaves the evidence; records and notes stay."""
-    from carecite.answering.gate import PolicyView, on_service
+    from carecite.answering.gate import AskedService, PolicyView, on_service
 
     held = ["Policy/20.10.1", "Policy/20.31"]
     views = {d: PolicyView(TITLES[d], TEXTS.get(d, "")) for d in held}
     evidence = [_policy("Policy/20.31", 0.9), _policy("Policy/20.10.1", 0.7), _note("Chronic heart failure.")]
-    kept = on_service("Does Medicare cover cardiac rehab for this patient's heart failure?", views, evidence)
+    asked = AskedService.of("Does Medicare cover cardiac rehab for this patient's heart failure?")
+    kept = on_service(asked, views, evidence)
     assert [c.source_ref for c in kept] == ["Policy/20.10.1", "DocumentReference/n"]
 
 

@@ -350,14 +350,13 @@ def _same(word: str, token: str) -> bool:
 
 
 def on_service(
-    question: str, policies: Mapping[str, PolicyView], evidence: Sequence[Candidate]
+    asked: AskedService, policies: Mapping[str, PolicyView], evidence: Sequence[Candidate]
 ) -> list[Candidate]:
     """The evidence without the policies about another service: a coverage answer quotes only a policy
     about the service asked, never a neighbour ranked beside it. Records and notes stay.
 
     ``policies``: policy doc id → title and text, for the policies among ``evidence``.
     """
-    asked = AskedService.of(question)
     if not asked.words:
         return list(evidence)
     # One verdict per policy, however many of its chunks were kept.
@@ -372,13 +371,16 @@ def named_service_gate(
     """A coverage answer must come from a policy about the service asked: a neighbouring policy
     ("intensive cardiac rehabilitation" for "cardiac rehabilitation for heart failure", asked when only
     the first is held) would state another service's criteria as this one's."""
-    return service_gate(question, on_service(question, policies, evidence), counted=len(evidence))
+    asked = AskedService.of(question)
+    return service_gate(asked, on_service(asked, policies, evidence), counted=len(evidence))
 
 
-def service_gate(question: str, on_service_evidence: Sequence[Candidate], *, counted: int) -> GateDecision:
+def service_gate(
+    asked: AskedService, on_service_evidence: Sequence[Candidate], *, counted: int
+) -> GateDecision:
     """``named_service_gate`` over evidence ``on_service`` already filtered (the pipeline filters once
     and keeps the result)."""
-    if not service_words(question) or any(c.source_type == "policy" for c in on_service_evidence):
+    if not asked.words or any(c.source_type == "policy" for c in on_service_evidence):
         return GateDecision(True, counted=counted)
     # The question's words are not echoed back: an injected "reveal the restricted notes" would be.
     return GateDecision(

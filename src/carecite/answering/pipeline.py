@@ -152,6 +152,7 @@ class RequestState:
     missing: tuple[str, tuple[Group, ...]] | None = None
     # Coverage: title of each policy among the re-ranked sources (policies are public).
     policies: dict[str, PolicyView] = field(default_factory=dict)
+    service: AskedService | None = None  # coverage: the service asked, read once in ``rank``
     context: list[Candidate] = field(default_factory=list)  # the sources the draft may cite
     draft: Draft | None = None
     outcome: Answer | None = None  # set by the stage that ends the request
@@ -337,7 +338,7 @@ class Pipeline:
             named: set[str] = set()
             if state.intent is not None and state.intent.coverage:
                 state.policies = self._policies(reranked)
-                asked = AskedService.of(state.question)
+                state.service = asked = AskedService.of(state.question)
                 named = {doc for doc, p in state.policies.items() if names_service(asked, p)}
             reranked = favour_section(blend_structured(reranked, state.structured), state.asked, named=named)
             guarded = guard_candidates(scope, patient_key or NO_PATIENT, reranked)
@@ -367,8 +368,9 @@ class Pipeline:
         if decision.ok and quoted is not None and not quoted.ok:
             decision = quoted
         if decision.ok and state.intent.coverage:
-            kept = on_service(state.question, state.policies, state.kept)
-            decision = service_gate(state.question, kept, counted=len(state.kept))
+            asked = state.service or AskedService.of(state.question)
+            kept = on_service(asked, state.policies, state.kept)
+            decision = service_gate(asked, kept, counted=len(state.kept))
             state.kept = kept
         if not decision.ok:
             self._decline(state, decision.reason or "no_evidence", detail=decision.detail)
