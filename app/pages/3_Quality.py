@@ -49,7 +49,7 @@ def gold_view() -> None:
     if not runs:
         st.info(
             f"No evaluation runs in `{folder}` yet. Create one with `carecite eval --json` "
-            "(it runs the gold questions in `src/carecite/synthetic_data/gold.jsonl` and writes a run file there); "
+            "(it runs the gold questions in `synthetic_data/gold.jsonl` and writes a run file there); "
             "run it again after a change to see how the metrics moved."
         )
         return

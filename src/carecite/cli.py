@@ -559,7 +559,7 @@ def demo(
     port: Annotated[int, typer.Option(help="Port for the UI on localhost.")] = 8501,
     rebuild: Annotated[bool, typer.Option(help="Rebuild the demo data dir from scratch.")] = False,
 ) -> None:
-    """Build the demo data dir from src/carecite/synthetic_data/ if absent, then start the UI on localhost."""
+    """Build the demo data dir from synthetic_data/ if absent, then start the UI on localhost."""
     import os
     import shutil
     import subprocess
@@ -601,7 +601,9 @@ def eval_cmd(
         str,
         typer.Option(
             "--set",
-            help="gold (the synthetic world's gold set), synthea (public Synthea bundles), "
+            help="independent, independent-demo, independent-synthea, independent-mtsamples (questions "
+            "written by authors who never saw the code, frozen by hash; dev = author A, test = author B: "
+            "the evidence), gold (the synthetic world's gold set), synthea (public Synthea bundles), "
             "synthea-wordings (the same questions in other everyday wordings), synthea-shorthand "
             "(both typed in clinical shorthand: pt, meds, appt, hx, d/c, f/u), synthea-items (drugs, "
             "conditions and procedures named by the record's own displays, and absent ones), mtsamples "
@@ -618,13 +620,21 @@ def eval_cmd(
     gold: Annotated[Path, typer.Option(help="Gold question file (JSONL).")] = SYNTHETIC_DATA / "gold.jsonl",
     as_json: Annotated[bool, typer.Option("--json", help="The report as JSON on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    list_sets: Annotated[
+        bool,
+        typer.Option("--list", help="List every question set (size, authoring, hash, splits); run none."),
+    ] = False,
 ) -> None:
-    """Run the gold questions through the real pipeline and print retrieval, citation and decline metrics."""
+    """Run a question set through the real pipeline and print answer, citation, decline and retrieval metrics."""
     from rich.table import Table
 
     from carecite.evaluation.gold import load_gold, report, run_gold, save_report
+    from carecite.evaluation.independent import NotFrozen
     from carecite.wiring import build_pipeline
 
+    if list_sets:
+        _print_sets(as_json)
+        return
     if split not in {"dev", "test", "all"}:
         raise fail(f"--split must be dev, test or all, not {split!r}", 2)
     if question_set == "gold":
@@ -640,12 +650,18 @@ def eval_cmd(
         shared = State.settings.shared_data_dir
         if not shared.is_dir():
             raise fail(f"public data not found at {shared} (set CARECITE_SHARED_DATA_DIR)", 2)
+        try:
+            asked = [
+                q
+                for q in questions_for(question_set, shared, limit=limit)
+                if split == "all" or q.split == split
+            ]
+        except NotFrozen as exc:
+            raise fail(str(exc), 2) from exc
         prepare_set(
             question_set, Stores(State.settings), shared, progress=not quiet and not as_json, limit=limit
         )
-        questions = [
-            q for q in questions_for(question_set, shared, limit=limit) if split == "all" or q.split == split
-        ]
+        questions = asked
     pipeline = build_pipeline(State.settings)
     results = run_gold(pipeline, questions, progress=not quiet and not as_json)
     rep = report(results, split=split, answerer=pipeline.generator.name, question_set=question_set)
@@ -675,6 +691,33 @@ def eval_cmd(
         )
     out.print(sweep)
     out.print(f"[dim]saved {path}[/]")
+
+
+def _print_sets(as_json: bool) -> None:
+    import json
+
+    from rich.table import Table
+
+    from carecite.evaluation.sets import list_sets
+
+    rows = list_sets(State.settings.shared_data_dir)
+    if as_json:
+        print(json.dumps([r.model_dump() for r in rows], indent=1))
+        return
+    table = Table("set", "authoring", "questions", "dev", "test", "sha256", title="question sets")
+    for r in rows:
+        table.add_row(
+            r.name,
+            r.authoring,
+            "-" if r.questions is None else str(r.questions),
+            str(r.splits.get("dev", "-")),
+            str(r.splits.get("test", "-")),
+            (r.frozen_sha256 or r.note)[:12],
+        )
+    out.print(table)
+    out.print(
+        "[dim]Only independent sets are evidence of how carecite does on questions nobody here wrote.[/]"
+    )
 
 
 # --------------------------------------------------------------------------- observability (issue 13): report, drift, flags, FHIR audit export

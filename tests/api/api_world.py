@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-# The cast (src/carecite/synthetic_data/README.md "who sees whom"; the adversarial suite uses the same people).
+# The cast (synthetic_data/README.md "who sees whom"; the adversarial suite uses the same people).
 MERCY_PSY = "745a1a03-c4d1-50c9-b334-dd3bf948e592"  # Mercy; PSY notes; md-farah (no PSY), rn-dana (PSY)
 NORTH_ETH = "a47d7ef0-2fbc-58eb-9cab-5ef09e92c33e"  # Northside; ETH notes; cc-omar (PSY only), bh-hana (both)
 LAKESIDE_NOT_AMY = "4d307e8a-97f7-573b-9e0b-ec5b2268f0a1"  # Lakeside, cc-amy is not on its active team

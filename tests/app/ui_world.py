@@ -1,7 +1,7 @@
 """A small demo data dir for the UI tests: 7 patients of the committed synthetic world.
 
 Built once per test session (ingesting all 60 patients takes minutes on a loaded machine). The
-people and questions below come from ``src/carecite/synthetic_data/gold.jsonl``, so each one exercises a real
+people and questions below come from ``synthetic_data/gold.jsonl``, so each one exercises a real
 product path: an answer, a decline, a denial, a break-the-glass request.
 """
 

@@ -3,7 +3,7 @@ the ``carecite ask`` CLI) and asserts that nothing leaks — not in ``retrieved`
 answer text, ``decline_detail``, the audit trail, the logs, or the prompt a remote model receives.
 
 Which case proves what is written up in docs/security.md. Concrete patients come from
-src/carecite/synthetic_data/README.md's "who sees whom" table and are re-checked against SQL in each case.
+synthetic_data/README.md's "who sees whom" table and are re-checked against SQL in each case.
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ def test_same_seed_writes_byte_identical_files_and_another_seed_does_not(tmp_pat
 
 
 def test_committed_synthetic_data_equals_a_fresh_generation(tmp_path: Path) -> None:
-    """Nobody hand-edits src/carecite/synthetic_data/: regenerate it with the recorded command and compare."""
+    """Nobody hand-edits synthetic_data/: regenerate it with the recorded command and compare."""
     from carecite.cli import app as cli_app
 
     manifest = json.loads((COMMITTED / "manifest.json").read_text())
