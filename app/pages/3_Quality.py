@@ -18,7 +18,7 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import ui_common as ui
-from carecite.ui.quality import cost_rows, latency_rows, load_eval_runs, metric_rows, run_deltas
+from carecite.ui.quality import cost_rows, latency_rows, load_eval_runs, metric_rows, run_deltas, set_rows
 
 st.set_page_config(page_title="carecite · Quality", page_icon="📈", layout="wide")
 HAS_DATA = (ui.settings().data_dir / "carecite.sqlite").is_file() or ui.settings().database_url is not None
@@ -41,7 +41,7 @@ def live_view() -> None:
 
 
 def gold_view() -> None:
-    """The gold-set view: metrics of every `carecite eval --json` run and how they moved."""
+    """The question-set view: each set's figures, and every `carecite eval --json` run and how it moved."""
     folder = ui.settings().data_dir / "eval_runs"
     runs, problems = load_eval_runs(folder)
     for problem in problems:
@@ -54,8 +54,21 @@ def gold_view() -> None:
         )
         return
 
+    st.subheader("Per question set (latest run of each)")
+    st.caption(
+        "Only **independent** sets — written by authors who never saw the code, frozen by hash — are "
+        "evidence of how carecite does on questions nobody here wrote; **templated** sets are "
+        "regression checks. Wrong facts: answers citing no source of the fact, and answers where the "
+        "record holds none."
+    )
+    st.dataframe(pd.DataFrame(set_rows(runs)), hide_index=True, width="stretch")
+
     latest = runs[-1]
-    st.caption(f"{len(runs)} run(s); latest `{latest.run_id}` ({latest.ts}, split {latest.split or '—'}).")
+    st.subheader("Latest run")
+    st.caption(
+        f"{len(runs)} run(s); latest `{latest.run_id}` ({latest.ts}, set {latest.question_set}, "
+        f"split {latest.split or '—'})."
+    )
 
     metrics = pd.DataFrame(metric_rows(runs))
     if not metrics.empty:
@@ -130,7 +143,7 @@ def gold_view() -> None:
         st.caption("Only one run so far: run `carecite eval --json` again after a change.")
 
 
-live_tab, gold_tab = st.tabs(["Live", "Gold set"])
+live_tab, gold_tab = st.tabs(["Live", "Question sets"])
 with live_tab:
     live_view()
 with gold_tab:

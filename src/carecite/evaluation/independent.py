@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -195,12 +195,26 @@ def mtsamples_notes(questions: Sequence[GoldQuestion]) -> list[str]:
 
 
 def prepare_independent(
-    stores: Stores, shared: Path, questions: Sequence[GoldQuestion], *, progress: bool = True
+    stores: Stores,
+    shared: Path,
+    questions: Sequence[GoldQuestion],
+    *,
+    progress: bool = True,
+    asked_only: bool = False,
 ) -> None:
-    """Ingest the worlds the questions ask about, then the chart reader. Idempotent."""
+    """Ingest the worlds the questions ask about, then the chart reader. Idempotent. ``asked_only``
+    (a fast subset): of the Synthea bundles, only the asked patients' (a full run ingests them all,
+    so a question naming another patient meets that patient in the directory)."""
     from sqlmodel import Session, select
 
-    from carecite.evaluation.realdata import load_reports, mtsamples_bundle, prepare_synthea
+    from carecite.evaluation.realdata import (
+        bundle_files,
+        directory_files,
+        load_patient,
+        load_reports,
+        mtsamples_bundle,
+        prepare_synthea,
+    )
     from carecite.ingest.fhir import ingest_fhir_paths
     from carecite.package_data import COMMITTED_WORLD
     from carecite.records import tables as t
@@ -209,7 +223,11 @@ def prepare_independent(
     worlds = worlds_of(questions)
     if "demo" in worlds:
         ingest_synthetic(stores, COMMITTED_WORLD, progress=progress)
-    if "synthea" in worlds:
+    if "synthea" in worlds and asked_only:
+        asked = {q.patient_id for q in questions if q.category.startswith("synthea:")}
+        files = [p for p in bundle_files(shared) if load_patient(p).patient_id in asked]
+        ingest_fhir_paths(stores, [*directory_files(shared), *files], progress=progress)
+    elif "synthea" in worlds:
         prepare_synthea(stores, shared, progress=progress)
     if "mtsamples" in worlds:
         wanted = set(mtsamples_notes(questions))

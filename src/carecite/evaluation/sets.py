@@ -46,7 +46,13 @@ def prepare_set(
     set_name: str, stores: Stores, shared: Path, *, progress: bool = True, limit: int | None = None
 ) -> None:
     if set_name in INDEPENDENT_SETS:
-        prepare_independent(stores, shared, questions_for(set_name, shared, limit=limit), progress=progress)
+        prepare_independent(
+            stores,
+            shared,
+            questions_for(set_name, shared, limit=limit),
+            progress=progress,
+            asked_only=limit is not None,
+        )
     elif set_name in SYNTHEA_SETS:
         prepare_synthea(stores, shared, progress=progress, limit=limit)
     elif set_name in ("mtsamples", "mtsamples-wordings"):

@@ -1,4 +1,4 @@
-"""The Quality page's gold-set runs: the ``EvalReport`` files ``carecite eval --json`` writes."""
+"""The Quality page's question-set runs: the ``EvalReport`` files ``carecite eval --json`` writes."""
 
 from __future__ import annotations
 
@@ -91,3 +91,45 @@ def run_deltas(runs: Sequence[EvalReport]) -> list[dict[str, object]]:
             }
         )
     return out
+
+
+# The figures issue 25 asks of every set, in the order a reader weighs them: a wrong fact shown as
+# an answer is the worst outcome, an answerable question declined is a failure too.
+SET_FIGURES: tuple[tuple[str, str], ...] = (
+    ("answer.accuracy", "accuracy"),
+    ("wrong_facts", "wrong facts"),
+    ("answerable_declined_rate", "answerable declined"),
+    ("citation.precision", "citation precision"),
+    ("citation.recall", "citation recall"),
+)
+
+
+def authoring_of(question_set: str) -> str:
+    """Only sets written by authors who never saw the code are evidence of generalisation."""
+    return "independent" if question_set.startswith("independent") else "templated"
+
+
+def set_rows(runs: Sequence[EvalReport]) -> list[dict[str, object]]:
+    """The latest run of each (set, split): the five figures per set, independent sets first."""
+    latest: dict[tuple[str, str], EvalReport] = {}
+    for r in runs:  # oldest first: later runs replace earlier ones
+        latest[(r.question_set, r.split)] = r
+    rows: list[dict[str, object]] = []
+    for (name, split), r in latest.items():
+        row: dict[str, object] = {
+            "set": name,
+            "split": split,
+            "authoring": authoring_of(name),
+            "questions": int(r.metrics.get("questions", len(r.results))),
+        }
+        for key, label in SET_FIGURES:
+            value = r.metrics.get(key)
+            if value is None and key == "wrong_facts":  # runs saved before the figure existed
+                parts = [r.metrics.get("answer.wrong_fact"), r.metrics.get("absent.wrongly_answered")]
+                value = sum(p for p in parts if p is not None) if any(p is not None for p in parts) else None
+            row[label] = value
+        row["run"] = r.run_id
+        row["when"] = r.ts
+        rows.append(row)
+    rows.sort(key=lambda row: (row["authoring"] != "independent", str(row["set"]), str(row["split"])))
+    return rows
