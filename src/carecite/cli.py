@@ -675,6 +675,31 @@ def eval_cmd(
     for name, value in rep.metrics.items():
         table.add_row(name, f"{value:.3f}" if value < 100 else f"{value:.0f}")
     out.print(table)
+    if rep.per_world:
+        worlds = Table(
+            "world",
+            "n",
+            "accuracy",
+            "wrong facts",
+            "(value",
+            "absent)",
+            "ans. declined",
+            "cite P",
+            "cite R",
+            title="per world",
+        )
+        for world, v in rep.per_world.items():
+            worlds.add_row(
+                world,
+                *(f"{v[k]:.0f}" for k in ("questions",)),
+                f"{v['answer.accuracy']:.3f}",
+                *(f"{v[k]:.0f}" for k in ("wrong_facts", "answer.wrong_fact", "absent.wrongly_answered")),
+                *(
+                    f"{v[k]:.3f}"
+                    for k in ("answerable_declined_rate", "citation.precision", "citation.recall")
+                ),
+            )
+        out.print(worlds)
     cats = Table("category", *next(iter(rep.per_category.values())).keys(), title="per category")
     for cat, values in rep.per_category.items():
         cats.add_row(cat, *(f"{v:.2f}" for v in values.values()))

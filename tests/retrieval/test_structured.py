@@ -771,3 +771,55 @@ def test_a_care_plan_asked_for_when_every_coded_plan_is_finished_is_reported_mis
                                  display="Exercise therapy"))  # fmt: skip
     found = StructuredRetriever(engine, TODAY).missing_item(question, _filter())
     assert (found[0] if found else None) == missing
+
+
+def _care_teams(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        s.add(
+            t.CareTeam(
+                ref="CareTeam/heart", fhir_id="heart", patient_key=PK, status="active", name="Heart team"
+            )
+        )
+        s.add(
+            t.CareTeam(
+                ref="CareTeam/old", fhir_id="old", patient_key=PK, status="inactive", name="Previous team"
+            )
+        )
+        s.add(
+            t.CareTeam(
+                ref="CareTeam/bob", fhir_id="bob", patient_key=OTHER, status="active", name="Bob's team"
+            )
+        )
+        for n, (team, role, who) in enumerate(
+            [
+                ("heart", "Cardiology", "Dr. Marcus Bell, MD"),
+                ("heart", "Care coordinator", "Carla Mendes, RN"),
+                ("heart", "Patient", "Alice Example"),
+                ("old", "Care coordinator", "Omar Haddad, LSW"),
+                ("bob", "Therapist", "Maya Goldberg, LCSW"),
+            ]
+        ):
+            s.add(
+                t.CareTeamMember(
+                    id=f"CareTeam/{team}#{n}",
+                    careteam_ref=f"CareTeam/{team}",
+                    patient_key=OTHER if team == "bob" else PK,
+                    role=role,
+                    display=who,
+                )
+            )
+
+
+def test_a_care_team_role_in_everyday_words_finds_the_team_that_names_it(engine: Engine) -> None:
+    _care_teams(engine)
+    cands = StructuredRetriever(engine, TODAY).search("who is his heart doctor", _filter(), 5)
+    assert cands[0].source_ref == "CareTeam/heart"
+    assert "Dr. Marcus Bell, MD — Cardiology (cardiac, heart)" in cands[0].text
+    assert "Alice Example" not in cands[0].text  # the patient is on the team, not one of its people
+
+
+def test_the_current_team_leads_and_a_past_one_is_asked_for_by_past_words(engine: Engine) -> None:
+    _care_teams(engine)
+    assert refs(engine, "who is the care coordinator")[0] == "CareTeam/heart"
+    assert refs(engine, "who was the previous care coordinator")[0] == "CareTeam/old"
+    assert "CareTeam/bob" not in refs(engine, "who is the therapist", k=50)  # another patient's team

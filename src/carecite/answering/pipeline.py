@@ -153,6 +153,7 @@ class RequestState:
     # Coverage: title of each policy among the re-ranked sources (policies are public).
     policies: dict[str, PolicyView] = field(default_factory=dict)
     service: AskedService | None = None  # coverage: the service asked, read once in ``rank``
+    spelling: tuple[tuple[str, str], ...] = ()  # (as typed, as read): the slips corrected in ``retrieve``
     context: list[Candidate] = field(default_factory=list)  # the sources the draft may cite
     draft: Draft | None = None
     outcome: Answer | None = None  # set by the stage that ends the request
@@ -267,7 +268,7 @@ class Pipeline:
         self.stores.embedder.embed_query("warm up")
         self.stores.vectors.count()
         self.stores.lexical.count()
-        self._structured()
+        self._structured().speller.correct("warm up")
         self.redactor.redact("Warm up for Jane Doe, MRN 12345678.")
 
     # ------------------------------------------------------------------ stages
@@ -314,7 +315,11 @@ class Pipeline:
         ).model_copy(update={"include_policies": state.intent.coverage})
         # Injection / other-patient clauses never drive retrieval, nor the patient's own name (it names
         # no fact: "Mr. Olsen's code status" is "the patient's code status").
-        state.question = as_the_patient(state.intent.clean, state.identity)
+        question = as_the_patient(state.intent.clean, state.identity)
+        # Typing slips corrected once, before any reader compares words ("dischrage" matched nothing).
+        names = state.identity.name_words() if state.identity is not None else set()
+        corrected = self._structured().speller.correct(question, keep=names)
+        state.question, state.spelling = corrected.text, corrected.fixes
         state.asked = asked_section(state.question)
         with state.timer.stage("retrieve"):
             state.candidates, state.structured, state.missing = self._query_stores(

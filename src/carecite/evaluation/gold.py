@@ -72,6 +72,8 @@ class EvalReport(BaseModel):
     answerer: str
     metrics: dict[str, float]
     per_category: dict[str, dict[str, float]]
+    # Independent sets: the headline figures per world (categories read "<world>:<what>").
+    per_world: dict[str, dict[str, float]] = Field(default_factory=dict)
     latency_ms: dict[str, list[float]]
     cost_usd: list[float]
     gate_sweep: list[dict[str, float]] = Field(default_factory=list)
@@ -272,6 +274,19 @@ def gate_sweep(results: Sequence[QuestionResult], thresholds: Sequence[float]) -
     return rows
 
 
+# The figures every set is judged by (issue 25): right answers, wrong facts, answerable declines, citations.
+HEADLINE = (
+    "questions",
+    "answer.accuracy",
+    "wrong_facts",
+    "answer.wrong_fact",
+    "absent.wrongly_answered",
+    "answerable_declined_rate",
+    "citation.precision",
+    "citation.recall",
+)
+
+
 def report(
     results: Sequence[QuestionResult], *, split: str, answerer: str, question_set: str = "gold"
 ) -> EvalReport:
@@ -294,6 +309,13 @@ def report(
                 "citation.recall",
             }
         }
+    by_world: dict[str, list[QuestionResult]] = defaultdict(list)
+    for r in results:
+        if ":" in r.category:
+            by_world[r.category.split(":", 1)[0]].append(r)
+    per_world = {
+        world: {k: v for k, v in score(rs).items() if k in HEADLINE} for world, rs in sorted(by_world.items())
+    }
     latency = {stage: [r.timings_ms.get(stage, 0.0) for r in results] for stage in STAGES}
     metrics = score(results)
     for stage in ("retrieve", "rerank", "generate", "verify", "total"):
@@ -308,6 +330,7 @@ def report(
         answerer=answerer,
         metrics=metrics,
         per_category=per_category,
+        per_world=per_world,
         latency_ms=latency,
         cost_usd=[r.cost_usd for r in results],
         gate_sweep=gate_sweep(results, [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]),

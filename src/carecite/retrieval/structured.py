@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from carecite.domain import Candidate, RetrievalFilter, date_int
 from carecite.records import tables as t
 from carecite.records.scoped import RowScope, scoped_session
+from carecite.text.spelling import Speller
 from carecite.text.terms import NEGATIONS, STOP_WORDS, singular
 
 TOKEN = re.compile(r"[a-z0-9]+")
@@ -145,6 +146,15 @@ _KIND_VOCABULARY: dict[str, tuple[str, str]] = {
     "Encounter": (
         "admission admissions encounter encounters hospitalization ed emergency inpatient",
         "admitted hospitalized discharged",
+    ),
+    # The people on the patient's care teams, by the nouns a question names a person's role with
+    # (issue 27: "who is his heart doctor / care coordinator / therapist" had declined). A role's
+    # specialty is read through SPECIALTIES, so "heart doctor" finds the team's cardiology member.
+    "CareTeam": (
+        "doctor doctors physician physicians provider providers pcp team teams careteam coordinator "
+        "coordinators nurse nurses therapist therapists counselor counselors counsellor specialist "
+        "specialists clinician clinicians caregiver",
+        "",
     ),
 }
 KIND_WORDS: dict[str, tuple[str, ...]] = {
@@ -486,6 +496,13 @@ class StructuredRetriever:
 
         return frozenset(singular(w) for w in display_words(self.engine))
 
+    @cached_property
+    def speller(self) -> Speller:
+        """Typing slips corrected toward the store's displays and the words every kind is asked by."""
+        kind_words = {w for words in KIND_WORDS.values() for w in words}
+        specialty_words = {w for names, words in SPECIALTIES.values() for w in (*names, *words)}
+        return Speller(frozenset(self.vocabulary | kind_words | specialty_words | STOP_WORDS))
+
     def lookup(self, question: str, flt: RetrievalFilter, k: int, *, coverage: bool = False) -> Lookup:
         """Everything the pipeline asks of the record for one question, from one reading of the question
         and one session: the ranked records and, outside coverage, the named item the record lacks; a
@@ -693,6 +710,8 @@ class StructuredRetriever:
             yield from self._careplan_activities(session, flt, intent)
         if "Condition" in kinds:
             yield from self._conditions(session, flt, intent)
+        if "CareTeam" in kinds:
+            yield from self._care_teams(session, flt, intent)
         for kind, model, date_col in (
             ("AllergyIntolerance", t.AllergyIntolerance, "recorded"),
             ("Immunization", t.Immunization, "occurrence"),
@@ -916,6 +935,33 @@ class StructuredRetriever:
                 brief += f", resolved {_d(row.abatement)}"
             yield Statement.of(row, "Condition", text + ".", row.onset, prior, brief + ".")
 
+    def _care_teams(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
+        """One statement per care team: every member with their role, and the role's specialty in
+        words a question uses ("Cardiology (cardiac, heart)"). The team is the cited source (the
+        CareTeam resource a reviewer opens); a member the team lists as former counts as past."""
+        teams = {row.ref: row for row in self._rows(session, t.CareTeam, flt, None)}
+        if not teams:
+            return
+        members: dict[str, list[t.CareTeamMember]] = {}
+        rows = session.exec(
+            select(t.CareTeamMember).where(col(t.CareTeamMember.careteam_ref).in_(list(teams)))
+        ).all()
+        for m in sorted(rows, key=lambda m: m.id):
+            if (m.role or "").casefold() != "patient":
+                members.setdefault(m.careteam_ref, []).append(m)
+        for ref, team in teams.items():
+            people = members.get(ref, [])
+            if not people:
+                continue
+            status = team.status or "unknown"
+            listed = "; ".join(f"{m.display or m.member_ref} — {_role_words(m.role)}" for m in people)
+            since = f", since {_d(team.period_start)}" if team.period_start else ""
+            title = team.name or team.display or "Care team"
+            text = f"Care team: {title} ({status}{since}); members: {listed}."
+            current = status == "active"
+            prior = (0.3 if current else -0.3) if not intent.past else (0.0 if current else 0.3)
+            yield Statement.of(team, "CareTeam", text, team.period_start, prior, text)
+
     def _simple(
         self, session: Session, flt: RetrievalFilter, intent: Intent, kind: str, model: Any, date_attr: str
     ) -> Iterable[Statement]:
@@ -951,6 +997,17 @@ class StructuredRetriever:
             if kind in ("Immunization", "Procedure"):
                 brief += " (most recent)" if nth == 0 else " (earlier)"
             yield Statement.of(row, kind, text + ".", when, prior, brief + ".")
+
+
+def _role_words(role: str | None) -> str:
+    """A care-team role with its specialty's everyday words: "Cardiology (cardiac, heart)"."""
+    role = role or "member"
+    said = {singular(w) for w in tokens(role)}
+    for names, words in SPECIALTIES.values():
+        if said & {singular(n) for n in names} or said & {singular(w) for w in words}:
+            extra = [w for w in words if w not in said]
+            return f"{role} ({', '.join(extra)})" if extra else role
+    return role
 
 
 def _earlier(nth: int) -> float:
