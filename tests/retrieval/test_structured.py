@@ -823,3 +823,11 @@ def test_the_current_team_leads_and_a_past_one_is_asked_for_by_past_words(engine
     assert refs(engine, "who is the care coordinator")[0] == "CareTeam/heart"
     assert refs(engine, "who was the previous care coordinator")[0] == "CareTeam/old"
     assert "CareTeam/bob" not in refs(engine, "who is the therapist", k=50)  # another patient's team
+
+
+def test_a_care_team_answers_who_someone_is_never_what_was_done(engine: Engine) -> None:
+    _care_teams(engine)
+    assert "CareTeam/heart" not in refs(engine, "What did the cardiology doctor document?", k=50)
+    assert "CareTeam/heart" not in refs(
+        engine, "What treatment program is she attending for cardiology?", k=50
+    )

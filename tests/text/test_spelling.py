@@ -40,3 +40,8 @@ def test_each_correction_is_reported_as_typed_and_as_read(speller: Speller) -> N
 def test_the_english_list_is_the_one_shipped_in_the_symspellpy_wheel() -> None:
     words = english()
     assert len(words) > 80_000 and words["the"] > words["hospital"] > 0
+
+
+def test_an_inflection_of_a_known_word_is_no_slip(speller: Speller) -> None:
+    for question in ("What life stressors came up?", "Was the dose titrated?", "Any recheckings?"):
+        assert speller.correct(question).fixes == (), question

@@ -110,6 +110,7 @@ class Intent:
     # when the question frames an item ("diagnosed with X", "allergic to X"; see ``read_intent``).
     named_kinds: frozenset[str] = NAMED_KINDS
     notes: bool = False  # the question names a note ("the telephone note", "her notes")
+    person: bool = False  # the question asks who ("who is", "whose"): only then are care teams read
 
 
 # Named labs and measures: they say WHICH observation is asked for (see GENERIC_TERMS).
@@ -422,6 +423,7 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
         naming=naming_groups(question, vocabulary),
         named_kinds=NAMED_KINDS | {kind for kind, frame in _ITEM_FRAMES if frame.search(question)},
         notes=bool(toks & {"note", "notes"}),
+        person=bool(toks & {"who", "whos", "whose", "whom"}),
     )
 
 
@@ -710,7 +712,9 @@ class StructuredRetriever:
             yield from self._careplan_activities(session, flt, intent)
         if "Condition" in kinds:
             yield from self._conditions(session, flt, intent)
-        if "CareTeam" in kinds:
+        # A care team answers who someone is, never what was done: "the program the therapist
+        # documented" or "treatment for substance use" is not answered by a team's member list.
+        if "CareTeam" in kinds and intent.person:
             yield from self._care_teams(session, flt, intent)
         for kind, model, date_col in (
             ("AllergyIntolerance", t.AllergyIntolerance, "recorded"),

@@ -15,7 +15,8 @@ does, by optimal-string-alignment distance (a transposition is one edit: "dischr
 A word is never changed when either list knows it, when it is short (≤ 3 letters: abbreviations such
 as "pt", "hx", "inr"), when it is written with a capital inside the question (a name or an acronym:
 "Dennis", "INR"), when it holds a digit, or when it is one of ``keep`` (the selected patient's name
-words). Nothing here knows any question of any set: the distances and lists decide.
+words), or when it is an inflection of a known word ("stressors", "titrated"). Nothing here knows any
+question of any set: the distances and lists decide.
 """
 
 from __future__ import annotations
@@ -29,12 +30,15 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from carecite.text.terms import singular
+
 # A word as typed: letters, with inner apostrophes ("she's"); digits make a token a code, never a typo.
 _WORD = re.compile(r"[A-Za-z][A-Za-z']*[A-Za-z]|[A-Za-z]")
 MIN_LEN = 4  # shorter tokens are abbreviations far more often than slips
 DICTIONARY = "frequency_dictionary_en_82_765.txt"
 # Domain words rank above any English word at the same distance: the store names what is asked about.
 DOMAIN_COUNT = 10**12
+_INFLECTIONS = ("s", "es", "ed", "d", "ing", "ly")
 
 
 @lru_cache(maxsize=1)
@@ -75,7 +79,10 @@ class Speller:
         self._english_list = [w for w in self._english if len(w) >= MIN_LEN - 1]
 
     def known(self, word: str) -> bool:
-        return word in self.domain or word in self._english
+        """Known as written or as an inflection of a known word: a plural, a past or a gerund
+        ("stressors", "titrated") is no slip, even where the list holds only the stem."""
+        forms = {word, singular(word), *(word[: -len(end)] for end in _INFLECTIONS if word.endswith(end))}
+        return any(f in self.domain or f in self._english for f in forms if len(f) >= MIN_LEN - 1)
 
     def suggest(self, word: str) -> str | None:
         """The nearest known word within ``max_edits``; the domain's first, then the most frequent."""
