@@ -66,7 +66,7 @@ def _copy_sets(tmp_path: Path) -> Path:
 
 def test_a_changed_question_is_refused(tmp_path: Path) -> None:
     root = _copy_sets(tmp_path)
-    name, entry = next(iter(sorted(load_frozen(root / FROZEN_FILE.name).sets.items())))
+    _name, entry = next(iter(sorted(load_frozen(root / FROZEN_FILE.name).sets.items())))
     path = root / entry.file
     lines = path.read_text(encoding="utf-8").splitlines()
     first = json.loads(lines[0])
@@ -170,13 +170,12 @@ def test_a_fast_subset_runs_through_the_real_pipeline_and_holds_its_floors(
     """The CI subset: the first questions of each author and world, through ingest, access,
     retrieval, the gate, the answerer and verification. Floors are regression checks under the
     first-run figures of the whole sets (docs/evaluation.md), not targets."""
-    from conftest import _redactor
-
     from carecite.evaluation.gold import run_gold
     from carecite.evaluation.sets import prepare_set, questions_for
     from carecite.settings import Settings
     from carecite.stores import Stores
     from carecite.wiring import build_pipeline
+    from conftest import _redactor
 
     settings = Settings(data_dir=tmp_path / "data", shared_data_dir=shared_data)
     stores = Stores(settings, embedder=embedder)  # type: ignore[arg-type]
@@ -196,18 +195,19 @@ def test_a_fast_subset_runs_through_the_real_pipeline_and_holds_its_floors(
 @pytest.mark.slow
 def test_a_fast_demo_subset_runs_over_the_committed_world(world_settings: object, embedder: object) -> None:
     """The demo-world part of the CI subset, over the test run's one ingest of the committed world."""
-    from conftest import SHARED_DATA, _redactor
-
     from carecite.evaluation.gold import run_gold
     from carecite.evaluation.independent import import_chart_reader
     from carecite.evaluation.sets import questions_for
     from carecite.settings import Settings
     from carecite.stores import Stores
     from carecite.wiring import build_pipeline
+    from conftest import SHARED_DATA, _redactor
 
     assert isinstance(world_settings, Settings)
     stores = Stores(world_settings, embedder=embedder)  # type: ignore[arg-type]
-    import_chart_reader(stores, [f"Organization/org-{o}" for o in ("mercy", "lakeside", "harbor", "northside")])
+    import_chart_reader(
+        stores, [f"Organization/org-{o}" for o in ("mercy", "lakeside", "harbor", "northside")]
+    )
     subset = questions_for("independent-demo", SHARED_DATA, limit=10)
     pipeline = build_pipeline(world_settings, stores=stores, redactor=_redactor())
     results = run_gold(pipeline, subset, progress=False)

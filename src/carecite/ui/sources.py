@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from carecite.domain import Answer, Citation
+from carecite.domain import Answer, Citation, RetrievedRef
 from carecite.records import tables as t
+from carecite.text.repair import repair_text
 from carecite.ui.declines import RETRIEVER_WORDS
 from carecite.ui.html import merge_spans
 
@@ -98,30 +99,39 @@ def source_card(session: Session, c: Citation) -> SourceCard:
 
 
 def record_table_row(card: SourceCard) -> dict[str, str]:
-    """A structured source as one table row."""
+    """A structured source as one table row (table cells are plain text: repaired, never escaped)."""
     return {
         "source": card.marker,
         "resource": card.resource_type,
-        "what": card.note_type,
+        "what": repair_text(card.note_type),
         "date": card.when,
-        "statement": card.text,
+        "statement": repair_text(card.text),
         "FHIR ref": card.fhir_ref,
     }
 
 
 def uncited_rows(answer: Answer) -> list[dict[str, object]]:
-    """Sources retrieved but not cited, with their retriever and score ("why was this retrieved")."""
-    cited = {c.source_id for c in answer.citations}
-    return [
-        {
-            "FHIR ref": r.source_ref,
-            "found by": r.retriever,
-            "why": RETRIEVER_WORDS.get(r.retriever, r.retriever),
-            "score": round(r.score, 3),
-        }
-        for r in answer.retrieved
-        if r.source_id not in cited
-    ]
+    """Sources retrieved but not cited, one row per document ("why was this retrieved"): a note's
+    passages are grouped under the note, and a document the answer cites is left out (its other
+    passages are the same document, already shown beside the answer). Best score first."""
+    cited_docs = {c.source_ref for c in answer.citations}
+    groups: dict[str, list[RetrievedRef]] = {}
+    for r in answer.retrieved:
+        if r.source_ref not in cited_docs:
+            groups.setdefault(r.source_ref, []).append(r)
+    rows: list[dict[str, object]] = []
+    for ref, refs in sorted(groups.items(), key=lambda kv: -max(r.score for r in kv[1])):
+        retrievers = sorted({r.retriever for r in refs})
+        rows.append(
+            {
+                "document": repair_text(ref),
+                "passages": len({r.source_id for r in refs}),
+                "found by": ", ".join(retrievers),
+                "why": "; ".join(RETRIEVER_WORDS.get(x, x) for x in retrievers),
+                "best score": round(max(r.score for r in refs), 3),
+            }
+        )
+    return rows
 
 
 STAGES: tuple[str, ...] = ("access", "retrieve", "rerank", "generate", "verify")
