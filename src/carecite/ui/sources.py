@@ -4,6 +4,7 @@ Only sources the answer returned are looked up (the pipeline already applied acc
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -93,7 +94,9 @@ def source_card(session: Session, c: Citation) -> SourceCard:
     table = t.record_table(c.source_ref)
     row = session.get(table, c.source_ref) if table is not None else None
     if row is not None:
-        base["note_type"] = row.display or resource_type
+        # A Task's code is often only the workflow verb (task-code "fulfill": "Fulfill the focal
+        # request"); its description says what the task is, as the statement does.
+        base["note_type"] = getattr(row, "description", None) or row.display or resource_type
         base["when"] = next((_when(getattr(row, f)) for f in _DATE_FIELDS if getattr(row, f, None)), "")
     return SourceCard(**base)
 
@@ -166,6 +169,51 @@ def record_source(session: Session, ref: str) -> dict[str, Any] | None:
     except json.JSONDecodeError:
         data = {}
     return data if isinstance(data, dict) else {}
+
+
+_SKIPPED_FIELDS = frozenset({"resourceType", "id", "meta", "text", "contained", "extension"})
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def _field_name(key: str) -> str:
+    """``authoredOn`` → "authored on", ``valueQuantity`` → "value quantity"."""
+    return _CAMEL.sub(" ", key).lower()
+
+
+def _readable(value: object) -> str:
+    """One FHIR element in words: a CodeableConcept by its text or displays, a Reference by its
+    display, a Quantity as value and unit, a Period as start – end, lists joined; codes and systems
+    that carry no words for a reader are left out."""
+    if isinstance(value, dict):
+        if isinstance(value.get("text"), str) and value["text"]:
+            return str(value["text"])
+        if isinstance(value.get("display"), str) and value["display"]:
+            return str(value["display"])
+        if isinstance(value.get("coding"), list):
+            return "; ".join(x for x in (_readable(c) for c in value["coding"]) if x)
+        if "value" in value and not isinstance(value["value"], dict | list):
+            return " ".join(str(x) for x in (value["value"], value.get("unit") or "") if str(x))
+        if "start" in value or "end" in value:
+            return " – ".join(str(value[k]) for k in ("start", "end") if value.get(k))
+        if isinstance(value.get("reference"), str):
+            return str(value["reference"])
+        parts = [(k, _readable(v)) for k, v in value.items() if k != "system"]
+        return "; ".join(f"{_field_name(k)}: {text}" for k, text in parts if text)
+    if isinstance(value, list):
+        return "; ".join(x for x in (_readable(v) for v in value) if x)
+    return "" if value is None else str(value)
+
+
+def resource_fields(resource: dict[str, Any]) -> list[dict[str, str]]:
+    """A FHIR resource as readable rows (field, value) for opening a header row as a source, in
+    the resource's own order; ids, meta and narrative left out."""
+    rows = []
+    for key, value in resource.items():
+        if key in _SKIPPED_FIELDS:
+            continue
+        if text := _readable(value):
+            rows.append({"field": _field_name(key), "value": repair_text(text)})
+    return rows
 
 
 SUGGESTED_QUESTIONS: tuple[str, ...] = (
