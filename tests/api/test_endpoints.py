@@ -184,11 +184,15 @@ def test_clinicians_may_not_read_the_audit_trail(http: httpx.Client, token: Toke
     assert "role" in message and "reviewer" in message and "patient" not in message.lower()
 
 
-def test_a_whole_note_opens_as_a_note(http: httpx.Client, token: Token) -> None:
-    answer = http.post(
-        "/v1/ask", json={"question": GOLD["question"], "patient_id": PATIENT}, headers=bearer(token(USER))
-    ).json()
-    note_ref = next(c["source_ref"] for c in answer["citations"] if c["source_type"] == "note_chunk")
+def test_a_whole_note_opens_as_a_note(http: httpx.Client, token: Token, world_pipeline: Pipeline) -> None:
+    with Session(world_pipeline.stores.engine) as s:
+        patient = s.get(t.Patient, PATIENT)
+        assert patient is not None
+        note_ref = next(
+            n.ref
+            for n in s.exec(select(t.Note).where(t.Note.patient_key == patient.patient_key))
+            if not n.security_labels
+        )
     resp = http.get(f"/v1/sources/{quote(note_ref, safe='/')}", headers=bearer(token(USER)))
     assert resp.status_code == 200, resp.text
     assert resp.json()["source_type"] == "note" and resp.json()["source_ref"] == note_ref
