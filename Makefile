@@ -10,7 +10,9 @@ STAMP := $(VENV)/.installed
 # stops Python caching it, so every fresh process recompiled spaCy, chromadb, SQLAlchemy… from
 # source: most of a cold `carecite ask` (docs/benchmarks.md). pip compiles at install too.
 
-.PHONY: install demo test lint typecheck unit bench clean e2e-deps
+PORT ?= 8501
+
+.PHONY: install demo shell test lint typecheck unit bench clean e2e-deps
 
 install: $(STAMP)
 
@@ -21,8 +23,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m compileall -q src app > /dev/null
 	@touch $(STAMP)
 
+# `make demo PORT=8502` picks the port.
 demo: install
-	$(BIN)/carecite demo
+	$(BIN)/carecite demo --port $(PORT)
+
+# A shell with the venv's bin first on PATH, so the README's `carecite ...` examples work as written.
+shell: install
+	@echo "carecite is on PATH in this shell (exit to leave)"
+	@PATH="$(CURDIR)/$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" $${SHELL:-/bin/sh}
 
 lint: install
 	$(BIN)/ruff check src tests app

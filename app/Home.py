@@ -39,6 +39,7 @@ from carecite.ui.sources import (
     note_types,
     record_source,
     record_table_row,
+    resource_fields,
     source_card,
     uncited_rows,
 )
@@ -139,7 +140,7 @@ if patient_id in patients:
             st.markdown(f"**Source** `{opened}`")
             with scoped_session(engine, RowScope.of([patient.patient_key], scope.allowed_labels)) as s:
                 resource = record_source(s, opened)
-            st.json(resource or {}, expanded=False)
+            st.table(resource_fields(resource or {}))
             st.button("Close source", on_click=st.session_state.pop, args=("header_source", None))
 
 # ----------------------------------------------------------------------------- question
@@ -151,7 +152,10 @@ for i, q in enumerate(SUGGESTED_QUESTIONS):
     )
 
 with st.form("ask"):
-    question = st.text_area("Question", key="question", max_chars=ui.settings().max_question_chars, height=80)
+    # No max_chars: the browser would cut a pasted question silently (or drop it). The pipeline's
+    # limit message is shown instead, and the box keeps the text so it can be shortened.
+    limit = ui.settings().max_question_chars
+    question = st.text_area("Question", key="question", height=80, help=f"Up to {limit:,} characters.")
     with st.expander("Filters (optional)"):
         chosen_types = st.multiselect("Note types", types, key="f_types")
         dcols = st.columns(2)
@@ -176,6 +180,8 @@ if asked and patient_id is not None:
     except BadInput as exc:
         st.session_state.pop("answer", None)
         st.error(f"Please check the question: {exc}.")
+elif question and len(question) > limit:  # said while typing too, before Ask is pressed
+    st.warning(f"The question is {len(question):,} characters; the limit is {limit:,}. Please shorten it.")
 
 
 # ----------------------------------------------------------------------------- the answer
@@ -223,16 +229,19 @@ def show_answer(answer: Answer, filters: list[str], user_id: str) -> None:
             for card in cards:
                 show_source(card)
         rows = uncited_rows(answer)
-        with st.expander(f"Retrieved but not cited ({len(rows)}) — why was this retrieved?"):
+        with st.expander(f"Retrieved but not cited ({len(rows)} document(s)) — why was this retrieved?"):
             if rows:
+                st.caption(
+                    "One row per document; other passages of the documents cited above are not repeated."
+                )
                 st.dataframe(rows, hide_index=True)
             else:
-                st.caption("Every retrieved source was cited.")
+                st.caption("Every retrieved document was cited.")
     if answer.unsupported_sentences:
         with st.expander(f"Removed by verification ({len(answer.unsupported_sentences)} sentence(s))"):
             st.caption("These sentences were not supported by the cited sources and were removed.")
             st.markdown(bullets_html(answer.unsupported_sentences), unsafe_allow_html=True)
-    else:
+    elif not answer.declined:  # a decline or denial verified nothing: no line about it
         st.caption("Verification removed no sentences.")
     flag_form(DATA, answer, user_id)  # feedback tied to the answer's sources (app/flag_form.py)
     st.caption(footer_text(answer))

@@ -24,7 +24,13 @@ import ui_common as ui
 from carecite.access.scope import AUDIT_READER_ROLES, AccessDenied, open_cited_source, require_role
 from carecite.ui.html import answer_with_chips_html, bullets_html, escape_text, source_box_html
 from carecite.ui.people import list_users
-from carecite.ui.review import audit_row, filter_audit_rows, record_labels
+from carecite.ui.review import (
+    audit_row,
+    filter_audit_rows,
+    record_labels,
+    review_sources,
+    spans_in_shown_text,
+)
 
 st.set_page_config(page_title="carecite · Review", page_icon="🔎", layout="wide")
 DATA = ui.require_data()
@@ -131,26 +137,24 @@ else:
 if entry.details and entry.kind in ("security_event", "denied", "source_view"):
     st.json(entry.details, expanded=False)
 
-# cited spans, when the record carries them (details.citations: [{"source_id", "spans"}])
-recorded_spans: dict[str, list[Any]] = {}
-for c in entry.details.get("citations", []) if isinstance(entry.details.get("citations"), list) else []:
-    if isinstance(c, dict) and isinstance(c.get("spans"), list):
-        recorded_spans[str(c.get("source_id"))] = c["spans"]
-
-st.subheader(f"Cited sources ({len(entry.cited_ids)})")
-if not entry.cited_ids:
+# The S-numbers are the answer's own (details.citations), so Review's S3 is the Ask page's S3.
+cited = review_sources(entry.cited_ids, entry.details)
+st.subheader(f"Cited sources ({len(cited)})")
+if not cited:
     st.caption("This request cited no sources.")
 opened: dict[str, dict[str, Any]] = st.session_state.setdefault("rv_opened", {})
-for i, source_id in enumerate(entry.cited_ids, start=1):
-    key = f"{entry.request_id}|{source_id}"
+for source in cited:
+    key = f"{entry.request_id}|{source.source_id}"
     with st.container(border=True):
-        st.markdown(f"**[S{i}]** `{source_id}`")
+        st.markdown(f"**[{source.marker}]** `{source.source_id}`")
         if key not in opened:
             # Opening is a deliberate, audited act (a source_view record), so it waits for a click.
-            if st.button(f"Open source S{i}", key=f"open:{key}"):
+            if st.button(f"Open source {source.marker}", key=f"open:{key}"):
                 try:
                     with Session(ui.get_stores(DATA).engine) as s:
-                        opened[key] = open_cited_source(s, audit, user.user_id, entry.request_id, source_id)
+                        opened[key] = open_cited_source(
+                            s, audit, user.user_id, entry.request_id, source.source_id
+                        )
                 except AccessDenied as exc:
                     opened[key] = {"denied": str(exc)}
                 st.rerun()
@@ -165,7 +169,5 @@ for i, source_id in enumerate(entry.cited_ids, start=1):
         if src.get("source_type") == "record" and str(src.get("text", "")).startswith("{"):
             st.json(src["text"], expanded=False)
         else:
-            st.markdown(
-                source_box_html(str(src.get("text", "")), recorded_spans.get(source_id, [])),
-                unsafe_allow_html=True,
-            )
+            spans = spans_in_shown_text(source.spans, src.get("span"))
+            st.markdown(source_box_html(str(src.get("text", "")), spans), unsafe_allow_html=True)

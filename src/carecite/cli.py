@@ -1,4 +1,6 @@
-"""The ``carecite`` command: thin over the package. Exit codes: 0 ok, 1 failure, 2 bad input, 3 access denied."""
+"""carecite answers questions about one patient's record, notes and payer policies, every sentence
+cited. Start with `carecite patients --user ID`, then `carecite ask QUESTION --user ID --patient MRN`.
+Exit codes: 0 ok, 1 failure, 2 bad input, 3 access denied."""
 
 from __future__ import annotations
 
@@ -453,7 +455,11 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question, in plain words.")],
     user: Annotated[str, typer.Option("--user", help="Who is asking (a user id).")],
     patient: Annotated[
-        str | None, typer.Option("--patient", help="FHIR Patient id the question is about.")
+        str | None,
+        typer.Option(
+            "--patient",
+            help="The patient: FHIR Patient id, or MRN (as `carecite patients` lists them for you).",
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The ask --json contract on stdout.")] = False,
     break_glass: Annotated[
@@ -479,6 +485,8 @@ def ask(
         )
     except ValueError as exc:
         raise fail(f"bad date: {exc}", 2) from None
+    if patient is not None:
+        patient = _patient_id(user, patient, break_glass)
     request = AskRequest(
         question=question, user_id=user, patient_id=patient, narrowing=narrowing, break_glass=break_glass
     )
@@ -494,6 +502,61 @@ def ask(
         render_answer(answer, Console())
     if answer.decline_reason == "access_denied":
         raise typer.Exit(3)
+
+
+def _patient_id(user: str, given: str, break_glass: str | None) -> str:
+    """``--patient`` as the FHIR id it names for ``user`` (an id or an MRN within their scope). An
+    unknown user, a bad break-glass reason or a patient not found is passed on unchanged: the pipeline
+    denies it with its one message and exit 3, exactly as before."""
+    from sqlmodel import Session
+
+    from carecite.access.scope import AccessDenied, compute_scope, patient_id_for
+    from carecite.stores import Stores
+
+    with Session(Stores(State.settings).engine) as s:
+        try:
+            scope = compute_scope(s, user, break_glass=break_glass) if break_glass else compute_scope(s, user)
+        except AccessDenied:
+            return given
+        return patient_id_for(s, scope, given)
+
+
+@app.command("patients")
+def patients_cmd(
+    user: Annotated[str, typer.Option("--user", help="Whose patients (a user id).")],
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list on stdout.")] = False,
+) -> None:
+    """List the patients a user may ask about: FHIR id, MRN, name, birth date. Exit 3 for an unknown user."""
+    import json
+
+    from rich.table import Table
+    from sqlmodel import Session
+
+    from carecite.access.scope import AccessDenied, compute_scope, patients_in_scope
+    from carecite.stores import Stores
+
+    with Session(Stores(State.settings).engine) as s:
+        try:
+            scope = compute_scope(s, user)
+        except AccessDenied as exc:
+            raise fail(str(exc), 3) from None
+        rows = [
+            {
+                "id": p.id,
+                "mrn": p.mrn,
+                "name": p.name,
+                "birth_date": p.birth_date.isoformat() if p.birth_date else None,
+            }
+            for p in patients_in_scope(s, scope)
+        ]
+    if as_json:
+        print(json.dumps(rows, indent=1))
+        return
+    table = Table("MRN", "name", "born", "FHIR id (--patient takes either)", box=None)
+    for r in rows:
+        table.add_row(r["mrn"] or "—", r["name"], r["birth_date"] or "—", r["id"])
+    out.print(table)
+    out.print(f"{len(rows)} patient(s) {user} may ask about")
 
 
 # --------------------------------------------------------------------------- the LLM endpoint (answering/llm_check.py)
@@ -577,8 +640,15 @@ def demo(
     env = {**os.environ, "CARECITE_DATA_DIR": str(settings.data_dir.resolve())}
     app_file = REPO_ROOT / "app" / "Home.py"
     out.print(f"carecite UI on http://localhost:{port}  (Ctrl+C to stop)")
-    cmd = [
-        sys.executable,
+    raise typer.Exit(subprocess.call(ui_command(sys.executable, app_file, port), env=env))
+
+
+def ui_command(python: str, app_file: Path, port: int) -> list[str]:
+    """The command that serves the UI: Streamlit on localhost with the models loading from the start,
+    no usage statistics, and a minimal toolbar (no "Deploy" button: this UI is not a Streamlit app
+    to publish; the same setting is in .streamlit/config.toml for a plain `streamlit run`)."""
+    return [
+        python,
         str(REPO_ROOT / "app" / "launch.py"),  # = `streamlit`, with the models loading from the start
         "run",
         str(app_file),
@@ -590,8 +660,9 @@ def demo(
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "minimal",
     ]
-    raise typer.Exit(subprocess.call(cmd, env=env))
 
 
 @app.command("eval")

@@ -179,6 +179,23 @@ def test_audit_list_and_verify_for_reviewers(http: httpx.Client, token: Token) -
 def test_clinicians_may_not_read_the_audit_trail(http: httpx.Client, token: Token) -> None:
     resp = http.get("/v1/audit", headers=bearer(token("md-farah", "user/*.rs")))
     assert resp.status_code == 403 and resp.json()["error"]["code"] == "access_denied"
+    # said as a role refusal, and nothing about patients
+    message = resp.json()["error"]["message"]
+    assert "role" in message and "reviewer" in message and "patient" not in message.lower()
+
+
+def test_a_whole_note_opens_as_a_note(http: httpx.Client, token: Token, world_pipeline: Pipeline) -> None:
+    with Session(world_pipeline.stores.engine) as s:
+        patient = s.get(t.Patient, PATIENT)
+        assert patient is not None
+        note_ref = next(
+            n.ref
+            for n in s.exec(select(t.Note).where(t.Note.patient_key == patient.patient_key))
+            if not n.security_labels
+        )
+    resp = http.get(f"/v1/sources/{quote(note_ref, safe='/')}", headers=bearer(token(USER)))
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["source_type"] == "note" and resp.json()["source_ref"] == note_ref
 
 
 def test_health_readiness_metrics_and_schema(http: httpx.Client, token: Token) -> None:

@@ -101,7 +101,12 @@ def test_patient_header_rows_open_as_sources(app_env: Path, cast: ui_world.Cast)
     task = next(b for b in at.button if (b.key or "").startswith("hdr:Task/"))
     task.click().run()
     assert any(f"`{task.key.removeprefix('hdr:')}`" in m.value for m in at.markdown)
-    assert at.json and '"resourceType": "Task"' in at.json[0].value.replace('":"', '": "')
+    # readable fields, not raw JSON: a Task reads by its status and description
+    assert not at.json
+    fields = at.table[0].value
+    assert list(fields.columns) == ["field", "value"]
+    as_dict = dict(zip(fields["field"], fields["value"], strict=True))
+    assert as_dict["status"] and as_dict["description"] and "{" not in "".join(as_dict.values())
 
 
 def test_answer_has_chips_sources_highlight_whole_note_and_footer(answered: AppTest) -> None:
@@ -131,6 +136,7 @@ def test_decline_is_shown_as_a_decline_with_reason_and_what_was_searched(
     assert not any('class="cc-answer"' in m.value for m in at.markdown)  # never an empty answer box
     searched = next(m.value for m in at.markdown if m.value.startswith("<ul>"))
     assert "structured record" in searched and "keyword search" in searched
+    assert not any("Verification removed" in c.value for c in at.caption)  # nothing was verified
 
 
 def test_access_denied_deep_link_never_reveals_the_patient(app_env: Path, cast: ui_world.Cast) -> None:
@@ -215,3 +221,30 @@ def test_the_launcher_starts_no_warm_up_without_data(tmp_path: Path, monkeypatch
 
     monkeypatch.setenv("CARECITE_DATA_DIR", str(tmp_path / "empty"))
     assert launch.start_warm_up() is None
+
+
+def test_an_over_long_question_stays_in_the_box_and_the_message_names_the_limit(
+    app_env: Path, cast: ui_world.Cast
+) -> None:
+    """A pasted 5,000-character question is not cut or dropped by the box (a browser enforces a
+    text area's max_chars by cutting the paste); Ask says the limit, as the API does."""
+    long_question = "What follow-up tasks are still outstanding? " * 115
+    at = page(cast.coordinator).run()
+    box = at.text_area(key="question")
+    assert not box.max_chars  # 0: no limit in the browser
+    at = ask(at, cast.answered_patient, long_question)
+    assert at.text_area(key="question").value == long_question
+    assert any("the limit is 1000" in e.value for e in at.error), [e.value for e in at.error]
+    assert not any('class="cc-answer"' in m.value for m in at.markdown)
+
+
+def test_a_cited_task_reads_as_what_it_is_not_its_workflow_code(app_env: Path, cast: ui_world.Cast) -> None:
+    """Tasks coded with the FHIR task-code "fulfill" read "Fulfill the focal request"; the card says
+    what the task is (its description), as the answer's statement does."""
+    at = ask(
+        page(cast.coordinator).run(), cast.answered_patient, "What follow-up tasks are still outstanding?"
+    )
+    task_rows = [row for tb in at.table for _, row in tb.value.iterrows() if row.get("resource") == "Task"]
+    assert task_rows, "the answer cites a task"
+    assert all(row["what"] != "Fulfill the focal request" and row["what"] for row in task_rows)
+    assert all(row["what"] in row["statement"] for row in task_rows)

@@ -85,3 +85,31 @@ def test_a_record_asked_alike_in_the_same_second_opens_itself(app_env: Path, cas
     for twin in twins:
         at.selectbox(key="rv_record").set_value(twin).run()
         assert any(f"request `{twin}`" in m.value for m in at.markdown), twin
+
+
+def test_review_shows_the_s_numbers_the_answer_used(
+    app_env: Path, cast: ui_world.Cast, audited_answer: Answer
+) -> None:
+    """An answer whose chips read S3, S1 (the prompt's numbering) is reviewed under S3, S1, not S1, S2."""
+    log = AuditLog(make_engine(f"sqlite:///{app_env / 'carecite.sqlite'}"))
+    cited = [c.source_id for c in audited_answer.citations][:2]
+    markers = [f"S{n}" for n in (7, 3)][: len(cited)]
+    rid = log.append(
+        {
+            "kind": "ask",
+            "user_id": cast.coordinator,
+            "question": "q",
+            "answer": " ".join(f"Sentence [{m}]." for m in markers),
+            "cited_ids": cited,
+            "details": {
+                "citations": [
+                    {"marker": m, "source_id": s, "spans": []} for m, s in zip(markers, cited, strict=True)
+                ]
+            },
+        }
+    )
+    at = page(cast.reviewer)
+    _choose(at, rid, f"open:{rid}|{cited[0]}")
+    cards = [m.value for m in at.markdown if m.value.startswith("**[S")]
+    assert [c.split("]")[0].removeprefix("**[") for c in cards] == markers
+    assert at.button(key=f"open:{rid}|{cited[0]}").label == f"Open source {markers[0]}"

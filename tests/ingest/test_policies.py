@@ -132,3 +132,23 @@ def test_synthetic_ingest_reports_shared_policies_in_words(
     text = "\n".join(lines)
     assert "policies: 1 added, 0 updated, 0 unchanged" in text
     assert "PolicyReport(" not in text and "SyncReport(" not in text
+
+
+def test_windows_1252_leftovers_are_stored_as_written(stores, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    lossy = {
+        **CPAP,
+        "ncd_id": "7",
+        "text": CPAP["text"] + " The patient\ufffds physician\x92s order, see \ufffd20.4.",
+    }
+    ingest_policies(stores, _write(tmp_path / "ncd.jsonl", [lossy]), progress=False)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "wheelchair.txt").write_bytes("# Wheelchairs\n\nThe beneficiary\x92s home.".encode("latin-1"))
+    report = ingest_policies(stores, folder, progress=False)
+    assert report.ok, report.errors
+    with session_scope(stores.engine) as s:
+        jsonl, text_file = s.get(t.Policy, "Policy/7"), s.get(t.Policy, "Policy/wheelchair")
+        chunks = s.exec(select(t.ChunkRow.text).where(t.ChunkRow.doc_id == "Policy/7")).all()
+    assert jsonl is not None and "The patient’s physician’s order, see §20.4." in jsonl.text
+    assert any("patient’s physician’s" in c for c in chunks)
+    assert text_file is not None and "The beneficiary’s home." in text_file.text

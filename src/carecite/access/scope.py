@@ -83,12 +83,16 @@ def _load_user(session: Session, user_id: str) -> User:
     return user
 
 
+class RoleDenied(AccessDenied):
+    """A known user whose role may not do this: a refusal about the action, never about a patient."""
+
+
 def require_role(session: Session, user_id: str, roles: Iterable[str]) -> User:
     """The user row, when the user exists and has one of ``roles``; else ``AccessDenied``."""
     user = _load_user(session, user_id)
     allowed = frozenset(roles)
     if user.role not in allowed:
-        raise AccessDenied(f"access denied: this action needs role {' or '.join(sorted(allowed))}")
+        raise RoleDenied(f"access denied: this action needs role {' or '.join(sorted(allowed))}")
     return user
 
 
@@ -215,6 +219,18 @@ def resolve_patient(session: Session, scope: AccessScope, patient_id: str) -> st
     return patient.patient_key
 
 
+def patient_id_for(session: Session, scope: AccessScope, given: str) -> str:
+    """The FHIR Patient id that ``given`` names within ``scope``: the id itself, or the MRN of exactly
+    one patient the scope may see. Anything else (unknown, out of scope, an MRN two visible patients
+    share) comes back unchanged, so ``resolve_patient`` denies it with the one message and nothing
+    says whether it exists."""
+    visible = patients_in_scope(session, scope)
+    if any(p.id == given for p in visible):
+        return given
+    by_mrn = [p.id for p in visible if p.mrn and p.mrn == given.strip()]
+    return by_mrn[0] if len(by_mrn) == 1 else given
+
+
 def load_patient(session: Session, scope: AccessScope, patient_key: str) -> Patient | None:
     """The resolved patient's own row, read under the row scope of that patient (RLS on PostgreSQL);
     the rest of ``session``'s transaction keeps that scope."""
@@ -292,7 +308,7 @@ def _find_source(session: Session, source_id: str) -> dict[str, Any] | None:
     row = session.get(table, source_id) if table is not None else None
     if row is not None:
         return {
-            "source_type": "record",
+            "source_type": "note" if isinstance(row, Note) else "record",  # a whole note is a note
             "source_ref": row.ref,
             "patient_key": row.patient_key,
             "security_labels": labels_from_str(row.security_labels),

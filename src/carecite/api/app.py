@@ -26,7 +26,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from carecite.access.scope import AUDIT_READER_ROLES, AccessDenied, require_role
+from carecite.access.scope import AUDIT_READER_ROLES, AccessDenied, RoleDenied, require_role
 from carecite.access.sources import SourceView, open_source
 from carecite.answering.pipeline import BadInput, Pipeline
 from carecite.api.auth import Principal, TokenVerifier
@@ -37,6 +37,7 @@ from carecite.api.errors import (
     ErrorDetail,
     access_denied,
     insufficient_scope,
+    role_refused,
 )
 from carecite.api.limits import BodySizeLimit, RateLimiter
 from carecite.api.metrics import Metrics
@@ -101,7 +102,9 @@ def audit_reader(
     with Session(st.pipeline.stores.engine) as session:
         try:
             require_role(session, who.user_id, AUDIT_READER_ROLES)
-        except AccessDenied:
+        except RoleDenied:
+            raise role_refused(AUDIT_READER_ROLES) from None
+        except AccessDenied:  # an unknown user: the one body every denial shares
             raise access_denied() from None
     return who.user_id
 

@@ -5,6 +5,7 @@ Codes are a contract (docs/api.md); messages are words for people and may change
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel
@@ -94,3 +95,11 @@ STATUS_CODES: dict[int, ErrorCode] = {
     503: "not_ready",
     504: "timeout",
 }
+
+
+def role_refused(roles: Iterable[str]) -> ApiError:
+    """A known user whose role may not use the endpoint: said as a role refusal, naming the roles
+    that may, and nothing about any patient (the generic denial reads as if a patient were meant)."""
+    return ApiError(
+        403, "access_denied", f"Your role may not do this; it needs the role {' or '.join(sorted(roles))}."
+    )

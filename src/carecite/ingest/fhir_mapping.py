@@ -36,6 +36,7 @@ from sqlmodel import SQLModel
 from carecite import domain
 from carecite.ingest.chunking import CHUNKER_VERSION
 from carecite.records import tables as t
+from carecite.text.repair import decode_bytes
 
 JsonObj = dict[str, Any]
 
@@ -393,7 +394,7 @@ def decode_attachment(att: JsonObj, path: str) -> str | None:
     except (binascii.Error, ValueError):
         raise MappingError(f"{path}.data is not valid base64") from None
     try:
-        text = raw.decode(charset)
+        text = decode_bytes(raw, charset)
     except (UnicodeDecodeError, LookupError) as exc:
         raise MappingError(f"{path}.data does not decode as {charset}: {exc}") from None
     # Normalise line endings: Note.text is what citation spans index into and what the UI shows.

@@ -31,6 +31,7 @@ from carecite.ingest.chunking import CHUNKER_VERSION
 from carecite.ingest.indexing import SyncReport, chunks_for_policy, replace_doc_chunks, sync_indexes
 from carecite.records import session_scope
 from carecite.records import tables as t
+from carecite.text.repair import decode_bytes, repair_text
 
 if TYPE_CHECKING:
     from carecite.stores import Stores
@@ -110,11 +111,11 @@ def _from_jsonl(path: Path, report: PolicyReport) -> Iterator[PolicyDoc]:
                 version = 0
             yield PolicyDoc(
                 id=f"Policy/{ncd_id}",
-                title=str(rec.get("title") or "").strip(),
+                title=repair_text(str(rec.get("title") or "").strip()),
                 section=str(rec.get("manual_section") or "").strip() or None,
                 effective=_parse_date(rec.get("effective_date"), where, report),
                 terminated=_parse_date(rec.get("termination_date"), where, report),
-                text=text,
+                text=repair_text(text),
                 version=version,
             )
 
@@ -122,8 +123,8 @@ def _from_jsonl(path: Path, report: PolicyReport) -> Iterator[PolicyDoc]:
 def _from_folder(path: Path, report: PolicyReport) -> Iterator[PolicyDoc]:
     for f in sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES):
         try:
-            text = f.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError) as exc:
+            text = decode_bytes(f.read_bytes())
+        except OSError as exc:
             report.errors.append(f"{f.name}: cannot read ({exc})")
             continue
         if not text.strip():

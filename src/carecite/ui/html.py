@@ -7,16 +7,20 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
-# Beyond html.escape: characters Streamlit's Markdown would otherwise interpret ($ math, :emoji:,
-# [links], *emphasis*, `code`, ~strike~, # headings, <> handled by html.escape). Numeric entities are
-# always literal text to a Markdown parser, so escaped text renders exactly as the source says.
-_MD_ESCAPES = str.maketrans({c: f"&#{ord(c)};" for c in "$:[]*_`~#|\\{}!"})
+from carecite.text.repair import repair_text
+
+# One pass, one table: the HTML characters (& < > " ') and the characters Streamlit's Markdown would
+# otherwise interpret ($ math, :emoji:, [links], *emphasis*, `code`, ~strike~, # headings) each become
+# a numeric entity. Numeric entities are literal text to a Markdown parser, so escaped text renders
+# exactly as the source says. A single translation matters: escaping HTML first and the Markdown
+# characters after turned html.escape's own "&#x27;" into "&&#35;x27;", shown as "&#x27;".
+_ESCAPES = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'$:[]*_`~#|\\{}!"})
 MARK_STYLE = "background:#ffe066;color:inherit;padding:0 1px;border-radius:2px"
 
 
 def escape_text(text: str) -> str:
     """Text safe to embed in ``st.markdown(unsafe_allow_html=True)``: no tag, no Markdown, newlines kept."""
-    return html.escape(text, quote=True).translate(_MD_ESCAPES).replace("\n", "<br>")
+    return repair_text(text).translate(_ESCAPES).replace("\n", "<br>")
 
 
 def merge_spans(spans: Iterable[Sequence[int]], length: int) -> list[tuple[int, int]]:
@@ -107,7 +111,7 @@ _MD_LABEL = re.compile(r"([\\`*_{}\[\]<>()#+!|$~:])")
 
 def md_label(text: str) -> str:
     """Plain text for a widget label (labels are Markdown): every Markdown character backslash-escaped."""
-    return _MD_LABEL.sub(r"\\\1", " ".join(text.split()))
+    return _MD_LABEL.sub(r"\\\1", " ".join(repair_text(text).split()))
 
 
 def bullets_html(lines: Iterable[str]) -> str:

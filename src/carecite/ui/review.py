@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 SECURITY_KINDS = frozenset({"denied", "security_event"})
@@ -58,3 +59,39 @@ def filter_audit_rows(
         and (not break_glass or r["break-the-glass"])
         and (not security or r["security event"])
     ]
+
+
+@dataclass(frozen=True)
+class ReviewSource:
+    """One cited source of an audited answer, under the marker the user saw beside the answer."""
+
+    marker: str
+    source_id: str
+    spans: list[list[int]]  # the cited spans as recorded: offsets into the whole document (notes, policies)
+
+
+def review_sources(cited_ids: Sequence[str], details: Mapping[str, Any]) -> list[ReviewSource]:
+    """The answer's cited sources with the S-numbers the answer used (``details.citations``), so
+    Review's S3 is the Ask page's S3. A record written without markers numbers by position."""
+    recorded: dict[str, tuple[str, list[list[int]]]] = {}
+    cites = details.get("citations")
+    for c in cites if isinstance(cites, list) else []:
+        if isinstance(c, dict) and isinstance(c.get("marker"), str):
+            spans = c.get("spans")
+            recorded.setdefault(
+                str(c.get("source_id")), (c["marker"], spans if isinstance(spans, list) else [])
+            )
+    out: list[ReviewSource] = []
+    for i, source_id in enumerate(cited_ids, start=1):
+        marker, spans = recorded.get(source_id, (f"S{i}", []))
+        out.append(ReviewSource(marker=marker, source_id=source_id, spans=spans))
+    return out
+
+
+def spans_in_shown_text(
+    spans: Sequence[Sequence[int]], shown_span: Sequence[int] | None
+) -> list[tuple[int, int]]:
+    """Recorded document spans as offsets into the text Review shows: a chunk shown from ``shown_span``
+    (its place in the document) shifts them; a whole document (``None``) keeps them."""
+    start = int(shown_span[0]) if shown_span else 0
+    return [(int(s[0]) - start, int(s[1]) - start) for s in spans if len(s) == 2]

@@ -4,14 +4,16 @@ Only sources the answer returned are looked up (the pipeline already applied acc
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, select
 
-from carecite.domain import Answer, Citation
+from carecite.domain import Answer, Citation, RetrievedRef
 from carecite.records import tables as t
+from carecite.text.repair import repair_text
 from carecite.ui.declines import RETRIEVER_WORDS
 from carecite.ui.html import merge_spans
 
@@ -92,36 +94,47 @@ def source_card(session: Session, c: Citation) -> SourceCard:
     table = t.record_table(c.source_ref)
     row = session.get(table, c.source_ref) if table is not None else None
     if row is not None:
-        base["note_type"] = row.display or resource_type
+        # A Task's code is often only the workflow verb (task-code "fulfill": "Fulfill the focal
+        # request"); its description says what the task is, as the statement does.
+        base["note_type"] = getattr(row, "description", None) or row.display or resource_type
         base["when"] = next((_when(getattr(row, f)) for f in _DATE_FIELDS if getattr(row, f, None)), "")
     return SourceCard(**base)
 
 
 def record_table_row(card: SourceCard) -> dict[str, str]:
-    """A structured source as one table row."""
+    """A structured source as one table row (table cells are plain text: repaired, never escaped)."""
     return {
         "source": card.marker,
         "resource": card.resource_type,
-        "what": card.note_type,
+        "what": repair_text(card.note_type),
         "date": card.when,
-        "statement": card.text,
+        "statement": repair_text(card.text),
         "FHIR ref": card.fhir_ref,
     }
 
 
 def uncited_rows(answer: Answer) -> list[dict[str, object]]:
-    """Sources retrieved but not cited, with their retriever and score ("why was this retrieved")."""
-    cited = {c.source_id for c in answer.citations}
-    return [
-        {
-            "FHIR ref": r.source_ref,
-            "found by": r.retriever,
-            "why": RETRIEVER_WORDS.get(r.retriever, r.retriever),
-            "score": round(r.score, 3),
-        }
-        for r in answer.retrieved
-        if r.source_id not in cited
-    ]
+    """Sources retrieved but not cited, one row per document ("why was this retrieved"): a note's
+    passages are grouped under the note, and a document the answer cites is left out (its other
+    passages are the same document, already shown beside the answer). Best score first."""
+    cited_docs = {c.source_ref for c in answer.citations}
+    groups: dict[str, list[RetrievedRef]] = {}
+    for r in answer.retrieved:
+        if r.source_ref not in cited_docs:
+            groups.setdefault(r.source_ref, []).append(r)
+    rows: list[dict[str, object]] = []
+    for ref, refs in sorted(groups.items(), key=lambda kv: -max(r.score for r in kv[1])):
+        retrievers = sorted({r.retriever for r in refs})
+        rows.append(
+            {
+                "document": repair_text(ref),
+                "passages": len({r.source_id for r in refs}),
+                "found by": ", ".join(retrievers),
+                "why": "; ".join(RETRIEVER_WORDS.get(x, x) for x in retrievers),
+                "best score": round(max(r.score for r in refs), 3),
+            }
+        )
+    return rows
 
 
 STAGES: tuple[str, ...] = ("access", "retrieve", "rerank", "generate", "verify")
@@ -156,6 +169,51 @@ def record_source(session: Session, ref: str) -> dict[str, Any] | None:
     except json.JSONDecodeError:
         data = {}
     return data if isinstance(data, dict) else {}
+
+
+_SKIPPED_FIELDS = frozenset({"resourceType", "id", "meta", "text", "contained", "extension"})
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def _field_name(key: str) -> str:
+    """``authoredOn`` → "authored on", ``valueQuantity`` → "value quantity"."""
+    return _CAMEL.sub(" ", key).lower()
+
+
+def _readable(value: object) -> str:
+    """One FHIR element in words: a CodeableConcept by its text or displays, a Reference by its
+    display, a Quantity as value and unit, a Period as start – end, lists joined; codes and systems
+    that carry no words for a reader are left out."""
+    if isinstance(value, dict):
+        if isinstance(value.get("text"), str) and value["text"]:
+            return str(value["text"])
+        if isinstance(value.get("display"), str) and value["display"]:
+            return str(value["display"])
+        if isinstance(value.get("coding"), list):
+            return "; ".join(x for x in (_readable(c) for c in value["coding"]) if x)
+        if "value" in value and not isinstance(value["value"], dict | list):
+            return " ".join(str(x) for x in (value["value"], value.get("unit") or "") if str(x))
+        if "start" in value or "end" in value:
+            return " – ".join(str(value[k]) for k in ("start", "end") if value.get(k))
+        if isinstance(value.get("reference"), str):
+            return str(value["reference"])
+        parts = [(k, _readable(v)) for k, v in value.items() if k != "system"]
+        return "; ".join(f"{_field_name(k)}: {text}" for k, text in parts if text)
+    if isinstance(value, list):
+        return "; ".join(x for x in (_readable(v) for v in value) if x)
+    return "" if value is None else str(value)
+
+
+def resource_fields(resource: dict[str, Any]) -> list[dict[str, str]]:
+    """A FHIR resource as readable rows (field, value) for opening a header row as a source, in
+    the resource's own order; ids, meta and narrative left out."""
+    rows = []
+    for key, value in resource.items():
+        if key in _SKIPPED_FIELDS:
+            continue
+        if text := _readable(value):
+            rows.append({"field": _field_name(key), "value": repair_text(text)})
+    return rows
 
 
 SUGGESTED_QUESTIONS: tuple[str, ...] = (
