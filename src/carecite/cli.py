@@ -924,6 +924,22 @@ def serve_cmd(
     if not (settings.data_dir / "carecite.sqlite").exists() and not settings.database_url:
         raise fail(f"no data in {settings.data_dir}: run `carecite ingest synthetic` first", 2)
     host, port = host or settings.api_host, port or settings.api_port
+    if (settings.database_url or "").startswith("postgresql"):
+        from carecite.api.app import PrivilegedRoleError, refuse_privileged_role
+        from carecite.records.postgres import SchemaNotReadyError
+        from carecite.store_errors import store_unavailable
+        from carecite.stores import Stores
+
+        try:  # before uvicorn: a refused start is one line, not a lifespan traceback
+            refuse_privileged_role(settings, Stores(settings).engine)
+        except (PrivilegedRoleError, SchemaNotReadyError) as exc:
+            raise fail(str(exc), 2) from None
+        except Exception as exc:
+            if (store := store_unavailable(exc)) is None:
+                raise
+            raise fail(
+                f"{store} is unavailable ({type(exc).__name__}): start it, then run serve again", 1
+            ) from None
     _log_llm_check_at_start(settings)
     out.print(f"carecite API on http://{host}:{port}  (docs at /docs; Ctrl+C to stop)")
     serve(settings, host, port)
@@ -1094,7 +1110,7 @@ def db_migrate(
     ] = None,
 ) -> None:
     """Bring CARECITE_DATABASE_URL to the current schema version (run as the database owner)."""
-    from carecite.records.postgres import LATEST, grant_app_role, migrate
+    from carecite.records.postgres import LATEST, SchemaNotReadyError, grant_app_role, migrate
 
     url = State.settings.database_url
     if not url or not url.startswith("postgresql"):
@@ -1113,8 +1129,10 @@ def db_migrate(
 
             with engine.connect() as conn:
                 present = [t for t in (LEXICAL, VECTORS, META_TABLE) if conn.dialect.has_table(conn, t)]
-            grant_app_role(engine, app_role, extra_tables=present)
-    except ValueError as exc:
+            grant_app_role(
+                engine, app_role, extra_tables=present, key_file=State.settings.resolved_db_scope_key_file
+            )
+    except (ValueError, SchemaNotReadyError) as exc:
         raise fail(str(exc), 2) from None
     except Exception as exc:
         if (store := store_unavailable(exc)) is None:
@@ -1122,7 +1140,11 @@ def db_migrate(
         raise fail(f"{store} is unavailable ({type(exc).__name__})", 1) from None
     out.print(
         f"schema at version {LATEST} ({ran} step(s) applied)"
-        + (f"; role {app_role} granted" if app_role else "")
+        + (
+            f"; role {app_role} granted; scope-signing key in {State.settings.resolved_db_scope_key_file}"
+            if app_role
+            else ""
+        )
     )
 
 

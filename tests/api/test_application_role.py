@@ -44,11 +44,15 @@ def setups(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory, embedd
     role = f"app_{uuid.uuid4().hex[:8]}"
     with owner_stores.engine.begin() as conn:
         conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
-    grant_app_role(
-        owner_stores.engine, role, extra_tables=["chunk_vectors", "chunk_lexical", "carecite_index_meta"]
+    app_dir = tmp_path_factory.mktemp("app")
+    grant_app_role(  # the scope-signing key goes to the application's data dir, never to the role
+        owner_stores.engine,
+        role,
+        extra_tables=["chunk_vectors", "chunk_lexical", "carecite_index_meta"],
+        key_file=app_dir / "db-scope.key",
     )
     app = Settings(  # built afresh: model_copy would carry owner's cached resolved_database_url
-        data_dir=tmp_path_factory.mktemp("app"),
+        data_dir=app_dir,
         database_url=pg_server.url(db, user=role),
         vector_store="pgvector",
         lexical_store="postgres",

@@ -207,7 +207,9 @@ def test_a_fast_demo_subset_runs_over_the_committed_world(world_settings: object
 
     assert isinstance(world_settings, Settings)
     stores = Stores(world_settings, embedder=embedder)  # type: ignore[arg-type]
-    import_chart_reader(stores, [f"Organization/org-{o}" for o in ("mercy", "lakeside", "harbor", "northside")])
+    import_chart_reader(
+        stores, [f"Organization/org-{o}" for o in ("mercy", "lakeside", "harbor", "northside")]
+    )
     subset = questions_for("independent-demo", SHARED_DATA, limit=10)
     pipeline = build_pipeline(world_settings, stores=stores, redactor=_redactor())
     results = run_gold(pipeline, subset, progress=False)
