@@ -488,6 +488,39 @@ def test_logs_and_audit_text_carry_no_patient_identifiers(
     assert pipe.audit.verify().ok
 
 
+def test_break_glass_reason_is_redacted_before_it_is_stored_and_never_logged(
+    pipe: Pipeline, index: WorldIndex, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 28: a reason such as "<name> MRN <mrn> DOB <date> unconscious in ED" was stored verbatim
+    and shown by /v1/audit to an admin with no patient access. It is redacted like a question (the
+    patient's own identifiers, then Presidio) for the answer record and for a source view alike."""
+    p = index.patients[MERCY_PSY]
+    reason = f"{p.given} {p.family} MRN {p.mrn} DOB {p.birth_date} unconscious in ED, needs history"
+    caplog.set_level(logging.DEBUG, logger="carecite")
+    answer = ask(pipe, QUESTION, "md-farah", p.id, break_glass=reason)
+    assert answer.break_glass
+    # Any other writer of the trail (similar patients, source views) is covered by the log itself.
+    view_id = pipe.audit.append(
+        {
+            "kind": "source_view",
+            "user_id": "md-farah",
+            "patient_key": p.patient_key,
+            "break_glass_reason": reason,
+        }
+    )
+    views = pipe.audit.records(request_id=view_id)
+    secrets = identity_strings(p)
+    for entry in [audit_of(pipe, answer), *views]:
+        stored = entry.break_glass_reason or ""
+        assert "unconscious in ED" in stored, "the clinical reason survives redaction"
+        assert not [s for s in secrets if s in stored], f"PHI in a stored reason: {stored!r}"
+        assert not [s for s in secrets if s in entry.model_dump_json()]
+    for record in caplog.records:
+        message = record.getMessage()
+        assert not [s for s in secrets if s in message], f"PHI in a log record: {message[:200]!r}"
+    assert pipe.audit.verify().ok
+
+
 # =========================================================================== 8. a remote LLM without PHI permission
 def test_remote_llm_receives_no_identifiers_and_the_answer_is_reidentified(
     world_settings: Settings, pipe: Pipeline, index: WorldIndex
