@@ -157,3 +157,56 @@ def test_break_glass_by_a_role_that_may_not_is_denied(http: httpx.Client, token:
         headers=bearer(token(user)),
     )
     assert resp.status_code == 403 and resp.json()["error"]["code"] == "access_denied"
+
+
+# =========================================================================== issue 28: opening sources
+def _open(http: httpx.Client, tok: str, source_id: str, cited_by: str | None = None) -> httpx.Response:
+    from urllib.parse import quote
+
+    params = {"cited_by": cited_by} if cited_by else {}
+    return http.get(f"/v1/sources/{quote(source_id, safe='/')}", params=params, headers=bearer(tok))
+
+
+def _cited_answer(http: httpx.Client, token: Token) -> dict[str, object]:
+    answer = ask(http, token, "md-farah", MERCY_PSY).json()
+    assert answer["citations"], "the question is answered with a citation"
+    return answer
+
+
+def test_a_reviewer_token_launched_for_another_patient_cannot_open_a_cited_source(
+    http: httpx.Client, token: Token
+) -> None:
+    """A reviewer token with patient/*.rs launched for patient B opened patient A's cited source
+    through ?cited_by=: the grant was ignored when the reviewer's scope was recomputed."""
+    answer = _cited_answer(http, token)
+    cited = answer["citations"][0]["source_id"]  # type: ignore[index]
+    launched_elsewhere = token("rv-ivan", "patient/*.rs", patient=LAKESIDE_INJECTED)
+    denied = _open(http, launched_elsewhere, cited, str(answer["request_id"]))
+    assert denied.status_code == 403, denied.text
+    assert denied.json()["error"]["code"] == "access_denied"
+    launched_here = token("rv-ivan", "patient/*.rs", patient=MERCY_PSY)  # the same reviewer, right patient
+    assert _open(http, launched_here, cited, str(answer["request_id"])).status_code == 200
+
+
+def test_cited_by_accepts_only_an_answer_not_a_source_view(
+    http: httpx.Client, token: Token, index: WorldIndex
+) -> None:
+    """A clinician's source_view record lists the whole note it opened; used as ?cited_by= it let a
+    reviewer open a whole note no answer cited."""
+    key = index.patients[MERCY_PSY].patient_key
+    note = next(
+        ref
+        for ref, owner in sorted(index.sources.items())
+        if ref.startswith("DocumentReference/")
+        and "#" not in ref
+        and owner.patient_key == key
+        and not owner.labels
+    )
+    viewed = _open(http, token("md-farah"), note)
+    assert viewed.status_code == 200, viewed.text
+    view_id = viewed.json()["view_request_id"]
+    reviewer = token("rv-ivan")
+    denied = _open(http, reviewer, note, view_id)
+    assert denied.status_code == 403 and denied.json()["error"]["code"] == "access_denied"
+    unknown = _open(http, reviewer, note, "00000000-0000-0000-0000-000000000000")
+    assert denied.content == unknown.content, "a view id and an unknown id are denied alike"
