@@ -190,3 +190,41 @@ def test_similar_records_and_notes_match_embedded_as_the_application_role(setups
         ], kind
         found += len(got.items)
     assert found > 0, "the anchors have neighbours to compare"
+
+
+@pytest.mark.parametrize("setup", ["embedded", "app_role"])
+def test_nul_and_lone_surrogates_are_cleaned_before_any_store_on_either_backend(
+    setups: dict[str, Any], setup: str
+) -> None:
+    """Issue 28: NUL in almost any field was a 500 on PostgreSQL (a NUL question was answered, then
+    its audit INSERT failed); a lone surrogate was one on SQLite. Both are cleaned at the pipeline's
+    edge, so the request runs and leaves exactly one audit record."""
+    from carecite.answering.pipeline import AskRequest
+    from carecite.domain import Narrowing
+
+    _, pipeline = setups[setup]
+    patient = str(setups["gold"][0]["patient_id"])
+    requests = [
+        AskRequest(question="Which follow-ups are open\x00 right now?", user_id="cc-ben", patient_id=patient),
+        AskRequest(question="Which follow-ups are open \udc00?", user_id="cc-ben", patient_id=patient),
+        AskRequest(question="Which follow-ups are open?", user_id="cc-ben\x00", patient_id=patient),
+        AskRequest(question="Which follow-ups are open?", user_id="cc-ben", patient_id=patient + "\x00"),
+        AskRequest(
+            question="Which follow-ups are open?",
+            user_id="cc-ben",
+            patient_id=patient,
+            narrowing=Narrowing(note_types=("Discharge\x00summary", "\udc00"), facility="Organization/\x00x"),
+        ),
+        AskRequest(
+            question="What are the active problems?",
+            user_id="md-farah",
+            patient_id=patient,
+            break_glass="Unresponsive\x00 in the ED, \ud800 needs history",
+        ),
+    ]
+    for req in requests:
+        before = pipeline.audit.count()
+        pipeline.ask(req)
+        pipeline.search(req)
+        assert pipeline.audit.count() == before + 2
+    assert pipeline.audit.verify().ok

@@ -46,6 +46,7 @@ from carecite.audit.log import AUDIT_KINDS, AuditEntry, VerifyResult
 from carecite.domain import Answer, Grant, SearchResult
 from carecite.retrieval.similar import SimilarKind, SimilarResult, find_similar
 from carecite.settings import Settings
+from carecite.text.storable import storable, storable_or_none
 
 T = TypeVar("T")
 
@@ -247,7 +248,9 @@ def create_app(settings: Settings, *, pipeline: Pipeline | None = None) -> FastA
 
         def work() -> SimilarResult:
             p = st.pipeline
-            return find_similar(p.stores, p.audit, who.user_id, patient_id, kind, ref, k, grant=grant)
+            return find_similar(
+                p.stores, p.audit, who.user_id, storable(patient_id), kind, storable(ref), k, grant=grant
+            )
 
         return await run(st, work)
 
@@ -268,7 +271,14 @@ def create_app(settings: Settings, *, pipeline: Pipeline | None = None) -> FastA
         def work() -> SourceView:
             p = st.pipeline
             with Session(p.stores.engine) as session:
-                return open_source(session, p.audit, who.user_id, source_id, grant=grant, cited_by=cited_by)
+                return open_source(
+                    session,
+                    p.audit,
+                    who.user_id,
+                    storable(source_id),  # cleaned: an id no store can hold is an unknown id
+                    grant=grant,
+                    cited_by=storable_or_none(cited_by),
+                )
 
         return await run(st, work)
 
@@ -284,7 +294,13 @@ def create_app(settings: Settings, *, pipeline: Pipeline | None = None) -> FastA
     ) -> list[AuditEntry]:
         """Audit records, newest first (question and answer text is stored redacted)."""
         return await run(
-            st, lambda: st.pipeline.audit.records(kind=kind, user_id=user, request_id=request_id, limit=limit)
+            st,
+            lambda: st.pipeline.audit.records(
+                kind=kind,
+                user_id=storable_or_none(user),
+                request_id=storable_or_none(request_id),
+                limit=limit,
+            ),
         )
 
     @app.get("/v1/audit/verify", response_model=VerifyResult, responses=_AUTH_ERRORS, tags=["audit"])
