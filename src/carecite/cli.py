@@ -76,12 +76,35 @@ def users_import(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    anchor: Annotated[
+        bool,
+        typer.Option(
+            "--anchor", help="Also require the last signed anchor's record unchanged (truncation, rewriting)."
+        ),
+    ] = False,
+) -> None:
     """Walk the audit hash chain; exit 1 naming the first bad record."""
     from carecite.audit import AuditLog
     from carecite.stores import Stores
 
-    result = AuditLog(Stores(State.settings).engine).verify()
+    settings = State.settings
+    engine = Stores(settings).engine
+    log = AuditLog(engine)
+    if anchor:
+        from carecite.audit.anchor import AnchorError, verify_against_anchor
+
+        key_file = settings.resolved_audit_anchor_key_file
+        if not key_file.exists():
+            raise fail(f"no anchor key at {key_file}: run `carecite audit anchor` first", 2)
+        try:
+            result = verify_against_anchor(
+                log, engine, bytes.fromhex(key_file.read_text().strip()), settings.resolved_audit_anchors_file
+            )
+        except AnchorError as exc:
+            raise fail(str(exc), 1) from None
+    else:
+        result = log.verify()
     if not result.ok:
         raise fail(
             f"chain broken at seq {result.first_bad_seq} (request {result.first_bad_request_id}): "
@@ -90,6 +113,22 @@ def audit_verify() -> None:
         )
     out.print(f"chain ok ({result.checked} records)")
     out.print(f"head hash {result.head_hash}")
+
+
+@audit_app.command("anchor")
+def audit_anchor() -> None:
+    """Append a signed checkpoint of the chain head to the anchors file (run on a schedule)."""
+    from carecite.audit import AuditLog
+    from carecite.audit.anchor import AnchorError, load_or_create_key, write_anchor
+    from carecite.stores import Stores
+
+    settings = State.settings
+    key = load_or_create_key(settings.resolved_audit_anchor_key_file)
+    try:
+        made = write_anchor(AuditLog(Stores(settings).engine), key, settings.resolved_audit_anchors_file)
+    except AnchorError as exc:
+        raise fail(str(exc), 1) from None
+    out.print(f"anchored seq {made.seq} head {made.hash} in {settings.resolved_audit_anchors_file}")
 
 
 @audit_app.command("list")
