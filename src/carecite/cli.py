@@ -78,12 +78,35 @@ def users_import(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    anchor: Annotated[
+        bool,
+        typer.Option(
+            "--anchor", help="Also require the last signed anchor's record unchanged (truncation, rewriting)."
+        ),
+    ] = False,
+) -> None:
     """Walk the audit hash chain; exit 1 naming the first bad record."""
     from carecite.audit import AuditLog
     from carecite.stores import Stores
 
-    result = AuditLog(Stores(State.settings).engine).verify()
+    settings = State.settings
+    engine = Stores(settings).engine
+    log = AuditLog(engine)
+    if anchor:
+        from carecite.audit.anchor import AnchorError, verify_against_anchor
+
+        key_file = settings.resolved_audit_anchor_key_file
+        if not key_file.exists():
+            raise fail(f"no anchor key at {key_file}: run `carecite audit anchor` first", 2)
+        try:
+            result = verify_against_anchor(
+                log, engine, bytes.fromhex(key_file.read_text().strip()), settings.resolved_audit_anchors_file
+            )
+        except AnchorError as exc:
+            raise fail(str(exc), 1) from None
+    else:
+        result = log.verify()
     if not result.ok:
         raise fail(
             f"chain broken at seq {result.first_bad_seq} (request {result.first_bad_request_id}): "
@@ -92,6 +115,22 @@ def audit_verify() -> None:
         )
     out.print(f"chain ok ({result.checked} records)")
     out.print(f"head hash {result.head_hash}")
+
+
+@audit_app.command("anchor")
+def audit_anchor() -> None:
+    """Append a signed checkpoint of the chain head to the anchors file (run on a schedule)."""
+    from carecite.audit import AuditLog
+    from carecite.audit.anchor import AnchorError, load_or_create_key, write_anchor
+    from carecite.stores import Stores
+
+    settings = State.settings
+    key = load_or_create_key(settings.resolved_audit_anchor_key_file)
+    try:
+        made = write_anchor(AuditLog(Stores(settings).engine), key, settings.resolved_audit_anchors_file)
+    except AnchorError as exc:
+        raise fail(str(exc), 1) from None
+    out.print(f"anchored seq {made.seq} head {made.hash} in {settings.resolved_audit_anchors_file}")
 
 
 @audit_app.command("list")
@@ -1020,6 +1059,22 @@ def serve_cmd(
     if not (settings.data_dir / "carecite.sqlite").exists() and not settings.database_url:
         raise fail(f"no data in {settings.data_dir}: run `carecite ingest synthetic` first", 2)
     host, port = host or settings.api_host, port or settings.api_port
+    if (settings.database_url or "").startswith("postgresql"):
+        from carecite.api.app import PrivilegedRoleError, refuse_privileged_role
+        from carecite.records.postgres import SchemaNotReadyError
+        from carecite.store_errors import store_unavailable
+        from carecite.stores import Stores
+
+        try:  # before uvicorn: a refused start is one line, not a lifespan traceback
+            refuse_privileged_role(settings, Stores(settings).engine)
+        except (PrivilegedRoleError, SchemaNotReadyError) as exc:
+            raise fail(str(exc), 2) from None
+        except Exception as exc:
+            if (store := store_unavailable(exc)) is None:
+                raise
+            raise fail(
+                f"{store} is unavailable ({type(exc).__name__}): start it, then run serve again", 1
+            ) from None
     _log_llm_check_at_start(settings)
     out.print(f"carecite API on http://{host}:{port}  (docs at /docs; Ctrl+C to stop)")
     serve(settings, host, port)
@@ -1190,7 +1245,7 @@ def db_migrate(
     ] = None,
 ) -> None:
     """Bring CARECITE_DATABASE_URL to the current schema version (run as the database owner)."""
-    from carecite.records.postgres import LATEST, grant_app_role, migrate
+    from carecite.records.postgres import LATEST, SchemaNotReadyError, grant_app_role, migrate
 
     url = State.settings.database_url
     if not url or not url.startswith("postgresql"):
@@ -1209,8 +1264,10 @@ def db_migrate(
 
             with engine.connect() as conn:
                 present = [t for t in (LEXICAL, VECTORS, META_TABLE) if conn.dialect.has_table(conn, t)]
-            grant_app_role(engine, app_role, extra_tables=present)
-    except ValueError as exc:
+            grant_app_role(
+                engine, app_role, extra_tables=present, key_file=State.settings.resolved_db_scope_key_file
+            )
+    except (ValueError, SchemaNotReadyError) as exc:
         raise fail(str(exc), 2) from None
     except Exception as exc:
         if (store := store_unavailable(exc)) is None:
@@ -1218,7 +1275,11 @@ def db_migrate(
         raise fail(f"{store} is unavailable ({type(exc).__name__})", 1) from None
     out.print(
         f"schema at version {LATEST} ({ran} step(s) applied)"
-        + (f"; role {app_role} granted" if app_role else "")
+        + (
+            f"; role {app_role} granted; scope-signing key in {State.settings.resolved_db_scope_key_file}"
+            if app_role
+            else ""
+        )
     )
 
 

@@ -27,6 +27,15 @@ class Settings(BaseSettings):
     # --- stores ---
     data_dir: Path = Path(".carecite-data")
     database_url: str | None = None  # default: sqlite:///<data_dir>/carecite.sqlite
+    # PostgreSQL: the key the application signs each transaction's row scope with (hex, mode 0600;
+    # written by `carecite db migrate --app-role`). Default: <data_dir>/db-scope.key
+    db_scope_key_file: Path | None = None
+    # `carecite serve` refuses a superuser / BYPASSRLS / owner role; true only for benchmarks and
+    # fault tests on a throwaway database (docs/security.md)
+    db_allow_privileged_role: bool = False
+    # `carecite audit anchor`: the HMAC key (keep it off the database host) and the anchors file
+    audit_anchor_key_file: Path | None = None  # default <data_dir>/audit-anchor.key
+    audit_anchors_file: Path | None = None  # default <data_dir>/audit-anchors.jsonl
     chroma_host: str | None = None  # set to use a Chroma server instead of the embedded store
     chroma_port: int = 8000
     # scale-out (docs/scaling.md): "pgvector" and "postgres" keep the indexes in CARECITE_DATABASE_URL
@@ -118,6 +127,18 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'carecite.sqlite').resolve()}"
+
+    @property
+    def resolved_db_scope_key_file(self) -> Path:
+        return self.db_scope_key_file or self.data_dir / "db-scope.key"
+
+    @property
+    def resolved_audit_anchor_key_file(self) -> Path:
+        return self.audit_anchor_key_file or self.data_dir / "audit-anchor.key"
+
+    @property
+    def resolved_audit_anchors_file(self) -> Path:
+        return self.audit_anchors_file or self.data_dir / "audit-anchors.jsonl"
 
     @property
     def chroma_path(self) -> Path:

@@ -31,7 +31,12 @@ class Stores:
 
     @cached_property
     def engine(self) -> Engine:
-        return make_engine(self.settings.resolved_database_url)
+        url = self.settings.resolved_database_url
+        if not url.startswith("postgresql"):
+            return make_engine(url)
+        from carecite.records.postgres import read_scope_key
+
+        return make_engine(url, scope_key=read_scope_key(self.settings.resolved_db_scope_key_file))
 
     @property
     def embedder(self) -> Embedder:

@@ -95,7 +95,7 @@ def build_pipeline(
         reranker=build_reranker(settings, stores.embedder),
         generator=generator,
         redactor=redactor,
-        audit=AuditLog(stores.engine),
+        audit=AuditLog(stores.engine, redact=redactor.redact),
         on_query_vector=(
             QueryRecorder(stores.engine, stores.embedder.fingerprint, settings)
             if settings.drift_record_queries

@@ -44,11 +44,15 @@ def setups(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory, embedd
     role = f"app_{uuid.uuid4().hex[:8]}"
     with owner_stores.engine.begin() as conn:
         conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
-    grant_app_role(
-        owner_stores.engine, role, extra_tables=["chunk_vectors", "chunk_lexical", "carecite_index_meta"]
+    app_dir = tmp_path_factory.mktemp("app")
+    grant_app_role(  # the scope-signing key goes to the application's data dir, never to the role
+        owner_stores.engine,
+        role,
+        extra_tables=["chunk_vectors", "chunk_lexical", "carecite_index_meta"],
+        key_file=app_dir / "db-scope.key",
     )
     app = Settings(  # built afresh: model_copy would carry owner's cached resolved_database_url
-        data_dir=tmp_path_factory.mktemp("app"),
+        data_dir=app_dir,
         database_url=pg_server.url(db, user=role),
         vector_store="pgvector",
         lexical_store="postgres",
@@ -186,3 +190,41 @@ def test_similar_records_and_notes_match_embedded_as_the_application_role(setups
         ], kind
         found += len(got.items)
     assert found > 0, "the anchors have neighbours to compare"
+
+
+@pytest.mark.parametrize("setup", ["embedded", "app_role"])
+def test_nul_and_lone_surrogates_are_cleaned_before_any_store_on_either_backend(
+    setups: dict[str, Any], setup: str
+) -> None:
+    """Issue 28: NUL in almost any field was a 500 on PostgreSQL (a NUL question was answered, then
+    its audit INSERT failed); a lone surrogate was one on SQLite. Both are cleaned at the pipeline's
+    edge, so the request runs and leaves exactly one audit record."""
+    from carecite.answering.pipeline import AskRequest
+    from carecite.domain import Narrowing
+
+    _, pipeline = setups[setup]
+    patient = str(setups["gold"][0]["patient_id"])
+    requests = [
+        AskRequest(question="Which follow-ups are open\x00 right now?", user_id="cc-ben", patient_id=patient),
+        AskRequest(question="Which follow-ups are open \udc00?", user_id="cc-ben", patient_id=patient),
+        AskRequest(question="Which follow-ups are open?", user_id="cc-ben\x00", patient_id=patient),
+        AskRequest(question="Which follow-ups are open?", user_id="cc-ben", patient_id=patient + "\x00"),
+        AskRequest(
+            question="Which follow-ups are open?",
+            user_id="cc-ben",
+            patient_id=patient,
+            narrowing=Narrowing(note_types=("Discharge\x00summary", "\udc00"), facility="Organization/\x00x"),
+        ),
+        AskRequest(
+            question="What are the active problems?",
+            user_id="md-farah",
+            patient_id=patient,
+            break_glass="Unresponsive\x00 in the ED, \ud800 needs history",
+        ),
+    ]
+    for req in requests:
+        before = pipeline.audit.count()
+        pipeline.ask(req)
+        pipeline.search(req)
+        assert pipeline.audit.count() == before + 2
+    assert pipeline.audit.verify().ok

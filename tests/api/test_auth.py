@@ -365,3 +365,27 @@ def test_concurrent_asks_leave_one_audit_record_each_and_the_chain_verifies(
     assert world_pipeline.audit.count() == before + len(gold)
     assert all(world_pipeline.audit.get(i) is not None for i in ids)
     assert world_pipeline.audit.verify().ok
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+def test_a_date_claim_given_as_a_string_is_401(
+    http: httpx.Client, api_settings: Settings, claim: str
+) -> None:
+    """Issue 28: `"exp": "9999999999"` was accepted (PyJWT casts it). RFC 7519 NumericDates are numbers."""
+    from carecite.api.auth import ensure_dev_key
+
+    key, kid = ensure_dev_key(api_settings)
+    now = int(time.time())
+    claims = {
+        "iss": api_settings.api_issuer,
+        "aud": api_settings.api_audience,
+        "sub": "md-farah",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "scope": "user/*.rs",
+    }
+    claims[claim] = str(claims[claim])
+    tok = jwt.encode(claims, key, algorithm="ES256", headers={"kid": kid})
+    challenge = _expect_401(http.post("/v1/search", json=ASK, headers=bearer(tok)))
+    assert claim in challenge

@@ -149,6 +149,7 @@ def test_postgres_killed_mid_ask_gives_503_then_recovers(pg: PgServer, tmp_path:
         database_url=pg.url(pg.create_database()),
         vector_store="pgvector",
         lexical_store="postgres",
+        db_allow_privileged_role=True,  # a throwaway database served as its owner: faults, not RLS
     )
     stores = Stores(settings, embedder=embedder)
     ingest_small_world(stores)

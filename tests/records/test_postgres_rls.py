@@ -14,7 +14,7 @@ from carecite.domain import SENSITIVE_LABELS
 from carecite.ingest.fhir import IngestReport, ingest_file, resolve_pending
 from carecite.package_data import COMMITTED_WORLD
 from carecite.records import make_engine, session_scope
-from carecite.records.postgres import LATEST, grant_app_role, migrate, set_scope
+from carecite.records.postgres import LATEST, grant_app_role, migrate, read_scope_key, set_scope
 from carecite.records.tables import labels_from_str
 from carecite.settings import Settings
 
@@ -45,8 +45,10 @@ def world(pg_server, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[
     role = f"app_{uuid.uuid4().hex[:8]}"
     with owner.begin() as conn:
         conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
-    grant_app_role(owner, role, extra_tables=["chunk_lexical"])
-    app = make_engine(pg_server.url(db, user=role))  # starts fine: the schema is already at LATEST
+    key_file = tmp_path_factory.mktemp("app-key") / "db-scope.key"
+    grant_app_role(owner, role, extra_tables=["chunk_lexical"], key_file=key_file)
+    # starts fine: the schema is already at LATEST; signs its scope with the key the owner handed it
+    app = make_engine(pg_server.url(db, user=role), scope_key=read_scope_key(key_file))
     return owner, app
 
 
@@ -117,8 +119,14 @@ def test_rows_outside_the_scope_cannot_be_written(world) -> None:  # type: ignor
     owner, app = world
     with owner.connect() as conn:
         a, b = (str(r[0]) for r in conn.exec_driver_sql("SELECT patient_key FROM patient ORDER BY 1 LIMIT 2"))
-    with pytest.raises(sa.exc.ProgrammingError, match="row-level security"), app.begin() as conn:
-        set_scope(conn, [a], frozenset())
+    with pytest.raises(sa.exc.ProgrammingError, match="row-level security"), owner.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE writer_{a[-6:]}")  # a role that may write, still under RLS
+        conn.exec_driver_sql(f"GRANT INSERT, SELECT ON task TO writer_{a[-6:]}")
+        set_scope(conn, [a], frozenset())  # signed by the owner's engine, for this backend
+        conn.exec_driver_sql(f"SET ROLE writer_{a[-6:]}")
+        conn.exec_driver_sql(f"INSERT INTO task (ref, fhir_id, patient_key) VALUES ('Task/x', 'x', '{b}')")
+    with pytest.raises(sa.exc.ProgrammingError, match="permission denied"), app.begin() as conn:
+        set_scope(conn, [b], frozenset())  # the application role may not write clinical rows at all
         conn.exec_driver_sql(f"INSERT INTO task (ref, fhir_id, patient_key) VALUES ('Task/x', 'x', '{b}')")
 
 

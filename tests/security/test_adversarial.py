@@ -31,7 +31,7 @@ from carecite.answering.pipeline import BadInput, Pipeline
 from carecite.answering.text import is_header_line, segment, strip_markers
 from carecite.audit.log import AuditEntry
 from carecite.cli import app
-from carecite.domain import SENSITIVE_LABELS, Answer, Candidate, RetrievalFilter
+from carecite.domain import SENSITIVE_LABELS, Answer, Candidate, RetrievalFilter, patient_key_for
 from carecite.ingest.indexing import chunks_for_note, replace_doc_chunks, sync_indexes
 from carecite.records import tables as t
 from carecite.settings import Settings
@@ -161,6 +161,9 @@ DENIED_CASES = {
 }
 
 
+ROLES = {"md-farah": "physician", "cc-amy": "care_coordinator", "rv-ivan": "reviewer", "ad-kim": "admin"}
+
+
 @pytest.mark.parametrize("case", sorted(DENIED_CASES))
 def test_denied_request_reveals_nothing_and_is_audited(pipe: Pipeline, case: str) -> None:
     user, patient = DENIED_CASES[case]
@@ -169,7 +172,12 @@ def test_denied_request_reveals_nothing_and_is_audited(pipe: Pipeline, case: str
     assert answer.declined and answer.decline_reason == "access_denied"
     assert answer.retrieved == [] and answer.citations == [] and answer.answer == ""
     entry = audit_of(pipe, answer)
-    assert entry.kind == "denied" and entry.patient_key is None and entry.retrieved_ids == []
+    assert entry.kind == "denied" and entry.retrieved_ids == []
+    # Issue 28: whom the user probed (as the patient's key, never the id), their role, and why.
+    assert entry.patient_key == patient_key_for(patient)
+    assert entry.role == ROLES.get(user) and entry.details["reason"]
+    if user in ROLES:
+        assert entry.scope["role"] == ROLES[user]
     assert pipe.audit.count() == before + 1
 
 
@@ -179,7 +187,12 @@ def test_unknown_patient_and_out_of_scope_patient_get_identical_responses(pipe: 
     assert comparable(unknown, "patient_id") == comparable(hidden, "patient_id")
     assert (unknown.patient_id, hidden.patient_id) == (UNKNOWN_PATIENT, LAKESIDE_INJECTED)  # the echo only
     a, b = audit_of(pipe, unknown), audit_of(pipe, hidden)
-    drop = {"seq", "request_id", "ts", "latency_ms", "hash", "prev_hash"}
+    # Each records the patient asked for, as its key; nothing else tells them apart.
+    assert (a.patient_key, b.patient_key) == (
+        patient_key_for(UNKNOWN_PATIENT),
+        patient_key_for(LAKESIDE_INJECTED),
+    )
+    drop = {"seq", "request_id", "ts", "latency_ms", "hash", "prev_hash", "patient_key"}
     assert {k: v for k, v in a.model_dump().items() if k not in drop} == {
         k: v for k, v in b.model_dump().items() if k not in drop
     }
@@ -485,6 +498,39 @@ def test_logs_and_audit_text_carry_no_patient_identifiers(
         entry = audit_of(pipe, answer)
         assert entry.question and p.family not in entry.question and p.given not in entry.question
         assert not [s for s in secrets if s in entry.model_dump_json()]
+    assert pipe.audit.verify().ok
+
+
+def test_break_glass_reason_is_redacted_before_it_is_stored_and_never_logged(
+    pipe: Pipeline, index: WorldIndex, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 28: a reason such as "<name> MRN <mrn> DOB <date> unconscious in ED" was stored verbatim
+    and shown by /v1/audit to an admin with no patient access. It is redacted like a question (the
+    patient's own identifiers, then Presidio) for the answer record and for a source view alike."""
+    p = index.patients[MERCY_PSY]
+    reason = f"{p.given} {p.family} MRN {p.mrn} DOB {p.birth_date} unconscious in ED, needs history"
+    caplog.set_level(logging.DEBUG, logger="carecite")
+    answer = ask(pipe, QUESTION, "md-farah", p.id, break_glass=reason)
+    assert answer.break_glass
+    # Any other writer of the trail (similar patients, source views) is covered by the log itself.
+    view_id = pipe.audit.append(
+        {
+            "kind": "source_view",
+            "user_id": "md-farah",
+            "patient_key": p.patient_key,
+            "break_glass_reason": reason,
+        }
+    )
+    views = pipe.audit.records(request_id=view_id)
+    secrets = identity_strings(p)
+    for entry in [audit_of(pipe, answer), *views]:
+        stored = entry.break_glass_reason or ""
+        assert "unconscious in ED" in stored, "the clinical reason survives redaction"
+        assert not [s for s in secrets if s in stored], f"PHI in a stored reason: {stored!r}"
+        assert not [s for s in secrets if s in entry.model_dump_json()]
+    for record in caplog.records:
+        message = record.getMessage()
+        assert not [s for s in secrets if s in message], f"PHI in a log record: {message[:200]!r}"
     assert pipe.audit.verify().ok
 
 

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from carecite.domain import SENSITIVE_LABELS, AccessScope, Frozen, Role
+from carecite.domain import SENSITIVE_LABELS, AccessScope, Frozen, Grant, Role, patient_key_for
 from carecite.records import directory
 from carecite.records.scoped import RowScope, apply_scope
 from carecite.records.tables import (
@@ -51,6 +51,8 @@ ROLES: tuple[str, ...] = get_args(Role)
 CLINICAL_ROLES: frozenset[str] = frozenset({"care_coordinator", "nurse", "physician"})
 BREAK_GLASS_ROLES: frozenset[str] = frozenset({"physician", "nurse"})
 AUDIT_READER_ROLES: frozenset[str] = frozenset({"reviewer", "admin"})
+# Audit kinds whose cited_ids are an answer's citations (what a reviewer may re-open).
+ANSWER_KINDS: frozenset[str] = frozenset({"ask", "break_glass"})
 MIN_BREAK_GLASS_REASON = 10
 
 DENIED_MESSAGE = "access denied"
@@ -337,6 +339,7 @@ def open_cited_source(
     source_id: str,
     *,
     render_record: Callable[[ResourceRow], str] | None = None,
+    grant: Grant | None = None,
 ) -> dict[str, Any]:
     """Show a reviewer one source that the audited answer ``request_id`` cited, and audit the view.
 
@@ -349,12 +352,17 @@ def open_cited_source(
     scope: AccessScope | None = None
     patient_key: str | None = None
     try:
-        scope = compute_scope(session, reviewer_id)
+        # A token's grant narrows a reviewer as it narrows anyone (SMART patient/*.rs launch).
+        scope = compute_scope(session, reviewer_id).narrowed(grant)
         if scope.role != "reviewer":
             raise AccessDenied("access denied: only reviewers open cited sources")
         entry = audit_log.get(request_id)
-        if entry is None or source_id not in entry.cited_ids:
+        # Only an answer's citations: a source_view record also lists the source it opened, and
+        # accepting it would let a reviewer open a whole note no answer cited.
+        if entry is None or entry.kind not in ANSWER_KINDS or source_id not in entry.cited_ids:
             raise AccessDenied("access denied: that source was not cited by that request")
+        if not scope.may_see_type(source_id):
+            raise AccessDenied("access denied: the token does not grant that resource type")
         # Labels and patient come from the directory, so each denial keeps its own reason; only
         # then is the content read, under that patient's row scope.
         listed = source_in_directory(session, source_id)
@@ -372,6 +380,14 @@ def open_cited_source(
             facilities = frozenset(labels_from_str(patient.facilities)) if patient else frozenset()
             if not scope.facilities & facilities:
                 raise AccessDenied("access denied: the source's patient is outside your facilities")
+            # A reviewer's own scope lists no patients (they ask nothing), so a launch narrows here:
+            # a patient/*.rs token launched for one patient opens that patient's sources only.
+            if (
+                grant is not None
+                and grant.patient_ids is not None
+                and patient_key not in {patient_key_for(p) for p in grant.patient_ids}
+            ):
+                raise AccessDenied("access denied: the token's launch does not include that patient")
     except AccessDenied as exc:
         audit_log.append(
             {

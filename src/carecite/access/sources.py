@@ -62,7 +62,7 @@ def open_source(
     if scope.role == "reviewer":
         if not cited_by or not scope.may_see_type(source_id):
             _deny(audit_log, scope, user_id, source_id, "reviewers open only sources an audited answer cited")
-        opened = open_cited_source(session, audit_log, scope.user_id, cited_by, source_id)
+        opened = open_cited_source(session, audit_log, scope.user_id, cited_by, source_id, grant=grant)
         return SourceView(
             source_id=source_id,
             source_type=opened["source_type"],

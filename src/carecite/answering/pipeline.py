@@ -12,6 +12,7 @@ cited sentences; record writes the request's one audit record. A stage that ends
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ from carecite.domain import (
     RetrievedRef,
     SearchResult,
     Usage,
+    patient_key_for,
 )
 from carecite.monitoring.telemetry import traced
 from carecite.ports import LLMUnavailable, Redactor, Reranker, Vector
@@ -75,6 +77,7 @@ from carecite.retrieval.structured import (
 from carecite.retrieval.vector_cache import shared_cache
 from carecite.settings import Settings
 from carecite.text.sections import SectionKind, asked_section
+from carecite.text.storable import storable, storable_or_none
 
 if TYPE_CHECKING:  # stores sits above answering: it opens answering.source_vectors
     from carecite.stores import Stores
@@ -94,6 +97,27 @@ class AskRequest(Frozen):
     narrowing: Narrowing | None = None
     break_glass: str | None = None
     grant: Grant | None = None  # what the caller's token allows (HTTP API); only ever narrows the scope
+
+
+def clean_request(req: AskRequest) -> AskRequest:
+    """Every text field of ``req`` as the stores can hold it: no NUL, no lone surrogate."""
+    narrowing = req.narrowing
+    if narrowing is not None:
+        narrowing = narrowing.model_copy(
+            update={
+                "note_types": tuple(storable(n) for n in narrowing.note_types),
+                "facility": storable_or_none(narrowing.facility),
+            }
+        )
+    return req.model_copy(
+        update={
+            "question": storable(req.question),
+            "user_id": storable(req.user_id),
+            "patient_id": storable_or_none(req.patient_id),
+            "break_glass": storable_or_none(req.break_glass),
+            "narrowing": narrowing,
+        }
+    )
 
 
 @dataclass
@@ -157,6 +181,11 @@ class RequestState:
     context: list[Candidate] = field(default_factory=list)  # the sources the draft may cite
     draft: Draft | None = None
     outcome: Answer | None = None  # set by the stage that ends the request
+    # A denial's audit facts: whom the user asked about (as its key), the user's scope if the user
+    # exists, and why. Never read by any stage; only ``record`` writes them (issue 28: an insider
+    # probing patients must leave a trace of whom they probed).
+    denied_scope: AccessScope | None = None
+    denied_reason: str | None = None
 
     @property
     def done(self) -> bool:
@@ -273,6 +302,7 @@ class Pipeline:
 
     # ------------------------------------------------------------------ stages
     def _begin(self, req: AskRequest) -> RequestState:
+        req = clean_request(req)  # nothing a store cannot hold reaches one (text/storable.py)
         question = self.validate(req)
         trace = Trace(str(uuid.uuid4()), question, req.user_id, req.patient_id)
         return RequestState(req=req, trace=trace, timer=Timer(), question=question)
@@ -280,14 +310,26 @@ class Pipeline:
     def authorize(self, state: RequestState) -> None:
         """Access, decided before anything is retrieved; then whether the question is in scope."""
         req = state.req
+        found: AccessScope | None = None
         try:
             with state.timer.stage("access"), Session(self.stores.engine) as session:
-                scope = compute_scope(session, req.user_id, break_glass=req.break_glass).narrowed(req.grant)
+                scope = found = compute_scope(session, req.user_id, break_glass=req.break_glass).narrowed(
+                    req.grant
+                )
                 patient_key = resolve_patient(session, scope, req.patient_id) if req.patient_id else None
                 patient = load_patient(session, scope, patient_key) if patient_key else None
         except BreakGlassReasonInvalid as exc:
             raise BadInput(str(exc)) from None
-        except AccessDenied:
+        except AccessDenied as exc:
+            if found is None and req.break_glass is not None:  # a role that may not break the glass
+                with contextlib.suppress(AccessDenied), Session(self.stores.engine) as session:
+                    found = compute_scope(session, req.user_id)
+            state.denied_scope = found
+            # The same words for an unknown and an out-of-scope patient: the trail is read by
+            # reviewers, who must not learn from it whether a patient exists either.
+            state.denied_reason = (
+                "patient not found or not in scope" if found is not None and req.patient_id else str(exc)
+            )
             self._decline(state, "access_denied", detail=DECLINE_WORDS["access_denied"])
             return
         state.scope, state.patient_key = scope, patient_key
@@ -440,14 +482,19 @@ class Pipeline:
         def redact(text: str) -> str:
             return self.redactor.redact(scrub_identifiers(text, identity))
 
+        details = answer_details(answer, redact)
+        patient_key = state.patient_key
+        if state.denied_reason is not None:
+            details["reason"] = state.denied_reason
+            patient_key = patient_key_for(state.req.patient_id) if state.req.patient_id else None
         self.audit.append(
             AuditEvent.from_answer(
                 answer,
                 kind=audit_kind(operation, answer),
-                scope=state.scope,
-                patient_key=state.patient_key,
+                scope=state.scope or state.denied_scope,
+                patient_key=patient_key,
                 redact=redact,
-                details=answer_details(answer, redact),
+                details=details,
             )
         )
 

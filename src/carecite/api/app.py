@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -47,6 +47,7 @@ from carecite.audit.log import AUDIT_KINDS, AuditEntry, VerifyResult
 from carecite.domain import Answer, Grant, SearchResult
 from carecite.retrieval.similar import SimilarKind, SimilarResult, find_similar
 from carecite.settings import Settings
+from carecite.text.storable import storable, storable_or_none
 
 T = TypeVar("T")
 
@@ -140,6 +141,26 @@ async def run(st: ApiState, fn: Callable[..., T], *args: Any) -> T:
         ) from None
 
 
+class PrivilegedRoleError(RuntimeError):
+    """The API's database role is not bound by row-level security."""
+
+
+def refuse_privileged_role(settings: Settings, engine: Engine) -> None:
+    """The API serves only as a role row-level security binds: not a superuser, not BYPASSRLS, not
+    the tables' owner (docs/security.md). ``CARECITE_DB_ALLOW_PRIVILEGED_ROLE`` is for benchmarks and
+    fault tests on a throwaway database, never for serving PHI."""
+    from carecite.records.postgres import role_problems
+
+    problems = role_problems(engine)
+    if problems and not settings.db_allow_privileged_role:
+        raise PrivilegedRoleError(
+            "refusing to serve: "
+            + "; ".join(problems)
+            + ". Row-level security would not bind it. Serve as the application role "
+            "(`carecite db migrate --app-role ROLE`, then CARECITE_DATABASE_URL with that role)."
+        )
+
+
 Who = Annotated[Principal, Depends(principal)]
 Clinical = Annotated[Grant, Depends(clinical_grant)]
 State = Annotated[ApiState, Depends(state)]
@@ -153,11 +174,16 @@ def create_app(settings: Settings, *, pipeline: Pipeline | None = None) -> FastA
         built = pipeline
         if built is None:
             from carecite.privacy.log_redaction import configure_logging
+            from carecite.stores import Stores
             from carecite.wiring import build_pipeline
 
-            built = await run_in_threadpool(build_pipeline, settings)
+            stores = Stores(settings)
+            await run_in_threadpool(refuse_privileged_role, settings, stores.engine)
+            built = await run_in_threadpool(partial(build_pipeline, settings, stores=stores))
             configure_logging(built.redactor)  # whatever the API logs passes PHI redaction first
             await run_in_threadpool(_warm_up, built)
+        else:
+            await run_in_threadpool(refuse_privileged_role, settings, built.stores.engine)
         app.state.api = ApiState(settings, built)
         yield
 
@@ -225,7 +251,9 @@ def create_app(settings: Settings, *, pipeline: Pipeline | None = None) -> FastA
 
         def work() -> SimilarResult:
             p = st.pipeline
-            return find_similar(p.stores, p.audit, who.user_id, patient_id, kind, ref, k, grant=grant)
+            return find_similar(
+                p.stores, p.audit, who.user_id, storable(patient_id), kind, storable(ref), k, grant=grant
+            )
 
         return await run(st, work)
 
@@ -246,7 +274,14 @@ def create_app(settings: Settings, *, pipeline: Pipeline | None = None) -> FastA
         def work() -> SourceView:
             p = st.pipeline
             with Session(p.stores.engine) as session:
-                return open_source(session, p.audit, who.user_id, source_id, grant=grant, cited_by=cited_by)
+                return open_source(
+                    session,
+                    p.audit,
+                    who.user_id,
+                    storable(source_id),  # cleaned: an id no store can hold is an unknown id
+                    grant=grant,
+                    cited_by=storable_or_none(cited_by),
+                )
 
         return await run(st, work)
 
@@ -262,7 +297,13 @@ def create_app(settings: Settings, *, pipeline: Pipeline | None = None) -> FastA
     ) -> list[AuditEntry]:
         """Audit records, newest first (question and answer text is stored redacted)."""
         return await run(
-            st, lambda: st.pipeline.audit.records(kind=kind, user_id=user, request_id=request_id, limit=limit)
+            st,
+            lambda: st.pipeline.audit.records(
+                kind=kind,
+                user_id=storable_or_none(user),
+                request_id=storable_or_none(request_id),
+                limit=limit,
+            ),
         )
 
     @app.get("/v1/audit/verify", response_model=VerifyResult, responses=_AUTH_ERRORS, tags=["audit"])

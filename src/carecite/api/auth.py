@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from carecite.api.errors import ApiError, missing_token, unauthorized
 from carecite.api.scopes import Scopes
 from carecite.settings import Settings
+from carecite.text.storable import storable
 
 ALGORITHMS = ["RS256", "ES256"]
 
@@ -188,15 +189,24 @@ class TokenVerifier:
             raise unauthorized(f"the token lacks the {exc.claim} claim") from None
         except (jwt.PyJWTError, ValueError):
             raise unauthorized("the token is malformed or its signature does not verify") from None
-        user = _user_of(claims)
+        for claim in NUMERIC_DATE_CLAIMS:  # RFC 7519: a NumericDate is a JSON number, never a string
+            value = claims.get(claim)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise unauthorized(f"the token's {claim} is not a number (RFC 7519 NumericDate)")
+        user = storable(_user_of(claims))  # a NUL or lone surrogate in a claim never reaches a store
         if not user:
             raise unauthorized("the token names no user")
         patient = claims.get("patient")
         return Principal(
             user_id=user,
-            scopes=Scopes.parse(claims.get("scope") or claims.get("scp"), str(patient) if patient else None),
+            scopes=Scopes.parse(
+                claims.get("scope") or claims.get("scp"), storable(str(patient)) if patient else None
+            ),
             token_id=str(claims["jti"]) if claims.get("jti") else None,
         )
+
+
+NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
 
 
 def _user_of(claims: dict[str, Any]) -> str:

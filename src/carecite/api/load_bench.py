@@ -131,7 +131,10 @@ def run_setup(setup: StoreSetup, gold: Path, *, clients: int, seconds: float) ->
     from carecite.evaluation.bench import percentile
     from carecite.wiring import build_pipeline
 
-    settings = setup.settings.model_copy(update={"api_rate_limit_per_minute": 0})  # measure, don't throttle
+    # measure, don't throttle; a benchmark's throwaway database is served as the role that ingested it
+    settings = setup.settings.model_copy(
+        update={"api_rate_limit_per_minute": 0, "db_allow_privileged_role": True}
+    )
     pipeline = build_pipeline(settings)
     pipeline.stores.embedder.embed_query("warm up")
     pipeline.redactor.redact("warm up")

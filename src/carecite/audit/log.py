@@ -184,7 +184,11 @@ class AuditEvent(BaseModel):
             completion_tokens=answer.usage.completion_tokens,
             cost_usd=answer.usage.cost_usd or 0.0,  # unpriced models: details["llm"]["cost_priced"]
             latency_ms=float(answer.timings_ms.get("total", 0.0)),
-            break_glass_reason=scope.break_glass_reason if scope else None,
+            break_glass_reason=(
+                redact(scope.break_glass_reason)
+                if scope and scope.break_glass_reason and redact is not None
+                else (scope.break_glass_reason if scope else None)
+            ),
             details=_with_metrics(details, answer, kind),
         )
 
@@ -332,8 +336,12 @@ _COLUMNS = [getattr(AuditRecord, name) for name in (*HASHED_FIELDS, "hash")]
 class AuditLog:
     """The audit trail of one data dir. Append, read, verify — no edits."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, redact: Callable[[str], str] | None = None) -> None:
+        """``redact``: applied to every break-the-glass reason before it is stored (the pipeline's
+        Presidio redactor, wired in ``wiring``): a reason such as "<name> MRN <mrn> unconscious in ED"
+        would otherwise sit in clear in a trail that admins without patient access read."""
         self._engine = engine
+        self._redact = redact
         install_audit_protection(engine)
 
     # ------------------------------------------------------------------ write
@@ -347,6 +355,8 @@ class AuditLog:
         queue up and each links to the true previous record.
         """
         ev = event if isinstance(event, AuditEvent) else AuditEvent.model_validate(dict(event))
+        if ev.break_glass_reason and self._redact is not None:
+            ev = ev.model_copy(update={"break_glass_reason": self._redact(ev.break_glass_reason)})
         request_id = ev.request_id or str(uuid.uuid4())
         head = AuditChainHead.__table__.c  # type: ignore[attr-defined]
         with self._engine.begin() as conn:

@@ -13,7 +13,9 @@ from carecite.records import tables  # noqa: F401  (registers the tables on SQLM
 from carecite.records.audit_schema import install_audit_protection
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, scope_key: bytes | None = None) -> Engine:
+    """An engine for ``url``; on PostgreSQL migrated, with ``scope_key`` signing its sessions'
+    row scope (records/postgres.py: the application role cannot read the key from the database)."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -29,8 +31,9 @@ def make_engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "postgresql":
-        from carecite.records.postgres import migrate  # versioned schema, RLS, audit triggers
+        from carecite.records.postgres import migrate, register_scope_key  # schema, RLS, triggers
 
+        register_scope_key(engine, scope_key)
         migrate(engine)
     else:
         SQLModel.metadata.create_all(engine)

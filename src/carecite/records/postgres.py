@@ -23,9 +23,14 @@ role too (the owner included), as the SQLite triggers do.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
+import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
@@ -37,8 +42,11 @@ from carecite.records.label_sets import allowed_label_sets
 
 VERSION_TABLE = "carecite_schema_version"
 ADVISORY_LOCK = 0x0CA2EC17E  # any constant: serialises migrations across replicas
-PATIENT_KEYS = "carecite.patient_keys"
+PATIENT_KEYS = "carecite.patient_keys"  # step 2's self-asserted settings (superseded by step 5)
 LABEL_SETS = "carecite.label_sets"
+SCOPE_SETTING = "carecite.scope"  # step 5: one signed scope token, checked by the database
+SECRET_TABLE = "carecite_scope_secret"  # the signing key: the owner's alone (no grant to anyone)
+SCOPE_TTL_S = 300  # a token is good for transactions that start within this long of its signing
 
 
 # Tables whose rows belong to one patient: every SQLModel table with a ``patient_key`` column (so a
@@ -105,23 +113,47 @@ $$;
 """
 
 
-def row_policy_sql(table: str, *, labels: bool = True, policies_visible: bool = False) -> list[str]:
-    """Enable RLS on ``table`` with the one scope condition (used by the index tables too)."""
-    cond = f"carecite_allows(patient_key, {'security_labels' if labels else 'NULL'})"
+def verified_allows(patient_key: str, labels: str) -> str:
+    """The step-5 scope condition on a row: its patient and label set are in the SIGNED scope.
+
+    The two scope lists are read through scalar sub-selects, so PostgreSQL verifies the token once
+    per statement (an InitPlan), not once per row."""
+    return (
+        f"(coalesce({patient_key}, '') <> '' "
+        f"AND ({patient_key})::text = ANY ((SELECT carecite_scope_patient_keys())::text[]) "
+        f"AND carecite_label_set({labels}) = ANY ((SELECT carecite_scope_label_sets())::text[]))"
+    )
+
+
+def row_policy_sql(
+    table: str, *, labels: bool = True, policies_visible: bool = False, verified: bool = True
+) -> list[str]:
+    """Enable and FORCE RLS on ``table`` with the one scope condition (used by the index tables too).
+
+    ``verified=False`` is step 2's original, self-asserted condition (kept for that released step)."""
+    label_col = "security_labels" if labels else "NULL"
+    cond = (
+        verified_allows("patient_key", label_col)
+        if verified
+        else f"carecite_allows(patient_key, {label_col})"
+    )
     if policies_visible:  # chunk tables: coverage policies carry no patient and no PHI
         cond = f"(source_type = 'policy' OR {cond})"
     return [
         f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY',
+        *([f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY'] if verified else []),
         f'DROP POLICY IF EXISTS carecite_scope ON "{table}"',
         f'CREATE POLICY carecite_scope ON "{table}" USING ({cond}) WITH CHECK ({cond})',
     ]
 
 
-def _apply_row_security(conn: Connection) -> None:
+def _apply_row_security(conn: Connection, *, verified: bool = True) -> None:
     """The scope policy on every patient-scoped table (idempotent: policies are replaced)."""
     for table, labels in _patient_tables():
-        for ddl in row_policy_sql(table, labels=labels, policies_visible=table == _CHUNKS):
+        for ddl in row_policy_sql(table, labels=labels, policies_visible=table == _CHUNKS, verified=verified):
             conn.exec_driver_sql(ddl)
+    if verified:
+        _identifier_and_vector_policies(conn)
 
 
 def _v1_tables(conn: Connection) -> None:
@@ -130,7 +162,7 @@ def _v1_tables(conn: Connection) -> None:
 
 def _v2_security(conn: Connection) -> None:
     conn.exec_driver_sql(_FUNCTIONS)
-    _apply_row_security(conn)
+    _apply_row_security(conn, verified=False)
     for table, ops in ((_AUDIT, "UPDATE OR DELETE"), (_HEAD, "UPDATE OR DELETE")):
         conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS carecite_append_only ON "{table}"')
         conn.exec_driver_sql(
@@ -163,12 +195,152 @@ def _v4_source_vectors(conn: Connection) -> None:
         conn.exec_driver_sql(ddl)
 
 
+# Step 5: the scope is no longer self-asserted. The application signs each transaction's scope with a
+# key that lives in an owner-only table (and, for the application process, in a 0600 file outside
+# the database); the database checks the HMAC, that the token was minted for THIS backend, and that
+# it is fresh, before any policy reads it. The application ROLE can set the setting to anything, but
+# cannot forge a token: it may not read the key. Every function a policy reaches pins its
+# search_path (a role that can SET search_path must not shadow them).
+_VERIFIED_FUNCTIONS = f"""
+CREATE OR REPLACE FUNCTION carecite_hmac(msg bytea, key bytea) RETURNS bytea
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog AS $$
+DECLARE
+  k bytea := key; ipad bytea; opad bytea; i int;
+BEGIN  -- RFC 2104 HMAC-SHA256 with the built-in sha256() (no pgcrypto needed)
+  IF length(k) > 64 THEN k := sha256(k); END IF;
+  k := k || decode(repeat('00', 64 - length(k)), 'hex');
+  ipad := k; opad := k;
+  FOR i IN 0..63 LOOP
+    ipad := set_byte(ipad, i, get_byte(k, i) # 54);
+    opad := set_byte(opad, i, get_byte(k, i) # 92);
+  END LOOP;
+  RETURN sha256(opad || sha256(ipad || msg));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION carecite_verified_scope() RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+  token text := current_setting('{SCOPE_SETTING}', true);
+  secret bytea;
+  payload jsonb;
+BEGIN
+  IF token IS NULL OR length(token) < 66 THEN RETURN '{{}}'::jsonb; END IF;
+  SELECT s.key INTO secret FROM public.{SECRET_TABLE} s WHERE s.id = 1;
+  IF secret IS NULL
+     OR encode(public.carecite_hmac(convert_to(substr(token, 65), 'UTF8'), secret), 'hex') <> left(token, 64)
+  THEN
+    RETURN '{{}}'::jsonb;
+  END IF;
+  payload := substr(token, 65)::jsonb;
+  IF (payload->>'pid')::int IS DISTINCT FROM pg_backend_pid()
+     OR (payload->>'exp')::float8 < extract(epoch FROM now()) THEN
+    RETURN '{{}}'::jsonb;
+  END IF;
+  RETURN payload;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION carecite_scope_patient_keys() RETURNS text[]
+LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
+  SELECT coalesce(ARRAY(SELECT jsonb_array_elements_text(public.carecite_verified_scope() -> 'p')), '{{}}')
+$$;
+
+CREATE OR REPLACE FUNCTION carecite_scope_label_sets() RETURNS text[]
+LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
+  SELECT coalesce(ARRAY(SELECT jsonb_array_elements_text(public.carecite_verified_scope() -> 'l')), '{{}}')
+$$;
+
+-- Step 2's functions now read the verified scope too: nothing reads a self-asserted setting.
+CREATE OR REPLACE FUNCTION carecite_scope(name text) RETURNS jsonb
+LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
+  SELECT coalesce(public.carecite_verified_scope() -> (CASE name WHEN '{PATIENT_KEYS}' THEN 'p'
+                                                              WHEN '{LABEL_SETS}' THEN 'l' END), '[]')
+$$;
+
+CREATE OR REPLACE FUNCTION carecite_allows(patient_key text, labels text) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
+  SELECT coalesce(patient_key, '') <> ''
+     AND patient_key = ANY (public.carecite_scope_patient_keys())
+     AND public.carecite_label_set(labels) = ANY (public.carecite_scope_label_sets())
+$$;
+"""
+
+_IDENTIFIER = str(t.Identifier.__tablename__)
+_PATIENT = str(t.Patient.__tablename__)
+
+
+def _identifier_and_vector_policies(conn: Connection) -> None:
+    """``identifier`` maps MRNs to patients: a patient's identifier row is visible exactly when the
+    patient's own row is (the sub-select runs under the patient table's policy); practitioner and
+    organization identifiers stay visible. ``source_vectors`` follows its chunk or patient."""
+    vectors = str(t.SourceVectors.__tablename__)
+    patient_ident = "(split_part(key, '|', 1) = 'Patient' OR left(ref, 8) = 'Patient/')"
+    conds = {
+        _IDENTIFIER: (
+            f"(NOT {patient_ident} OR EXISTS (SELECT 1 FROM \"{_PATIENT}\" p WHERE 'Patient/' || p.id = ref))"
+        ),
+        vectors: (
+            f"CASE WHEN left(owner, 8) = 'records:' THEN {verified_allows('substr(owner, 9)', 'NULL')} "
+            f'ELSE EXISTS (SELECT 1 FROM "{_CHUNKS}" c WHERE c.chunk_id = owner) END'
+        ),
+    }
+    for table, cond in conds.items():
+        for ddl in (
+            f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY',
+            f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY',
+            f'DROP POLICY IF EXISTS carecite_scope ON "{table}"',
+            f'CREATE POLICY carecite_scope ON "{table}" USING ({cond}) WITH CHECK ({cond})',
+        ):
+            conn.exec_driver_sql(ddl)
+
+
+# Index tables the stores create themselves (pgvector_index / pg_lexical, via row_policy_sql).
+INDEX_TABLES: tuple[tuple[str, bool], ...] = (("chunk_vectors", True), ("chunk_lexical", True))
+
+
+def _v5_verified_scope(conn: Connection) -> None:
+    """A signed scope, RLS forced on every patient and identifier table (the owner included unless it
+    has BYPASSRLS), and the signing key in a table no other role may read."""
+    import secrets
+
+    superuser, bypass = conn.exec_driver_sql(
+        "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+    ).one()
+    if not (superuser or bypass):
+        raise SchemaNotReadyError(
+            "row-level security is FORCEd on patient tables from schema version 5, so the owner role "
+            "that migrates and ingests needs BYPASSRLS: run `ALTER ROLE <owner> BYPASSRLS` as a "
+            "superuser, then `carecite db migrate` again"
+        )
+    conn.exec_driver_sql(
+        f"CREATE TABLE IF NOT EXISTS {SECRET_TABLE} (id integer PRIMARY KEY CHECK (id = 1), key bytea NOT NULL)"
+    )
+    conn.exec_driver_sql(f"REVOKE ALL ON {SECRET_TABLE} FROM PUBLIC")
+    conn.execute(
+        sa.text(f"INSERT INTO {SECRET_TABLE} (id, key) VALUES (1, :k) ON CONFLICT (id) DO NOTHING"),
+        {"k": secrets.token_bytes(32)},
+    )
+    conn.exec_driver_sql(_VERIFIED_FUNCTIONS)
+    _apply_row_security(conn, verified=True)
+    present = set(sa.inspect(conn).get_table_names())
+    for table, policies_visible in INDEX_TABLES:
+        if table in present:
+            for ddl in row_policy_sql(table, policies_visible=policies_visible):
+                conn.exec_driver_sql(ddl)
+
+
 # Append only: a released step is never edited (a database that ran it would not run it again).
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "SQLModel tables", _v1_tables),
     (2, "row-level security on patient and label scope; append-only audit triggers", _v2_security),
     (3, "access directory views (what the access decision reads before a scope exists)", _v3_directory),
     (4, "row-level security on sentence vectors, through their chunk or patient", _v4_source_vectors),
+    (
+        5,
+        "signed, database-verified request scope; FORCE row-level security; identifier scoped",
+        _v5_verified_scope,
+    ),
 )
 LATEST = MIGRATIONS[-1][0]
 
@@ -204,7 +376,7 @@ def migrate(engine: Engine) -> int:
                 # idempotent; anything else (policies, alters) needs its own numbered step.
                 SQLModel.metadata.create_all(conn)
                 if current >= 2:  # else step 2 below covers the new tables too
-                    _apply_row_security(conn)
+                    _apply_row_security(conn, verified=current >= 5)
                 if current >= 3:  # a new record table joins the source directory
                     _v3_directory(conn)
             for version, description, step in MIGRATIONS:
@@ -224,32 +396,117 @@ def migrate(engine: Engine) -> int:
 
 
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_FLAGS = str(t.AnswerFlag.__tablename__)
+_DRIFT = str(t.DriftSample.__tablename__)
 
 
-def grant_app_role(engine: Engine, role: str, extra_tables: Sequence[str] = ()) -> None:
-    """Give the application role what it needs and no more: read/write on the clinical tables (under
-    RLS), SELECT and INSERT only on the audit trail, UPDATE of the chain head (the append lock)."""
+def grant_app_role(
+    engine: Engine, role: str, extra_tables: Sequence[str] = (), *, key_file: Path | None = None
+) -> None:
+    """Give the application role what serving needs and no more: SELECT on every table (patient rows
+    under forced RLS; users, policies, meta and identifiers read-only), INSERT only on the audit
+    trail, flags and drift samples, UPDATE of the chain head alone (the append lock, forward only).
+    Any broader grant an earlier version gave is revoked. With ``key_file``, the scope-signing key
+    is written there (mode 0600) for the application process: it signs, the role never reads it."""
     if not _ROLE.match(role):
         raise ValueError(f"not a plain role name: {role!r}")
     with engine.begin() as conn:
-        tables = [str(name) for name in SQLModel.metadata.tables if name not in (_AUDIT, _HEAD)]
+        tables = [str(name) for name in SQLModel.metadata.tables]
         tables += [name for name in extra_tables if _ROLE.match(name)]
         for name in tables:
-            conn.exec_driver_sql(f'GRANT SELECT, INSERT, UPDATE, DELETE ON "{name}" TO {role}')
-        conn.exec_driver_sql(f'GRANT SELECT, INSERT ON "{_AUDIT}" TO {role}')
-        conn.exec_driver_sql(f'REVOKE UPDATE, DELETE, TRUNCATE ON "{_AUDIT}" FROM {role}')
-        conn.exec_driver_sql(f'GRANT SELECT, INSERT, UPDATE ON "{_HEAD}" TO {role}')
-        conn.exec_driver_sql(f'REVOKE DELETE, TRUNCATE ON "{_HEAD}" FROM {role}')
+            conn.exec_driver_sql(f'REVOKE ALL ON "{name}" FROM {role}')
+            conn.exec_driver_sql(f'GRANT SELECT ON "{name}" TO {role}')
+        for name in (_AUDIT, _FLAGS, _DRIFT):
+            conn.exec_driver_sql(f'GRANT INSERT ON "{name}" TO {role}')
+        conn.exec_driver_sql(f'GRANT UPDATE ON "{_HEAD}" TO {role}')
+        conn.exec_driver_sql(f"REVOKE ALL ON {SECRET_TABLE} FROM {role}")
         conn.exec_driver_sql(f"GRANT SELECT ON {VERSION_TABLE} TO {role}")
         from carecite.records.directory import VIEW_NAMES  # read-only, and nothing clinical
 
         for view in VIEW_NAMES:
             conn.exec_driver_sql(f"GRANT SELECT ON {view} TO {role}")
         conn.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+        key = conn.exec_driver_sql(f"SELECT key FROM {SECRET_TABLE} WHERE id = 1").scalar_one()
+    if key_file is not None:
+        write_scope_key(key_file, bytes(key))
+
+
+def write_scope_key(path: Path, key: bytes) -> None:
+    """The signing key as hex in a file only its owner may read."""
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key.hex() + "\n")
+    path.chmod(0o600)
+
+
+def read_scope_key(path: Path) -> bytes | None:
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+class ScopeKeyMissingError(RuntimeError):
+    """This role cannot read the scope-signing key and the process was given none."""
+
+
+_SCOPE_KEYS: weakref.WeakKeyDictionary[Engine, bytes] = weakref.WeakKeyDictionary()
+
+
+def register_scope_key(engine: Engine, key: bytes | None) -> None:
+    """The key this engine's sessions sign their scope with (read from the settings' key file)."""
+    if key:
+        _SCOPE_KEYS[engine] = key
+
+
+def _scope_key(conn: Connection) -> bytes:
+    engine = conn.engine
+    key = _SCOPE_KEYS.get(engine)
+    if key is None:  # the owner may read it from the database; the application role may not
+        readable = conn.exec_driver_sql(
+            f"SELECT coalesce(has_table_privilege(to_regclass('{SECRET_TABLE}'), 'SELECT'), false)"
+        ).scalar_one()
+        if readable:
+            got = conn.exec_driver_sql(f"SELECT key FROM {SECRET_TABLE} WHERE id = 1").scalar()
+            key = bytes(got) if got is not None else None
+        if key is None:
+            raise ScopeKeyMissingError(
+                "this database role cannot read the scope-signing key and none was configured: run "
+                "`carecite db migrate --app-role ROLE` as the owner (it writes "
+                "CARECITE_DB_SCOPE_KEY_FILE, default <data-dir>/db-scope.key)"
+            )
+        _SCOPE_KEYS[engine] = key
+    return key
+
+
+def _backend_pid(conn: Connection) -> int:
+    record = conn.connection  # the pooled DBAPI connection: its info outlives this checkout
+    pid = record.info.get("carecite_backend_pid")
+    if pid is None:
+        pid = int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+        record.info["carecite_backend_pid"] = pid
+    return int(pid)
+
+
+def scope_token(key: bytes, pid: int, patient_keys: Iterable[str], allowed_labels: frozenset[str]) -> str:
+    """``hex(HMAC-SHA256(key, payload)) + payload``: the patients, label sets, backend and expiry."""
+    payload = json.dumps(
+        {
+            "p": sorted(set(patient_keys)),
+            "l": list(allowed_label_sets(frozenset(allowed_labels))),
+            "pid": pid,
+            "exp": int(time.time()) + SCOPE_TTL_S,
+        },
+        separators=(",", ":"),
+    )
+    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest() + payload
 
 
 def scope_settings(patient_keys: Iterable[str], allowed_labels: frozenset[str]) -> dict[str, str]:
-    """The session settings RLS reads, from the same label-set rule the indexes use."""
+    """Step 2's self-asserted settings (the database no longer trusts them; kept for reference)."""
     return {
         PATIENT_KEYS: json.dumps(sorted(set(patient_keys))),
         LABEL_SETS: json.dumps(list(allowed_label_sets(frozenset(allowed_labels)))),
@@ -257,8 +514,32 @@ def scope_settings(patient_keys: Iterable[str], allowed_labels: frozenset[str]) 
 
 
 def set_scope(conn: Connection, patient_keys: Iterable[str], allowed_labels: frozenset[str]) -> None:
-    """``SET LOCAL`` the request's scope for the rest of this transaction (no effect on SQLite)."""
+    """Sign the request's scope and ``SET LOCAL`` it for the rest of this transaction (no effect on
+    SQLite). The database verifies the signature before any row policy reads it."""
     if conn.dialect.name != "postgresql":
         return
-    for name, value in scope_settings(patient_keys, allowed_labels).items():
-        conn.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+    token = scope_token(_scope_key(conn), _backend_pid(conn), patient_keys, allowed_labels)
+    conn.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": SCOPE_SETTING, "v": token})
+
+
+def role_problems(engine: Engine) -> list[str]:
+    """Why this engine's role must not serve requests: a superuser, a BYPASSRLS role, or one that
+    owns (or may act as the owner of) carecite's tables is not bound by row-level security."""
+    if engine.dialect.name != "postgresql":
+        return []
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT current_user, r.rolsuper, r.rolbypassrls, "
+            "coalesce(pg_has_role(current_user, c.relowner, 'USAGE'), false) "
+            "FROM pg_roles r LEFT JOIN pg_class c ON c.oid = to_regclass('patient') "
+            "WHERE r.rolname = current_user"
+        ).one()
+    user, superuser, bypass, owner = row
+    problems = []
+    if superuser:
+        problems.append(f"role {user} is a superuser")
+    if bypass:
+        problems.append(f"role {user} has BYPASSRLS")
+    if owner:
+        problems.append(f"role {user} owns carecite's tables (or is a member of their owner)")
+    return problems

@@ -27,7 +27,7 @@ from carecite.access.scope import (
     patients_in_scope,
     resolve_patient,
 )
-from carecite.domain import SENSITIVE_LABELS, AccessScope, Frozen, Grant, RetrievalFilter
+from carecite.domain import SENSITIVE_LABELS, AccessScope, Frozen, Grant, RetrievalFilter, patient_key_for
 from carecite.records import tables as t
 
 if TYPE_CHECKING:
@@ -119,15 +119,20 @@ def find_similar(
                 items = _similar_notes(session, stores, scope, patient_key, ref, visible, k)
             else:
                 items = _similar_records(session, stores.embedder, scope, patient_key, kind, ref, visible, k)
-        except AccessDenied:
+        except AccessDenied as exc:
             audit_log.append(
-                {
+                {  # whom was asked about (as its key), by which role, and why: probing leaves a trace
                     "kind": "denied",
                     "request_id": request_id,
                     "user_id": user_id,
                     "role": scope.role if scope else None,
+                    "patient_key": patient_key_for(patient_id),
                     "scope": scope.summary() if scope else {},
-                    "details": {"action": "similar", "kind": kind},
+                    "details": {
+                        "action": "similar",
+                        "kind": kind,
+                        "reason": "patient or anchor not found or not in scope" if scope else str(exc),
+                    },
                 }
             )
             raise
