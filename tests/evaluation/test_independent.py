@@ -179,15 +179,14 @@ def test_a_fast_subset_runs_through_the_real_pipeline_and_holds_its_floors(
 
     settings = Settings(data_dir=tmp_path / "data", shared_data_dir=shared_data)
     stores = Stores(settings, embedder=embedder)  # type: ignore[arg-type]
-    subset = [q for q in questions_for("independent-mtsamples", shared_data, limit=8)]
-    subset += questions_for("independent-synthea", shared_data, limit=4)
-    prepare_set("independent-mtsamples", stores, shared_data, progress=False, limit=8)
-    prepare_set("independent-synthea", stores, shared_data, progress=False, limit=4)
+    subset = [q for q in questions_for("independent-mtsamples", shared_data, limit=6)]
+    subset += questions_for("independent-synthea", shared_data, limit=3)
+    prepare_set("independent-mtsamples", stores, shared_data, progress=False, limit=6)
+    prepare_set("independent-synthea", stores, shared_data, progress=False, limit=3)
     pipeline = build_pipeline(settings, stores=stores, redactor=_redactor())
     results = run_gold(pipeline, subset, progress=False)
     m = score(results)
-    print("SUBSET", {k: m[k] for k in ("questions", "outcome.accuracy", "answer.accuracy", "wrong_facts")})
-    assert m["questions"] == len(subset) >= 24
+    assert m["questions"] == len(subset) == 18
     assert {r.outcome for r in results} <= {"answer", "decline"}  # the chart reader is never denied
     assert m["outcome.accuracy"] >= FLOORS["outcome.accuracy"]
     assert m["wrong_facts"] <= FLOORS["wrong_facts"]
@@ -213,12 +212,13 @@ def test_a_fast_demo_subset_runs_over_the_committed_world(world_settings: object
     pipeline = build_pipeline(world_settings, stores=stores, redactor=_redactor())
     results = run_gold(pipeline, subset, progress=False)
     m = score(results)
-    print("SUBSET", {k: m[k] for k in ("questions", "outcome.accuracy", "answer.accuracy", "wrong_facts")})
     assert m["questions"] == len(subset) == 20
     assert {r.outcome for r in results} <= {"answer", "decline"}
     assert m["outcome.accuracy"] >= DEMO_FLOORS["outcome.accuracy"]
     assert m["wrong_facts"] <= DEMO_FLOORS["wrong_facts"]
 
 
-FLOORS = {"outcome.accuracy": 0.0, "wrong_facts": 24.0}
-DEMO_FLOORS = {"outcome.accuracy": 0.0, "wrong_facts": 20.0}
+# Measured on these subsets at the session-12 code (docs/evaluation.md): outcome accuracy 0.72 with 1 wrong
+# fact (MTSamples + Synthea, 18 questions), 0.65 with 5 (demo, 20). A change that answers more wrongly fails.
+FLOORS = {"outcome.accuracy": 0.70, "wrong_facts": 1.0}
+DEMO_FLOORS = {"outcome.accuracy": 0.60, "wrong_facts": 5.0}
