@@ -174,8 +174,7 @@ def test_a_fast_subset_runs_through_the_real_pipeline_and_holds_its_floors(
     from carecite.evaluation.sets import prepare_set, questions_for
     from carecite.settings import Settings
     from carecite.stores import Stores
-    from carecite.wiring import build_pipeline
-    from conftest import _redactor
+    from carecite.wiring import build_pipeline, build_redactor
 
     settings = Settings(data_dir=tmp_path / "data", shared_data_dir=shared_data)
     stores = Stores(settings, embedder=embedder)  # type: ignore[arg-type]
@@ -183,7 +182,7 @@ def test_a_fast_subset_runs_through_the_real_pipeline_and_holds_its_floors(
     subset += questions_for("independent-synthea", shared_data, limit=3)
     prepare_set("independent-mtsamples", stores, shared_data, progress=False, limit=6)
     prepare_set("independent-synthea", stores, shared_data, progress=False, limit=3)
-    pipeline = build_pipeline(settings, stores=stores, redactor=_redactor())
+    pipeline = build_pipeline(settings, stores=stores, redactor=build_redactor())
     results = run_gold(pipeline, subset, progress=False)
     m = score(results)
     assert m["questions"] == len(subset) == 18
@@ -193,24 +192,18 @@ def test_a_fast_subset_runs_through_the_real_pipeline_and_holds_its_floors(
 
 
 @pytest.mark.slow
-def test_a_fast_demo_subset_runs_over_the_committed_world(world_settings: object, embedder: object) -> None:
+def test_a_fast_demo_subset_runs_over_the_committed_world(world_pipeline: object, shared_data: Path) -> None:
     """The demo-world part of the CI subset, over the test run's one ingest of the committed world."""
+    from carecite.answering.pipeline import Pipeline
     from carecite.evaluation.gold import run_gold
     from carecite.evaluation.independent import import_chart_reader
     from carecite.evaluation.sets import questions_for
-    from carecite.settings import Settings
-    from carecite.stores import Stores
-    from carecite.wiring import build_pipeline
-    from conftest import SHARED_DATA, _redactor
 
-    assert isinstance(world_settings, Settings)
-    stores = Stores(world_settings, embedder=embedder)  # type: ignore[arg-type]
-    import_chart_reader(
-        stores, [f"Organization/org-{o}" for o in ("mercy", "lakeside", "harbor", "northside")]
-    )
-    subset = questions_for("independent-demo", SHARED_DATA, limit=10)
-    pipeline = build_pipeline(world_settings, stores=stores, redactor=_redactor())
-    results = run_gold(pipeline, subset, progress=False)
+    assert isinstance(world_pipeline, Pipeline)
+    facilities = [f"Organization/org-{o}" for o in ("mercy", "lakeside", "harbor", "northside")]
+    import_chart_reader(world_pipeline.stores, facilities)
+    subset = questions_for("independent-demo", shared_data, limit=10)
+    results = run_gold(world_pipeline, subset, progress=False)
     m = score(results)
     assert m["questions"] == len(subset) == 20
     assert {r.outcome for r in results} <= {"answer", "decline"}

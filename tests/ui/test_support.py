@@ -211,3 +211,18 @@ def test_a_resource_opens_as_readable_fields() -> None:
         "note": "Transportation barrier.",
         "value quantity": "2.7 mmol/L",
     }
+
+
+def test_the_question_set_table_has_each_sets_latest_run_independent_sets_first() -> None:
+    from carecite.ui.quality import set_rows
+
+    old = _run("o", "1", {"answer.accuracy": 0.4, "wrong_facts": 9.0})
+    new = _run("n", "2", {"answer.accuracy": 0.6, "answer.wrong_fact": 2.0, "absent.wrongly_answered": 1.0})
+    gold = _run("g", "3", {"answer.accuracy": 0.98, "wrong_facts": 0.0})
+    old.question_set = new.question_set = "independent"
+    rows = set_rows([old, new, gold])
+    assert [(r["set"], r["authoring"]) for r in rows] == [
+        ("independent", "independent"),
+        ("gold", "templated"),
+    ]
+    assert rows[0]["accuracy"] == 0.6 and rows[0]["wrong facts"] == 3.0  # the latest run; older runs' sum
