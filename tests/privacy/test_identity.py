@@ -49,3 +49,12 @@ def test_the_patients_own_name_is_said_as_the_patient(
     identity: PatientIdentity | None, question: str, said: str
 ) -> None:
     assert as_the_patient(question, identity) == said
+
+
+def test_the_patients_name_is_taken_out_of_what_a_record_reader_sees_in_any_case() -> None:
+    from carecite.privacy.identity import PatientIdentity
+
+    identity = PatientIdentity(names=("Dewitt635 Haag279",))
+    assert identity.without_name("what is dewitt allergic to") == "what is allergic to"
+    assert identity.without_name("Is Dewitt's A1c up?") == "Is A1c up?"
+    assert identity.without_name("any dew on the window") == "any dew on the window"

@@ -530,7 +530,10 @@ class Pipeline:
             with timer.stage("retrieve.structured"):
                 # A coverage question leads with the patient's condition it names, beside the policy's
                 # criterion; any other question also learns which named item the record lacks.
-                found = self._structured().lookup(query_text, flt, s.structured_k, coverage=coverage)
+                # The patient's own name never names a record ("is dewitt allergic to" asks about
+                # allergies; left in, "dewitt" was an item no row names, and every row scored 0).
+                record_query = identity.without_name(query_text) if identity is not None else query_text
+                found = self._structured().lookup(record_query, flt, s.structured_k, coverage=coverage)
             structured, missing = found.candidates, found.missing
             lists.append(structured)
         with timer.stage("retrieve.fusion"):

@@ -59,6 +59,16 @@ class PatientIdentity(BaseModel):
         """The fullest name (names are sorted longest first): what a reidentified answer shows."""
         return self.names[0] if self.names else None
 
+    def without_name(self, text: str) -> str:
+        """``text`` without the words of the patient's names, in any case ("is dewitt allergic",
+        "does alvin smoke"): for readers that look for what a question names in the record, where a
+        name never names a drug, a lab or a condition. Words shorter than three letters stay."""
+        words = sorted((w for w in self.name_words() if len(w) >= 3), key=len, reverse=True)
+        if not words:
+            return text
+        pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")(?:'s|’s)?\b", re.I)
+        return " ".join(pattern.sub(" ", text).split())
+
     def name_words(self) -> set[str]:
         """Every word of every name, casefolded, digits kept ("alvin56") and dropped ("alvin")."""
         words = {w.casefold() for n in self.names for w in n.split() if len(w) >= MIN_NAME_LEN}

@@ -21,6 +21,9 @@ from sqlmodel import Session, col, select
 from carecite.domain import Candidate, RetrievalFilter, date_int
 from carecite.records import tables as t
 from carecite.records.scoped import RowScope, scoped_session
+from carecite.text.drug_classes import BY_TOKEN as DRUG_CLASSES
+from carecite.text.drug_classes import members as drug_class_members
+from carecite.text.drug_classes import read_classes
 from carecite.text.spelling import Speller
 from carecite.text.terms import NEGATIONS, STOP_WORDS, singular
 
@@ -283,7 +286,7 @@ def tokens(text: str) -> list[str]:
     lowered = re.sub(
         r"\bcare[\s-]+plans?\b",
         "careplan",
-        text.lower().replace("follow-up", "followup").replace("no-show", "noshow"),
+        read_classes(text.lower()).replace("follow-up", "followup").replace("no-show", "noshow"),
     )
     lowered = _PLAN_OF_CARE.sub("careplan", _NOWADAYS.sub("now", _RIGHT_NOW.sub("now", lowered)))
     lowered = _BLOOD_GLUCOSE.sub("glucose", lowered)  # blood is the default specimen
@@ -346,12 +349,19 @@ def naming_groups(question: str, vocabulary: frozenset[str] | None = None) -> tu
             continue
         alts = [frozenset({singular(tok)})]
         alts += [frozenset(singular(w) for w in syn.split()) for syn in SYNONYMS.get(tok, ())]
+        alts += [frozenset({singular(m)}) for m in drug_class_members(tok)]  # a class: any member
         groups[tok] = tuple(dict.fromkeys(alts))
     return tuple(groups.values())
 
 
 def _known(tok: str, vocabulary: frozenset[str]) -> bool:
-    return tok in SYNONYMS or tok in LAB_NAMES or tok in SPECIMENS or singular(tok) in vocabulary
+    return (
+        tok in SYNONYMS
+        or tok in LAB_NAMES
+        or tok in SPECIMENS
+        or tok in DRUG_CLASSES
+        or singular(tok) in vocabulary
+    )
 
 
 def names_item(groups: Sequence[Group], text: str, *, qualified: bool = False) -> bool:
@@ -405,6 +415,8 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
     )
     if attended or to_see:
         kinds.add("Appointment")
+    if toks & DRUG_CLASSES.keys():  # "a blood thinner", "water pills": a medication, named by its class
+        kinds.add("MedicationRequest")
     if not kinds and outstanding:
         kinds = set(OPEN_WORK_KINDS)
     return Intent(
@@ -1068,6 +1080,8 @@ def _as_written(question: str, words: Sequence[str]) -> str:
 
     def pattern(word: str) -> str:  # "hepb" was "Hep B" / "hepatitis B" in the question (see _HEP)
         hep = re.fullmatch(r"hep([abc])", word)
+        if word in DRUG_CLASSES:  # a class token was one of its phrases ("blood thinners")
+            return "|".join(rf"\b(?:{p})\b" for p in DRUG_CLASSES[word].phrases)
         return rf"\bhep(?:atitis)?[\s-]*{hep.group(1)}\b" if hep else rf"\b{re.escape(word)}\b"
 
     spans = [m.span() for w in words if (m := re.search(pattern(w), question, re.I))]
