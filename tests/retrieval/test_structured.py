@@ -831,3 +831,34 @@ def test_a_care_team_answers_who_someone_is_never_what_was_done(engine: Engine) 
     assert "CareTeam/heart" not in refs(
         engine, "What treatment program is she attending for cardiology?", k=50
     )
+
+
+def _encounters(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        for ref, klass, display, when in (
+            ("Encounter/er1", "EMER", "Emergency room admission (procedure)", datetime(2023, 4, 8)),
+            ("Encounter/amb1", "AMB", "General examination of patient (procedure)", datetime(2024, 10, 25)),
+        ):
+            s.add(
+                t.Encounter(
+                    ref=ref, fhir_id=ref, patient_key=PK, status="finished", class_code=klass,
+                    display=display, start=when,
+                )
+            )  # fmt: skip
+
+
+def test_an_er_question_reads_emergency_encounters_only() -> None:
+    assert read_intent("has he been to the ER?").encounter_class == {"EMER"}
+    assert "Appointment" not in read_intent("any ED visits?").kinds  # an ER visit is never booked
+
+
+def test_er_visits_are_the_emergency_class_and_an_admission_the_record_lacks_is_named(engine: Engine) -> None:
+    _encounters(engine)
+    retriever = StructuredRetriever(engine, TODAY)
+    found = retriever.lookup("has he been to the ER", _filter(), 10)
+    assert [c.source_ref for c in found.candidates if c.source_ref.startswith("Encounter/")] == [
+        "Encounter/er1"
+    ]
+    assert "class: emergency" in found.candidates[0].text
+    missing = retriever.lookup("when was he last admitted to the hospital", _filter(), 10).missing
+    assert missing is not None and missing[0] == "inpatient admission"

@@ -32,6 +32,9 @@ TOKEN = re.compile(r"[a-z0-9]+")
 _NOT_CONTENT = STOP_WORDS - NEGATIONS
 # Clinical shorthand a coordinator types → words the records use.
 SYNONYMS: dict[str, tuple[str, ...]] = {
+    # The published abbreviations of the emergency department (an encounter's class: emergency).
+    "er": ("er", "emergency"),
+    "ed": ("ed", "emergency"),
     "a1c": ("a1c", "hba1c", "glycated hemoglobin"),
     "hba1c": ("hba1c", "a1c", "glycated hemoglobin"),
     "ldl": ("ldl", "low density lipoprotein"),
@@ -114,6 +117,9 @@ class Intent:
     named_kinds: frozenset[str] = NAMED_KINDS
     notes: bool = False  # the question names a note ("the telephone note", "her notes")
     person: bool = False  # the question asks who ("who is", "whose"): only then are care teams read
+    # The encounter classes the question asks for (HL7 v3 ActEncounterCode: "ER visits" → EMER,
+    # "admitted" → the inpatient classes): only encounters of those classes answer it.
+    encounter_class: frozenset[str] = frozenset()
 
 
 # Named labs and measures: they say WHICH observation is asked for (see GENERIC_TERMS).
@@ -148,7 +154,7 @@ _KIND_VOCABULARY: dict[str, tuple[str, str]] = {
     "Immunization": ("immunization immunizations vaccine vaccines vaccination shot", "vaccinated flu"),
     "Procedure": ("procedure procedures surgery operation screening", "performed"),
     "Encounter": (
-        "admission admissions encounter encounters hospitalization ed emergency inpatient",
+        "admission admissions encounter encounters hospitalization ed er emergency inpatient",
         "admitted hospitalized discharged",
     ),
     # The people on the patient's care teams, by the nouns a question names a person's role with
@@ -391,6 +397,36 @@ _NOT_DONE = re.compile(
 _TO_SEE = re.compile(r"(?<!\bwas )(?<!\bwere )\b(?:supposed|going|scheduled|due|set|booked)\s+to\s+see\b")
 
 
+# HL7 v3 ActEncounterCode: each class's display words, said in the statement ("class: emergency"),
+# and the words a question asks for a class with ("ER", "ED": the published abbreviations).
+ENCOUNTER_CLASSES: dict[str, str] = {
+    "EMER": "emergency",
+    "IMP": "inpatient",
+    "ACUTE": "inpatient acute",
+    "NONAC": "inpatient non-acute",
+    "OBSENC": "observation",
+    "SS": "short stay",
+    "AMB": "ambulatory",
+    "HH": "home health",
+    "VR": "virtual",
+    "PRENC": "pre-admission",
+    "FLD": "field",
+}
+_INPATIENT = ("IMP", "ACUTE", "NONAC")
+_ASKED_CLASSES: tuple[tuple[frozenset[str], tuple[str, ...]], ...] = (
+    (frozenset({"er", "ed", "emergency"}), ("EMER",)),
+    (
+        frozenset({"inpatient", "admitted", "admission", "admissions", "hospitalized", "hospitalization"}),
+        _INPATIENT,
+    ),
+)
+# What a decline says of a class the record lacks, and the words a note sentence names it with.
+_CLASS_MISSING: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("EMER", "emergency visit", ("emergency", "er", "ed")),
+    ("IMP", "inpatient admission", ("admitted", "admission", "inpatient", "hospitalized")),
+)
+
+
 def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Intent:
     # A kind word counts in either number ("prescriptions" as "prescription").
     said = tokens(question)
@@ -415,6 +451,9 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
     )
     if attended or to_see:
         kinds.add("Appointment")
+    asked_classes = frozenset(c for words, codes in _ASKED_CLASSES if toks & words for c in codes)
+    if asked_classes:  # an ER visit or an admission is an encounter, never a booked appointment
+        kinds = (kinds - {"Appointment"}) | {"Encounter"}
     if toks & DRUG_CLASSES.keys():  # "a blood thinner", "water pills": a medication, named by its class
         kinds.add("MedicationRequest")
     if not kinds and outstanding:
@@ -436,6 +475,7 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
         named_kinds=NAMED_KINDS | {kind for kind, frame in _ITEM_FRAMES if frame.search(question)},
         notes=bool(toks & {"note", "notes"}),
         person=bool(toks & {"who", "whos", "whose", "whom"}),
+        encounter_class=asked_classes,
     )
 
 
@@ -615,6 +655,16 @@ class StructuredRetriever:
             work = self._statements(session, flt, replace(intent, kinds=WORK_KINDS))
             if (specialty := _missing_specialty(named, intent, list(work))) is not None:
                 return specialty
+        # A class of encounter the record lacks ("When was he last admitted?"), unless a row of another
+        # kind names everything asked ("Admission to orthopedic department" is a procedure).
+        if (
+            intent.encounter_class
+            and not any(s.kind == "Encounter" for s in statements)
+            and not any(names_asked(intent, s) for s in statements)
+        ):
+            for code, said, named_by in _CLASS_MISSING:
+                if code in intent.encounter_class:
+                    return said, (tuple(frozenset({w}) for w in named_by),)
         if not intent.kinds & intent.named_kinds or not intent.naming:
             return None
         if any(s.kind in intent.named_kinds and names_asked(intent, s) for s in statements):
@@ -994,6 +1044,9 @@ class StructuredRetriever:
         )
         seen: dict[str, int] = {}
         for row in rows:
+            klass = getattr(row, "class_code", None) if kind == "Encounter" else None
+            if kind == "Encounter" and intent.encounter_class and klass not in intent.encounter_class:
+                continue
             when = getattr(row, date_attr)
             # "last" is per named item (the latest Hep B dose, not the latest of any vaccine); every row
             # that names what the question names is one item ("depression screening", whatever tool).
@@ -1006,6 +1059,8 @@ class StructuredRetriever:
                 text += " (most recent)" if nth == 0 else " (earlier)"
             if kind == "Encounter" and getattr(row, "end", None):
                 text += f" to {_d(row.end)}"
+            if klass:
+                text += f"; class: {ENCOUNTER_CLASSES.get(klass, klass)}"
             if kind == "Encounter" and getattr(row, "reason", None):
                 text += f"; reason: {row.reason}"
             prior = (0.4 if nth == 0 else _earlier(nth)) if intent.recent else 0.0
