@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     drift_sample: int = Field(default=2000, ge=10)  # chunk projections kept per snapshot
     drift_min_samples: int = Field(default=20, ge=2)  # fewer on either side: no verdict
     drift_query_baseline: int = Field(default=100, ge=2)  # first questions after the reference
+    # ingests of a corpus within this many hours of its reference complete it (a world or a policy
+    # set loaded in parts); only later ones are a recent window to compare
+    drift_reference_window_hours: float = Field(default=24.0, ge=0)
     drift_cosine_alert: float = 0.10  # alert when 1 - cos(mean ref, mean recent) reaches this (and p < alpha)
     drift_alpha: float = 0.01  # significance for the shift's permutation test and the corrected KS test
     drift_below_gate_alert: float = 0.5  # alert when this share of questions has nothing above the gate

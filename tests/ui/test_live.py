@@ -52,9 +52,10 @@ def test_drift_rows_carry_status_and_threshold() -> None:
     rep = DriftReport(
         since="s",
         current_fingerprint="m",
-        chunks=Comparison(
-            what="chunks", reference_n=100, recent_n=50, enough=True, cosine_shift=0.2, alert=True
+        notes=Comparison(
+            what="notes", reference_n=100, recent_n=50, enough=True, cosine_shift=0.2, alert=True
         ),
+        policies=Comparison(what="policies", reference_n=80, recent_n=0, enough=False, note="none in window"),
         queries=Comparison(what="queries", reference_n=3, recent_n=0, enough=False, note="collecting"),
         gate_min_score=0.3,
         below_gate_share=0.6,
@@ -63,9 +64,8 @@ def test_drift_rows_carry_status_and_threshold() -> None:
         alerts=["60% of questions scored below the gate (alert at 50%)"],
     )
     rows = {r["measure"]: r for r in drift_rows(rep)}
-    assert (
-        rows["chunks: cosine shift"]["status"] == "ALERT" and rows["chunks: cosine shift"]["alert_at"] == 0.1
-    )
+    assert rows["notes: cosine shift"]["status"] == "ALERT" and rows["notes: cosine shift"]["alert_at"] == 0.1
+    assert rows["policies: cosine shift"]["status"] == "not enough data"
     assert rows["queries: cosine shift"]["status"] == "not enough data"
     assert rows["questions below the gate (share)"]["status"] == "ALERT"
 

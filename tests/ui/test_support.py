@@ -226,3 +226,20 @@ def test_the_question_set_table_has_each_sets_latest_run_independent_sets_first(
         ("gold", "templated"),
     ]
     assert rows[0]["accuracy"] == 0.6 and rows[0]["wrong facts"] == 3.0  # the latest run; older runs' sum
+
+
+def test_an_answer_quoting_a_us_date_shows_it_as_written_with_the_iso_date_beside_it() -> None:
+    # Records render 2026-09-19; a note sentence quoted verbatim says 9/16/2026. The answer reads in
+    # one format (the ISO tag) and the quote is not altered (citations quote sources exactly).
+    out = answer_with_chips_html("Follow-up booked for 2026-09-19 [S1]. Cardiology on 9/16/2026 [S2].")
+    assert "9/16/2026" in out and out.count('class="cc-date"') == 1
+    assert "2026-09-16</span>" in out and "2026-09-19" in out
+    assert out.index("9/16/2026") < out.index("2026-09-16")
+
+
+def test_the_terminal_answer_shows_the_iso_date_beside_a_quoted_us_date() -> None:
+    from carecite.ui.terminal import with_iso_dates
+
+    assert (
+        with_iso_dates("Cardiology on 9/16/2026 [S2].").plain == "Cardiology on 9/16/2026 (2026-09-16) [S2]."
+    )

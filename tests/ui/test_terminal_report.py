@@ -37,3 +37,25 @@ def test_report_fits_80_columns_and_no_header_is_cut() -> None:
     for header in ("requests", "answered", "declined", "decline rate", "below gate", "break-glass", "p95 ms",
                    "completion tokens", "per request", "retrieved only"):  # fmt: skip
         assert all(word in text.split() for word in header.split()), header  # may wrap at a space, never cut
+
+
+def test_drift_shows_notes_and_policies_as_separate_comparisons() -> None:
+    from carecite.monitoring.drift import Comparison, DriftReport
+    from carecite.ui.terminal_report import render_drift
+
+    rep = DriftReport(
+        since="2026-10-01T00:00:00",
+        current_fingerprint="m",
+        reference_fingerprint="m",
+        notes=Comparison(what="notes", reference_n=250, recent_n=0, enough=False, note="no notes ingested"),
+        policies=Comparison(
+            what="policies", reference_n=2000, recent_n=40, enough=True, cosine_shift=0.01, shift_p_value=0.5
+        ),
+        queries=Comparison(what="queries", reference_n=0, recent_n=0, enough=False),
+        gate_min_score=0.35,
+    )
+    console = Console(width=80, record=True, color_system=None)
+    render_drift(rep, console)
+    text = console.export_text()
+    assert "notes" in text.split() and "policies" in text.split() and "no drift alert" in text
+    assert max(len(line) for line in text.splitlines()) <= 80

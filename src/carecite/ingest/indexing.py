@@ -265,7 +265,7 @@ def _embed(stores: Stores, missing: set[str], need_texts: set[str], *, progress:
     cache = ingest_cache(stores.embedder)
     vectors, texts = stores.vectors, stores.source_vectors
     todo = sorted(missing | need_texts)
-    drift = ChunkDriftSample(stores.engine, stores.settings)  # the new chunks' drift snapshot
+    drift = ChunkDriftSample(stores.engine, stores.settings)  # the new chunks' drift snapshot, per corpus
     with Progress(
         TextColumn("[bold]embedding chunks and their sentences"),
         BarColumn(),
@@ -282,7 +282,7 @@ def _embed(stores: Stores, missing: set[str], need_texts: set[str], *, progress:
             vecs = cache.vectors(flat)
             if dense:
                 vectors.upsert(dense, vecs[: len(dense)])
-                drift.add(vecs[: len(dense)])
+                drift.add_chunks([c.source_type for c in dense], vecs[: len(dense)])
             if items:
                 texts.write(items, vecs[len(dense) :])
             bar.advance(task, len(batch))

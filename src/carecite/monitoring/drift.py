@@ -3,14 +3,18 @@
 What is kept (table ``DriftSample``), and why it holds no PHI:
   * every embedding is stored only as a k-dimensional random projection (default k=32 of 384),
     rounded to 4 decimals. A projection cannot be inverted to the vector, let alone to text;
-  * the reference snapshot: projections of a sample of chunk embeddings, taken the first time
-    chunks are embedded into a data dir (``carecite drift --reset-reference`` takes a new one);
-  * later ingests: projections of the chunks they added;
+  * one reference snapshot per corpus (``CORPORA``: notes, policies): projections of a sample of
+    that corpus's chunk embeddings, taken the first time its chunks are embedded into a data dir
+    (``carecite drift --reset-reference`` takes a new one of each); kind ``reference:<corpus>``;
+  * later ingests: projections of the chunks they added, per corpus (kind ``ingest:<corpus>``);
   * questions: the projection of the scrubbed query vector retrieval already computed, timestamped
     to the hour, with no request id, user or patient. Question text is never stored here.
 
 What is compared (``drift_report``), in projection space (it preserves distances in expectation):
-  * chunks ingested since ``since`` against the reference snapshot;
+  * like with like: notes ingested since ``since`` against the notes' reference, policies against
+    the policies' (a demo ingests the notes and then the CMS policies: policies are not a drift of
+    the notes). Ingests within ``drift_reference_window_hours`` of a corpus's reference complete
+    that reference (a world or a policy set loaded in parts) and are not a recent window;
   * questions asked since ``since`` against the first ``drift_query_baseline`` questions recorded
     after the reference (questions and passages live in different regions of the space, so
     questions are compared with questions);
@@ -29,7 +33,7 @@ import json
 import logging
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -49,6 +53,12 @@ log = logging.getLogger(__name__)
 SEED_KEY = "drift_projection_seed"
 PERMUTATIONS = 199
 NO_REFERENCE = "no reference snapshot yet: take one with carecite drift --reset-reference"
+LEGACY_REFERENCE = (
+    "the reference predates comparing notes and policies apart: take a new one with "
+    "carecite drift --reset-reference"
+)
+# A chunk's source_type → the corpus its drift is measured in (like with like).
+CORPORA: dict[str, str] = {"note_chunk": "notes", "policy": "policies"}
 Matrix = NDArray[np.float64]
 
 
@@ -90,24 +100,34 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def has_reference(engine: Engine) -> bool:
+def corpus_of(source_type: str) -> str:
+    """The drift corpus of a chunk's source type (notes unless it is a policy)."""
+    return CORPORA.get(source_type, "notes")
+
+
+def has_reference(engine: Engine, corpus: str) -> bool:
     with Session(engine) as s:
-        return (
-            s.exec(select(t.DriftSample.id).where(col(t.DriftSample.kind) == "reference")).first() is not None
-        )
+        kind = f"reference:{corpus}"
+        return s.exec(select(t.DriftSample.id).where(col(t.DriftSample.kind) == kind)).first() is not None
 
 
 def record_chunk_vectors(
-    engine: Engine, fingerprint: str, vectors: NDArray[Any], settings: Settings, *, reference: bool = False
+    engine: Engine,
+    fingerprint: str,
+    vectors: NDArray[Any],
+    settings: Settings,
+    *,
+    corpus: str = "notes",
+    reference: bool = False,
 ) -> str:
-    """Store projections of newly embedded chunks: the reference when there is none yet (or when
-    ``reference``), else an "ingest" sample. Returns the kind written; ValueError on no vectors."""
+    """Store projections of newly embedded chunks of one corpus: its reference when it has none yet
+    (or when ``reference``), else an ingest sample. Returns the kind written; ValueError on no vectors."""
     sample = ChunkDriftSample(engine, settings)
-    sample.add(vectors)
-    kind = sample.record(fingerprint, reference=reference)
-    if kind is None:
+    sample.add(vectors, corpus)
+    kinds = sample.record(fingerprint, reference=reference)
+    if not kinds:
         raise ValueError("no chunk vectors to record")
-    return kind
+    return kinds[0]
 
 
 class ChunkDriftSample:
@@ -116,42 +136,54 @@ class ChunkDriftSample:
     Each batch is projected at once and only its k-dimensional projection is kept (32 floats a
     chunk, not the 384-d vector): memory that grows by a sixth as fast as keeping the vectors, and
     no whole-ingest ``vstack``. The rows written equal ``record_chunk_vectors`` on all the vectors
-    at once (projection is row by row; the sample is drawn over all rows at the end).
+    at once (projection is row by row; the sample is drawn over all rows at the end). Each corpus
+    (notes, policies) is kept and written apart: drift compares like with like.
     """
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
         self._projector: Projector | None = None
-        self._parts: list[Matrix] = []
+        self._parts: dict[str, list[Matrix]] = {}
 
     def __len__(self) -> int:
-        return sum(len(p) for p in self._parts)
+        return sum(len(p) for parts in self._parts.values() for p in parts)
 
-    def add(self, vectors: NDArray[Any]) -> None:
+    def add(self, vectors: NDArray[Any], corpus: str = "notes") -> None:
         arr = np.atleast_2d(np.asarray(vectors))
+        if not arr.size:
+            return
         if self._projector is None:
             self._projector = Projector(self.engine, arr.shape[1], self.settings.drift_projection_dims)
-        self._parts.append(self._projector(arr))
+        self._parts.setdefault(corpus, []).append(self._projector(arr))
 
-    def record(self, fingerprint: str, *, reference: bool = False) -> str | None:
-        """Write the sample (see ``record_chunk_vectors``); None when no chunk was added."""
-        if not len(self):
-            return None
-        kind = "reference" if reference or not has_reference(self.engine) else "ingest"
-        projected = np.vstack(self._parts)
-        sample = _sample(projected, self.settings.drift_sample)
-        with session_scope(self.engine) as s:
-            s.add(
-                t.DriftSample(
-                    kind=kind,
-                    ts=_now(),
-                    fingerprint=fingerprint,
-                    n=len(projected),
-                    projections=json.dumps(sample.tolist()),
+    def add_chunks(self, source_types: Sequence[str], vectors: NDArray[Any]) -> None:
+        """Add the vectors of chunks with these source types (row i is chunk i), each to its corpus."""
+        arr = np.atleast_2d(np.asarray(vectors))
+        corpora = [corpus_of(x) for x in source_types]
+        for corpus in dict.fromkeys(corpora):
+            self.add(arr[[i for i, c in enumerate(corpora) if c == corpus]], corpus)
+
+    def record(self, fingerprint: str, *, reference: bool = False) -> list[str]:
+        """Write one sample per corpus added (see ``record_chunk_vectors``); the kinds written."""
+        kinds: list[str] = []
+        for corpus in sorted(self._parts):
+            first = reference or not has_reference(self.engine, corpus)
+            kind = f"{'reference' if first else 'ingest'}:{corpus}"
+            projected = np.vstack(self._parts[corpus])
+            sample = _sample(projected, self.settings.drift_sample)
+            with session_scope(self.engine) as s:
+                s.add(
+                    t.DriftSample(
+                        kind=kind,
+                        ts=_now(),
+                        fingerprint=fingerprint,
+                        n=len(projected),
+                        projections=json.dumps(sample.tolist()),
+                    )
                 )
-            )
-        return kind
+            kinds.append(kind)
+        return kinds
 
 
 class QueryRecorder:
@@ -186,26 +218,34 @@ class QueryRecorder:
 
 
 def take_reference(stores: Stores, settings: Settings, *, progress: bool = False) -> int:
-    """A new reference snapshot from a random sample of the chunks in SQL (re-embedded now, with
-    the current model). Returns how many chunks it holds; 0 when there are none."""
+    """A new reference snapshot of each corpus from a random sample of its chunks in SQL (re-embedded
+    now, with the current model). Returns how many chunks they hold; 0 when there are none."""
+    rng = np.random.default_rng(_seed(stores.engine))
+    sample = ChunkDriftSample(stores.engine, settings)
+    taken = 0
     with Session(stores.engine) as s:
-        ids = list(s.exec(select(t.ChunkRow.chunk_id).order_by(col(t.ChunkRow.chunk_id))).all())
-        if not ids:
-            return 0
-        rng = np.random.default_rng(_seed(stores.engine))
+        rows = s.exec(select(t.ChunkRow.chunk_id, t.ChunkRow.source_type).order_by(col(t.ChunkRow.chunk_id)))
+        by_corpus: dict[str, list[str]] = {}
+        for chunk_id, source_type in rows:
+            by_corpus.setdefault(corpus_of(source_type), []).append(chunk_id)
+    for corpus, ids in sorted(by_corpus.items()):
         chosen = sorted(rng.choice(len(ids), size=min(len(ids), settings.drift_sample), replace=False))
         picked = [ids[i] for i in chosen]
-        texts = [r.index_text for r in s.exec(select(t.ChunkRow).where(col(t.ChunkRow.chunk_id).in_(picked)))]
-    vectors = stores.embedder.embed_documents(texts)
-    record_chunk_vectors(stores.engine, stores.embedder.fingerprint, vectors, settings, reference=True)
-    return len(texts)
+        with Session(stores.engine) as s:
+            texts = [
+                r.index_text for r in s.exec(select(t.ChunkRow).where(col(t.ChunkRow.chunk_id).in_(picked)))
+            ]
+        sample.add(stores.embedder.embed_documents(texts), corpus)
+        taken += len(texts)
+    sample.record(stores.embedder.fingerprint, reference=True)
+    return taken
 
 
 # --------------------------------------------------------------------------- comparison
 class Comparison(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    what: str  # "chunks" | "queries"
+    what: str  # "notes" | "policies" | "queries"
     reference_n: int
     recent_n: int
     enough: bool  # both sides have at least drift_min_samples
@@ -224,7 +264,8 @@ class DriftReport(BaseModel):
     reference_fingerprint: str | None = None
     current_fingerprint: str
     fingerprint_changed: bool = False
-    chunks: Comparison
+    notes: Comparison
+    policies: Comparison
     queries: Comparison
     scored_questions: int = 0
     below_gate_share: float = 0.0
@@ -277,6 +318,45 @@ def _rows(samples: Sequence[t.DriftSample]) -> Matrix:
     return np.asarray(vectors, dtype=np.float64) if vectors else np.zeros((0, 0))
 
 
+def _corpus_comparison(
+    corpus: str,
+    samples: Sequence[t.DriftSample],
+    *,
+    since_iso: str,
+    window: timedelta,
+    cmp: functools.partial[Comparison],
+    seed: int,
+    drift_sample: int,
+    legacy: bool,
+) -> tuple[Comparison, t.DriftSample | None]:
+    """One corpus: its latest reference, completed by the ingests within ``window`` of it (a world
+    or policy set loaded in parts), against its ingests after that window and since ``since``."""
+    empty = np.zeros((0, 0))
+    reference = next((x for x in reversed(samples) if x.kind == f"reference:{corpus}"), None)
+    if reference is None:
+        note = LEGACY_REFERENCE if legacy else NO_REFERENCE
+        if not legacy and any(x.kind.startswith("reference:") for x in samples):
+            note = f"no {corpus} ingested yet"
+        return cmp(corpus, empty, empty).model_copy(update={"note": note}), None
+    ingests = [
+        x
+        for x in samples
+        if x.kind == f"ingest:{corpus}"
+        and x.id is not None
+        and reference.id is not None
+        and x.id > reference.id
+        and x.fingerprint == reference.fingerprint
+    ]
+    settled = (datetime.fromisoformat(reference.ts) + window).isoformat(timespec="microseconds")
+    building = [x for x in ingests if x.ts < settled]
+    recent = [x for x in ingests if x.ts >= settled and x.ts >= since_iso]
+    base = _sample(_rows([reference, *building]), drift_sample, seed)
+    comparison = cmp(corpus, base, _rows(recent))
+    if not recent:
+        comparison = comparison.model_copy(update={"note": f"no {corpus} ingested in the window"})
+    return comparison, reference
+
+
 def drift_report(
     engine: Engine,
     settings: Settings,
@@ -289,29 +369,15 @@ def drift_report(
     """Compare what was recorded since ``since`` with the reference (see the module docstring)."""
     since_iso = since.astimezone(UTC).isoformat(timespec="microseconds")
     with Session(engine) as s:
-        reference = s.exec(
-            select(t.DriftSample)
-            .where(col(t.DriftSample.kind) == "reference")
-            .order_by(col(t.DriftSample.id).desc())
-        ).first()
-        later: list[t.DriftSample] = []
-        if reference is not None:
-            later = list(
-                s.exec(
-                    select(t.DriftSample)
-                    .where(
-                        col(t.DriftSample.kind).in_(["ingest", "query"]),
-                        col(t.DriftSample.fingerprint) == reference.fingerprint,
-                        col(t.DriftSample.id) > reference.id,
-                    )
-                    .order_by(col(t.DriftSample.id))
-                ).all()
-            )
+        samples = list(s.exec(select(t.DriftSample).order_by(col(t.DriftSample.id))).all())
+        seed_row = s.get(t.Meta, SEED_KEY)
+    seed = int(seed_row.value) if seed_row is not None else 0
     thresholds = {
         "cosine_shift": settings.drift_cosine_alert,
         "ks_alpha": settings.drift_alpha,
         "below_gate_share": settings.drift_below_gate_alert,
         "min_samples": float(settings.drift_min_samples),
+        "reference_window_hours": settings.drift_reference_window_hours,
     }
     cmp = functools.partial(
         compare,
@@ -319,17 +385,36 @@ def drift_report(
         shift_alert=settings.drift_cosine_alert,
         alpha=settings.drift_alpha,
     )
-    alerts: list[str] = []
+    # Data dirs from before notes and policies were kept apart hold one mixed "reference".
+    legacy = any(x.kind == "reference" for x in samples)
+    per_corpus = {
+        corpus: _corpus_comparison(
+            corpus,
+            samples,
+            since_iso=since_iso,
+            window=timedelta(hours=settings.drift_reference_window_hours),
+            cmp=cmp,
+            seed=seed,
+            drift_sample=settings.drift_sample,
+            legacy=legacy,
+        )
+        for corpus in ("notes", "policies")
+    }
+    # The latest reference of any corpus: the model fingerprint to check, and where questions start.
+    reference = next((x for x in reversed(samples) if x.kind.startswith("reference")), None)
     if reference is None:
         empty = np.zeros((0, 0))
-        chunks = cmp("chunks", empty, empty).model_copy(update={"note": NO_REFERENCE})
         queries = cmp("queries", empty, empty).model_copy(update={"note": NO_REFERENCE})
     else:
-        ingests = [x for x in later if x.kind == "ingest" and x.ts >= since_iso]
-        chunks = cmp("chunks", _rows([reference]), _rows(ingests))
-        if not ingests:
-            chunks = chunks.model_copy(update={"note": "no chunks ingested in the window"})
-        asked = [x for x in later if x.kind == "query"]
+        asked = [
+            x
+            for x in samples
+            if x.kind == "query"
+            and x.fingerprint == reference.fingerprint
+            and x.id is not None
+            and reference.id is not None
+            and x.id > reference.id
+        ]
         baseline = asked[: settings.drift_query_baseline]
         recent = [x for x in asked[len(baseline) :] if x.ts >= since_iso[:13]]
         queries = cmp("queries", _rows(baseline), _rows(recent))
@@ -340,13 +425,15 @@ def drift_report(
                     f"{settings.drift_query_baseline} questions)"
                 }
             )
+    alerts: list[str] = []
     fingerprint_changed = reference is not None and reference.fingerprint != current_fingerprint
     if fingerprint_changed:
         alerts.append(
             "the embedding model changed since the reference snapshot: re-embed the indexes, "
             "then take a new reference (carecite drift --reset-reference)"
         )
-    for c in (chunks, queries):
+    notes, policies = per_corpus["notes"][0], per_corpus["policies"][0]
+    for c in (notes, policies, queries):
         if c.alert:
             alerts.append(
                 f"{c.what} drifted: cosine shift {c.cosine_shift} (alert at {settings.drift_cosine_alert}), "
@@ -363,7 +450,8 @@ def drift_report(
         reference_fingerprint=reference.fingerprint if reference else None,
         current_fingerprint=current_fingerprint,
         fingerprint_changed=fingerprint_changed,
-        chunks=chunks,
+        notes=notes,
+        policies=policies,
         queries=queries,
         scored_questions=scored_questions,
         below_gate_share=below_gate_share,

@@ -355,8 +355,10 @@ class AnswerFlag(SQLModel, table=True):
 class DriftSample(SQLModel, table=True):
     """Random projections of embeddings for drift checks (monitoring/drift.py); never any text.
 
-    kind "reference" (chunks at the first ingest), "ingest" (chunks added later) or "query" (one
-    scrubbed question, bucketed to the hour, not linked to a request, user or patient).
+    kind "reference:<corpus>" (a corpus's chunks at its first ingest; corpus "notes" or "policies"),
+    "ingest:<corpus>" (chunks added later) or "query" (one scrubbed question, bucketed to the hour,
+    not linked to a request, user or patient). Data dirs from before corpora hold "reference" and
+    "ingest" (notes and policies mixed), which drift no longer compares.
     """
 
     id: int | None = Field(default=None, primary_key=True)

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from carecite.domain import Candidate, RetrievalFilter, date_int
 from carecite.records import tables as t
 from carecite.records.scoped import RowScope, scoped_session
+from carecite.text.dates import display_date, display_datetime
 from carecite.text.drug_classes import BY_TOKEN as DRUG_CLASSES
 from carecite.text.drug_classes import members as drug_class_members
 from carecite.text.drug_classes import read_classes
@@ -506,15 +507,11 @@ class Statement:
 
 
 def _d(value: datetime | date | None) -> str:
-    if value is None:
-        return "unknown date"
-    return value.date().isoformat() if isinstance(value, datetime) else value.isoformat()
+    return display_date(value)  # the product's one date format (text/dates.py)
 
 
 def _dt(value: datetime | None) -> str:
-    if value is None:
-        return "unknown time"
-    return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.date().isoformat()
+    return display_datetime(value)
 
 
 @lru_cache(maxsize=1024)

@@ -7,6 +7,7 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
+from carecite.text.dates import written_dates
 from carecite.text.repair import repair_text
 
 # One pass, one table: the HTML characters (& < > " ') and the characters Streamlit's Markdown would
@@ -94,15 +95,38 @@ CHIP_STYLE = (
 )
 
 
+DATE_STYLE = (
+    "display:inline-block;background:#f1f3f4;color:#3c4043;border-radius:4px;padding:0 4px;"
+    "font-size:.8em;margin:0 2px"
+)
+
+
+def with_iso_dates_html(text: str) -> str:
+    """``text`` escaped, each date written other than ``YYYY-MM-DD`` ("9/16/2026", a quote from a
+    note, kept as written) followed by its ``YYYY-MM-DD`` form in a grey tag (``cc-date``): the
+    answer reads in one date format without altering what it quotes."""
+    out: list[str] = []
+    pos = 0
+    for d in written_dates(text):
+        out.append(escape_text(text[pos : d.end]))
+        out.append(
+            f'<span class="cc-date" title="the same date as YYYY-MM-DD" style="{DATE_STYLE}">{d.iso}</span>'
+        )
+        pos = d.end
+    out.append(escape_text(text[pos:]))
+    return "".join(out)
+
+
 def answer_with_chips_html(answer_text: str) -> str:
-    """The answer escaped, each ``[Sn]`` marker turned into a citation chip (``<span class="cc-chip">``)."""
+    """The answer escaped, each ``[Sn]`` marker turned into a citation chip (``<span class="cc-chip">``)
+    and each date written in another format followed by its ``YYYY-MM-DD`` form (``cc-date``)."""
     out: list[str] = []
     pos = 0
     for m in _MARKER.finditer(answer_text):
-        out.append(escape_text(answer_text[pos : m.start()]))
+        out.append(with_iso_dates_html(answer_text[pos : m.start()]))
         out.append(f'<span class="cc-chip" style="{CHIP_STYLE}">{m.group(1)}</span>')
         pos = m.end()
-    out.append(escape_text(answer_text[pos:]))
+    out.append(with_iso_dates_html(answer_text[pos:]))
     return f'<div class="cc-answer" style="font-size:1.05rem;line-height:1.6">{"".join(out)}</div>'
 
 

@@ -100,7 +100,7 @@ def headline(rep: LiveReport) -> list[tuple[str, str]]:
 def drift_rows(rep: DriftReport) -> list[dict[str, object]]:
     """One bar per comparison (cosine shift), and the share below the gate, each with its alert line."""
     rows: list[dict[str, object]] = []
-    for c in (rep.chunks, rep.queries):
+    for c in (rep.notes, rep.policies, rep.queries):
         rows.append(
             {
                 "measure": f"{c.what}: cosine shift",

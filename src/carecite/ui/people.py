@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from carecite.access.scope import AUDIT_READER_ROLES, BREAK_GLASS_ROLES, CLINICAL_ROLES
 from carecite.records import tables as t
+from carecite.text.dates import display_date
 
 ROLE_WORDS: dict[str, str] = {
     "care_coordinator": "Care coordinator",
@@ -92,7 +93,7 @@ def user_card(user: t.User, facility_names: Mapping[str, str]) -> UserCard:
 
 def patient_label(patient: t.Patient) -> str:
     """The picker's line for a patient: name, birth date, MRN (shown only for patients in scope)."""
-    born = patient.birth_date.isoformat() if patient.birth_date else "birth date unknown"
+    born = display_date(patient.birth_date, unknown="birth date unknown")
     return f"{patient.name or patient.id} · born {born} · MRN {patient.mrn or '—'}"
 
 

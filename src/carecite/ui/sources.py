@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from carecite.domain import Answer, Citation, RetrievedRef
 from carecite.records import tables as t
+from carecite.text.dates import display_date, display_datetime
 from carecite.text.repair import repair_text
 from carecite.ui.declines import RETRIEVER_WORDS
 from carecite.ui.html import merge_spans
@@ -42,9 +43,9 @@ class SourceCard:
 
 def _when(value: object) -> str:
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.date().isoformat()
+        return display_datetime(value)
     if isinstance(value, date):
-        return value.isoformat()
+        return display_date(value)
     return ""
 
 

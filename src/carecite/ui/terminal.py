@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from carecite.domain import Answer
+from carecite.text.dates import written_dates
 
 
 def highlighted(text: str, span: tuple[int, int]) -> Text:
@@ -15,6 +16,19 @@ def highlighted(text: str, span: tuple[int, int]) -> Text:
     start, end = span
     if 0 <= start < end <= len(text):
         out.stylize("bold black on yellow", start, end)
+    return out
+
+
+def with_iso_dates(text: str) -> Text:
+    """``text`` as written, each date in another format followed by its ``YYYY-MM-DD`` form, dimmed
+    (the UI's ``cc-date`` tag): one date format to read, the quote unaltered."""
+    out = Text()
+    pos = 0
+    for d in written_dates(text):
+        out.append(text[pos : d.end])
+        out.append(f" ({d.iso})", style="dim")
+        pos = d.end
+    out.append(text[pos:])
     return out
 
 
@@ -26,7 +40,7 @@ def render_answer(answer: Answer, console: Console) -> None:
             )
         )
     else:
-        console.print(Panel(Text(answer.answer), title="answer", border_style="green", expand=True))
+        console.print(Panel(with_iso_dates(answer.answer), title="answer", border_style="green", expand=True))
         table = Table("marker", "source", "cited text", show_lines=True)
         for c in answer.citations:
             table.add_row(c.marker, c.source_ref, highlighted(c.text, c.text_span or c.span))

@@ -142,7 +142,8 @@ def render_drift(rep: DriftReport, out: Console) -> None:
     table = Table(
         "compared", "reference n", "recent n", "cosine shift", "KS p (corrected)", "verdict", "note"
     )
-    table.add_row(*_cmp_row(rep.chunks))
+    table.add_row(*_cmp_row(rep.notes))
+    table.add_row(*_cmp_row(rep.policies))
     table.add_row(*_cmp_row(rep.queries))
     out.print(table)
     th = rep.thresholds

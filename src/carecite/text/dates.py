@@ -1,0 +1,94 @@
+"""One date format for everything carecite writes: ISO 8601, ``YYYY-MM-DD`` (``YYYY-MM-DD HH:MM``
+when a time of day matters).
+
+ISO is what FHIR stores, sorts as text and reads the same everywhere (``9/16/2026`` is September 16
+in the US and nonsense elsewhere; ``4/5/2026`` is April 5 or May 4). Record statements, source cards,
+the patient header and the people rows all render dates with ``display_date``/``display_datetime``.
+
+Quoted source text is never rewritten: an answer sentence copied from a note keeps the note's
+``9/16/2026`` (citation verification requires every date to appear in the cited source exactly).
+``written_dates`` finds such dates so the UI and the terminal can show the ISO form beside the
+verbatim one. Numeric dates are read as US month/day/year, the convention of the US clinical notes
+and CMS policies carecite ingests; two-digit years and impossible dates are left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+_MONTHS = {
+    name: i
+    for i, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_NUMERIC = re.compile(r"(?<![\d/.\-])(\d{1,2})/(\d{1,2})/(\d{4})(?![\d/])")
+_MONTH_FIRST = re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.IGNORECASE)
+_DAY_FIRST = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\.?,?\s+(\d{{4}})\b", re.IGNORECASE)
+
+
+def display_date(value: date | datetime | None, unknown: str = "unknown date") -> str:
+    """``YYYY-MM-DD``: the one way carecite writes a date."""
+    if value is None:
+        return unknown
+    return value.date().isoformat() if isinstance(value, datetime) else value.isoformat()
+
+
+def display_datetime(value: datetime | None, unknown: str = "unknown time") -> str:
+    """``YYYY-MM-DD HH:MM`` when the time of day is set, else ``YYYY-MM-DD``."""
+    if value is None:
+        return unknown
+    return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.date().isoformat()
+
+
+@dataclass(frozen=True)
+class WrittenDate:
+    start: int
+    end: int
+    iso: str  # the same day as display_date writes it
+
+
+def _valid(year: int, month: int, day: int) -> str | None:
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def written_dates(text: str) -> list[WrittenDate]:
+    """Dates in ``text`` written other than as ``YYYY-MM-DD`` ("9/16/2026", "September 16, 2026",
+    "16 Sep 2026"), in order, each with its ISO form."""
+    found: list[WrittenDate] = []
+    for m in _NUMERIC.finditer(text):
+        if iso := _valid(int(m.group(3)), int(m.group(1)), int(m.group(2))):
+            found.append(WrittenDate(m.start(), m.end(), iso))
+    for m in _MONTH_FIRST.finditer(text):
+        if iso := _valid(int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2))):
+            found.append(WrittenDate(m.start(), m.end(), iso))
+    for m in _DAY_FIRST.finditer(text):
+        if iso := _valid(int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1))):
+            found.append(WrittenDate(m.start(), m.end(), iso))
+    found.sort(key=lambda d: d.start)
+    out: list[WrittenDate] = []
+    for d in found:  # overlapping matches ("May 4 2026" inside a longer one): the first wins
+        if not out or d.start >= out[-1].end:
+            out.append(d)
+    return out

@@ -1,0 +1,40 @@
+"""One date format (text/dates.py): carecite writes YYYY-MM-DD; dates quoted in another format are found
+so the UI can show the ISO form beside them, and never rewritten."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from carecite.text.dates import display_date, display_datetime, written_dates
+
+
+def test_carecite_writes_dates_as_iso() -> None:
+    assert display_date(date(2026, 9, 19)) == "2026-09-19"
+    assert display_date(datetime(2026, 9, 19, 14, 5)) == "2026-09-19"
+    assert display_datetime(datetime(2026, 9, 19, 14, 5)) == "2026-09-19 14:05"
+    assert display_datetime(datetime(2026, 9, 19)) == "2026-09-19"
+    assert display_date(None) == "unknown date" and display_datetime(None) == "unknown time"
+
+
+def test_us_numeric_and_month_name_dates_are_found_with_their_iso_form() -> None:
+    text = "Seen 9/16/2026; recheck September 3, 2026, then 5 Oct 2026 and Sept. 1st 2026."
+    found = written_dates(text)
+    assert [text[d.start : d.end] for d in found] == [
+        "9/16/2026",
+        "September 3, 2026",
+        "5 Oct 2026",
+        "Sept. 1st 2026",
+    ]
+    assert [d.iso for d in found] == ["2026-09-16", "2026-09-03", "2026-10-05", "2026-09-01"]
+
+
+def test_iso_dates_ratios_two_digit_years_and_impossible_dates_are_left_alone() -> None:
+    for text in (
+        "Follow-up on 2026-09-19.",
+        "BP 120/80, dose 1/2 tab.",
+        "Born 3/4/56.",
+        "Lot 13/45/2026 and 2/30/2026.",
+        "Ratio 10/12/20261 is a code.",
+        "May 2026 was quiet.",
+    ):
+        assert written_dates(text) == [], text
