@@ -60,12 +60,30 @@ def where(store: str, settings: Settings | None) -> str:
     return ""
 
 
-def store_fault_line(exc: BaseException, settings: Settings | None, todo: str) -> str | None:
-    """One line for a person when ``exc`` means a store is unreachable: which store, which server,
-    what happened and what to do (``todo``); None when ``exc`` is something else."""
+def server_kind(store: str, settings: Settings | None) -> str:
+    """What kind of server ``store`` is, without its address (for API clients): "PostgreSQL", "a
+    Chroma server" or ""."""
+    if settings is None:
+        return ""
+    if store == "the database" and (settings.database_url or "").startswith("postgresql"):
+        return "PostgreSQL"
+    if store == "the vector index":
+        if settings.chroma_host:
+            return "a Chroma server"
+        if settings.vector_store == "pgvector":
+            return "PostgreSQL"
+    return ""
+
+
+def store_fault_line(
+    exc: BaseException, settings: Settings | None, todo: str, *, address: bool = True
+) -> str | None:
+    """One line for a person when ``exc`` means a store is unreachable: which store, which server
+    (its address for operators; only its kind with ``address=False``), what happened and what to do
+    (``todo``); None when ``exc`` is something else."""
     store = store_unavailable(exc)
     if store is None:
         return None
-    server = where(store, settings)
+    server = where(store, settings) if address else server_kind(store, settings)
     named = f"{store} ({server})" if server else store
     return f"{named} is unreachable ({type(exc).__name__}): {todo}"

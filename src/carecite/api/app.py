@@ -61,6 +61,7 @@ _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorBody, "description": "body too large"},
     422: {"model": ErrorBody, "description": "body or query does not match the schema"},
     429: {"model": ErrorBody, "description": "rate limited; see Retry-After"},
+    503: {"model": ErrorBody, "description": "a store (the database, the vector index) is unreachable"},
     504: {"model": ErrorBody, "description": "request timeout"},
 }
 
@@ -100,13 +101,17 @@ def audit_reader(
 ) -> str:
     if not who.scopes.may_read_audit:
         raise insufficient_scope(AUDIT_SCOPE)
-    with Session(st.pipeline.stores.engine) as session:
-        try:
+    try:
+        with Session(st.pipeline.stores.engine) as session:
             require_role(session, who.user_id, AUDIT_READER_ROLES)
-        except RoleDenied:
-            raise role_refused(AUDIT_READER_ROLES) from None
-        except AccessDenied:  # an unknown user: the one body every denial shares
-            raise access_denied() from None
+    except RoleDenied:
+        raise role_refused(AUDIT_READER_ROLES) from None
+    except AccessDenied:  # an unknown user: the one body every denial shares
+        raise access_denied() from None
+    except Exception as exc:  # the database down: 503 naming it, like every route
+        if (down := store_down(st.settings, exc)) is None:
+            raise
+        raise down from None
     return who.user_id
 
 
@@ -132,13 +137,21 @@ async def run(st: ApiState, fn: Callable[..., T], *args: Any) -> T:
     except BadInput as exc:
         raise ApiError(400, "bad_request", str(exc)) from None
     except Exception as exc:  # a shared store down mid-request: 503, retryable, not a 500
-        from carecite.store_errors import store_unavailable
-
-        if (store := store_unavailable(exc)) is None:
+        if (down := store_down(st.settings, exc)) is None:
             raise
-        raise ApiError(
-            503, "not_ready", f"{store} is unavailable; try again shortly", {"Retry-After": "5"}
-        ) from None
+        raise down from None
+
+
+def store_down(settings: Settings, exc: BaseException) -> ApiError | None:
+    """503 ``not_ready`` naming the store and its kind of server (never its address) when ``exc``
+    says a store cannot be reached; None for anything else."""
+    from carecite.store_errors import server_kind, store_unavailable
+
+    if (store := store_unavailable(exc)) is None:
+        return None
+    kind = server_kind(store, settings)
+    named = f"{store} ({kind})" if kind else store
+    return ApiError(503, "not_ready", f"{named} is unreachable; try again shortly", {"Retry-After": "5"})
 
 
 class PrivilegedRoleError(RuntimeError):
@@ -194,7 +207,7 @@ def create_app(settings: Settings, *, pipeline: Pipeline | None = None) -> FastA
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)
-    _install_error_handlers(app)
+    _install_error_handlers(app, settings)
     _install_metrics_middleware(app)
 
     # ------------------------------------------------------------------ answering and retrieval
@@ -384,7 +397,7 @@ def _sql_ok(pipeline: Pipeline) -> bool:
     return True
 
 
-def _install_error_handlers(app: FastAPI) -> None:
+def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
     def render(err: ApiError) -> JSONResponse:
         return JSONResponse(err.body(), status_code=err.status, headers=err.headers)
 
@@ -406,7 +419,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         return render(ApiError(exc.status_code, code, str(exc.detail), dict(exc.headers or {})))
 
     @app.exception_handler(Exception)
-    async def internal_error(_: Request, exc: Exception) -> JSONResponse:
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        # A store fault that escaped a route's own mapping is still a 503 naming the store.
+        api: ApiState | None = getattr(request.app.state, "api", None)
+        if (down := store_down(api.settings if api else settings, exc)) is not None:
+            return render(down)
         return render(ApiError(500, "internal_error", f"internal error ({type(exc).__name__})"))
 
     _ = ErrorDetail  # documented in the schema through ErrorBody
