@@ -39,7 +39,7 @@ from carecite.api.errors import (
     insufficient_scope,
     role_refused,
 )
-from carecite.api.limits import BodySizeLimit, RateLimiter
+from carecite.api.limits import BodySizeLimit, HeaderSizeLimit, RateLimiter
 from carecite.api.metrics import Metrics
 from carecite.api.models import AskBody, Health, Readiness
 from carecite.api.scopes import AUDIT_SCOPE, CLINICAL_SCOPE_EXAMPLE
@@ -59,6 +59,7 @@ _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     },
     404: {"model": ErrorBody, "description": "the path matches no route (e.g. a control character in an id)"},
     413: {"model": ErrorBody, "description": "body too large"},
+    431: {"model": ErrorBody, "description": "request headers too large"},
     422: {"model": ErrorBody, "description": "body or query does not match the schema"},
     429: {"model": ErrorBody, "description": "rate limited; see Retry-After"},
     503: {"model": ErrorBody, "description": "a store (the database, the vector index) is unreachable"},
@@ -209,6 +210,7 @@ def create_app(settings: Settings, *, pipeline: Pipeline | None = None) -> FastA
     app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)
     _install_error_handlers(app, settings)
     _install_metrics_middleware(app)
+    app.add_middleware(HeaderSizeLimit, max_bytes=settings.api_max_header_bytes)  # outermost
 
     # ------------------------------------------------------------------ answering and retrieval
     @app.post(
