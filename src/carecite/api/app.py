@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from carecite.access.scope import AUDIT_READER_ROLES, AccessDenied, RoleDenied, require_role
 from carecite.access.sources import SourceView, open_source
 from carecite.answering.pipeline import BadInput, Pipeline
+from carecite.api.access_log import AccessLogPaths
 from carecite.api.auth import Principal, TokenVerifier
 from carecite.api.errors import (
     STATUS_CODES,
@@ -199,7 +201,14 @@ def create_app(settings: Settings, *, pipeline: Pipeline | None = None) -> FastA
         else:
             await run_in_threadpool(refuse_privileged_role, settings, built.stores.engine)
         app.state.api = ApiState(settings, built)
-        yield
+        # uvicorn's access log names the route, never the ids in the URL (patients, sources, refs)
+        access_paths = AccessLogPaths(app)
+        access_log = logging.getLogger("uvicorn.access")
+        access_log.addFilter(access_paths)
+        try:
+            yield
+        finally:
+            access_log.removeFilter(access_paths)
 
     app = FastAPI(
         title="carecite",
