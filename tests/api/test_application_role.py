@@ -237,7 +237,7 @@ def test_readiness_as_the_application_role_counts_the_whole_index(setups: dict[s
     from carecite.api.server import running
 
     settings, pipeline = setups["app_role"]
-    embedded_settings, embedded = setups["embedded"]
+    _, embedded = setups["embedded"]
     expected = embedded.stores.lexical.count()
     assert expected > 0
     with running(settings, pipeline) as base:

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -210,7 +211,9 @@ def create_app(settings: Settings, *, pipeline: Pipeline | None = None) -> FastA
         finally:
             access_log.removeFilter(access_paths)
 
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI and ReDoc from the fastapi-offline wheel, served by the app
+    # itself (FastAPI's defaults load them from a CDN: blank pages offline).
+    app = FastAPIOffline(
         title="carecite",
         version="1",
         summary="Cited answers and retrieval about one patient, with access decided before retrieval.",
