@@ -137,6 +137,8 @@ def test_postgres_killed_then_ask_and_stats_are_one_line(
         ("ask", "Which follow-ups are open right now?", "--user", "cc-ben", "--patient", PATIENT),
         ("stats",),
         ("patients", "--user", "cc-ben"),
+        ("db", "migrate"),
+        ("serve", "--port", "1"),  # refused before uvicorn binds anything
     ):
         code, _, stderr = _run(settings.data_dir, *args)
         _assert_one_clear_line(code, stderr, "the database", "PostgreSQL at", "run the command again")

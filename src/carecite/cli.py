@@ -1102,19 +1102,13 @@ def serve_cmd(
     if (settings.database_url or "").startswith("postgresql"):
         from carecite.api.app import PrivilegedRoleError, refuse_privileged_role
         from carecite.records.postgres import SchemaNotReadyError
-        from carecite.store_errors import store_unavailable
         from carecite.stores import Stores
 
         try:  # before uvicorn: a refused start is one line, not a lifespan traceback
             refuse_privileged_role(settings, Stores(settings).engine)
         except (PrivilegedRoleError, SchemaNotReadyError) as exc:
             raise fail(str(exc), 2) from None
-        except Exception as exc:
-            if (store := store_unavailable(exc)) is None:
-                raise
-            raise fail(
-                f"{store} is unavailable ({type(exc).__name__}): start it, then run serve again", 1
-            ) from None
+        # a database that is down: one line naming it (StoreFaultGroup)
     _log_llm_check_at_start(settings)
     out.print(f"carecite API on http://{host}:{port}  (docs at /docs; Ctrl+C to stop)")
     serve(settings, host, port)
@@ -1292,8 +1286,6 @@ def db_migrate(
         raise fail("`db migrate` is for PostgreSQL: set CARECITE_DATABASE_URL=postgresql+psycopg://...", 2)
     from sqlmodel import create_engine
 
-    from carecite.store_errors import store_unavailable
-
     engine = create_engine(url)
     try:
         ran = migrate(engine)
@@ -1309,10 +1301,7 @@ def db_migrate(
             )
     except (ValueError, SchemaNotReadyError) as exc:
         raise fail(str(exc), 2) from None
-    except Exception as exc:
-        if (store := store_unavailable(exc)) is None:
-            raise
-        raise fail(f"{store} is unavailable ({type(exc).__name__})", 1) from None
+    # a database that is down: one line naming it and what to do (StoreFaultGroup)
     out.print(
         f"schema at version {LATEST} ({ran} step(s) applied)"
         + (
