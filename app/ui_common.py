@@ -6,7 +6,10 @@ answers and the audit trail come from carecite's public API.
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,11 +58,21 @@ def warm_models(data_dir: str) -> threading.Thread:
     """Load the models once, when the app starts, in the background: the page renders at once and
     the first question finds the embedding model, the indexes and Presidio ready."""
     # Building the pipeline (Presidio, spaCy) happens in the thread too, not in the page's first run.
-    thread = threading.Thread(
-        target=lambda: get_pipeline(data_dir).warm(), name="carecite-warm-up", daemon=True
-    )
+    thread = threading.Thread(target=lambda: _warm(data_dir), name="carecite-warm-up", daemon=True)
     thread.start()
     return thread
+
+
+def _warm(data_dir: str) -> None:
+    try:
+        get_pipeline(data_dir).warm()
+    except Exception as exc:  # a store that is down: the page says so; the log gets one line
+        from carecite.store_errors import store_fault_line
+
+        line = store_fault_line(exc, settings(), "the first question will retry", address=False)
+        if line is None:
+            raise
+        logging.getLogger("carecite.ui").warning("warm-up skipped: %s", line)
 
 
 @st.cache_resource(show_spinner=False)
@@ -67,6 +80,25 @@ def get_audit(data_dir: str) -> AuditLog:
     from carecite.audit import AuditLog
 
     return AuditLog(get_stores(data_dir).engine)
+
+
+@contextmanager
+def store_faults() -> Iterator[None]:
+    """Around a whole page: a store that is down, or dies while the page runs (PostgreSQL, a Chroma
+    server), becomes one message naming it and what to do, and the page stops; never a traceback.
+    Anything else is not ours to reinterpret. (``st.stop`` and reruns are not ``Exception``s.)"""
+    try:
+        yield
+    except Exception as exc:
+        from carecite.store_errors import store_fault_line
+
+        line = store_fault_line(
+            exc, settings(), "ask your administrator to start it, then reload this page", address=False
+        )
+        if line is None:
+            raise
+        st.error(line[0].upper() + line[1:], icon="🔌")
+        st.stop()
 
 
 def has_data(s: Settings) -> bool:

@@ -1,16 +1,18 @@
 """carecite answers questions about one patient's record, notes and payer policies, every sentence
 cited. Start with `carecite patients --user ID`, then `carecite ask QUESTION --user ID --patient MRN`.
-Exit codes: 0 ok, 1 failure, 2 bad input, 3 access denied."""
+Exit codes: 0 ok, 1 failure (a store that is unreachable says which, in one line), 2 bad input,
+3 access denied."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from carecite.package_data import COMMITTED_WORLD
 from carecite.settings import Settings
@@ -18,7 +20,35 @@ from carecite.settings import Settings
 if TYPE_CHECKING:
     from carecite.ingest.policies import PolicyReport
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+
+class StoreFaultGroup(TyperGroup):
+    """Every command's store faults in one place: a PostgreSQL or Chroma server that is down, or dies
+    mid-command, is one line naming the store, its server and what to do, with exit 1; never a
+    traceback. Any other exception is left alone (a bug should show its traceback)."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's vendored click.Context (a private module)
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            from carecite.store_errors import store_fault_line
+
+            ingesting = ctx.invoked_subcommand == "ingest"
+            todo = (
+                "start it (or fix its address in the settings), then run the same ingest again: "
+                "it resumes where it stopped and converges"
+                if ingesting
+                else "start it (or fix its address in the settings), then run the command again"
+            )
+            line = store_fault_line(exc, State.settings, todo)
+            if line is None:
+                raise
+            from rich.markup import escape
+
+            console.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True, highlight=False)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, cls=StoreFaultGroup)
 ingest_app = typer.Typer(no_args_is_help=True, help="Load data into the system of record and the indexes.")
 users_app = typer.Typer(no_args_is_help=True, help="Manage users.")
 audit_app = typer.Typer(no_args_is_help=True, help="Inspect and verify the audit trail.")
@@ -54,6 +84,12 @@ def main(
 
     # Nothing carecite logs reaches stderr unredacted; Presidio loads only if something is logged.
     configure_logging(build_redactor)
+
+
+def _store_fault(exc: BaseException) -> bool:
+    from carecite.store_errors import store_unavailable
+
+    return store_unavailable(exc) is not None
 
 
 def fail(message: str, code: int) -> typer.Exit:
@@ -187,6 +223,8 @@ def ingest_fhir(
     try:
         report = ingest_fhir_paths(Stores(State.settings), paths, progress=not quiet)
     except Exception as exc:  # a store failure after loading: SQL is consistent, re-run to converge
+        if _store_fault(exc):
+            raise  # one line naming the store (StoreFaultGroup)
         raise fail(f"ingest failed ({type(exc).__name__}: {exc}); re-run to converge", 1) from None
     render_report(report, out)
     if not report.ok:
@@ -207,6 +245,8 @@ def ingest_policies_cmd(
     except PolicyInputError as exc:
         raise fail(f"{exc} (nothing ingested)", 2) from None
     except Exception as exc:  # a store failure after SQL committed: re-running converges
+        if _store_fault(exc):
+            raise  # one line naming the store (StoreFaultGroup)
         raise fail(f"ingest failed ({type(exc).__name__}: {exc}); re-run to converge", 1) from None
     _render_policy_report(report)
     if not report.ok:
@@ -1062,19 +1102,13 @@ def serve_cmd(
     if (settings.database_url or "").startswith("postgresql"):
         from carecite.api.app import PrivilegedRoleError, refuse_privileged_role
         from carecite.records.postgres import SchemaNotReadyError
-        from carecite.store_errors import store_unavailable
         from carecite.stores import Stores
 
         try:  # before uvicorn: a refused start is one line, not a lifespan traceback
             refuse_privileged_role(settings, Stores(settings).engine)
         except (PrivilegedRoleError, SchemaNotReadyError) as exc:
             raise fail(str(exc), 2) from None
-        except Exception as exc:
-            if (store := store_unavailable(exc)) is None:
-                raise
-            raise fail(
-                f"{store} is unavailable ({type(exc).__name__}): start it, then run serve again", 1
-            ) from None
+        # a database that is down: one line naming it (StoreFaultGroup)
     _log_llm_check_at_start(settings)
     out.print(f"carecite API on http://{host}:{port}  (docs at /docs; Ctrl+C to stop)")
     serve(settings, host, port)
@@ -1252,8 +1286,6 @@ def db_migrate(
         raise fail("`db migrate` is for PostgreSQL: set CARECITE_DATABASE_URL=postgresql+psycopg://...", 2)
     from sqlmodel import create_engine
 
-    from carecite.store_errors import store_unavailable
-
     engine = create_engine(url)
     try:
         ran = migrate(engine)
@@ -1269,10 +1301,7 @@ def db_migrate(
             )
     except (ValueError, SchemaNotReadyError) as exc:
         raise fail(str(exc), 2) from None
-    except Exception as exc:
-        if (store := store_unavailable(exc)) is None:
-            raise
-        raise fail(f"{store} is unavailable ({type(exc).__name__})", 1) from None
+    # a database that is down: one line naming it and what to do (StoreFaultGroup)
     out.print(
         f"schema at version {LATEST} ({ran} step(s) applied)"
         + (

@@ -121,6 +121,7 @@ class Settings(BaseSettings):
     api_audience: str = "carecite-api"
     api_leeway_s: int = 30  # clock skew tolerated on exp / nbf
     api_max_body_bytes: int = 16_384
+    api_max_header_bytes: int = 16_384  # every header's name and value together; over it: 431
     api_rate_limit_per_minute: int = 60  # per user (token subject); 0 disables
     api_request_timeout_s: float = 60.0
     api_token_ttl_s: int = 3600  # default lifetime of a minted dev token

@@ -46,3 +46,17 @@ def token(api_settings: Settings) -> Token:
         return mint_token(api_settings, user, list(scopes or ("user/*.rs",)), **kw)
 
     return make
+
+
+@pytest.fixture(scope="module")
+def small_api(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[tuple[Settings, str]]:  # type: ignore[no-untyped-def]
+    """A real uvicorn over the small world (one patient), access log on: for the HTTP edge's tests."""
+    from carecite.stores import Stores
+    from carecite.wiring import build_pipeline
+    from servers import ingest_small_world
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("small-api") / "data", api_rate_limit_per_minute=0)
+    stores = Stores(settings, embedder=embedder)
+    ingest_small_world(stores)
+    with running(settings, build_pipeline(settings, stores=stores), log_level="info") as base:
+        yield settings, base

@@ -228,3 +228,23 @@ def test_nul_and_lone_surrogates_are_cleaned_before_any_store_on_either_backend(
         pipeline.search(req)
         assert pipeline.audit.count() == before + 2
     assert pipeline.audit.verify().ok
+
+
+def test_readiness_as_the_application_role_counts_the_whole_index(setups: dict[str, Any]) -> None:
+    """/readyz reported ``lexical_chunks: 0`` as the application role: its own count(*) saw only the
+    rows of an (absent) scope. It now counts through the owner's SECURITY DEFINER functions: a
+    number, while the role's own SELECT still sees no patient chunk."""
+    from carecite.api.server import running
+
+    settings, pipeline = setups["app_role"]
+    _, embedded = setups["embedded"]
+    expected = embedded.stores.lexical.count()
+    assert expected > 0
+    with running(settings, pipeline) as base:
+        ready = httpx.get(f"{base}/readyz", timeout=120)
+    assert ready.status_code == 200 and ready.json()["ready"] is True, ready.text
+    checks = ready.json()["checks"]
+    assert checks["lexical_chunks"] == checks["vector_chunks"] == expected, checks
+    with pipeline.stores.engine.connect() as conn:  # the wall still holds for rows
+        assert conn.exec_driver_sql("SELECT count(*) FROM chunk_lexical").scalar() == 0
+        assert conn.exec_driver_sql("SELECT count(*) FROM chunk_vectors").scalar() == 0

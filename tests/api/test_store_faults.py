@@ -159,6 +159,12 @@ def test_postgres_killed_mid_ask_gives_503_then_recovers(pg: PgServer, tmp_path:
         assert _ask(base, token).status_code == 200
         pg.kill()
         _assert_clean_503(_ask(base, token), "database")
+        # every route, not only those that run in the pipeline's pool: the audit reader's role check too
+        admin = mint_token(settings, "ad-kim", ["user/AuditEvent.rs"])
+        audit = httpx.get(f"{base}/v1/audit", headers={"Authorization": f"Bearer {admin}"}, timeout=60)
+        _assert_clean_503(audit, "database")
+        assert "PostgreSQL" in audit.json()["error"]["message"], "which kind of server, never its address"
+        assert pg.socket_dir not in audit.text
         pg.restart()
         assert _ask(base, token).status_code == 200, "the pool reconnects (pre-ping) once PostgreSQL is back"
         assert pipeline.audit.verify().ok

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -29,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from carecite.access.scope import AUDIT_READER_ROLES, AccessDenied, RoleDenied, require_role
 from carecite.access.sources import SourceView, open_source
 from carecite.answering.pipeline import BadInput, Pipeline
+from carecite.api.access_log import AccessLogPaths
 from carecite.api.auth import Principal, TokenVerifier
 from carecite.api.errors import (
     STATUS_CODES,
@@ -39,7 +42,7 @@ from carecite.api.errors import (
     insufficient_scope,
     role_refused,
 )
-from carecite.api.limits import BodySizeLimit, RateLimiter
+from carecite.api.limits import BodySizeLimit, HeaderSizeLimit, RateLimiter
 from carecite.api.metrics import Metrics
 from carecite.api.models import AskBody, Health, Readiness
 from carecite.api.scopes import AUDIT_SCOPE, CLINICAL_SCOPE_EXAMPLE
@@ -59,8 +62,10 @@ _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     },
     404: {"model": ErrorBody, "description": "the path matches no route (e.g. a control character in an id)"},
     413: {"model": ErrorBody, "description": "body too large"},
+    431: {"model": ErrorBody, "description": "request headers too large"},
     422: {"model": ErrorBody, "description": "body or query does not match the schema"},
     429: {"model": ErrorBody, "description": "rate limited; see Retry-After"},
+    503: {"model": ErrorBody, "description": "a store (the database, the vector index) is unreachable"},
     504: {"model": ErrorBody, "description": "request timeout"},
 }
 
@@ -100,13 +105,17 @@ def audit_reader(
 ) -> str:
     if not who.scopes.may_read_audit:
         raise insufficient_scope(AUDIT_SCOPE)
-    with Session(st.pipeline.stores.engine) as session:
-        try:
+    try:
+        with Session(st.pipeline.stores.engine) as session:
             require_role(session, who.user_id, AUDIT_READER_ROLES)
-        except RoleDenied:
-            raise role_refused(AUDIT_READER_ROLES) from None
-        except AccessDenied:  # an unknown user: the one body every denial shares
-            raise access_denied() from None
+    except RoleDenied:
+        raise role_refused(AUDIT_READER_ROLES) from None
+    except AccessDenied:  # an unknown user: the one body every denial shares
+        raise access_denied() from None
+    except Exception as exc:  # the database down: 503 naming it, like every route
+        if (down := store_down(st.settings, exc)) is None:
+            raise
+        raise down from None
     return who.user_id
 
 
@@ -132,13 +141,21 @@ async def run(st: ApiState, fn: Callable[..., T], *args: Any) -> T:
     except BadInput as exc:
         raise ApiError(400, "bad_request", str(exc)) from None
     except Exception as exc:  # a shared store down mid-request: 503, retryable, not a 500
-        from carecite.store_errors import store_unavailable
-
-        if (store := store_unavailable(exc)) is None:
+        if (down := store_down(st.settings, exc)) is None:
             raise
-        raise ApiError(
-            503, "not_ready", f"{store} is unavailable; try again shortly", {"Retry-After": "5"}
-        ) from None
+        raise down from None
+
+
+def store_down(settings: Settings, exc: BaseException) -> ApiError | None:
+    """503 ``not_ready`` naming the store and its kind of server (never its address) when ``exc``
+    says a store cannot be reached; None for anything else."""
+    from carecite.store_errors import server_kind, store_unavailable
+
+    if (store := store_unavailable(exc)) is None:
+        return None
+    kind = server_kind(store, settings)
+    named = f"{store} ({kind})" if kind else store
+    return ApiError(503, "not_ready", f"{named} is unreachable; try again shortly", {"Retry-After": "5"})
 
 
 class PrivilegedRoleError(RuntimeError):
@@ -185,17 +202,27 @@ def create_app(settings: Settings, *, pipeline: Pipeline | None = None) -> FastA
         else:
             await run_in_threadpool(refuse_privileged_role, settings, built.stores.engine)
         app.state.api = ApiState(settings, built)
-        yield
+        # uvicorn's access log names the route, never the ids in the URL (patients, sources, refs)
+        access_paths = AccessLogPaths(app)
+        access_log = logging.getLogger("uvicorn.access")
+        access_log.addFilter(access_paths)
+        try:
+            yield
+        finally:
+            access_log.removeFilter(access_paths)
 
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI and ReDoc from the fastapi-offline wheel, served by the app
+    # itself (FastAPI's defaults load them from a CDN: blank pages offline).
+    app = FastAPIOffline(
         title="carecite",
         version="1",
         summary="Cited answers and retrieval about one patient, with access decided before retrieval.",
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)
-    _install_error_handlers(app)
+    _install_error_handlers(app, settings)
     _install_metrics_middleware(app)
+    app.add_middleware(HeaderSizeLimit, max_bytes=settings.api_max_header_bytes)  # outermost
 
     # ------------------------------------------------------------------ answering and retrieval
     @app.post(
@@ -384,7 +411,7 @@ def _sql_ok(pipeline: Pipeline) -> bool:
     return True
 
 
-def _install_error_handlers(app: FastAPI) -> None:
+def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
     def render(err: ApiError) -> JSONResponse:
         return JSONResponse(err.body(), status_code=err.status, headers=err.headers)
 
@@ -406,7 +433,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         return render(ApiError(exc.status_code, code, str(exc.detail), dict(exc.headers or {})))
 
     @app.exception_handler(Exception)
-    async def internal_error(_: Request, exc: Exception) -> JSONResponse:
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        # A store fault that escaped a route's own mapping is still a 503 naming the store.
+        api: ApiState | None = getattr(request.app.state, "api", None)
+        if (down := store_down(api.settings if api else settings, exc)) is not None:
+            return render(down)
         return render(ApiError(500, "internal_error", f"internal error ({type(exc).__name__})"))
 
     _ = ErrorDetail  # documented in the schema through ErrorBody

@@ -21,6 +21,7 @@ ErrorCode = Literal[
     "not_found",  # 404: no such route
     "method_not_allowed",  # 405
     "payload_too_large",  # 413: body over CARECITE_API_MAX_BODY_BYTES
+    "headers_too_large",  # 431: headers over CARECITE_API_MAX_HEADER_BYTES together
     "rate_limited",  # 429: over CARECITE_API_RATE_LIMIT_PER_MINUTE for this user; see Retry-After
     "timeout",  # 504: the request took longer than CARECITE_API_REQUEST_TIMEOUT_S
     "not_ready",  # 503: stores or models not available
@@ -90,6 +91,7 @@ STATUS_CODES: dict[int, ErrorCode] = {
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
+    431: "headers_too_large",
     422: "validation_error",
     429: "rate_limited",
     503: "not_ready",

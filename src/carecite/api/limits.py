@@ -1,4 +1,5 @@
-"""Request limits: body size (ASGI middleware, before any parsing) and a per-user rate limit."""
+"""Request limits: header and body size (ASGI middleware, before any parsing) and a per-user rate
+limit."""
 
 from __future__ import annotations
 
@@ -11,6 +12,44 @@ from dataclasses import dataclass, field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carecite.api.errors import ApiError
+
+
+class HeaderSizeLimit:
+    """Reject requests whose headers (names and values, all together) are over ``max_bytes`` with
+    431 before anything reads them: a 5 MB ``Authorization`` header never reaches the JWT parser."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            size = sum(len(name) + len(value) for name, value in scope.get("headers") or [])
+            if size > self.max_bytes:
+                err = ApiError(
+                    431,
+                    "headers_too_large",
+                    f"the request headers are over {self.max_bytes} bytes together",
+                )
+                await _send_error(send, err)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _send_error(send: Send, err: ApiError) -> None:
+    payload = json.dumps(err.body()).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": err.status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
 
 
 class BodySizeLimit:

@@ -38,13 +38,16 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 @contextmanager
-def running(settings: Settings, pipeline: Pipeline | None = None, host: str = "127.0.0.1") -> Iterator[str]:
-    """A real uvicorn server on a free loopback port, in a thread; yields its base URL."""
+def running(
+    settings: Settings, pipeline: Pipeline | None = None, host: str = "127.0.0.1", log_level: str = "warning"
+) -> Iterator[str]:
+    """A real uvicorn server on a free loopback port, in a thread; yields its base URL. ``log_level``
+    "info" turns uvicorn's access log on."""
     from carecite.api.app import create_app
 
     port = free_port(host)
     config = uvicorn.Config(
-        create_app(settings, pipeline=pipeline), host=host, port=port, log_level="warning", lifespan="on"
+        create_app(settings, pipeline=pipeline), host=host, port=port, log_level=log_level, lifespan="on"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"carecite-api-{port}", daemon=True)

@@ -73,6 +73,25 @@ def require_postgres(engine: Engine, what: str) -> None:
         )
 
 
+def size_function_sql(function: str, table: str) -> str:
+    """DDL of a ``SECURITY DEFINER`` function that counts ``table``'s rows as its owner. Under forced
+    RLS the application role's own ``count(*)`` sees only the rows of its scope (none without one),
+    so readiness reported an ingested index as empty. It returns a number, never a row."""
+    return f"""CREATE OR REPLACE FUNCTION {function}() RETURNS bigint
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+      SELECT count(*) FROM {table}
+    $$"""
+
+
+def whole_count(engine: Engine, table: str, function: str) -> int:
+    """``table``'s rows through ``function`` (``size_function_sql``) when the owner has created it;
+    else a plain count (an index built before the function existed, or a role that owns the table)."""
+    with engine.connect() as conn:
+        if conn.execute(sa.text("SELECT to_regprocedure(:f) IS NOT NULL"), {"f": f"{function}()"}).scalar():
+            return int(conn.exec_driver_sql(f"SELECT {function}()").scalar() or 0)
+        return int(conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() or 0)
+
+
 def may_build(conn: Connection, table: str) -> bool:
     """Whether this connection should run ``table``'s DDL: the table is missing, or this role owns it.
     The application role (no DDL rights) opens an index the owner built, and only reads and writes."""

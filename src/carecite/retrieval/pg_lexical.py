@@ -48,13 +48,16 @@ from carecite.retrieval.pg_chunks import (
     require_postgres,
     row_values,
     scope_for,
+    size_function_sql,
     upsert_rows,
+    whole_count,
 )
 
 TABLE = "chunk_lexical"
 DF_TABLE = "chunk_lexical_df"
 STATS_TABLE = "chunk_lexical_stats"
 IDF_FUNCTION = "carecite_lexical_idf"
+SIZE_FUNCTION = "carecite_lexical_size"  # the row count readiness reports, whoever asks (below)
 CONFIG = "english"
 BATCH = 1000
 K1, B = 1.5, 0.75  # bm25s' defaults (method "lucene")
@@ -77,6 +80,7 @@ _STATS_DDL = (
       SELECT d.lexeme, ln(1 + (s.n - d.df + 0.5) / (d.df + 0.5)), s.avgdl
       FROM {DF_TABLE} d, {STATS_TABLE} s WHERE d.lexeme = ANY(lexemes)
     $$""",
+    size_function_sql(SIZE_FUNCTION, TABLE),  # readiness's count, also under RLS
 )
 _REFRESH_STATS = (
     f"DELETE FROM {DF_TABLE}",
@@ -157,8 +161,8 @@ class PgFullTextIndex:
             return {str(r[0]) for r in conn.exec_driver_sql(f"SELECT chunk_id FROM {TABLE}")}
 
     def count(self) -> int:
-        with self._engine.connect() as conn:
-            return int(conn.exec_driver_sql(f"SELECT count(*) FROM {TABLE}").scalar() or 0)
+        """Every chunk in the index, as the owner counts them (also under the application role)."""
+        return whole_count(self._engine, TABLE, SIZE_FUNCTION)
 
     def query(self, text: str, flt: RetrievalFilter, k: int) -> list[Candidate]:
         terms = to_tsquery_text(text)

@@ -37,11 +37,14 @@ from carecite.retrieval.pg_chunks import (
     require_postgres,
     row_values,
     scope_for,
+    size_function_sql,
     upsert_rows,
+    whole_count,
 )
 
 TABLE = "chunk_vectors"
 META_TABLE = "carecite_index_meta"
+SIZE_FUNCTION = "carecite_vector_size"  # readiness's count, also under RLS (pg_chunks.size_function_sql)
 BATCH = 500
 MAX_EF_SEARCH = 1000  # pgvector's limit; HNSW returns at most ef_search rows
 
@@ -96,6 +99,7 @@ class PgVectorIndex:
                     "USING hnsw (embedding vector_cosine_ops) WHERE source_type = 'policy'",
                 ],
             )
+            conn.exec_driver_sql(size_function_sql(SIZE_FUNCTION, TABLE))
         return cls(engine, embedder)
 
     def upsert(self, chunks: Sequence[Chunk], vectors: Vector) -> None:
@@ -124,8 +128,8 @@ class PgVectorIndex:
             return {str(r[0]) for r in conn.exec_driver_sql(f"SELECT chunk_id FROM {TABLE}")}
 
     def count(self) -> int:
-        with self._engine.connect() as conn:
-            return int(conn.exec_driver_sql(f"SELECT count(*) FROM {TABLE}").scalar() or 0)
+        """Every chunk in the index, as the owner counts them (also under the application role)."""
+        return whole_count(self._engine, TABLE, SIZE_FUNCTION)
 
     def query(self, vector: Vector, flt: RetrievalFilter, k: int) -> list[Candidate]:
         if k <= 0:
