@@ -114,7 +114,7 @@ def browser_first_answer(
                 page.get_by_role("option", name=user_label).first.click()
                 page.get_by_test_id("stSelectbox").filter(has_text="Patient").click()
                 page.get_by_role("option", name=patient).first.click()
-                page.get_by_label("Question").fill(question["question"])
+                page.get_by_role("textbox", name="Question").fill(question["question"])
                 # The answer, or a decline (an alert): whichever comes after the Ask click.
                 outcome = page.locator(".cc-answer, [data-testid='stAlert']")
                 before = outcome.count()
