@@ -12,6 +12,7 @@ Figures, never assertions. Run: ``python -m carecite.evaluation.bench.ui_browser
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import socket
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -75,15 +77,46 @@ def _labels(data_dir: Path, user_id: str, patient_id: str) -> tuple[str, str]:
         return user.name or user_id, f"MRN {patient.mrn}" if patient.mrn else patient.name or patient_id
 
 
+def _drive(
+    url: str, question: dict[str, Any], user_label: str, patient: str
+) -> tuple[float, float, float, float]:
+    """Open the UI, sign in, pick the patient, ask: the moments the page opened, loaded, was asked and answered."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(TIMEOUT_S * 1000)
+            opened = time.perf_counter()
+            page.goto(url)
+            picker = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox")
+            picker.wait_for()
+            loaded = time.perf_counter()
+            picker.click()
+            page.get_by_role("option", name=user_label).first.click()
+            page.get_by_test_id("stSelectbox").filter(has_text="Patient").click()
+            page.get_by_role("option", name=patient).first.click()
+            page.get_by_role("textbox", name="Question").fill(question["question"])
+            # The answer, or a decline (an alert): whichever comes after the Ask click.
+            outcome = page.locator(".cc-answer, [data-testid='stAlert']")
+            before = outcome.count()
+            asked = time.perf_counter()
+            page.get_by_role("button", name="Ask", exact=True).click()
+            outcome.nth(before).wait_for()
+            answered = time.perf_counter()
+        finally:
+            browser.close()
+    return opened, loaded, asked, answered
+
+
 def browser_first_answer(
     data_dir: Path, question: dict[str, Any], *, launcher: bool = True
 ) -> BrowserFirstAnswer | None:
     """None when there is no UI source, no chromium or no Playwright here."""
     if not HOME.is_file() or not CHROMIUM.exists() or not question.get("patient_id"):
         return None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
+    if importlib.util.find_spec("playwright") is None:
         return None
     user_label, patient = _labels(data_dir, question["user_id"], question["patient_id"])
     port = _free_port()
@@ -100,30 +133,11 @@ def browser_first_answer(
     try:
         _wait_healthy(url, proc)
         ready = time.perf_counter()
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.set_default_timeout(TIMEOUT_S * 1000)
-                opened = time.perf_counter()
-                page.goto(url)
-                picker = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox")
-                picker.wait_for()
-                loaded = time.perf_counter()
-                picker.click()
-                page.get_by_role("option", name=user_label).first.click()
-                page.get_by_test_id("stSelectbox").filter(has_text="Patient").click()
-                page.get_by_role("option", name=patient).first.click()
-                page.get_by_role("textbox", name="Question").fill(question["question"])
-                # The answer, or a decline (an alert): whichever comes after the Ask click.
-                outcome = page.locator(".cc-answer, [data-testid='stAlert']")
-                before = outcome.count()
-                asked = time.perf_counter()
-                page.get_by_role("button", name="Ask", exact=True).click()
-                outcome.nth(before).wait_for()
-                answered = time.perf_counter()
-            finally:
-                browser.close()
+        # Playwright's sync API refuses a thread whose asyncio loop is running (a caller that holds a
+        # sync Playwright already, as the e2e tests' session does, or any async host): drive the
+        # browser on a thread of its own, which has none.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            opened, loaded, asked, answered = pool.submit(_drive, url, question, user_label, patient).result()
     finally:
         proc.terminate()
         try:
