@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from carecite.ports import Embedder, Vector
 from carecite.retrieval.vector_cache import shared_cache
 from carecite.text import terms
+from carecite.text.dates import DAY_FIRST, MONTH_FIRST, MONTHS
 from carecite.text.sentences import find_sections, split_sentences
 from carecite.text.terms import NUMBER_WORDS
 
@@ -119,33 +120,10 @@ def content_terms(text: str) -> set[str]:
 
 
 # --------------------------------------------------------------------------- numbers and dates
+# Month names and the written-out date forms come from text/dates.py, the one date reader.
 
-MONTHS = {
-    m: i
-    for i, names in enumerate(
-        (
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ),
-        start=1,
-    )
-    for m in names
-}
-_MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
 _ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _US = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
-_MDY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
-_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_RE})\.?,?\s+(\d{{4}})\b", re.I)
 _NUM = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:/\d+)?")
 
 
@@ -170,8 +148,8 @@ def numbers(text: str) -> set[str]:
 
     take(_ISO, lambda m: _iso(int(m[1]), int(m[2]), int(m[3])))
     take(_US, lambda m: _iso(int(m[3]), int(m[1]), int(m[2])))
-    take(_MDY, lambda m: _iso(int(m[3]), MONTHS[m[1].lower()], int(m[2])))
-    take(_DMY, lambda m: _iso(int(m[3]), MONTHS[m[2].lower()], int(m[1])))
+    take(MONTH_FIRST, lambda m: _iso(int(m[3]), MONTHS[m[1].lower()], int(m[2])))
+    take(DAY_FIRST, lambda m: _iso(int(m[3]), MONTHS[m[2].lower()], int(m[1])))
     for m in _NUM.finditer(text):
         value = m.group().replace(",", "")
         if "." in value:

@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-_MONTHS = {
+# Month names and abbreviations → number: the one table every date reader uses.
+MONTHS = {
     name: i
     for i, names in enumerate(
         (
@@ -39,10 +40,10 @@ _MONTHS = {
     )
     for name in names
 }
-_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _NUMERIC = re.compile(r"(?<![\d/.\-])(\d{1,2})/(\d{1,2})/(\d{4})(?![\d/])")
-_MONTH_FIRST = re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.IGNORECASE)
-_DAY_FIRST = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\.?,?\s+(\d{{4}})\b", re.IGNORECASE)
+MONTH_FIRST = re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.IGNORECASE)
+DAY_FIRST = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\.?,?\s+(\d{{4}})\b", re.IGNORECASE)
 
 
 def display_date(value: date | datetime | None, unknown: str = "unknown date") -> str:
@@ -80,11 +81,11 @@ def written_dates(text: str) -> list[WrittenDate]:
     for m in _NUMERIC.finditer(text):
         if iso := _valid(int(m.group(3)), int(m.group(1)), int(m.group(2))):
             found.append(WrittenDate(m.start(), m.end(), iso))
-    for m in _MONTH_FIRST.finditer(text):
-        if iso := _valid(int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2))):
+    for m in MONTH_FIRST.finditer(text):
+        if iso := _valid(int(m.group(3)), MONTHS[m.group(1).lower()], int(m.group(2))):
             found.append(WrittenDate(m.start(), m.end(), iso))
-    for m in _DAY_FIRST.finditer(text):
-        if iso := _valid(int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1))):
+    for m in DAY_FIRST.finditer(text):
+        if iso := _valid(int(m.group(3)), MONTHS[m.group(2).lower()], int(m.group(1))):
             found.append(WrittenDate(m.start(), m.end(), iso))
     found.sort(key=lambda d: d.start)
     out: list[WrittenDate] = []
