@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 
 PORT ?= 8501
 
-.PHONY: install demo shell test lint typecheck unit bench clean e2e-deps
+.PHONY: install demo demo-full shell test lint typecheck unit bench clean e2e-deps
 
 install: $(STAMP)
 
@@ -23,9 +23,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m compileall -q src app > /dev/null
 	@touch $(STAMP)
 
-# `make demo PORT=8502` picks the port.
+# `make demo PORT=8502` picks the port. The demo loads the coverage policies its gold questions cite;
+# `make demo-full` adds all 352 CMS policies from ../shared/data (minutes of embedding).
 demo: install
 	$(BIN)/carecite demo --port $(PORT)
+
+demo-full: install
+	$(BIN)/carecite demo --port $(PORT) --all-policies
 
 # A shell with the venv's bin first on PATH, so the README's `carecite ...` examples work as written.
 shell: install

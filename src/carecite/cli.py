@@ -498,24 +498,36 @@ def ingest_synthetic_cmd(
         bool, typer.Option(help="Also ingest the CMS coverage policies from shared data.")
     ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    write_vectors: Annotated[
+        bool,
+        typer.Option(
+            help="Maintainers: embed the whole world and rewrite its shipped vectors (vectors/*.npz) "
+            "for the current model. Needs an empty data dir."
+        ),
+    ] = False,
 ) -> None:
     """Ingest the committed synthetic world (bundles, users, as-of date) and, when present, CMS policies."""
     from carecite.ingest.fhir import render_report
+    from carecite.ingest.vector_seed import seed_file
     from carecite.stores import Stores
     from carecite.synth.dataset import ingest_synthetic
 
     if not (path / "fhir").is_dir():
         raise fail(f"no synthetic world at {path} (expected {path / 'fhir'})", 2)
     stores = Stores(State.settings)
-    report = ingest_synthetic(stores, path, progress=not quiet)
+    if write_vectors and stores.vectors.count():
+        raise fail(f"--write-vectors needs an empty data dir; {State.settings.data_dir} holds chunks", 2)
+    report = ingest_synthetic(stores, path, progress=not quiet, write_vectors=write_vectors)
     render_report(report, out)
+    if write_vectors:
+        out.print(f"vectors written: {seed_file(path, stores.embedder.fingerprint)}")
     if policies:
         _ingest_shared_policies(stores, quiet=quiet)
     if not report.ok:
         raise typer.Exit(1)
 
 
-def _ingest_shared_policies(stores: object, *, quiet: bool) -> None:
+def _ingest_shared_policies(stores: object, *, quiet: bool, only: set[str] | None = None) -> None:
     from carecite.ingest.policies import ingest_policies
     from carecite.stores import Stores
 
@@ -526,7 +538,7 @@ def _ingest_shared_policies(stores: object, *, quiet: bool) -> None:
             f"[yellow]skipped coverage policies:[/] {source} not found (coverage questions will decline)"
         )
         return
-    _render_policy_report(ingest_policies(stores, source, progress=not quiet))
+    _render_policy_report(ingest_policies(stores, source, progress=not quiet, only=only))
 
 
 @app.command("ask")
@@ -700,6 +712,13 @@ def _log_llm_check_at_start(settings: Settings) -> None:
 def demo(
     port: Annotated[int, typer.Option(help="Port for the UI on localhost.")] = 8501,
     rebuild: Annotated[bool, typer.Option(help="Rebuild the demo data dir from scratch.")] = False,
+    all_policies: Annotated[
+        bool,
+        typer.Option(
+            help="All CMS coverage policies from shared data (352; minutes to embed), not only the "
+            "ones the demo world's gold questions cite (`make demo-full`)."
+        ),
+    ] = False,
 ) -> None:
     """Build the demo data dir from synthetic_data/ if absent, then start the UI on localhost."""
     import os
@@ -707,18 +726,39 @@ def demo(
     import subprocess
     import sys
 
+    from carecite.ingest.fhir import render_report
+    from carecite.stores import Stores
+    from carecite.synth.dataset import cited_policies, ingest_synthetic
+
     settings = State.settings
     marker = settings.data_dir / ".demo-ready"
     if rebuild and settings.data_dir.exists():
         shutil.rmtree(settings.data_dir)
-    if not marker.exists():
-        out.print(f"building the demo data dir at {settings.data_dir} (first run only)…")
-        ingest_synthetic_cmd(path=SYNTHETIC_DATA, policies=True, quiet=False)
-        marker.write_text("ok\n")
+    wanted = "all" if all_policies else "cited"
+    built = marker.read_text().strip() if marker.exists() else ""
+    if built not in ("cited", "all"):  # absent, or a data dir from before the marker said which
+        built = ""
+    if not built or (wanted == "all" and built != "all"):
+        stores = Stores(settings)
+        if not built:
+            out.print(f"1/3 loading the demo world into {settings.data_dir} (first run only)…")
+            report = ingest_synthetic(stores, SYNTHETIC_DATA, progress=True)
+            render_report(report, out)
+            if not report.ok:
+                raise typer.Exit(1)
+        only = None if all_policies else cited_policies(SYNTHETIC_DATA)
+        which = (
+            "all CMS coverage policies"
+            if only is None
+            else f"the {len(only)} coverage policies the demo cites"
+        )
+        out.print(f"2/3 loading {which}…")
+        _ingest_shared_policies(stores, quiet=False, only=only)
+        marker.write_text(wanted + "\n")
     _log_llm_check_at_start(settings)
     env = {**os.environ, "CARECITE_DATA_DIR": str(settings.data_dir.resolve())}
     app_file = REPO_ROOT / "app" / "Home.py"
-    out.print(f"carecite UI on http://localhost:{port}  (Ctrl+C to stop)")
+    out.print(f"3/3 carecite UI on http://localhost:{port}  (Ctrl+C to stop)")
     raise typer.Exit(subprocess.call(ui_command(sys.executable, app_file, port), env=env))
 
 

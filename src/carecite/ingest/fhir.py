@@ -48,6 +48,7 @@ from carecite.records import tables as t
 
 if TYPE_CHECKING:
     from carecite.ingest.indexing import SyncReport
+    from carecite.retrieval.vector_cache import VectorCache
     from carecite.stores import Stores
 
 # Child rows replaced wholesale when their parent changes: model → column naming the parent.
@@ -83,8 +84,11 @@ class IngestReport:
         return self.created + self.updated + self.unchanged
 
 
-def ingest_fhir_paths(stores: Stores, paths: Sequence[Path], *, progress: bool = True) -> IngestReport:
-    """Load every bundle under ``paths`` into SQL, resolve pending references, sync the indexes."""
+def ingest_fhir_paths(
+    stores: Stores, paths: Sequence[Path], *, progress: bool = True, cache: VectorCache | None = None
+) -> IngestReport:
+    """Load every bundle under ``paths`` into SQL, resolve pending references, sync the indexes
+    (embedding through ``cache`` when given: a seeded one, see ``vector_seed``)."""
     from carecite.ingest.indexing import sync_indexes
 
     started = time.perf_counter()
@@ -102,7 +106,7 @@ def ingest_fhir_paths(stores: Stores, paths: Sequence[Path], *, progress: bool =
             bar.advance(task)
     with session_scope(stores.engine) as session:
         resolve_pending(session, report)
-    report.sync = sync_indexes(stores, progress=progress)
+    report.sync = sync_indexes(stores, progress=progress, cache=cache)
     report.seconds = time.perf_counter() - started
     return report
 

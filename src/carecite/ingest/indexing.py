@@ -213,10 +213,12 @@ def _all_chunks(stores: Stores) -> Iterator[Chunk]:
             yield row_to_chunk(r)
 
 
-def sync_indexes(stores: Stores, *, progress: bool = True) -> SyncReport:
+def sync_indexes(stores: Stores, *, progress: bool = True, cache: VectorCache | None = None) -> SyncReport:
     """Make the vector index, the source-vector store and BM25 hold exactly SQL's chunks. Idempotent;
     safe to re-run after any crash (each batch is durable on its own, and BM25 is swapped in
-    atomically). Chunk vectors and the chunks' query-time text vectors are embedded in one batch."""
+    atomically). Chunk vectors and the chunks' query-time text vectors are embedded in one batch.
+    ``cache``: the vector cache to embed through (a seeded one, see ``vector_seed``); default a
+    fresh ``ingest_cache``."""
     from carecite.ingest.native_heap import bound_native_heap
 
     if stores.settings.ingest_bound_native_heap:
@@ -235,7 +237,7 @@ def sync_indexes(stores: Stores, *, progress: bool = True) -> SyncReport:
     del have  # one row id per chunk: not kept through the BM25 rebuild
     # Its own call: the ingest cache (up to INGEST_CACHE_ITEMS vectors) and the drift sample are freed
     # before BM25 is rebuilt over every chunk, so the two peaks do not add up.
-    patients = _embed(stores, missing, need_texts, progress=progress)
+    patients = _embed(stores, missing, need_texts, progress=progress, cache=cache)
 
     lexical = stores.lexical
     rebuilt = False
@@ -253,7 +255,9 @@ def sync_indexes(stores: Stores, *, progress: bool = True) -> SyncReport:
     )
 
 
-def _embed(stores: Stores, missing: set[str], need_texts: set[str], *, progress: bool) -> int:
+def _embed(
+    stores: Stores, missing: set[str], need_texts: set[str], *, progress: bool, cache: VectorCache | None
+) -> int:
     """Embed the chunks the vector index lacks and the query-time texts the source-vector store
     lacks, batch by batch, then each changed patient's record statements; record the new chunks'
     drift sample. Returns how many patients' statements were embedded."""
@@ -262,7 +266,7 @@ def _embed(stores: Stores, missing: set[str], need_texts: set[str], *, progress:
     from carecite.answering.source_vectors import chunk_items
     from carecite.monitoring.drift import ChunkDriftSample
 
-    cache = ingest_cache(stores.embedder)
+    cache = cache if cache is not None else ingest_cache(stores.embedder)
     vectors, texts = stores.vectors, stores.source_vectors
     todo = sorted(missing | need_texts)
     drift = ChunkDriftSample(stores.engine, stores.settings)  # the new chunks' drift snapshot, per corpus

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -164,10 +164,15 @@ def read_policies(path: Path, report: PolicyReport) -> list[PolicyDoc]:
     return list(best.values())
 
 
-def ingest_policies(stores: Stores, path: Path, *, progress: bool = True) -> PolicyReport:
-    """Load the policies at ``path`` into SQL (rows + chunks, one transaction), then sync the indexes."""
+def ingest_policies(
+    stores: Stores, path: Path, *, progress: bool = True, only: Collection[str] | None = None
+) -> PolicyReport:
+    """Load the policies at ``path`` into SQL (rows + chunks, one transaction), then sync the indexes.
+    ``only``: just these policy ids (``Policy/<id>``); the others already stored are kept."""
     report = PolicyReport()
     docs = read_policies(Path(path), report)
+    if only is not None:
+        docs = [d for d in docs if d.id in only]
     with (
         Progress(
             TextColumn("[bold]policies"),

@@ -67,6 +67,15 @@ class VectorCache:
             self._store.popitem(last=False)
         return own
 
+    def items(self) -> tuple[list[str], Vector]:
+        """Every key and its vector, oldest first (what a vector seed is written from)."""
+        with self._lock:
+            keys = list(self._store)
+            vecs = [self._store[k] for k in keys]
+        if not vecs:
+            return [], np.zeros((0, self.embedder.dim), dtype=np.float32)
+        return keys, np.stack(vecs)
+
     def vectors(self, texts: Sequence[str]) -> Vector:
         keys = [self._key(t) for t in texts]
         found: dict[str, Vector] = {}

@@ -159,17 +159,40 @@ def load_gold(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def ingest_synthetic(stores: Stores, data: Path, *, progress: bool = True) -> IngestReport:
+def cited_policies(world: Path) -> set[str]:
+    """The coverage policies (``Policy/<ncd_id>``) the world's gold questions cite: the demo's
+    default policy set, and what the test world always ingests."""
+    return {
+        str(ref)
+        for q in load_gold(world / "gold.jsonl")
+        for ref in q.get("expected_refs", [])
+        if str(ref).startswith("Policy/")
+    }
+
+
+def ingest_synthetic(
+    stores: Stores, data: Path, *, progress: bool = True, write_vectors: bool = False
+) -> IngestReport:
     """Load a written world into ``stores``: the FHIR bundles, the users, and the as-of date
-    (``Meta["as_of"]``, read by ``carecite.records.clock.today``)."""
+    (``Meta["as_of"]``, read by ``carecite.records.clock.today``). The world's vector seed, when it
+    ships one for this model, spares embedding what it holds (``ingest.vector_seed``);
+    ``write_vectors`` ignores it, embeds everything and writes a new one."""
     from carecite.access.users import import_users
     from carecite.ingest.fhir import ingest_fhir_paths
+    from carecite.ingest.indexing import ingest_cache
+    from carecite.ingest.vector_seed import load_seed, write_seed
     from carecite.records import session_scope
     from carecite.records.clock import AS_OF_KEY
     from carecite.records.tables import Meta
 
     manifest = json.loads((data / "manifest.json").read_text(encoding="utf-8"))
-    report = ingest_fhir_paths(stores, [data / FHIR_DIR], progress=progress)
+    cache = ingest_cache(stores.embedder)
+    seed = None if write_vectors else load_seed(data, stores.embedder)
+    if seed is not None:
+        seed.into(cache)
+    report = ingest_fhir_paths(stores, [data / FHIR_DIR], progress=progress, cache=cache)
+    if write_vectors:
+        write_seed(data, stores.embedder, cache)
     import_users(stores.engine, data / "users.json")
     with session_scope(stores.engine) as session:
         session.merge(Meta(key=AS_OF_KEY, value=str(manifest["as_of"])))
