@@ -31,12 +31,9 @@ def _policy_subset(shared: Path, dest: Path) -> Path | None:
     source = shared / "cms_ncd" / "ncd_documents.jsonl"
     if not source.is_file():
         return None
-    wanted = {
-        ref.removeprefix("Policy/")
-        for q in gold_questions()
-        for ref in q.get("expected_refs", [])  # type: ignore[union-attr]
-        if str(ref).startswith("Policy/")
-    }
+    from carecite.synth.dataset import cited_policies
+
+    wanted = {ref.removeprefix("Policy/") for ref in cited_policies(SYNTHETIC)}
     lines = source.read_text().splitlines()
     keep = [line for line in lines if json.loads(line)["ncd_id"] in wanted]
     keep += [line for line in lines if json.loads(line)["ncd_id"] not in wanted][:DISTRACTOR_POLICIES]
