@@ -186,6 +186,11 @@ def ingest_synthetic(
     from carecite.records.tables import Meta
 
     manifest = json.loads((data / "manifest.json").read_text(encoding="utf-8"))
+    # The as-of date first: the sync renders each patient's record statements relative to "today"
+    # (overdue, upcoming), and embeds them; rendered against the machine's date they were wrong
+    # until the next sync re-embedded them all.
+    with session_scope(stores.engine) as session:
+        session.merge(Meta(key=AS_OF_KEY, value=str(manifest["as_of"])))
     cache = ingest_cache(stores.embedder)
     seed = None if write_vectors else load_seed(data, stores.embedder)
     if seed is not None:
@@ -194,8 +199,6 @@ def ingest_synthetic(
     if write_vectors:
         write_seed(data, stores.embedder, cache)
     import_users(stores.engine, data / "users.json")
-    with session_scope(stores.engine) as session:
-        session.merge(Meta(key=AS_OF_KEY, value=str(manifest["as_of"])))
     return report
 
 
