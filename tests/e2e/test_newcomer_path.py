@@ -1,7 +1,8 @@
 """A newcomer's path in a real browser (issue 29): sign in, pick the patient, paste an over-long
 question, ask each suggested question and one with an apostrophe. What they tripped over must not
 come back: entities for apostrophes, a long paste that vanishes, a Deploy button, a verification
-line under a decline. (Review as a reviewer, with its S-numbers, is not walked here yet.)"""
+line under a decline. Then Review, signed in as a reviewer: the record of an answer shows its cited
+sources under the S-numbers the Ask page showed."""
 
 from __future__ import annotations
 
@@ -48,6 +49,13 @@ def _ask(page, previous: str | None) -> str:  # type: ignore[no-untyped-def]
     found = REQUEST.search(footer.first.inner_text())
     assert found
     return found.group(1)
+
+
+def _user_name(data_dir: Path, user_id: str) -> str:
+    with Session(make_engine(f"sqlite:///{data_dir / 'carecite.sqlite'}")) as s:
+        user = s.get(t.User, user_id)
+    assert user is not None and user.name
+    return user.name
 
 
 def _shown_as_written(page) -> str:  # type: ignore[no-untyped-def]
@@ -108,6 +116,19 @@ def test_a_newcomers_path_through_ask_and_review(
         request = _ask(page, request)
         text = _shown_as_written(page)
         assert "No answer — declined." in text and "Verification removed no sentences." not in text
+
+        # Review, as a reviewer: an answer's record lists its sources under the Ask page's S-numbers.
+        request_id, chips = next(iter(answers.items()))
+        page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
+        page.get_by_role("option", name=_user_name(e2e_data_dir, e2e_cast.reviewer)).click()
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name=re.compile("Review")).click()
+        page.get_by_text("Audit chain verified").wait_for()
+        _pick(page, "Record", request_id[:8])
+        page.get_by_text("As the user saw it (redacted)").wait_for()
+        page.get_by_text(re.compile(r"^Cited sources \(\d+\)$")).wait_for()
+        cards = page.locator("strong").filter(has_text=re.compile(r"^\[S\d+\]$")).all_inner_texts()
+        assert {c.strip("[]") for c in cards} == {c.strip("[]") for c in chips}
+        _shown_as_written(page)
 
     finally:
         page.close()

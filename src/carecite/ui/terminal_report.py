@@ -139,13 +139,15 @@ def render_drift(rep: DriftReport, out: Console) -> None:
             else " (unchanged)"
         )
     )
-    table = Table(
-        "compared", "reference n", "recent n", "cosine shift", "KS p (corrected)", "verdict", "note"
-    )
+    # Short headers, explained under the table: the notes column gets the width at 80 columns.
+    table = Table("compared", "ref. n", "recent n", "shift", "KS p", "verdict", "note")
     table.add_row(*_cmp_row(rep.notes))
     table.add_row(*_cmp_row(rep.policies))
     table.add_row(*_cmp_row(rep.queries))
     out.print(table)
+    out.print(
+        "shift: cosine shift of the mean vector; KS p: Kolmogorov-Smirnov p, corrected for the tests run"
+    )
     th = rep.thresholds
     out.print(
         f"alert when cosine shift ≥ {th.get('cosine_shift')} (permutation p < {th.get('ks_alpha')}), "
