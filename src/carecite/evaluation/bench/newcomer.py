@@ -23,11 +23,10 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from carecite.evaluation.bench.ui_browser import _drive, _free_port, _labels
+from carecite.evaluation.bench.ui_browser import _drive, _free_port, _labels, healthy
 
 # The demo's own progress lines (cli.demo) mark where one step ends and the next begins.
 STEPS = (("1/3", "install"), ("2/3", "demo world"), ("3/3", "coverage policies"))
@@ -41,14 +40,6 @@ def _watch(proc: subprocess.Popen[str], marks: dict[str, float], log: list[str])
         for prefix, step in STEPS:
             if line.startswith(prefix) and step not in marks:
                 marks[step] = time.perf_counter()
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-            return bool(r.status == 200)
-    except OSError:
-        return False
 
 
 def clone_to_first_answer(repo: Path, workdir: Path) -> dict[str, float]:
@@ -80,7 +71,7 @@ def clone_to_first_answer(repo: Path, workdir: Path) -> dict[str, float]:
     threading.Thread(target=_watch, args=(proc, marks, log), daemon=True).start()
     try:
         deadline = time.perf_counter() + TIMEOUT_S
-        while not _healthy(url):
+        while not healthy(url):
             if proc.poll() is not None or time.perf_counter() > deadline:
                 raise RuntimeError("make demo did not bring the UI up:\n" + "\n".join(log[-30:]))
             time.sleep(0.2)

@@ -48,17 +48,23 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def healthy(url: str) -> bool:
+    """Does the Streamlit server at ``url`` answer its health check?"""
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
+
+
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the UI server exited early ({proc.returncode})")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
+        if healthy(url):
+            return
+        time.sleep(0.1)
     raise RuntimeError(f"the UI server was not healthy after {TIMEOUT_S} s")
 
 
