@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from carecite.access.scope import compute_scope, patient_id_for, patients_in_scope
@@ -111,3 +111,31 @@ def test_the_ui_starts_with_a_minimal_toolbar_and_the_chosen_port(tmp_path: Path
     assert cmd[cmd.index("--server.port") + 1] == "8765"
     repo_config = Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml"
     assert 'toolbarMode = "minimal"' in repo_config.read_text()
+
+
+def test_demo_builds_the_world_with_the_policies_its_gold_cites_once_then_starts_the_ui(
+    tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make demo`'s build: the committed world (from its shipped vectors) and only the coverage
+    policies its gold questions cite; a second start reuses the data dir. The UI server itself is
+    the one part not started here (the e2e tests start it): its command is recorded instead."""
+    import subprocess
+
+    from carecite.package_data import COMMITTED_WORLD
+    from carecite.synth.dataset import cited_policies
+
+    started: list[list[str]] = []
+    monkeypatch.setattr(subprocess, "call", lambda cmd, env=None: started.append(cmd) or 0)
+    settings = Settings(data_dir=tmp_path / "demo", shared_data_dir=shared_data)
+    code, stdout, stderr = _run(settings, "demo", "--port", "8599")
+    assert code == 0, stdout + stderr
+    assert "1/3" in stdout and "2/3" in stdout and "3/3" in stdout
+    assert started and "8599" in started[-1]
+    with Session(make_engine(f"sqlite:///{settings.data_dir / 'carecite.sqlite'}")) as s:
+        policies = {p.id for p in s.exec(select(t.Policy)).all()}
+        assert s.exec(select(t.Patient)).first() is not None
+    assert policies == cited_policies(COMMITTED_WORLD)
+    assert (settings.data_dir / ".demo-ready").read_text().strip() == "cited"
+
+    code, stdout, _ = _run(settings, "demo", "--port", "8599")  # the second start builds nothing
+    assert code == 0 and "1/3" not in stdout and len(started) == 2
