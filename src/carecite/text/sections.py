@@ -6,6 +6,11 @@ titles, LOINC document-section names, and the headers transcription services use
 a kind, and question wordings to the kinds that answer them. It is written from those standards'
 titles, not from our synthetic generator; every entry is a header a reader would recognise.
 
+Beyond the curated kinds, every header line a note has is a section (issue 26): ``asked_header``
+matches a question to any of the patient's headers by the header's words, a standard vocabulary
+(medSpaCy's sectionizer rules, ``section_vocabulary``) and the embedder's agreement. The curated
+kinds only add synonyms and policies; they never decide which headers may answer.
+
 One place for this rule: chunking records a chunk's section titles, the offline answerer reads the
 answering section's items, and the pipeline declines when no source has the section asked about.
 """
@@ -306,7 +311,7 @@ SHORTHAND: dict[str, str] = {
 # did they inject" reached 0.76; "NEXT STEPS" for "when is his next lung doctor appointment" must not).
 HEADER_SIMILARITY = 0.3
 PARTIAL_HEADER_SIMILARITY = 0.5
-# Of a header's words, the share the question must name ("home medications" for "what meds is she on").
+# Of a header's words, the share the question must name ("injectate used" for "what did they inject").
 HEADER_COVERAGE = 0.5
 _PREFIX_MIN = 6  # "inject" names "injectate": one word a prefix of the other, the shorter this long
 
