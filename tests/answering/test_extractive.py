@@ -433,3 +433,48 @@ def test_a_coverage_question_is_never_answered_by_the_patients_record_alone(embe
         "Is cardiac rehab covered for this patient's heart failure?", [condition, policy]
     )
     assert any(p.source == 2 for p in picks)
+
+
+OPERATIVE = Candidate(
+    source_id="DocumentReference/op#0",
+    source_type="note_chunk",
+    source_ref="DocumentReference/op",
+    patient_key="pk",
+    text=(
+        "PREOPERATIVE DIAGNOSIS:  Symptomatic cholelithiasis.\n"
+        "OPERATION PERFORMED:  Laparoscopic cholecystectomy.\n"
+        "SPECIMENS:  Gallbladder with stones.\n"
+        "HOME MEDICATIONS:  Lisinopril 10 mg daily.\nMetformin 500 mg twice daily."
+    ),
+    score=0.6,
+    retriever="dense",
+    doc_id="DocumentReference/op",
+    section="PREOPERATIVE DIAGNOSIS / OPERATION PERFORMED / SPECIMENS / HOME MEDICATIONS",
+    start=0,
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "quoted"),
+    [
+        # A header outside the curated kinds, named by the question: its items are the answer.
+        ("what specimens were sent", ["SPECIMENS:  Gallbladder with stones."]),
+        # A header the vocabulary files under medications, asked in shorthand: the whole list.
+        (
+            "what meds is she on",
+            ["HOME MEDICATIONS:  Lisinopril 10 mg daily.", "Metformin 500 mg twice daily."],
+        ),
+    ],
+)
+def test_a_section_named_by_any_header_is_quoted_whole(
+    question: str, quoted: list[str], embedder: Embedder
+) -> None:
+    picks = ExtractiveAnswerer(embedder).picks(question, [OPERATIVE])
+    assert [p.segment.text.strip() for p in picks] == quoted
+
+
+def test_a_sure_record_answers_before_a_notes_section(embedder: Embedder) -> None:
+    """The coded record is the system of record: "what meds is she on" lists the active orders even
+    when a note has a HOME MEDICATIONS section."""
+    picks = ExtractiveAnswerer(embedder).picks("what meds is she on", [*MEDS, OPERATIVE])
+    assert {p.source for p in picks} == {1, 2}

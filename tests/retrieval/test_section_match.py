@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from carecite.domain import Candidate
-from carecite.retrieval.section_match import SECTION_FLOOR, favour_section, section_pool
-from carecite.text.sections import BY_NAME
+from carecite.retrieval.section_match import SECTION_FLOOR, favour_section, headers, section_pool
+from carecite.text.sections import BY_NAME, SectionKind
 
 COVERED = BY_NAME["covered indications"]
 
@@ -59,3 +61,53 @@ def test_the_chosen_policys_non_covered_section_joins_the_pool_for_when_covered_
     ]
     pool = section_pool([top, *below], [top], COVERED)
     assert [c.source_id for c in pool] == ["Policy/329#0", "Policy/329#1"]
+
+
+# ------------------------------------------------------------------ any header a note has (issue 26)
+def _note(doc: str, n: int, score: float, section: str, text: str = "Text.", date: int = 0) -> Candidate:
+    return Candidate(
+        source_id=f"{doc}#{n}",
+        source_type="note_chunk",
+        source_ref=doc,
+        patient_key="pk",
+        text=text,
+        score=score,
+        retriever="dense",
+        doc_id=doc,
+        section=section,
+        note_date=date,
+    )
+
+
+def _header_kind(titles: set[str], *, latest: bool = True) -> SectionKind:
+    return SectionKind(min(titles), re.compile("x"), re.compile("x"), titles=frozenset(titles), latest=latest)
+
+
+def test_a_chunk_holding_a_header_outside_the_curated_kinds_keeps_the_floor() -> None:
+    ranked = [
+        _note("Doc/op", 0, 0.3, "PROCEDURE"),
+        _note("Doc/op", 1, 0.1, "PREOPERATIVE DIAGNOSIS / SPECIMENS"),
+    ]
+    out = favour_section(ranked, _header_kind({"specimens"}))
+    assert out[0].source_id == "Doc/op#1" and out[0].score == SECTION_FLOOR
+    assert out[1].score == 0.3
+
+
+def test_a_question_naming_more_than_the_section_lifts_only_the_note_ranked_first() -> None:
+    """ "when is his ortho follow up": the ortho note ranked first has no Follow-up section; another
+    note's Follow-up is not raised over it."""
+    ranked = [
+        _note("Doc/ortho", 0, 0.35, "Plan", date=1),
+        _note("Doc/cardio", 0, 0.2, "Follow-up", date=2),
+    ]
+    out = favour_section(ranked, _header_kind({"follow-up"}, latest=False))
+    assert [c.source_id for c in out] == ["Doc/ortho#0", "Doc/cardio#0"]
+    assert out[1].score == 0.2
+
+
+def test_headers_are_read_from_the_chunks_with_their_first_line() -> None:
+    chunk = _note("Doc/op", 0, 0.1, "", text="SPECIMENS:  Gallbladder.\nVITALS:\nINJECTATE USED: Omnipaque.")
+    found = {h.title: h.first_line for h in headers([chunk])}
+    assert found["SPECIMENS"] == "Gallbladder."
+    assert found["VITALS"] == ""
+    assert found["INJECTATE USED"] == "Omnipaque."

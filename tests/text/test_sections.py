@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
+import numpy as np
 import pytest
 
-from carecite.text.sections import asked_section, kind_of_header
+from carecite.ports import Embedder
+from carecite.text.sections import (
+    Header,
+    asked_header,
+    asked_section,
+    category_of,
+    holds_kind,
+    kind_of_header,
+    section_terms,
+)
 
 
 @pytest.mark.parametrize(
@@ -86,3 +98,65 @@ def test_a_discharge_summarys_recommendations_are_its_follow_up_as_well_as_its_p
     assert section_kinds("Recommendations", None) == {"plan"}
     assert section_kinds("PLAN", "Discharge summary") == {"plan"}
     assert section_kinds("HOSPITAL COURSE", "Discharge summary") == frozenset()
+
+
+# ------------------------------------------------------------------ any header a note has (issue 26)
+def _similarity(embedder: Embedder) -> Callable[[str, Sequence[str]], list[float]]:
+    def similarity(question: str, texts: Sequence[str]) -> list[float]:
+        vecs = np.asarray(embedder.embed_documents([question, *texts]))
+        return [float(v) for v in vecs[1:] @ vecs[0]]
+
+    return similarity
+
+
+OPERATIVE_NOTE = [
+    Header("PREOPERATIVE DIAGNOSIS", "Cholelithiasis."),
+    Header("SPECIMENS", "Gallbladder sent to pathology."),
+    Header("INJECTATE USED", "Omnipaque 300 and Depo-Medrol 80 mg."),
+    Header("CHEST", "Clear to auscultation."),
+    Header("VITALS", ""),
+    Header("HOME MEDICATIONS", "Lisinopril 10 mg daily."),
+    Header("ALLERGIES TO MEDICATIONS", "Penicillin."),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "titles"),
+    [
+        # Headers outside the curated kinds answer a question that names them, whatever their wording.
+        ("what specimens were sent", {"specimens"}),
+        ("what did they inject", {"injectate used"}),
+        # The vocabulary (medSpaCy's rules) files HOME MEDICATIONS under medications; "meds" is shorthand.
+        ("what meds is she on", {"home medications"}),
+        ("list her current medications", {"home medications"}),
+        # Words that match no section, and a header with nothing under it, decline.
+        ("what was her hemoglobin", None),
+        ("what were her vital signs", None),
+        # "chest" is not what a chest x-ray question asks for: "radiograph" names a section of its own.
+        ("what did her chest xray show", None),
+    ],
+)
+def test_a_question_is_matched_to_any_header_the_note_has_by_its_words_and_meaning(
+    question: str, titles: set[str] | None, embedder: Embedder
+) -> None:
+    asked = asked_header(question, OPERATIVE_NOTE, _similarity(embedder))
+    assert (asked.titles if asked else None) == (frozenset(titles) if titles else None)
+
+
+def test_the_header_naming_most_of_the_question_wins_over_a_shorter_one(embedder: Embedder) -> None:
+    goals = [
+        Header("GOALS", "Improve gait."),
+        Header("SHORT TERM GOALS", "Walk 50 feet."),
+        Header("LONG TERM GOALS", "Return home."),
+    ]
+    asked = asked_header("what are his short term goals", goals, _similarity(embedder))
+    assert asked is not None and asked.titles == {"short term goals"}
+    assert holds_kind(asked, "SHORT TERM GOALS:") and not holds_kind(asked, "LONG TERM GOALS")
+
+
+def test_shorthand_and_plurals_name_the_same_section() -> None:
+    assert section_terms("Meds") == section_terms("MEDICATIONS")
+    assert section_terms("what are his diagnoses") == section_terms("DIAGNOSIS")
+    assert section_terms("x-rays") == section_terms("RADIOGRAPHS")
+    assert kind_of_header("SHX") == "social history"  # the curated kind, reached through shorthand
+    assert category_of("Home Medications:") == "medications"

@@ -28,14 +28,16 @@ from carecite.answering.text import (
 from carecite.domain import Candidate, resource_type_of
 from carecite.ports import Embedder
 from carecite.privacy.identity import PatientIdentity, identity_spans
+from carecite.retrieval.section_match import headers
 from carecite.retrieval.structured import is_sure_record
 from carecite.text.sections import (
     BY_NAME,
     SectionKind,
+    asked_header,
     asked_section,
+    holds_kind,
     normalise_title,
     says_nothing,
-    section_kinds,
 )
 from carecite.text.terms import singular
 
@@ -65,6 +67,8 @@ class ExtractiveAnswerer:
         """The chosen source sentences, most relevant first; for a question that asks for a section
         ("What was the impression?"), that section's sentences in the note's order."""
         asked = asked_section(question)
+        if asked is None and not any(map(is_sure_record, sources)):
+            asked = asked_header(question, headers(sources), self._similarity)
         if asked is not None and asked.record_kind is not None:
             kind = asked.record_kind
             if records := [
@@ -78,13 +82,22 @@ class ExtractiveAnswerer:
             if asked and asked.whole
             else None
         )
+        if asked is not None and not asked.latest:
+            # A question naming more than the section: the section of the note ranked first, or none.
+            first_policy = next((c.doc_id for c in sources if c.source_type == "note_chunk"), None)
         if asked is not None and (items := section_items(asked, sources, identity, doc_id=first_policy)):
             if asked.instead and all(says_nothing(p.segment.text) for p in items):
                 # "Covered indications: N/A": the policy's coverage position is in its other section.
                 doc = sources[items[0].source - 1].doc_id
                 items = section_items(BY_NAME[asked.instead], sources, identity, doc_id=doc) or items
             cue = asked.cues.search(question)
-            if asked.whole or not content_terms(question) - content_terms(cue.group(0) if cue else ""):
+            # A header asked for by name and nothing more ("whats on his med list") is a list question too.
+            named_only = bool(asked.titles) and asked.latest
+            if (
+                asked.whole
+                or named_only
+                or not content_terms(question) - content_terms(cue.group(0) if cue else "")
+            ):
                 # "What was the impression?", "When does Medicare cover X?": the section is the answer
                 return items + _patient_match(sources) if asked.with_patient_record else items
             # "What did cardiology recommend at discharge?": the section's relevant sentences.
@@ -122,6 +135,10 @@ class ExtractiveAnswerer:
                 return self._rank(question, pool, sources, min_relevance=float("-inf"))[:1]
         picks = self._rank(question, pool, sources)
         return picks + _patient_match(sources) if coverage and picks else picks
+
+    def _similarity(self, question: str, texts: Sequence[str]) -> list[float]:
+        vecs = embed_texts(self.embedder, [question, *texts])
+        return [float(v) for v in vecs[1:] @ vecs[0]]
 
     def _rank(
         self,
@@ -231,7 +248,7 @@ def section_items(
         segs = [
             seg
             for seg in segment(cand.text, _opening_section(cand))
-            if asked.name in section_kinds(seg.section, cand.note_type)
+            if holds_kind(asked, seg.section, cand.note_type)
             and not is_heading(seg)
             and not is_header_line(seg.text)
             and not _identifies(seg.text, identity)

@@ -66,17 +66,18 @@ from carecite.records import tables as t
 from carecite.records.clock import Clock
 from carecite.records.scoped import RowScope
 from carecite.retrieval.fusion import reciprocal_rank_fusion
-from carecite.retrieval.section_match import favour_section, section_pool
+from carecite.retrieval.section_match import favour_section, headers, section_pool
 from carecite.retrieval.structured import (
     Group,
     StructuredRetriever,
     answer_context,
     blend_structured,
+    is_sure_record,
     rerank_pool,
 )
 from carecite.retrieval.vector_cache import shared_cache
 from carecite.settings import Settings
-from carecite.text.sections import SectionKind, asked_section
+from carecite.text.sections import SectionKind, asked_header, asked_section
 from carecite.text.storable import storable, storable_or_none
 
 if TYPE_CHECKING:  # stores sits above answering: it opens answering.source_vectors
@@ -373,6 +374,11 @@ class Pipeline:
         assert state.scope is not None
         scope, patient_key = state.scope, state.patient_key
         with state.timer.stage("rerank"):
+            coverage = state.intent is not None and state.intent.coverage
+            if state.asked is None and not coverage and not any(map(is_sure_record, state.structured)):
+                # Any header the patient's notes have may be the section asked for ("what specimens
+                # were sent" → SPECIMENS), unless the coded record answers (it is the system of record).
+                state.asked = asked_header(state.question, headers(state.candidates), self._similarity)
             pool = section_pool(
                 state.candidates,
                 rerank_pool(state.candidates, state.structured, self.settings.rerank_k),
@@ -399,6 +405,11 @@ class Pipeline:
             for c in state.kept
         ]
         state.trace.break_glass = scope.break_glass_reason is not None
+
+    def _similarity(self, question: str, texts: Sequence[str]) -> list[float]:
+        """Cosines between the question and ``texts``, through the shared vector cache."""
+        vecs = shared_cache(self.stores.embedder).vectors([question, *texts])
+        return [float(v) for v in vecs[1:] @ vecs[0]]
 
     def gate(self, state: RequestState) -> None:
         """Decline before generation when the evidence is too weak."""

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from carecite.domain import Candidate
-from carecite.text.sections import BY_NAME, SectionKind, section_kinds
+from carecite.text.sections import BY_NAME, Header, SectionKind, holds_kind
+from carecite.text.sentences import find_sections
 
 SECTION_FLOOR = 0.6
 
@@ -24,8 +25,24 @@ def titles(candidate: Candidate) -> list[str]:
 
 def holds_section(candidate: Candidate, asked: SectionKind) -> bool:
     return candidate.source_type in ("note_chunk", "policy") and any(
-        asked.name in section_kinds(title, candidate.note_type) for title in titles(candidate)
+        holds_kind(asked, title, candidate.note_type) for title in titles(candidate)
     )
+
+
+def headers(candidates: Sequence[Candidate]) -> list[Header]:
+    """Every section header the patient's note chunks among ``candidates`` open, each with the first
+    line under it (empty when nothing is: "VITALS:" left blank in a template)."""
+    out: dict[str, Header] = {}
+    for c in candidates:
+        if c.source_type != "note_chunk":
+            continue
+        for sec in find_sections(c.text):
+            if sec.title is None:
+                continue
+            line = c.text[sec.body : sec.end].strip(" \t\r\n,:").split("\n")[0].strip()
+            if sec.title not in out or (line and not out[sec.title].first_line):
+                out[sec.title] = Header(sec.title, line[:200])
+    return list(out.values())
 
 
 def holds_answer(candidate: Candidate, asked: SectionKind) -> bool:
@@ -72,21 +89,31 @@ def favour_section(
     ranked: Sequence[Candidate], asked: SectionKind | None, *, named: Collection[str] = ()
 ) -> list[Candidate]:
     """After re-ranking: a chunk holding the asked section keeps at least ``SECTION_FLOOR``; among
-    them the most recent note comes first ("What is the plan?" means the latest plan).
+    them the most recent note comes first ("What is the plan?" means the latest plan), unless the
+    question names more than the section (``SectionKind.latest``).
 
     ``named``: for coverage, the policies whose title names every word of the service asked."""
     if asked is None:
         return list(ranked)
     if not asked.lifts:
         return _beside_best(ranked, asked, named)
+    # A question naming more than the section ("when is his ortho follow up") keeps the re-ranker's
+    # choice of note: only that note's section is lifted, never another note's "Follow-up".
+    best_note = next((c.doc_id for c in ranked if c.source_type == "note_chunk"), None)
     lifted = [
-        c.model_copy(update={"score": max(c.score, SECTION_FLOOR)}) if _answers(c, asked) else c
+        c.model_copy(update={"score": max(c.score, SECTION_FLOOR)})
+        if _answers(c, asked) and (asked.latest or c.doc_id == best_note)
+        else c
         for c in ranked
     ]
     order = {c.source_id: i for i, c in enumerate(lifted)}
     return sorted(
         lifted,
-        key=lambda c: (-c.score, -(c.note_date if holds_section(c, asked) else 0), order[c.source_id]),
+        key=lambda c: (
+            -c.score,
+            -(c.note_date if asked.latest and holds_section(c, asked) else 0),
+            order[c.source_id],
+        ),
     )
 
 

@@ -25,6 +25,7 @@ from carecite.text.dates import display_date, display_datetime
 from carecite.text.drug_classes import BY_TOKEN as DRUG_CLASSES
 from carecite.text.drug_classes import members as drug_class_members
 from carecite.text.drug_classes import read_classes
+from carecite.text.sections import section_vocabulary_words
 from carecite.text.spelling import Speller
 from carecite.text.terms import NEGATIONS, STOP_WORDS, singular
 
@@ -552,7 +553,9 @@ class StructuredRetriever:
         """Typing slips corrected toward the store's displays and the words every kind is asked by."""
         kind_words = {w for words in KIND_WORDS.values() for w in words}
         specialty_words = {w for names, words in SPECIALTIES.values() for w in (*names, *words)}
-        return Speller(frozenset(self.vocabulary | kind_words | specialty_words | STOP_WORDS))
+        # ... and the words section headers are written with ("xrays" is no slip for "rays").
+        sections = section_vocabulary_words()
+        return Speller(frozenset(self.vocabulary | kind_words | specialty_words | sections | STOP_WORDS))
 
     def lookup(self, question: str, flt: RetrievalFilter, k: int, *, coverage: bool = False) -> Lookup:
         """Everything the pipeline asks of the record for one question, from one reading of the question

@@ -6,6 +6,11 @@ titles, LOINC document-section names, and the headers transcription services use
 a kind, and question wordings to the kinds that answer them. It is written from those standards'
 titles, not from our synthetic generator; every entry is a header a reader would recognise.
 
+Beyond the curated kinds, every header line a note has is a section (issue 26): ``asked_header``
+matches a question to any of the patient's headers by the header's words, a standard vocabulary
+(medSpaCy's sectionizer rules, ``section_vocabulary``) and the embedder's agreement. The curated
+kinds only add synonyms and policies; they never decide which headers may answer.
+
 One place for this rule: chunking records a chunk's section titles, the offline answerer reads the
 answering section's items, and the pipeline declines when no source has the section asked about.
 """
@@ -13,8 +18,12 @@ answering section's items, and the pipeline declines when no source has the sect
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+
+from carecite.text.section_vocabulary import VOCABULARY
+from carecite.text.terms import STOP_WORDS, singular, stem, words
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,13 @@ class SectionKind:
     # of one, it answers instead of a note's section ("plan of care": the CarePlan in force, not the
     # plan written in some visit's note).
     record_kind: str | None = None
+    # A section asked for by its header (``asked_header``): the normalised titles that hold it. Empty
+    # for the curated kinds, which hold by ``section_kinds``.
+    titles: frozenset[str] = frozenset()
+    # Among notes holding the section, the most recent answers ("What is the plan?" means the latest
+    # plan). Not when the question names more than the section ("when is his ortho follow up": the
+    # re-ranker's choice of note stands).
+    latest: bool = True
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -219,7 +235,9 @@ def kind_of_header(title: str | None) -> str | None:
     if not title:
         return None
     normal = normalise_title(title)
-    return next((k.name for k in KINDS if k.header.search(normal)), None)
+    # "SHX" is the social history: shorthand written out ("SHORTHAND", below) is matched too.
+    spelled = " ".join(SHORTHAND.get(w, w) for w in normal.split())
+    return next((k.name for k in KINDS if k.header.search(normal) or k.header.search(spelled)), None)
 
 
 # A discharge summary's "Recommendations" are its discharge recommendations: the follow-up as well as
@@ -250,3 +268,201 @@ def asked_section(question: str) -> SectionKind | None:
         if kind.cues.search(question):
             return kind
     return None
+
+
+# --------------------------------------------------------------------------- any header a note has
+# Every header line a note has is a section, whatever its wording. A question asks for one when it
+# names it: by the header's own words (with the shorthand below written out), or by the section
+# category a standard vocabulary files the header under (medSpaCy's sectionizer rules,
+# ``section_vocabulary``), and its meaning agrees (the embedder's cosine between the question and
+# the header, alone or with its first line). The curated kinds above add synonyms and policies; they
+# decide nothing about which other headers may answer.
+
+# Shorthand clinicians write for section words (and askers type), written out before comparing.
+SHORTHAND: dict[str, str] = {
+    "meds": "medications",
+    "med": "medication",
+    "hx": "history",
+    "shx": "social history",
+    "sh": "social history",
+    "fhx": "family history",
+    "fh": "family history",
+    "pmh": "past medical history",
+    "pmhx": "past medical history",
+    "psh": "past surgical history",
+    "pshx": "past surgical history",
+    "hpi": "history of present illness",
+    "dx": "diagnosis",
+    "ddx": "differential diagnosis",
+    "vitals": "vital signs",
+    "labs": "laboratory",
+    "lab": "laboratory",
+    "xray": "radiograph",
+    "xrays": "radiographs",
+    "cxr": "chest radiograph",
+    "ros": "review of systems",
+    "ed": "emergency department",
+    "er": "emergency department",
+    "imp": "impression",
+}
+# The calibrated cosine (question vs header, or header and its first line) a header the question
+# names must also reach (dev questions, independent author A; precision first: a lifted wrong section
+# is quoted as the answer): every word of the header named, or only some ("INJECTATE USED" for "what
+# did they inject" reached 0.76; "NEXT STEPS" for "when is his next lung doctor appointment" must not).
+HEADER_SIMILARITY = 0.3
+PARTIAL_HEADER_SIMILARITY = 0.5
+# Of a header's words, the share the question must name ("injectate used" for "what did they inject").
+HEADER_COVERAGE = 0.5
+_PREFIX_MIN = 6  # "inject" names "injectate": one word a prefix of the other, the shorter this long
+
+
+def _term(word: str) -> str:
+    if word.endswith(("oses", "yses")):  # "diagnoses" is the plural of "diagnosis"
+        word = word[:-2] + "is"
+    return stem(singular(word))
+
+
+@lru_cache(maxsize=8192)
+def section_terms(text: str) -> frozenset[str]:
+    """The words of a header or question that can name a section: shorthand written out, stop words
+    dropped, singular and stemmed ("Meds" and "MEDICATIONS" both give "medic")."""
+    lowered = re.sub(r"\bx-(rays?)\b", r"x\1", text.lower()).replace("/", " ")
+    out: set[str] = set()
+    for w in words(lowered):
+        for part in SHORTHAND.get(w, w).split():
+            if (
+                part not in STOP_WORDS
+                and singular(part) not in STOP_WORDS
+                and len(part) > 1
+                and not part.isdigit()
+            ):
+                out.add(_term(part))
+    return frozenset(out)
+
+
+def _same(a: str, b: str) -> bool:
+    return a == b or (min(len(a), len(b)) >= _PREFIX_MIN and (a.startswith(b) or b.startswith(a)))
+
+
+def category_of(title: str) -> str | None:
+    """The standard category a header is filed under ("HOME MEDICATIONS" → medications), if any."""
+    return VOCABULARY.get(normalise_title(title))
+
+
+def _category_words(category: str) -> str:
+    return category.replace("_and_", " ").replace("_", " ")
+
+
+@lru_cache(maxsize=1)
+def _section_words() -> frozenset[str]:
+    """Every word that names a section somewhere in the vocabulary, the shorthand or the curated kinds."""
+    texts = [*VOCABULARY, *map(_category_words, set(VOCABULARY.values())), *SHORTHAND.values()]
+    texts += [k.name for k in KINDS]
+    return frozenset().union(*(section_terms(t) for t in texts))
+
+
+@lru_cache(maxsize=1)
+def _category_names() -> frozenset[str]:
+    """The words that name a section category (the vocabulary's categories, the curated kinds)."""
+    texts = [*map(_category_words, set(VOCABULARY.values())), *(k.name for k in KINDS)]
+    return frozenset().union(*(section_terms(t) for t in texts))
+
+
+def header_coverage(question: str, title: str) -> tuple[int, float]:
+    """How fully the question names the header: how many of the question's words the header names,
+    and the share of the header's words (or of its vocabulary category's) the question names. (0, 0)
+    when the question also names another section ("chest" is not what "what did her chest xray show"
+    asks for: "radiograph" names a section)."""
+    asked = section_terms(question)
+    best = (0, 0.0)
+    variants = [section_terms(title)]
+    if (category := category_of(title)) is not None:
+        variants.append(section_terms(_category_words(category)))
+    for named in variants:
+        if not named:
+            continue
+        covered = [h for h in named if any(_same(h, q) for q in asked)]
+        others = [q for q in asked if q in _section_words() and not any(_same(q, h) for h in named)]
+        # "ALLERGIES TO MEDICATIONS" is no answer to "list her current medications": a header word the
+        # question leaves unnamed names a category of its own.
+        unnamed = [h for h in named if h not in covered and h in _category_names()]
+        if covered and not others and not unnamed:
+            hits = sum(any(_same(q, h) for h in named) for q in asked)
+            best = max(best, (hits, len(covered) / len(named)))
+    return best
+
+
+@dataclass(frozen=True)
+class Header:
+    """A section header a patient's note has, with the first line of what it holds."""
+
+    title: str
+    first_line: str
+
+
+def asked_header(
+    question: str,
+    headers: Sequence[Header],
+    similarity: Callable[[str, Sequence[str]], Sequence[float]],
+) -> SectionKind | None:
+    """The patient's note section a question asks for, among ``headers`` (any wording).
+
+    A header answers when the question names at least ``HEADER_COVERAGE`` of its words (or of its
+    standard category's) and names no other section, and its meaning agrees: the cosine
+    (``similarity``) between the question and the header, or the header with its first line,
+    reaches ``HEADER_SIMILARITY`` (``PARTIAL_HEADER_SIMILARITY`` when it names only some of the
+    header's words). Of several, those naming most of the question's words answer. A header
+    with nothing under it answers nothing."""
+    named = [
+        (h, cov) for h in headers if h.first_line.strip() and (cov := header_coverage(question, h.title))[0]
+    ]
+    named = [(h, cov) for h, cov in named if cov[1] >= HEADER_COVERAGE]
+    if not named:
+        return None
+    texts = [t for h, _ in named for t in (h.title, f"{h.title}: {h.first_line}")]
+    sims = list(similarity(question, texts))
+    agreed = [
+        (cov[0], h)
+        for i, (h, cov) in enumerate(named)
+        if max(sims[2 * i], sims[2 * i + 1])
+        >= (HEADER_SIMILARITY if cov[1] == 1.0 else PARTIAL_HEADER_SIMILARITY)
+    ]
+    if not agreed:
+        return None
+    # The headers naming most of the question's words ("short term goals", not "goals"); all of them
+    # when several do (an operative note's "OPERATIVE PROCEDURE" and its "PROCEDURE" narrative).
+    top = max(hits for hits, _ in agreed)
+    chosen = [h for hits, h in agreed if hits == top]
+    titles = frozenset(normalise_title(h.title) for h in chosen)
+    first = normalise_title(chosen[0].title)
+    mine = frozenset().union(*(section_terms(t) for t in titles))
+    words_named = sorted(
+        {w for w in words(question) if any(_same(a, b) for a in section_terms(w) for b in mine)}
+    )
+    cue = "|".join(re.escape(w) for w in words_named) or r"(?!)"
+    asked = section_terms(question)
+    more = [q for q in asked if not any(_same(q, h) for h in mine)]
+    return SectionKind(
+        first,
+        _rx("^(" + "|".join(map(re.escape, sorted(titles))) + ")$"),
+        _rx(rf"\b({cue})\b"),
+        titles=titles,
+        latest=not more,
+    )
+
+
+def holds_kind(kind: SectionKind, title: str | None, note_type: str | None = None) -> bool:
+    """Does the section titled ``title`` answer for ``kind`` (a curated kind, or a header asked for)?"""
+    if not title:
+        return False
+    if kind.titles:
+        return normalise_title(title) in kind.titles
+    return kind.name in section_kinds(title, note_type)
+
+
+@lru_cache(maxsize=1)
+def section_vocabulary_words() -> frozenset[str]:
+    """Every word a section header or its shorthand is written with (the vocabulary's, the shorthand's
+    both ways): words the speller must know, so "xrays" is not corrected away."""
+    texts = [*VOCABULARY, *map(_category_words, set(VOCABULARY.values())), *SHORTHAND, *SHORTHAND.values()]
+    return frozenset(w for t in texts for w in words(t.replace("/", " ")) if w.isalpha())
