@@ -26,3 +26,24 @@ OWN = {"alvin56", "alvin", "jerde200", "jerde"}
 )
 def test_a_question_about_someone_else_names_them(question: str, named: str | None) -> None:
     assert other_person(question, OWN) == named
+
+
+OTHERS = [("Dorothy12", "Jones34"), ("Carol", "Jones"), ("Ardath", "Kling")]
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("what oxygen flow is dorothy jones on", "dorothy jones"),  # lower case, as typed
+        ("What oxygen flow is Dorothy Jones on?", "Dorothy Jones"),
+        ("what is jones on for oxygen", None),  # a shared surname alone names no one else
+        ("what oxygen is carol jones on", None),  # the selected patient, in full
+        ("when did ardath kling last see cardiology", "ardath kling"),
+    ],
+)
+def test_another_patient_named_in_full_is_someone_else_even_with_the_same_surname(
+    question: str, named: str | None
+) -> None:
+    own_words = {"carol", "jones"}
+    others = [o for o in OTHERS if o != ("Carol", "Jones")]
+    assert other_person(question, own_words, others, ("Carol", "Jones")) == named

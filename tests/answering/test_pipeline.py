@@ -180,6 +180,44 @@ def test_a_question_naming_someone_other_than_the_selected_patient_is_declined_n
     assert "Zebulon" in (answer.decline_detail or "") and not answer.citations and not answer.retrieved
 
 
+def test_another_patient_of_the_directory_named_in_lower_case_is_declined_before_retrieval(
+    world_pipeline: Pipeline,
+) -> None:
+    """Issue 27: "what oxygen flow is dorothy jones on" asked with Carol Jones selected was answered
+    with Carol's record. A full name of another patient the user may see declines, retrieving nothing."""
+    from sqlmodel import Session, select
+
+    from carecite.records import tables as t
+
+    q = gold_of("recent_lab")
+    with Session(world_pipeline.stores.engine) as s:
+        me = s.get(t.Patient, str(q["patient_id"]))
+        assert me is not None
+        others = s.exec(select(t.Patient).where(t.Patient.id != me.id)).all()
+    scope_ok = []
+    for other in others:
+        answer = world_pipeline.ask(
+            AskRequest(
+                question=f"what was {other.given.lower()} {other.family.lower()}'s latest creatinine",
+                user_id=str(q["user_id"]),
+                patient_id=str(q["patient_id"]),
+            )
+        )
+        if answer.decline_reason == "out_of_scope":
+            assert not answer.retrieved and not answer.citations
+            scope_ok.append(other.id)
+            break
+    assert scope_ok, "no other patient named in full was declined"
+    mine = world_pipeline.ask(
+        AskRequest(
+            question=f"what was {me.given.lower()} {me.family.lower()}'s latest creatinine",
+            user_id=str(q["user_id"]),
+            patient_id=str(q["patient_id"]),
+        )
+    )
+    assert mine.decline_reason != "out_of_scope"
+
+
 def test_a_quote_from_no_note_of_the_patient_is_declined_not_answered_with_their_tasks(
     world_pipeline: Pipeline,
 ) -> None:

@@ -240,11 +240,8 @@ def load_patient(session: Session, scope: AccessScope, patient_key: str) -> Pati
     return session.exec(select(Patient).where(Patient.patient_key == patient_key)).first()
 
 
-def patients_in_scope(session: Session, scope: AccessScope) -> list[Patient]:
-    """Every patient the scope may see, by family then given name (the UI's patient picker).
-
-    Decided on the directory; then the rest of ``session``'s transaction is scoped to exactly those
-    patients (RLS on PostgreSQL), so their rows, and no one else's, can be read with it."""
+def _visible_keys(session: Session, scope: AccessScope) -> list[str]:
+    """The patient keys ``scope`` may see, decided on the directory."""
     if scope.patient_keys is not None and not scope.patient_keys:
         return []
     if not scope.facilities:
@@ -256,7 +253,15 @@ def patients_in_scope(session: Session, scope: AccessScope) -> list[Patient]:
     if scope.patient_keys is not None:
         query = query.where(cols.patient_key.in_(sorted(scope.patient_keys)))
     entries = [DirectoryPatient.of_row(row) for row in session.execute(query).mappings()]
-    keys = sorted(p.patient_key for p in entries if _patient_visible(scope, p))
+    return sorted(p.patient_key for p in entries if _patient_visible(scope, p))
+
+
+def patients_in_scope(session: Session, scope: AccessScope) -> list[Patient]:
+    """Every patient the scope may see, by family then given name (the UI's patient picker).
+
+    Decided on the directory; then the rest of ``session``'s transaction is scoped to exactly those
+    patients (RLS on PostgreSQL), so their rows, and no one else's, can be read with it."""
+    keys = _visible_keys(session, scope)
     if not keys:
         return []
     apply_scope(session, RowScope.of(keys, scope.allowed_labels))
@@ -266,6 +271,19 @@ def patients_in_scope(session: Session, scope: AccessScope) -> list[Patient]:
         .order_by(col(Patient.family), col(Patient.given), col(Patient.id))
     )
     return list(rows)
+
+
+def names_in_scope(session: Session, scope: AccessScope) -> list[tuple[str, str, str]]:
+    """(patient key, given, family) of every patient the scope may see: the names a question may
+    name another patient by. Only the name columns are read (a question is checked per request)."""
+    keys = _visible_keys(session, scope)
+    if not keys:
+        return []
+    apply_scope(session, RowScope.of(keys, scope.allowed_labels))
+    rows = session.exec(
+        select(Patient.patient_key, Patient.given, Patient.family).where(col(Patient.patient_key).in_(keys))
+    )
+    return [(k or "", g or "", f or "") for k, g, f in rows]
 
 
 def source_in_directory(session: Session, source_id: str) -> DirectorySource | None:

@@ -10,6 +10,7 @@ declined as out of scope.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from carecite.text.sections import OWN_PLAN
@@ -88,14 +89,46 @@ NOT_A_PERSON = frozenset(
 )
 
 
-def other_person(question: str, own_name_words: set[str]) -> str | None:
-    """The first person the question names who is not the selected patient, if any.
+def _name_words(name: str) -> list[str]:
+    """A stored name's words as a question would type them: Synthea's digits dropped ("Alvin56")."""
+    return [w for w in re.sub(r"\d+", "", name).casefold().split() if w]
+
+
+def other_patient_named(question: str, others: Iterable[tuple[str, str]], own: tuple[str, str]) -> str | None:
+    """Another patient of the directory the question names by full name (given then family, in any
+    case: "what oxygen flow is dorothy jones on"), as the question wrote it; None when the name is
+    also the selected patient's. A shared surname alone names no one else."""
+    own_full = " ".join(_name_words(own[0])[:1] + _name_words(own[1]))
+    for given, family in others:
+        first, last = _name_words(given)[:1], _name_words(family)
+        if not first or not last:
+            continue
+        full = " ".join(first + last)
+        if full == own_full:
+            continue
+        m = re.search(r"\b" + r"\s+".join(map(re.escape, full.split())) + r"\b", question, re.I)
+        if m:
+            return m.group(0)
+    return None
+
+
+def other_person(
+    question: str,
+    own_name_words: set[str],
+    others: Iterable[tuple[str, str]] = (),
+    own: tuple[str, str] = ("", ""),
+) -> str | None:
+    """The first person the question names who is not the selected patient, if any: a titled or
+    possessive name ("Mr. Baker", "Ardath's") not the patient's, or another patient of ``others``
+    (given, family: the patients the user may see) named in full.
 
     Asked about Alvin with "What was Ardath's last A1c?", answering with Alvin's A1c shows one
     patient's fact as another's: the question must be declined, not answered for the wrong person.
     """
     from carecite.privacy.clinical_terms import CLINICAL_WORDS
 
+    if (named := other_patient_named(question, others, own)) is not None:
+        return named
     for rx in (_TITLED, _POSSESSIVE):
         for m in rx.finditer(question):
             name = m.group(1)

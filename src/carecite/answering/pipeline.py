@@ -27,6 +27,7 @@ from carecite.access.scope import (
     BreakGlassReasonInvalid,
     compute_scope,
     load_patient,
+    names_in_scope,
     resolve_patient,
 )
 from carecite.answering.citations import verify_draft
@@ -339,7 +340,11 @@ class Pipeline:
         identity = state.identity = PatientIdentity.from_patient(patient) if patient is not None else None
         kind = state.intent = classify(state.question)
         # Never one patient's fact shown as another's: a question about someone else is out of scope.
-        named = other_person(kind.clean, identity.name_words()) if identity is not None else None
+        named = None
+        if identity is not None and patient is not None:
+            with Session(self.stores.engine) as session:  # its own session: names_in_scope scopes it
+                others = [(g, f) for k, g, f in names_in_scope(session, scope) if k != patient_key]
+            named = other_person(kind.clean, identity.name_words(), others, (patient.given, patient.family))
         if kind.multi_patient or (patient_key is None and not kind.coverage) or named is not None:
             state.trace.break_glass = scope.break_glass_reason is not None
             detail = (
