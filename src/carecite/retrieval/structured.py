@@ -8,6 +8,7 @@ security part of the filter (patient, labels) is applied inside every SQL query.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -21,6 +22,7 @@ from sqlmodel import Session, col, select
 from carecite.domain import Candidate, RetrievalFilter, date_int
 from carecite.records import tables as t
 from carecite.records.scoped import RowScope, scoped_session
+from carecite.text import drug_names
 from carecite.text.dates import display_date, display_datetime
 from carecite.text.drug_classes import BY_TOKEN as DRUG_CLASSES
 from carecite.text.drug_classes import members as drug_class_members
@@ -57,7 +59,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "meds": ("medication",),
     "pt": ("physical", "therapy"),
     "cardiology": ("cardiology", "cardiologist", "cardiac", "heart"),
-    "heart": ("heart", "cardiac", "cardiology", "myocardial"),
+    "heart": ("heart", "cardiac", "cardiology", "myocardial", "coronary"),
     # Lay names of conditions, as SNOMED CT displays word them ("heart attack": myocardial infarction).
     "attack": ("attack", "infarction"),
     "cancer": ("cancer", "malignant", "neoplasm", "carcinoma"),
@@ -82,7 +84,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "hepatitis": ("hepatitis", "hep"),
     "mammogram": ("mammogram", "mammography"),
     "spo2": ("spo2", "oxygen saturation", "pulse oximetry"),
+    # Imaging by its abbreviations in the published medical abbreviation lists (MRI, CT) and the
+    # words SNOMED CT procedure displays write them with.
+    "mri": ("mri", "magnetic resonance"),
+    "ct": ("ct", "computed tomography"),
 }
+# Terms that name a procedure (imaging): the question asks for a Procedure row.
+PROCEDURE_TERMS = frozenset({"mri", "ct"})
 
 OPEN_TASK = ("requested", "received", "accepted", "ready", "in-progress", "on-hold", "draft")
 DONE_TASK = ("completed", "cancelled", "rejected", "failed", "entered-in-error")
@@ -114,11 +122,15 @@ class Intent:
     attended: bool = False  # "did she show up", "make it to": a past visit, kept or missed
     terms: frozenset[str] = field(default_factory=frozenset)
     naming: tuple[Group, ...] = ()  # which item is named (``naming_groups``)
+    # The naming groups of terms a terminology knows (a drug, a lab or vital, a vaccine, a procedure:
+    # ``is_term``): a row names the item when it names one of them; context words ("doing") only rank.
+    required: tuple[Group, ...] = ()
     # The kinds whose rows must name what the question names: NAMED_KINDS, and conditions or allergies
     # when the question frames an item ("diagnosed with X", "allergic to X"; see ``read_intent``).
     named_kinds: frozenset[str] = NAMED_KINDS
     notes: bool = False  # the question names a note ("the telephone note", "her notes")
     person: bool = False  # the question asks who ("who is", "whose"): only then are care teams read
+    pcp: bool = False  # the question asks for the primary care provider (Patient.generalPractitioner)
     # The encounter classes the question asks for (HL7 v3 ActEncounterCode: "ER visits" → EMER,
     # "admitted" → the inpatient classes): only encounters of those classes answer it.
     encounter_class: frozenset[str] = frozenset()
@@ -285,6 +297,11 @@ _ENCOUNTER_NOTE = re.compile(r"\b(?:encounter|visit)\s+(notes?)\b")
 # item named "days".
 _NOWADAYS = re.compile(r"\b(?:these days|nowadays|at the moment|at present)\b")
 _BLOOD_GLUCOSE = re.compile(r"\bblood[\s-]+(?:glucose|sugar)\b")
+# The primary care provider, as the question may name the role (FHIR Patient.generalPractitioner).
+_PCP = re.compile(
+    r"\b(?:pcp|gp|general practitioner|(?:primary|family)(?:[\s-]+care)?[\s-]+"
+    r"(?:doctor|docter|physician|provider|clinician|practitioner)s?)\b"
+)
 # "Hep B" / "hepatitis B" vaccines differ only by a letter the tokeniser would drop: one token each.
 _HEP = re.compile(r"\bhep(?:atitis)?[\s-]*([abc])\b")
 
@@ -349,6 +366,22 @@ def naming_groups(question: str, vocabulary: frozenset[str] | None = None) -> tu
     ``vocabulary``: the words that name things in this record store (coded displays); a question
     word outside it and outside the curated tables ("checked", "parts") names nothing.
     """
+    return tuple(g for _, g in _naming(question, vocabulary))
+
+
+def term_groups(question: str, vocabulary: frozenset[str] | None = None) -> tuple[Group, ...]:
+    """The naming groups of the words a terminology knows (``is_term``)."""
+    return tuple(g for tok, g in _naming(question, vocabulary) if is_term(tok))
+
+
+def _synonyms(tok: str) -> tuple[str, ...]:
+    """A word's curated synonyms ("kidneys" as "kidney"), with those of a synonym that has its own
+    ("kidney": eGFR, which LOINC displays write "glomerular filtration")."""
+    said = SYNONYMS.get(tok) or SYNONYMS.get(singular(tok), ())
+    return tuple(dict.fromkeys((*said, *(w for syn in said for w in SYNONYMS.get(syn, ())))))
+
+
+def _naming(question: str, vocabulary: frozenset[str] | None) -> list[tuple[str, Group]]:
     groups: dict[str, Group] = {}
     for tok in tokens(question):
         if tok in _NOT_CONTENT or len(tok) < 2 or is_generic(tok) or tok in groups:
@@ -356,20 +389,30 @@ def naming_groups(question: str, vocabulary: frozenset[str] | None = None) -> tu
         if vocabulary is not None and not _known(tok, vocabulary):
             continue
         alts = [frozenset({singular(tok)})]
-        alts += [frozenset(singular(w) for w in syn.split()) for syn in SYNONYMS.get(tok, ())]
+        alts += [frozenset(singular(w) for w in syn.split()) for syn in _synonyms(tok)]
         alts += [frozenset({singular(m)}) for m in drug_class_members(tok)]  # a class: any member
+        # A brand or synonym by its generic name, as RxNorm displays write it ("lovenox": enoxaparin).
+        alts += [frozenset(singular(w) for w in g.split()) for g in drug_names.generic_names(tok)]
         groups[tok] = tuple(dict.fromkeys(alts))
-    return tuple(groups.values())
+    return list(groups.items())
 
 
-def _known(tok: str, vocabulary: frozenset[str]) -> bool:
+def is_term(tok: str) -> bool:
+    """Does a terminology name an item by this word: a lab or vital (LAB_NAMES, the curated
+    abbreviations), a specimen, a drug class, a drug by the drug lexicon, an imaging procedure? A word
+    known only from the store's displays ("function", "doing") is context: it ranks, never required."""
     return (
         tok in SYNONYMS
+        or singular(tok) in SYNONYMS
         or tok in LAB_NAMES
         or tok in SPECIMENS
         or tok in DRUG_CLASSES
-        or singular(tok) in vocabulary
+        or drug_names.is_drug(tok)
     )
+
+
+def _known(tok: str, vocabulary: frozenset[str]) -> bool:
+    return is_term(tok) or singular(tok) in vocabulary
 
 
 def names_item(groups: Sequence[Group], text: str, *, qualified: bool = False) -> bool:
@@ -384,9 +427,61 @@ def names_item(groups: Sequence[Group], text: str, *, qualified: bool = False) -
     return True
 
 
+def naming_count(
+    groups: Sequence[Group], required: Sequence[Group], text: str, *, qualified: bool = False
+) -> int:
+    """How many of the question's naming groups ``text`` names when it names the item, else 0.
+
+    With terms a terminology knows (``required``), the text names the item when it names one of them
+    and every qualifier asked ("LDL", "A1c", a specimen); context words ("kidneys doing") only add to
+    the count the best-named rows are chosen by. Without such terms every group must be named.
+    ``qualified``: also refuse a text naming a qualifier the question did not ask for."""
+    words = {singular(w) for w in tokens(text)}
+    named = [g for g in groups if any(alt <= words for alt in g)]
+    if not named:
+        return 0
+    if required:
+        asked_qualifiers = [g for g in required if any(alt in QUALIFIERS for alt in g)]
+        ok = any(g in named for g in required) and all(g in named for g in asked_qualifiers)
+    else:
+        ok = len(named) == len(groups)
+    if not ok:
+        return 0
+    if qualified:
+        asked = set().union(*(alt for g in groups for alt in g))
+        if any(q <= words and not q <= asked for q in QUALIFIERS):
+            return 0
+    return len(named)
+
+
 def names_asked(intent: Intent, s: Statement) -> bool:
     """Does the row's coded name name what the question names (qualifiers checked for labs)?"""
-    return bool(intent.naming) and names_item(intent.naming, s.name, qualified=s.kind == "Observation")
+    return bool(intent.naming) and _named_count(intent, s.name, s.kind) > 0
+
+
+def _named_count(intent: Intent, name: str, kind: str) -> int:
+    if kind == "Observation":  # a lab is named by its quantity, never by its method
+        return naming_count(intent.naming, intent.required, loinc_quantity(name), qualified=True)
+    if kind == "MedicationRequest":  # a brand display ("Camila 28 Day Pack") by its generic names too
+        name = " ".join((name, *(g for w in tokens(name) for g in drug_names.generic_names(w))))
+    return naming_count(intent.naming, intent.required, name)
+
+
+# LOINC displays read "Component [Property] in System by Method": the method ("by Creatinine-based
+# formula (MDRD)") says how, never what is measured (an eGFR is no creatinine result), and the component
+# alone says which quantity ("Hemoglobin", not "Hemoglobin A1c/Hemoglobin.total").
+_LOINC_METHOD = re.compile(r"\s+by\s+.*$", re.I)
+_LOINC_COMPONENT_END = re.compile(r"\s+\[|\s+in\s+", re.I)
+
+
+def loinc_quantity(display: str) -> str:
+    """A LOINC display without its method part."""
+    return _LOINC_METHOD.sub("", display)
+
+
+def loinc_component(display: str) -> str:
+    """A LOINC display's component: the part before its property ("[Mass/volume]") or system."""
+    return _LOINC_COMPONENT_END.split(loinc_quantity(display), maxsplit=1)[0]
 
 
 # "Which referrals haven't been completed yet?": a negated status asks for the work still open, and
@@ -458,6 +553,15 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
         kinds = (kinds - {"Appointment"}) | {"Encounter"}
     if toks & DRUG_CLASSES.keys():  # "a blood thinner", "water pills": a medication, named by its class
         kinds.add("MedicationRequest")
+    required = term_groups(question, vocabulary)
+    named_terms = {tok for tok, _ in _naming(question, vocabulary) if is_term(tok)}
+    # "lovenox", "insulin": a medication, unless the drug is what the patient is allergic to.
+    if "AllergyIntolerance" not in kinds and any(drug_names.is_drug(tok) for tok in named_terms):
+        kinds.add("MedicationRequest")
+    if named_terms & PROCEDURE_TERMS:  # "the MRI of the knee": an imaging procedure
+        kinds.add("Procedure")
+    if not kinds and any(alt & set(LAB_NAMES) for g in required for alt in g):  # "latest bp"
+        kinds.add("Observation")
     if not kinds and outstanding:
         kinds = set(OPEN_WORK_KINDS)
     return Intent(
@@ -474,9 +578,11 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
         past=bool(toks & PAST_WORDS),
         terms=record_terms(question) - not_done,
         naming=naming_groups(question, vocabulary),
+        required=required,
         named_kinds=NAMED_KINDS | {kind for kind, frame in _ITEM_FRAMES if frame.search(question)},
         notes=bool(toks & {"note", "notes"}),
         person=bool(toks & {"who", "whos", "whose", "whom"}),
+        pcp=bool(_PCP.search(q)),
         encounter_class=asked_classes,
     )
 
@@ -555,7 +661,8 @@ class StructuredRetriever:
         specialty_words = {w for names, words in SPECIALTIES.values() for w in (*names, *words)}
         # ... and the words section headers are written with ("xrays" is no slip for "rays").
         sections = section_vocabulary_words()
-        return Speller(frozenset(self.vocabulary | kind_words | specialty_words | sections | STOP_WORDS))
+        words = frozenset(self.vocabulary | kind_words | specialty_words | sections | STOP_WORDS)
+        return Speller(words, drugs=drug_names.variant_words())
 
     def lookup(self, question: str, flt: RetrievalFilter, k: int, *, coverage: bool = False) -> Lookup:
         """Everything the pipeline asks of the record for one question, from one reading of the question
@@ -674,7 +781,8 @@ class StructuredRetriever:
             for tok in dict.fromkeys(tokens(question))
             if any(frozenset({singular(tok)}) in g for g in intent.naming) or tok in KIND_NOUNS
         ]  # with its noun: "No COVID-19 vaccine is on record", not "No COVID"
-        return _as_written(question, words), intent.naming
+        # A note sentence must name the terms (context words aside) to answer instead.
+        return _as_written(question, words), intent.required or intent.naming
 
     def _missing_current(
         self, session: Session, intent: Intent, flt: RetrievalFilter, statements: Sequence[Statement]
@@ -735,7 +843,9 @@ class StructuredRetriever:
         kinds names, also the rows of another kind whose name holds the noun too: "medication
         reconciliation" is a procedure ("Medication Reconciliation (procedure)"). Never a row that
         lacks the noun: a COVID test is no "COVID-19 vaccine", penicillin V potassium no potassium lab."""
-        statements = list(self._statements(session, flt, intent))
+        statements = self._better_named_work(
+            session, flt, intent, list(self._statements(session, flt, intent))
+        )
         nouns = {singular(w) for w in intent.terms & KIND_NOUNS}
         # Also when the noun's kind is not a named one: "admission to the orthopedic department" is a
         # procedure, not any admission encounter.
@@ -749,6 +859,28 @@ class StructuredRetriever:
             for s in self._statements(session, flt, others)
             if names_asked(intent, s) and nouns & {singular(w) for w in tokens(s.name)}
         ]
+
+    def _better_named_work(
+        self, session: Session, flt: RetrievalFilter, intent: Intent, statements: list[Statement]
+    ) -> list[Statement]:
+        """When the rows that name the item name only part of what the question names ("where are we
+        with the home INR monitor paperwork": the INR results name INR, not "home"), the patient's
+        work (tasks, referrals, appointments, care plan activities) whose words name more of it
+        ("Enroll in home INR monitoring") is read too, as of the asked kind; ``_tightest`` then
+        keeps the partly named rows out of the answer."""
+        named = [s for s in statements if s.kind in intent.named_kinds and names_asked(intent, s)]
+        if not named:
+            return statements
+        best = max(_hits(intent, s.name) for s in named)
+        if best >= len(intent.naming):
+            return statements
+        read = {s.ref for s in statements}
+        work = [
+            replace(s, prior=s.prior + 1.0)  # named by more of the question than any asked row
+            for s in self._statements(session, flt, replace(intent, kinds=_WORK_ROWS - intent.kinds))
+            if s.ref not in read and _hits(intent, s.text) > best and _hits(intent, s.text, intent.required)
+        ]
+        return statements + work
 
     # ----------------------------------------------------------------- rendering
     def _statements(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
@@ -778,6 +910,8 @@ class StructuredRetriever:
         # documented" or "treatment for substance use" is not answered by a team's member list.
         if "CareTeam" in kinds and intent.person:
             yield from self._care_teams(session, flt, intent)
+        if "CareTeam" in kinds and intent.pcp:
+            yield from self._primary_care(session, flt)
         for kind, model, date_col in (
             ("AllergyIntolerance", t.AllergyIntolerance, "recorded"),
             ("Immunization", t.Immunization, "occurrence"),
@@ -910,11 +1044,17 @@ class StructuredRetriever:
             key=lambda r: r.effective or datetime.min,
             reverse=True,
         )
+        # "most recent" is per quantity: every code the question's name names is one item (eGFR by
+        # several LOINC displays, BP panels), otherwise one code; only the best-named rows are read.
+        keep = _best_named(intent, [(r.display or r.code or "", r.code or "") for r in rows], "Observation")
         seen: dict[str, int] = {}
         for row in rows:
             name = row.display or row.code or "observation"
-            nth = seen.get(name, 0)
-            seen[name] = nth + 1
+            if keep is not None and (row.display or row.code or "", row.code or "") not in keep:
+                continue
+            key = _named_key(intent, name) if keep is not None else (row.code or name)
+            nth = seen.get(key, 0)
+            seen[key] = nth + 1
             if row.value is not None:
                 value = f"{row.value:g} {row.unit or ''}".strip()
             else:
@@ -945,6 +1085,12 @@ class StructuredRetriever:
                 if (intent.recent or intent.outstanding or intent.in_progress)
                 else (0.2 if active else 0.0)
             )
+            if intent.naming and _named_count(
+                intent, Statement.of(row, "", "", None, 0).name, "MedicationRequest"
+            ):
+                # "Is he still on the Lovenox?": the named drug's row answers whatever its status says
+                # (an active one first).
+                prior = max(prior, 0.3) + (0.2 if active else 0.0)
             brief = f"{row.medication or row.display or 'medication'} ({status})"
             if row.dosage:
                 brief += f": {row.dosage}"
@@ -1028,6 +1174,27 @@ class StructuredRetriever:
             prior = (0.3 if current else -0.3) if not intent.past else (0.0 if current else 0.3)
             yield Statement.of(team, "CareTeam", text, team.period_start, prior, text)
 
+    def _primary_care(self, session: Session, flt: RetrievalFilter) -> Iterable[Statement]:
+        """The patient's primary care provider, from Patient.generalPractitioner (the Patient resource
+        is the cited source: it is where the record says who the PCP is)."""
+        conditions = [
+            col(t.Patient.patient_key) == flt.patient_key,
+            *_label_conditions(t.Patient, flt.disallowed_labels),
+        ]
+        for row in session.exec(select(t.Patient).where(and_(*conditions))).all():
+            try:
+                raw = json.loads(row.raw or "{}")
+            except ValueError:
+                continue
+            gps = [g for g in raw.get("generalPractitioner") or [] if isinstance(g, dict)]
+            names = [str(g.get("display") or g.get("reference") or "") for g in gps]
+            names = [n for n in names if n]
+            if not names:
+                continue
+            text = f"Primary care provider (general practitioner): {'; '.join(names)}."
+            labels = t.labels_from_str(row.security_labels)
+            yield Statement(f"Patient/{row.id}", "CareTeam", text, None, None, labels, 0.6, "", text)
+
     def _simple(
         self, session: Session, flt: RetrievalFilter, intent: Intent, kind: str, model: Any, date_attr: str
     ) -> Iterable[Statement]:
@@ -1042,8 +1209,15 @@ class StructuredRetriever:
             key=lambda r: getattr(r, date_attr) or datetime.min,
             reverse=True,
         )
+        keep = (
+            _best_named(intent, [(r.display or r.code or kind, "") for r in rows], kind)
+            if kind in intent.named_kinds
+            else None
+        )
         seen: dict[str, int] = {}
         for row in rows:
+            if keep is not None and (row.display or row.code or kind, "") not in keep:
+                continue
             klass = getattr(row, "class_code", None) if kind == "Encounter" else None
             if kind == "Encounter" and intent.encounter_class and klass not in intent.encounter_class:
                 continue
@@ -1051,7 +1225,7 @@ class StructuredRetriever:
             # "last" is per named item (the latest Hep B dose, not the latest of any vaccine); every row
             # that names what the question names is one item ("depression screening", whatever tool).
             name = row.display or row.code or kind
-            key = "\0named" if intent.naming and names_item(intent.naming, name) else name
+            key = "\0named" if intent.naming and _named_count(intent, name, kind) > 0 else name
             nth = seen.get(key, 0)
             seen[key] = nth + 1
             text = f"{names[kind]}: {name}; status: {row.status or 'unknown'}; date: {_d(when)}"
@@ -1147,22 +1321,65 @@ def _as_written(question: str, words: Sequence[str]) -> str:
     return written if len(written.split()) <= len(words) + 2 else " ".join(words)
 
 
-def _tightest(statements: list[Statement], intent: Intent) -> list[Statement]:
-    """Among observations that name the asked item, only those named most tightly.
+def _best_named(
+    intent: Intent, names: Sequence[tuple[str, str]], kind: str
+) -> frozenset[tuple[str, str]] | None:
+    """Of the (display, code) pairs of a kind's rows, those that name the asked item best: the most
+    naming groups named, then the tightest display (a LOINC display names one quantity: "Hemoglobin
+    [Mass/volume] in Blood" for "hemoglobin", not a longer one), every display of a code kept (one
+    LOINC code is one quantity, whatever display it was ingested with). None when no row names it."""
+    if not intent.naming:
+        return None
+    counts = {pair: _named_count(intent, pair[0], kind) for pair in set(names)}
+    named = {pair: n for pair, n in counts.items() if n > 0}
+    if not named:
+        return None
+    most = max(named.values())
+    best = [pair for pair, n in named.items() if n == most]
+    if kind != "Observation":
+        return frozenset(best)
 
-    A LOINC display names one quantity; the shortest display naming everything asked is that
-    quantity ("Hemoglobin [Mass/volume] in Blood" for "hemoglobin", not "Hemoglobin A1c/Hemoglobin.total
-    in Blood"; "Platelets [#/volume] ... count" for "platelet count", not "Platelet mean volume ...").
-    """
+    def size(display: str) -> int:
+        return len(tokens(loinc_component(display)))
+
+    tight = min(size(display) for display, _ in best)
+    codes = {code for display, code in best if size(display) == tight}
+    return frozenset(pair for pair in best if pair[1] in codes or size(pair[0]) == tight)
+
+
+# The patient's work, whose rows name what they are about in free words (a task's description).
+_WORK_ROWS = frozenset({"Task", "ServiceRequest", "Appointment", "CarePlanActivity"})
+
+
+def _hits(intent: Intent, text: str, groups: Sequence[Group] | None = None) -> int:
+    """How many of ``groups`` (the question's naming groups) ``text`` names."""
+    words = {singular(w) for w in tokens(text)}
+    return sum(1 for g in (intent.naming if groups is None else groups) if any(alt <= words for alt in g))
+
+
+def _named_key(intent: Intent, display: str) -> str:
+    """One item per set of naming groups a lab's quantity names: eGFR under any LOINC code or display
+    is one quantity ("most recent" is the newest of them), a creatinine beside it another."""
+    words = {singular(w) for w in tokens(loinc_quantity(display))}
+    named = [str(i) for i, g in enumerate(intent.naming) if any(alt <= words for alt in g)]
+    return "\0named " + " ".join(named)
+
+
+def _tightest(statements: list[Statement], intent: Intent) -> list[Statement]:
+    """Among rows of a named kind that name the asked item, only the best-named (``_best_named``)."""
     if not intent.naming:
         return statements
-    named = [
-        s for s in statements if s.kind == "Observation" and names_item(intent.naming, s.name, qualified=True)
-    ]
-    if not named:
-        return statements
-    tight = min(len(tokens(s.name)) for s in named)
-    drop = {s.ref for s in named if len(tokens(s.name)) > tight}
+    drop: set[str] = set()
+    # A work row that names more of the question than a named row does (``_better_named_work``).
+    work_best = max((_hits(intent, s.text) for s in statements if s.kind in _WORK_ROWS), default=0)
+    for s in statements:
+        if s.kind in intent.named_kinds and names_asked(intent, s) and _hits(intent, s.name) < work_best:
+            drop.add(s.ref)
+    for kind in intent.named_kinds:
+        rows = [s for s in statements if s.kind == kind]
+        keep = _best_named(intent, [(s.name, "") for s in rows], kind) if kind != "Observation" else None
+        if keep is not None:
+            drop |= {s.ref for s in rows if (s.name, "") not in keep}
     return [s for s in statements if s.ref not in drop]
 
 

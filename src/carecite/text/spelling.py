@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import importlib.resources
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -70,29 +70,39 @@ class Speller:
 
     domain: frozenset[str]
     _english: Mapping[str, int] = field(default_factory=english, repr=False)
+    # Drug names of a terminology (brands and generics, ``text/drug_names.py``): a misspelt drug
+    # ("cumadin") is read as the nearest one ("coumadin") when no English word is nearer.
+    drugs: tuple[str, ...] = ()
     _domain_list: list[str] = field(init=False, repr=False)
     _english_list: list[str] = field(init=False, repr=False)
+    _drug_set: frozenset[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.domain = frozenset(w.lower() for w in self.domain if len(w) >= MIN_LEN and w.isalpha())
         self._domain_list = sorted(self.domain)
         self._english_list = [w for w in self._english if len(w) >= MIN_LEN - 1]
+        self._drug_set = frozenset(self.drugs)
 
     def known(self, word: str) -> bool:
         """Known as written or as an inflection of a known word: a plural, a past or a gerund
         ("stressors", "titrated") is no slip, even where the list holds only the stem."""
         forms = {word, singular(word), *(word[: -len(end)] for end in _INFLECTIONS if word.endswith(end))}
+        if word in self._drug_set:
+            return True
         return any(f in self.domain or f in self._english for f in forms if len(f) >= MIN_LEN - 1)
 
     def suggest(self, word: str) -> str | None:
-        """The nearest known word within ``max_edits``; the domain's first, then the most frequent."""
+        """The nearest known word within ``max_edits``; the domain's first, then the nearer of a drug
+        name and an English word (the most frequent English word on a tie)."""
         limit = max_edits(word)
-        for choices, counts in ((self._domain_list, None), (self._english_list, self._english)):
-            found = process.extract(word, choices, scorer=OSA.distance, score_cutoff=limit, limit=None)
-            if found:
-                best = min(d for _, d, _ in found)
-                nearest = [w for w, d, _ in found if d == best]
-                return max(nearest, key=lambda w: (counts or {}).get(w, DOMAIN_COUNT))
+        if (domain := _nearest(word, self._domain_list, limit)) is not None:
+            return domain[1][0]
+        english = _nearest(word, self._english_list, limit)
+        drug = _nearest(word, self.drugs, limit) if self.drugs else None
+        if drug is not None and (english is None or drug[0] < english[0]):
+            return min(drug[1])
+        if english is not None:
+            return max(english[1], key=lambda w: self._english.get(w, 0))
         return None
 
     def correct(self, question: str, keep: Iterable[str] = ()) -> Corrected:
@@ -122,3 +132,12 @@ class Speller:
             return Corrected(question)
         out.append(question[last:])
         return Corrected("".join(out), tuple(fixes))
+
+
+def _nearest(word: str, choices: Sequence[str], limit: int) -> tuple[int, list[str]] | None:
+    """The least distance within ``limit`` and the choices at it, or None."""
+    found = process.extract(word, choices, scorer=OSA.distance, score_cutoff=limit, limit=None)
+    if not found:
+        return None
+    best = min(d for _, d, _ in found)
+    return best, [w for w, d, _ in found if d == best]
