@@ -862,3 +862,19 @@ def test_er_visits_are_the_emergency_class_and_an_admission_the_record_lacks_is_
     assert "class: emergency" in found.candidates[0].text
     missing = retriever.lookup("when was he last admitted to the hospital", _filter(), 10).missing
     assert missing is not None and missing[0] == "inpatient admission"
+
+
+def test_a_visit_that_happened_is_an_encounter_and_a_booked_one_is_not() -> None:
+    assert "Encounter" in read_intent("when was she last seen").kinds
+    assert "Encounter" in read_intent("when was his last visit with us").kinds
+    assert "Encounter" not in read_intent("when is her next visit").kinds
+    # A phone call is a virtual encounter (ActEncounterCode VR: "telephone conference, ...").
+    assert read_intent("when was our last phone call with him").encounter_class == {"VR"}
+
+
+def test_the_last_visit_is_the_newest_encounter_of_any_kind(engine: Engine) -> None:
+    _encounters(engine)
+    found = StructuredRetriever(engine, TODAY).lookup("when was he last seen", _filter(), 10)
+    encounters = [c for c in found.candidates if c.source_ref.startswith("Encounter/")]
+    assert encounters and encounters[0].source_ref == "Encounter/amb1"  # 2024-10-25, the newest
+    assert all(c.score < encounters[0].score for c in encounters[1:])

@@ -516,7 +516,13 @@ _ASKED_CLASSES: tuple[tuple[frozenset[str], tuple[str, ...]], ...] = (
         frozenset({"inpatient", "admitted", "admission", "admissions", "hospitalized", "hospitalization"}),
         _INPATIENT,
     ),
+    # VR's definition in ActEncounterCode: "telephone conference, email exchange, ... televideo
+    # conference" — the encounter a phone call is.
+    (frozenset({"phone", "telephone", "telehealth", "video", "virtual"}), ("VR",)),
 )
+# A visit that happened is an Encounter; an Appointment is what was booked (FHIR R4). "When was she
+# last seen", "his last visit" read the encounters too, newest first.
+_VISIT_WORDS = frozenset({"visit", "visits", "seen", "contact", "call"})
 # What a decline says of a class the record lacks, and the words a note sentence names it with.
 _CLASS_MISSING: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("EMER", "emergency visit", ("emergency", "er", "ed")),
@@ -548,9 +554,15 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
     )
     if attended or to_see:
         kinds.add("Appointment")
-    asked_classes = frozenset(c for words, codes in _ASKED_CLASSES if toks & words for c in codes)
+    # ... unless a note is what is named ("the telephone encounter note"): then the class names the note.
+    asked_classes = frozenset(
+        c for words, codes in _ASKED_CLASSES if toks & words and not toks & {"note", "notes"} for c in codes
+    )
     if asked_classes:  # an ER visit or an admission is an encounter, never a booked appointment
         kinds = (kinds - {"Appointment"}) | {"Encounter"}
+    upcoming = bool(toks & {"upcoming", "next", "scheduled", "future", "coming"}) or to_see
+    if toks & _VISIT_WORDS and toks & RECENT_WORDS and not upcoming:
+        kinds.add("Encounter")
     if toks & DRUG_CLASSES.keys():  # "a blood thinner", "water pills": a medication, named by its class
         kinds.add("MedicationRequest")
     required = term_groups(question, vocabulary)
@@ -568,7 +580,7 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
         kinds=frozenset(kinds),
         outstanding=outstanding,
         overdue=bool(toks & {"overdue", "late", "lapsed"}) or "past due" in q,
-        upcoming=bool(toks & {"upcoming", "next", "scheduled", "future", "coming"}) or to_see,
+        upcoming=upcoming,
         missed=bool(toks & {"missed", "miss", "noshow", "skipped"}) or "no show" in q or "didn't show" in q,
         recent=bool(toks & RECENT_WORDS)
         or "problem list" in q,  # the problem list is the patient's current problems
@@ -1226,6 +1238,8 @@ class StructuredRetriever:
             # that names what the question names is one item ("depression screening", whatever tool).
             name = row.display or row.code or kind
             key = "\0named" if intent.naming and _named_count(intent, name, kind) > 0 else name
+            if kind == "Encounter" and not intent.naming:  # "the last visit": the newest of them all
+                key = "\0visit"
             nth = seen.get(key, 0)
             seen[key] = nth + 1
             text = f"{names[kind]}: {name}; status: {row.status or 'unknown'}; date: {_d(when)}"
