@@ -615,10 +615,12 @@ class Statement:
     def of(
         cls, row: Any, kind: str, text: str, when: datetime | None, prior: float, brief: str = ""
     ) -> Statement:
-        """A statement about ``row``: its ref, facility, labels and name come from the row itself."""
+        """A statement about ``row``: its ref, facility, labels and name come from the row itself. The
+        name includes the row's reason, where it has one: an order or a visit is also about what it
+        is for ("anything for depression" names the sertraline prescribed for major depression)."""
         name = " ".join(
             str(v)
-            for v in dict.fromkeys(getattr(row, f, None) for f in ("display", "medication", "code"))
+            for v in dict.fromkeys(getattr(row, f, None) for f in ("display", "medication", "code", "reason"))
             if v
         )
         labels = t.labels_from_str(row.security_labels)
