@@ -878,3 +878,28 @@ def test_the_last_visit_is_the_newest_encounter_of_any_kind(engine: Engine) -> N
     encounters = [c for c in found.candidates if c.source_ref.startswith("Encounter/")]
     assert encounters and encounters[0].source_ref == "Encounter/amb1"  # 2024-10-25, the newest
     assert all(c.score < encounters[0].score for c in encounters[1:])
+
+
+def test_a_question_that_names_only_the_kind_is_answered_by_every_row_of_it_above_the_gate(
+    engine: Engine,
+) -> None:
+    """ "What is she allergic to?" asks for every allergy: the kind word is answered by the rows being
+    allergies (they scored 0.25, under the gate, because no row repeats the word "allergic")."""
+    from carecite.settings import Settings
+
+    with session_scope(engine) as s:
+        for ref, display in (("peanut", "Allergy to peanuts"), ("mould", "Allergy to mould")):
+            s.add(t.AllergyIntolerance(ref=f"AllergyIntolerance/{ref}", fhir_id=ref, patient_key=PK,
+                                       clinical_status="active", display=display,
+                                       recorded=datetime(2010, 1, 1)))  # fmt: skip
+        s.add(t.Encounter(ref="Encounter/imp1", fhir_id="imp1", patient_key=PK, status="finished",
+                          class_code="IMP", display="Inpatient admission", reason="Hip fracture",
+                          start=datetime(2026, 11, 10)))  # fmt: skip
+    retriever = StructuredRetriever(engine, TODAY)
+    gate = Settings().gate_min_score
+    found = retriever.lookup("what is she allergic to", _filter(), 10).candidates
+    allergies = [c for c in found if c.source_ref.startswith("AllergyIntolerance/")]
+    assert {c.source_ref for c in allergies} == {"AllergyIntolerance/peanut", "AllergyIntolerance/mould"}
+    assert all(c.score >= gate for c in allergies)
+    admitted = retriever.lookup("when was he admitted and why", _filter(), 10).candidates
+    assert admitted and admitted[0].source_ref == "Encounter/imp1" and admitted[0].score >= gate

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
 from sqlalchemy import Engine, and_, not_
@@ -158,7 +158,8 @@ _KIND_VOCABULARY: dict[str, tuple[str, str]] = {
     ),
     "Observation": ("lab labs result results value level levels test reading vitals", "measured"),
     "MedicationRequest": (
-        "medication medications meds drug drugs dose dosage prescription mg tablet",
+        # "medicine(s)": MedlinePlus's own topic name for them ("Medicines"), the lay word.
+        "medication medications medicine medicines meds drug drugs dose dosage prescription mg tablet",
         "taking prescribed stopped started",
     ),
     "CarePlanActivity": ("careplan activities activity goals goal", ""),
@@ -317,6 +318,22 @@ def tokens(text: str) -> list[str]:
     lowered = _BLOOD_GLUCOSE.sub("glucose", lowered)  # blood is the default specimen
     lowered = _ENCOUNTER_NOTE.sub(r"\1", lowered)
     return TOKEN.findall(_HEP.sub(r"hep\1", lowered))
+
+
+@cache
+def _kind_terms(kind: str) -> frozenset[str]:
+    """The words a question asks for ``kind`` with, as ``record_terms`` reads them: not the lab names
+    (they name WHICH observation) nor the words that say how a row stands (MODIFIER_WORDS)."""
+    nouns, others = _KIND_VOCABULARY.get(kind, ("", ""))
+    return record_terms(f"{nouns} {others}") - MODIFIER_WORDS
+
+
+def _modified(intent: Intent) -> bool:
+    """Does the question say how the rows must stand, or when (a status or time modifier)?"""
+    return any(
+        (intent.outstanding, intent.overdue, intent.upcoming, intent.missed, intent.recent,
+         intent.in_progress, intent.past, intent.attended)
+    )  # fmt: skip
 
 
 def record_terms(text: str) -> frozenset[str]:
@@ -845,7 +862,13 @@ class StructuredRetriever:
             named = named_row if intent.naming else bool(specific & words)
             if not named:
                 return 0.0
-        overlap = len(intent.terms & words) / max(1, len(intent.terms)) if intent.terms else 0.0
+        # A word that chose the row's kind is answered by the row being of that kind: "what is she
+        # allergic to" asks for every allergy, "when was he admitted" for the admissions; only the
+        # question's other words must appear in the row. Not when the question also says how the rows
+        # must stand (current, outstanding, next): then the status prior decides, and a stopped drug
+        # or a completed task must not ride on the kind word.
+        said = words | _kind_terms(s.kind) if kind_match and not _modified(intent) else words
+        overlap = len(intent.terms & said) / max(1, len(intent.terms)) if intent.terms else 0.0
         if not intent.kinds and not specific & words:
             return 0.0  # a question naming no kind matches a row by what it names, never by "date:"
         if intent.kinds and not kind_match and overlap < 0.34:
