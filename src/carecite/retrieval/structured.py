@@ -863,11 +863,13 @@ class StructuredRetriever:
             if not named:
                 return 0.0
         # A word that chose the row's kind is answered by the row being of that kind: "what is she
-        # allergic to" asks for every allergy, "when was he admitted" for the admissions; only the
-        # question's other words must appear in the row. Not when the question also says how the rows
-        # must stand (current, outstanding, next): then the status prior decides, and a stopped drug
-        # or a completed task must not ride on the kind word.
-        said = words | _kind_terms(s.kind) if kind_match and not _modified(intent) else words
+        # allergic to" asks for every allergy, "when was he admitted" for the admissions. Not when the
+        # question also says how the rows must stand (current, outstanding, next): then the status
+        # prior decides, and a stopped drug or a completed task must not ride on the kind word.
+        # Only for a question that names nothing but the kind ("when is his ortho follow-up" names a
+        # specialty: every follow-up task must not ride on "follow-up" past the orthopedic visit).
+        only_kind = kind_match and not _modified(intent) and not specific - _kind_terms(s.kind)
+        said = words | _kind_terms(s.kind) if only_kind else words
         overlap = len(intent.terms & said) / max(1, len(intent.terms)) if intent.terms else 0.0
         if not intent.kinds and not specific & words:
             return 0.0  # a question naming no kind matches a row by what it names, never by "date:"
