@@ -82,6 +82,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "hepatitis": ("hepatitis", "hep"),
     "mammogram": ("mammogram", "mammography"),
     "spo2": ("spo2", "oxygen saturation", "pulse oximetry"),
+    # A habit by the words a question says it with and the words LOINC 72166-2 ("Tobacco smoking
+    # status") displays it with: "does he smoke" names the smoking-status observation.
+    **dict.fromkeys(("smoke", "smokes", "smoker", "smoking", "tobacco"), ("smoking", "tobacco")),
 }
 
 OPEN_TASK = ("requested", "received", "accepted", "ready", "in-progress", "on-hold", "draft")
