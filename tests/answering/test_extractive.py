@@ -533,3 +533,12 @@ def test_sentences_that_leave_a_habit_open_get_no_lead(embedder: Embedder) -> No
     note = _note("# Follow-up\n- Quit smoking - resources given\n- No smoking near oxygen\n", "Follow-up")
     draft = ExtractiveGenerator(embedder).draft("Does the patient smoke?", [note])
     assert draft.lead is None
+
+
+def test_a_yes_no_question_about_a_medication_gets_no_lead(embedder: Embedder) -> None:
+    # "stopped" is a status ConText does not read: a "Yes" here would be a wrong fact.
+    med = record_candidate(
+        "MedicationRequest/lisinopril", 0.9, text="Medication: lisinopril 10 MG Oral Tablet; status: stopped."
+    )
+    draft = ExtractiveGenerator(embedder).draft("Is she on lisinopril?", [med])
+    assert "lisinopril" in draft.text and draft.lead is None

@@ -228,8 +228,10 @@ def yes_no_lead(
 ) -> Lead | None:
     """ "Does she smoke?" over "The patient is a life long nonsmoker." → "No", resting on that sentence:
     what every quoted sentence speaking of the topic asserts of it (medSpaCy's ConText rules,
-    ``text.assertion``). None for a question that is not yes/no, or when they do not agree."""
-    topic = yes_no_topic(question, names)
+    ``text.assertion``). None for a question that is not yes/no, or not about a section whose
+    sentences answer by what they assert (``SectionKind.asserts``), or when they do not agree."""
+    asked = asked_section(question)
+    topic = yes_no_topic(question, names) if asked is not None and asked.asserts else ()
     if not topic:
         return None
     quoted = [(p.source, _quote(p, sources)) for p in picks]

@@ -67,6 +67,10 @@ class SectionKind:
     # A yes/no question naming one of the section's elements (``prose``) asks for the section: "does
     # she smoke", "does he live alone" ask the social history, and its asserting sentence answers.
     polar: bool = False
+    # What its sentences assert (ConText: "No known allergies", "denies tobacco") answers a yes/no
+    # question, so the answer may open with "Yes" / "No" (``extractive.yes_no_lead``). Not for kinds
+    # whose sentences answer by status words ConText does not read ("lisinopril ... stopped").
+    asserts: bool = False
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -146,6 +150,7 @@ KINDS: tuple[SectionKind, ...] = (
         _rx(r"\ballerg"),
         _rx(r"\ballerg\w*"),
         _rx(r"\ballerg\w*|\bnkda\b"),
+        asserts=True,
     ),
     SectionKind(
         "follow-up",
@@ -217,6 +222,7 @@ KINDS: tuple[SectionKind, ...] = (
             r"unemployed|retired)\b"
         ),
         polar=True,
+        asserts=True,
     ),
 )
 BY_NAME = {k.name: k for k in KINDS}
