@@ -181,3 +181,18 @@ def test_unsupported_sentences_are_bounded_and_free_of_prompt_markup(
     assert verified.declined_reason == "unsupported_draft"
     assert 0 < len(verified.unsupported_sentences) <= MAX_UNSUPPORTED
     assert not any("<source" in s or "</source" in s for s in verified.unsupported_sentences)
+
+
+def test_a_negated_mention_never_supports_a_positive_claim(embedder: Embedder) -> None:
+    note = Candidate(
+        source_id="n#0", source_type="note_chunk", source_ref="DocumentReference/n", patient_key="pk",
+        text="SOCIAL HISTORY: He lives alone. He denies alcohol, tobacco, or illicit drug use.",
+        retriever="dense",
+    )  # fmt: skip
+    claimed = verify("He uses alcohol and tobacco [S1].", [note], embedder)
+    assert claimed.declined_reason == "unsupported_draft"
+    assert claimed.checks[0].reason is not None and claimed.checks[0].reason.startswith(
+        "the cited sources deny it"
+    )
+    quoted = verify("He denies alcohol, tobacco, or illicit drug use [S1].", [note], embedder)
+    assert quoted.declined_reason is None

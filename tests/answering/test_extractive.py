@@ -478,3 +478,67 @@ def test_a_sure_record_answers_before_a_notes_section(embedder: Embedder) -> Non
     when a note has a HOME MEDICATIONS section."""
     picks = ExtractiveAnswerer(embedder).picks("what meds is she on", [*MEDS, OPERATIVE])
     assert {p.source for p in picks} == {1, 2}
+
+
+# --------------------------------------------------------------------------- yes/no questions (issue 26)
+
+
+def _note(text: str, section: str | None = None) -> Candidate:
+    return Candidate(
+        source_id="DocumentReference/yn#c0", source_type="note_chunk", source_ref="DocumentReference/yn",
+        patient_key="pk", text=text, retriever="dense", score=0.6, section=section,
+    )  # fmt: skip
+
+
+def test_no_known_allergies_answers_any_allergies_with_a_no_lead(embedder: Embedder) -> None:
+    note = _note(
+        "ALLERGIES:\nNo known allergies.\n\nMEDICATIONS:\nLisinopril 10 mg daily.", "ALLERGIES / MEDICATIONS"
+    )
+    draft = ExtractiveGenerator(embedder).draft("Any allergies?", [note])
+    assert draft.text == "No known allergies [S1]."
+    assert draft.lead is not None and draft.lead.sentence() == "No [S1]."
+    verified = verify_draft(draft.text, [note], embedder, threshold=0.45)
+    assert verified.declined_reason is None and verified.text == draft.text
+
+
+def test_a_smoking_status_row_answers_does_the_patient_smoke(embedder: Embedder) -> None:
+    status = record_candidate(
+        "Observation/smoking",
+        0.85,
+        text="Lab/observation: Tobacco smoking status = Never smoked tobacco (finding) on 2025-01-03 (most recent).",
+        brief="Tobacco smoking status: Never smoked tobacco (finding) on 2025-01-03 (most recent).",
+    )
+    other = _note("Patient presents for a well visit. Blood pressure is well controlled.")
+    draft = ExtractiveGenerator(embedder).draft("Does the patient smoke?", [status, other])
+    assert (
+        draft.text
+        == "Tobacco smoking status: Never smoked tobacco (finding) on 2025-01-03 (most recent) [S1]."
+    )
+    assert draft.lead is not None and draft.lead.sentence() == "No [S1]."
+    assert verify_draft(draft.text, [status, other], embedder, threshold=0.45).declined_reason is None
+
+
+def test_a_yes_no_question_quotes_the_sentences_asserting_its_topic(embedder: Embedder) -> None:
+    note = _note(
+        "SOCIAL HISTORY: She is married with four children. The patient is a life long nonsmoker. "
+        "She works as a manager.",
+        "SOCIAL HISTORY",
+    )
+    draft = ExtractiveGenerator(embedder).draft("Is she a smoker?", [note])
+    assert draft.text == "The patient is a life long nonsmoker [S1]."
+    assert draft.lead is not None and draft.lead.text == "No"
+
+
+def test_sentences_that_leave_a_habit_open_get_no_lead(embedder: Embedder) -> None:
+    note = _note("# Follow-up\n- Quit smoking - resources given\n- No smoking near oxygen\n", "Follow-up")
+    draft = ExtractiveGenerator(embedder).draft("Does the patient smoke?", [note])
+    assert draft.lead is None
+
+
+def test_a_yes_no_question_about_a_medication_gets_no_lead(embedder: Embedder) -> None:
+    # "stopped" is a status ConText does not read: a "Yes" here would be a wrong fact.
+    med = record_candidate(
+        "MedicationRequest/lisinopril", 0.9, text="Medication: lisinopril 10 MG Oral Tablet; status: stopped."
+    )
+    draft = ExtractiveGenerator(embedder).draft("Is she on lisinopril?", [med])
+    assert "lisinopril" in draft.text and draft.lead is None

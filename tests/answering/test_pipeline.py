@@ -95,6 +95,15 @@ def test_unanswerable_gold_question_declines_for_lack_of_evidence(world_pipeline
     assert answer.answer == "" and answer.citations == [] and answer.decline_detail
 
 
+@pytest.mark.parametrize("habit", ["Does the patient use cocaine?", "Does the patient use heroin?"])
+def test_a_habit_the_record_never_mentions_still_declines(world_pipeline: Pipeline, habit: str) -> None:
+    """A yes/no question is routed to the social history (issue 26), but only a sentence asserting the
+    habit answers it: with none, the evidence gate declines as before."""
+    asked = {**OVERDUE, "question": habit}
+    answer = ask_gold(world_pipeline, asked)
+    assert answer.declined and answer.answer == "" and answer.citations == []
+
+
 def _ask_scripted(
     world_settings: Settings, pipe: Pipeline, script: Callable[[Sequence[Candidate]], str]
 ) -> tuple[Answer, SourceScriptedChatModel]:

@@ -11,7 +11,8 @@ and every number and date in the sentence must appear in the supporting windows 
 sentence saying "due 2026-12-01" is not supported by "due 2026-11-01", however alike the words),
 as must every fact-flipping word group it uses (negation, stopped/started, increased/decreased,
 completed, cancelled, overdue, abnormal: "furosemide was stopped" is not supported by "increase
-furosemide"). A sentence citing several sources may combine them: a second source that scores
+furosemide"); and nothing it asserts plainly may be only negated in the sources ("she smokes" is not
+supported by "denies tobacco or smoking": medSpaCy's ConText scopes, ``text.assertion``). A sentence citing several sources may combine them: a second source that scores
 below the threshold is kept when it contributes words the first does not have.
 Citations below the threshold are dropped; a sentence left with none is removed and reported.
 The best window's character offsets become the citation's span, for highlighting.
@@ -44,6 +45,7 @@ from carecite.answering.text import (
 )
 from carecite.domain import Candidate, Citation, DeclineReason
 from carecite.ports import Embedder, Vector
+from carecite.text.assertion import affirmed_terms, negated_terms
 
 LEXICAL_WEIGHT = 0.5
 # A two-sentence window must beat a one-sentence window by this much: tighter spans are better.
@@ -99,6 +101,7 @@ class _Window:
     assertions: frozenset[str]
     vector: Vector
     pair: bool
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -275,6 +278,7 @@ def _window(text: str, start: int, end: int, vector: Vector, *, pair: bool) -> _
         frozenset(assertions(piece)),
         vector,
         pair,
+        piece,
     )
 
 
@@ -286,6 +290,14 @@ def _mismatch(sentence: str, windows: Sequence[_Window]) -> str | None:
     flipped = assertions(sentence) - set().union(*(w.assertions for w in windows))
     if flipped:
         return "the cited sources do not say it is " + " / ".join(sorted(flipped))
+    if any("negated" in w.assertions for w in windows):
+        # "She smokes" is not supported by "She denies tobacco": what the sentence asserts plainly, the
+        # sources mention only negated (ConText's scopes, text.assertion), never plainly.
+        denied = set().union(*(negated_terms(w.text) for w in windows)) - set().union(
+            *(affirmed_terms(w.text) for w in windows)
+        )
+        if denied_said := affirmed_terms(sentence) & denied:
+            return "the cited sources deny it: " + ", ".join(sorted(denied_said))
     return None
 
 

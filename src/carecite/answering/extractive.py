@@ -10,7 +10,7 @@ near-duplicates are skipped and the answer is capped at a few sentences.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +30,7 @@ from carecite.ports import Embedder
 from carecite.privacy.identity import PatientIdentity, identity_spans
 from carecite.retrieval.section_match import headers
 from carecite.retrieval.structured import is_sure_record
+from carecite.text.assertion import Polarity, answer_polarity, names_topic, polarity, yes_no_topic
 from carecite.text.sections import (
     BY_NAME,
     SectionKind,
@@ -45,6 +46,22 @@ COSINE_WEIGHT = 0.6
 RANK_STEP = 0.02  # each step down the re-ranked list costs this much relevance
 DUPLICATE_COSINE = 0.92
 SECTION_ITEMS = 8  # a section answer quotes at most this many of the section's sentences
+
+
+# The lead a yes/no question's answer opens with, by what the quoted sentences assert of its topic.
+LEAD_WORDS: dict[Polarity, str] = {"yes": "Yes", "no": "No", "past": "In the past"}
+
+
+@dataclass(frozen=True)
+class Lead:
+    """One short sentence answering a yes/no question ("No"), resting on the quoted ``sources``
+    (1-based) that assert it: shown only when verification keeps every one of them."""
+
+    text: str
+    sources: tuple[int, ...]
+
+    def sentence(self) -> str:
+        return f"{self.text} {''.join(f'[S{i}]' for i in self.sources)}."
 
 
 @dataclass(frozen=True)
@@ -69,6 +86,13 @@ class ExtractiveAnswerer:
         asked = asked_section(question)
         if asked is None and not any(map(is_sure_record, sources)):
             asked = asked_header(question, headers(sources), self._similarity)
+        if (
+            asked is not None
+            and asked.polar
+            and not asked.cues.search(question)
+            and (records := sure_records(sources))
+        ):
+            return records[:1]  # "does he smoke": the latest smoking-status record is the system of record
         if asked is not None and asked.record_kind is not None:
             kind = asked.record_kind
             if records := [
@@ -90,6 +114,8 @@ class ExtractiveAnswerer:
                 # "Covered indications: N/A": the policy's coverage position is in its other section.
                 doc = sources[items[0].source - 1].doc_id
                 items = section_items(BY_NAME[asked.instead], sources, identity, doc_id=doc) or items
+            if asked.polar and (speaking := _speaking(question, [p.segment.text for p in items], identity)):
+                return [items[k] for k in speaking]  # "does she smoke": the sentences that say whether
             cue = asked.cues.search(question)
             # A header asked for by name and nothing more ("whats on his med list") is a list question too.
             named_only = bool(asked.titles) and asked.latest
@@ -131,6 +157,8 @@ class ExtractiveAnswerer:
             # ("discharged on ..."), never a nearby one about something else.
             prose = asked.prose
             pool = [(i, seg) for i, seg in pool if prose.search(seg.text)]
+            if asked.polar and (speaking := _speaking(question, [seg.text for _, seg in pool], identity)):
+                pool = [pool[k] for k in speaking]
             if asked.prose_answers:  # naming the payer is the answer, however unlike the question
                 return self._rank(question, pool, sources, min_relevance=float("-inf"))[:1]
         picks = self._rank(question, pool, sources)
@@ -181,10 +209,45 @@ class ExtractiveAnswerer:
     def answer(
         self, question: str, sources: Sequence[Candidate], identity: PatientIdentity | None = None
     ) -> str:
+        return self.compose(question, sources, identity)[0]
+
+    def compose(
+        self, question: str, sources: Sequence[Candidate], identity: PatientIdentity | None = None
+    ) -> tuple[str, Lead | None]:
+        """The answer's cited sentences, and the lead a yes/no question opens with (if they agree on one)."""
         picks = self.picks(question, sources, identity)
         if not picks:
-            return CANNOT_ANSWER
-        return " ".join(cite(_quote(p, sources), p.source) for p in picks)
+            return CANNOT_ANSWER, None
+        text = " ".join(cite(_quote(p, sources), p.source) for p in picks)
+        names = identity.name_words() if identity is not None else set()
+        return text, yes_no_lead(question, picks, sources, names)
+
+
+def yes_no_lead(
+    question: str, picks: Sequence[Pick], sources: Sequence[Candidate], names: Iterable[str] = ()
+) -> Lead | None:
+    """ "Does she smoke?" over "The patient is a life long nonsmoker." → "No", resting on that sentence:
+    what every quoted sentence speaking of the topic asserts of it (medSpaCy's ConText rules,
+    ``text.assertion``). None for a question that is not yes/no, or not about a section whose
+    sentences answer by what they assert (``SectionKind.asserts``), or when they do not agree."""
+    asked = asked_section(question)
+    topic = yes_no_topic(question, names) if asked is not None and asked.asserts else ()
+    if not topic:
+        return None
+    quoted = [(p.source, _quote(p, sources)) for p in picks]
+    said = answer_polarity([text for _, text in quoted], topic)
+    if said is None:
+        return None
+    # Cited by the first sentence that says so (the others agree; each is cited where it is quoted).
+    first = next(i for i, text in quoted if any(polarity(text, part) is not None for part in topic))
+    return Lead(LEAD_WORDS[said], (first,))
+
+
+def _speaking(question: str, texts: Sequence[str], identity: PatientIdentity | None) -> list[int]:
+    """Which of ``texts`` name the topic of a yes/no question ("does she smoke": the sentences naming
+    smoking or tobacco, however they assert it); none for any other question."""
+    topic = yes_no_topic(question, identity.name_words() if identity is not None else ())
+    return [k for k, text in enumerate(texts) if topic and names_topic(text, topic)]
 
 
 def _patient_match(sources: Sequence[Candidate]) -> list[Pick]:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from carecite.answering.extractive import ExtractiveAnswerer
+from carecite.answering.extractive import ExtractiveAnswerer, Lead
 from carecite.domain import Candidate, DeclineReason, Usage
 from carecite.ports import ChatModel, Embedder, Redactor
 from carecite.privacy.identity import PatientIdentity
@@ -44,6 +44,9 @@ class Draft:
     # Set when the draft must not be verified or shown at all (cut off twice, or an echo of the prompt).
     decline_reason: DeclineReason | None = None
     decline_detail: str | None = None
+    # A yes/no question's one-sentence answer ("No [S1]."), shown before the verified sentences only
+    # when verification keeps every source it rests on (the offline answerer's; see extractive.Lead).
+    lead: Lead | None = None
 
 
 @runtime_checkable
@@ -151,11 +154,13 @@ class ExtractiveGenerator:
     def draft(
         self, question: str, sources: Sequence[Candidate], *, identity: PatientIdentity | None = None
     ) -> Draft:
+        text, lead = self.answerer.compose(question, sources, identity=identity)
         return Draft(
-            text=self.answerer.answer(question, sources, identity=identity),
+            text=text,
             usage=Usage(model="extractive"),
             prompt_hash=None,
             generator=self.name,
+            lead=lead,
         )
 
 

@@ -78,6 +78,7 @@ from carecite.retrieval.structured import (
 )
 from carecite.retrieval.vector_cache import shared_cache
 from carecite.settings import Settings
+from carecite.text.assertion import engine, yes_no_topic
 from carecite.text.sections import SectionKind, asked_header, asked_section
 from carecite.text.storable import storable, storable_or_none
 
@@ -300,6 +301,7 @@ class Pipeline:
         self.stores.vectors.count()
         self.stores.lexical.count()
         self._structured().speller.correct("warm up")
+        engine()  # the assertion reader (ConText rules on spaCy's tokenizer) the answerer consults
         self.redactor.redact("Warm up for Jane Doe, MRN 12345678.")
 
     # ------------------------------------------------------------------ stages
@@ -398,7 +400,14 @@ class Pipeline:
                 state.policies = self._policies(reranked)
                 state.service = asked = AskedService.of(state.question)
                 named = {doc for doc, p in state.policies.items() if names_service(asked, p)}
-            reranked = favour_section(blend_structured(reranked, state.structured), state.asked, named=named)
+            # A yes/no question about a habit or situation ("does she smoke"): a note asserting it answers.
+            names = state.identity.name_words() if state.identity is not None else set()
+            topic = (
+                yes_no_topic(state.question, names) if state.asked is not None and state.asked.polar else ()
+            )
+            reranked = favour_section(
+                blend_structured(reranked, state.structured), state.asked, named=named, topic=topic
+            )
             guarded = guard_candidates(scope, patient_key or NO_PATIENT, reranked)
         if guarded.violations:
             self._security_event(state.trace.request_id, scope, patient_key, guarded.violations)
@@ -479,9 +488,13 @@ class Pipeline:
                 unsupported=verified.unsupported_sentences,
             )
             return
+        text = verified.text
+        kept = {c.marker for c in verified.citations}
+        if draft.lead is not None and {f"S{i}" for i in draft.lead.sources} <= kept:
+            text = f"{draft.lead.sentence()} {text}"  # "No [S1]." before the sentence that says so
         state.outcome = Answer(
             **state.trace.answer_fields(),
-            answer=verified.text,
+            answer=text,
             declined=False,
             citations=verified.citations,
             unsupported_sentences=verified.unsupported_sentences,

@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from carecite.domain import Candidate
+from carecite.text.assertion import Group, speaks_to
 from carecite.text.sections import BY_NAME, Header, SectionKind, holds_kind
 from carecite.text.sentences import find_sections
 
 SECTION_FLOOR = 0.6
+Topic = Sequence[Sequence[Group]]
 
 
 def titles(candidate: Candidate) -> list[str]:
@@ -52,10 +54,14 @@ def holds_answer(candidate: Candidate, asked: SectionKind) -> bool:
     )
 
 
-def _answers(c: Candidate, asked: SectionKind) -> bool:
+def _answers(c: Candidate, asked: SectionKind, topic: Topic = ()) -> bool:
     if not asked.lifts:
         return False
     if holds_section(c, asked):
+        return True
+    if topic and c.source_type == "note_chunk" and speaks_to(c.text, topic):
+        # "Does she live by herself?" over "No smoking or alcohol use and lives alone." in the past
+        # medical history: a sentence asserting the asked habit or situation answers, wherever it is.
         return True
     # "Patient currently has Blue Cross Blue Shield": a note sentence naming the payer answers "what
     # insurance", though it shares no word with the question.
@@ -86,13 +92,18 @@ def section_pool(
 
 
 def favour_section(
-    ranked: Sequence[Candidate], asked: SectionKind | None, *, named: Collection[str] = ()
+    ranked: Sequence[Candidate],
+    asked: SectionKind | None,
+    *,
+    named: Collection[str] = (),
+    topic: Topic = (),
 ) -> list[Candidate]:
     """After re-ranking: a chunk holding the asked section keeps at least ``SECTION_FLOOR``; among
     them the most recent note comes first ("What is the plan?" means the latest plan), unless the
     question names more than the section (``SectionKind.latest``).
 
-    ``named``: for coverage, the policies whose title names every word of the service asked."""
+    ``named``: for coverage, the policies whose title names every word of the service asked.
+    ``topic``: a yes/no question's (``assertion.yes_no_topic``): a chunk asserting it is lifted too."""
     if asked is None:
         return list(ranked)
     if not asked.lifts:
@@ -102,7 +113,7 @@ def favour_section(
     best_note = next((c.doc_id for c in ranked if c.source_type == "note_chunk"), None)
     lifted = [
         c.model_copy(update={"score": max(c.score, SECTION_FLOOR)})
-        if _answers(c, asked) and (asked.latest or c.doc_id == best_note)
+        if _answers(c, asked, topic) and (asked.latest or c.doc_id == best_note)
         else c
         for c in ranked
     ]

@@ -88,6 +88,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     # words SNOMED CT procedure displays write them with.
     "mri": ("mri", "magnetic resonance"),
     "ct": ("ct", "computed tomography"),
+    # A habit by the words a question says it with and the words LOINC 72166-2 ("Tobacco smoking
+    # status") displays it with: "does he smoke" names the smoking-status observation.
+    **dict.fromkeys(("smoke", "smokes", "smoker", "smoking", "tobacco"), ("smoking", "tobacco")),
 }
 # Terms that name a procedure (imaging): the question asks for a Procedure row.
 PROCEDURE_TERMS = frozenset({"mri", "ct"})

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from carecite.text.assertion import asks_yes_no
 from carecite.text.section_vocabulary import VOCABULARY
 from carecite.text.terms import STOP_WORDS, singular, stem, words
 
@@ -63,6 +64,13 @@ class SectionKind:
     # plan). Not when the question names more than the section ("when is his ortho follow up": the
     # re-ranker's choice of note stands).
     latest: bool = True
+    # A yes/no question naming one of the section's elements (``prose``) asks for the section: "does
+    # she smoke", "does he live alone" ask the social history, and its asserting sentence answers.
+    polar: bool = False
+    # What its sentences assert (ConText: "No known allergies", "denies tobacco") answers a yes/no
+    # question, so the answer may open with "Yes" / "No" (``extractive.yes_no_lead``). Not for kinds
+    # whose sentences answer by status words ConText does not read ("lisinopril ... stopped").
+    asserts: bool = False
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -142,6 +150,7 @@ KINDS: tuple[SectionKind, ...] = (
         _rx(r"\ballerg"),
         _rx(r"\ballerg\w*"),
         _rx(r"\ballerg\w*|\bnkda\b"),
+        asserts=True,
     ),
     SectionKind(
         "follow-up",
@@ -209,9 +218,11 @@ KINDS: tuple[SectionKind, ...] = (
             r"\b(smok\w*|tobacco|cigar\w*|nicotine|(?<!with )alcohol(ic|ism)?|etoh|illicit|recreational|"
             r"drinks? (alcohol|beer|wine|liquor|socially|daily|occasionally)|(social|heavy|occasional) drink\w*|"
             r"(drug|substance) (use|abuse)|marijuana|cannabis|cocaine|heroin|married|divorced|widow\w*|"
-            r"lives (with|alone|at|in)|living (with|alone)|occupation|employed (as|at|by|full|part)|employment|"
+            r"lives? (with|alone|at|in|by (him|her|them)sel(f|ves))|living (with|alone)|occupation|employed (as|at|by|full|part)|employment|"
             r"unemployed|retired)\b"
         ),
+        polar=True,
+        asserts=True,
     ),
 )
 BY_NAME = {k.name: k for k in KINDS}
@@ -263,10 +274,15 @@ def section_kinds(title: str | None, note_type: str | None = None) -> frozenset[
 
 
 def asked_section(question: str) -> SectionKind | None:
-    """The section kind a question asks for ("What follow-up was arranged?" → follow-up), if any."""
+    """The section kind a question asks for ("What follow-up was arranged?" → follow-up), if any; a
+    yes/no question naming one of a ``polar`` kind's elements ("does she smoke?") asks for that kind."""
     for kind in KINDS:
         if kind.cues.search(question):
             return kind
+    if asks_yes_no(question):
+        for kind in KINDS:
+            if kind.polar and kind.prose is not None and kind.prose.search(question):
+                return kind
     return None
 
 
