@@ -214,6 +214,8 @@ def test_another_patient_of_the_directory_named_in_lower_case_is_declined_before
         )
         if answer.decline_reason == "out_of_scope":
             assert not answer.retrieved and not answer.citations
+            assert "another patient" in (answer.decline_detail or "")
+            assert other.family.lower() not in (answer.decline_detail or "").lower()  # never repeated
             scope_ok.append(other.id)
             break
     assert scope_ok, "no other patient named in full was declined"

@@ -112,23 +112,15 @@ def other_patient_named(question: str, others: Iterable[tuple[str, str]], own: t
     return None
 
 
-def other_person(
-    question: str,
-    own_name_words: set[str],
-    others: Iterable[tuple[str, str]] = (),
-    own: tuple[str, str] = ("", ""),
-) -> str | None:
+def other_person(question: str, own_name_words: set[str]) -> str | None:
     """The first person the question names who is not the selected patient, if any: a titled or
-    possessive name ("Mr. Baker", "Ardath's") not the patient's, or another patient of ``others``
-    (given, family: the patients the user may see) named in full.
+    possessive name ("Mr. Baker", "Ardath's") not the patient's (see also ``other_patient_named``).
 
     Asked about Alvin with "What was Ardath's last A1c?", answering with Alvin's A1c shows one
     patient's fact as another's: the question must be declined, not answered for the wrong person.
     """
     from carecite.privacy.clinical_terms import CLINICAL_WORDS
 
-    if (named := other_patient_named(question, others, own)) is not None:
-        return named
     for rx in (_TITLED, _POSSESSIVE):
         for m in rx.finditer(question):
             name = m.group(1)

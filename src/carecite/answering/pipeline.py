@@ -42,7 +42,7 @@ from carecite.answering.gate import (
 )
 from carecite.answering.gate import gate as evidence_gate
 from carecite.answering.generate import Draft, Generator
-from carecite.answering.intent import QuestionKind, classify, other_person
+from carecite.answering.intent import QuestionKind, classify, other_patient_named, other_person
 from carecite.audit.log import AuditEvent, AuditKind, AuditLog, answer_details
 from carecite.domain import (
     DECLINE_WORDS,
@@ -342,17 +342,21 @@ class Pipeline:
         identity = state.identity = PatientIdentity.from_patient(patient) if patient is not None else None
         kind = state.intent = classify(state.question)
         # Never one patient's fact shown as another's: a question about someone else is out of scope.
-        named = None
-        if identity is not None and patient is not None:
+        named = other_person(kind.clean, identity.name_words()) if identity is not None else None
+        another = False  # another patient of the directory, named in full
+        if identity is not None and patient is not None and named is None:
             with Session(self.stores.engine) as session:  # its own session: names_in_scope scopes it
                 others = [(g, f) for k, g, f in names_in_scope(session, scope) if k != patient_key]
-            named = other_person(kind.clean, identity.name_words(), others, (patient.given, patient.family))
-        if kind.multi_patient or (patient_key is None and not kind.coverage) or named is not None:
+            another = other_patient_named(kind.clean, others, (patient.given, patient.family)) is not None
+        if kind.multi_patient or (patient_key is None and not kind.coverage) or named is not None or another:
             state.trace.break_glass = scope.break_glass_reason is not None
+            # Another patient's name is never repeated, not even back to the one who typed it: the
+            # answer, the audit and the logs carry no other patient's identifier.
+            who = named if named is not None else "another patient" if another else None
             detail = (
-                f"The question names {named}, who is not the selected patient. Select that "
+                f"The question names {who}, who is not the selected patient. Select that "
                 "patient to ask about them, or ask about the selected patient."
-                if named is not None and not kind.multi_patient and patient_key is not None
+                if who is not None and not kind.multi_patient and patient_key is not None
                 else None
             )
             self._decline(state, "out_of_scope", detail=detail)
