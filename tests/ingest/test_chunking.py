@@ -213,3 +213,16 @@ def test_every_mtsamples_and_synthea_note_chunks_into_exact_slices(shared_data: 
         s.section and "Assessment and Plan" in s.section for spans in all_spans[len(mt) :] for s in spans
     )
     print(f"\nchunked {len(texts)} notes in {elapsed:.1f}s ({len(texts) / elapsed:.0f} notes/s)")
+
+
+def test_a_table_is_kept_in_one_chunk_with_its_header_row() -> None:
+    table = "| Substance | Reaction | Status |\n|---|---|---|\n" + "".join(
+        f"| Drug{i} | reaction{i} | active |\n" for i in range(8)
+    )
+    for n in range(2, 14):  # wherever the section's budget runs out, the table is not cut
+        prose = " ".join(f"Sentence number {i} describes the history in some detail." for i in range(n))
+        text = f"ALLERGIES:\n{prose}\n{table}"  # the section does not fit; its table does
+        spans = chunk_text(text, max_tokens=120, overlap_sentences=0)
+        assert_valid(text, spans, 120)
+        holding = [s for s in spans if "Drug" in text[s.start : s.end]]
+        assert holding and all("| Substance | Reaction | Status |" in text[s.start : s.end] for s in holding)

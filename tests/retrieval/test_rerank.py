@@ -253,3 +253,13 @@ def test_real_local_cross_encoder_ranks_the_relevant_passage_first(embedder: Emb
         "What did cardiology recommend at discharge?", CLINICAL
     )
     assert ranked[0].source_id == "cardio"
+
+
+def test_the_reranker_reads_a_table_row_with_its_column_headers() -> None:
+    text = (
+        "ALLERGIES:\n| Substance | Reaction | Status |\n|---|---|---|\n"
+        "| Penicillin | hives with facial swelling | active |\n\nAvoid all penicillins in the future."
+    )
+    sentences = split_sentences(text)
+    assert "Penicillin — reaction: hives with facial swelling — status: active" in sentences
+    assert not any("| Penicillin |" in s for s in sentences)

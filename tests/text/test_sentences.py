@@ -53,3 +53,13 @@ def test_roman_headings_with_no_lettered_parent_and_the_letter_i_after_h_are_sec
         "Aitch",
         "Eye Section",
     ]
+
+
+def test_a_table_row_is_one_sentence_whatever_it_holds() -> None:
+    text = "| Medication | Directions |\n|---|---|\n| Aspirin 81 mg. | Take daily. With food |\n| metoprolol | twice daily |"
+    assert _split(text) == [
+        "| Medication | Directions |",
+        "|---|---|",
+        "| Aspirin 81 mg. | Take daily. With food |",
+        "| metoprolol | twice daily |",
+    ]

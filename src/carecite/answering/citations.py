@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from carecite.answering.recency import NOTE_DATE, iso_date
 from carecite.answering.text import (
     CANNOT_ANSWER,
     Segment,
@@ -46,6 +47,7 @@ from carecite.answering.text import (
 from carecite.domain import Candidate, Citation, DeclineReason
 from carecite.ports import Embedder, Vector
 from carecite.text.assertion import affirmed_terms, negated_terms
+from carecite.text.layout import frames_alone
 
 LEXICAL_WEIGHT = 0.5
 # A two-sentence window must beat a one-sentence window by this much: tighter spans are better.
@@ -131,22 +133,32 @@ def verify_draft(
         return VerifiedAnswer("", [], [], removed, reason, refused=refused)
 
     valid = [tuple(i for i in c.ids if 1 <= i <= n) for c in claims]
-    windows = _windows(sources, sorted({i for ids in valid for i in ids}), embedder)
-    bodies = [c.body for c in claims]
+    windows, framing = _windows(sources, sorted({i for ids in valid for i in ids}), embedder)
+    # "(note of 2026-11-17)" states the cited note's date: checked against it, not against the words.
+    bodies = [NOTE_DATE.sub("", c.body) for c in claims]
     claim_vecs = embed_texts(embedder, bodies)
 
     checks: list[SentenceCheck] = []
     kept: list[tuple[_Claim, dict[int, _Support]]] = []
-    for claim, ids, vec in zip(claims, valid, claim_vecs, strict=True):
-        if is_header_line(claim.body):
+    for claim, ids, vec, body in zip(claims, valid, claim_vecs, bodies, strict=True):
+        if is_header_line(body):
             checks.append(
                 SentenceCheck(claim.raw, ids, (), {}, "a header line identifies, it does not answer")
+            )
+            continue
+        if frames_alone(body) or any(_plain(body) in framing.get(i, ()) for i in ids):
+            checks.append(
+                SentenceCheck(claim.raw, ids, (), {}, "a title, table header or signature frames the note")
             )
             continue
         if not ids:
             checks.append(SentenceCheck(claim.raw, (), (), {}, "no valid citation"))
             continue
-        terms = content_terms(claim.body)
+        dates = set(NOTE_DATE.findall(claim.body))
+        if dates and not dates <= {iso_date(sources[i - 1].note_date) for i in ids}:
+            checks.append(SentenceCheck(claim.raw, ids, (), {}, "the note date is not the cited note's"))
+            continue
+        terms = content_terms(body)
         best = {i: _best_window(terms, vec, windows.get(i, [])) for i in ids}
         scores = {i: round(s.score, 4) if s else 0.0 for i, s in best.items()}
         supporting = {i: s for i, s in best.items() if s is not None and s.score >= threshold}
@@ -163,7 +175,7 @@ def verify_draft(
             ):
                 supporting[i] = s
                 covered |= s.window.terms
-        why = _mismatch(claim.body, [s.window for s in supporting.values()])
+        why = _mismatch(body, [s.window for s in supporting.values()])
         if why:
             checks.append(SentenceCheck(claim.raw, ids, (), scores, why))
             continue
@@ -237,18 +249,28 @@ def _rewrite(body: str, ids: Sequence[int]) -> str:
 # --------------------------------------------------------------------------- support
 
 
+def _plain(text: str) -> str:
+    """A line's words alone: "| Substance | Reaction |" and "Substance | Reaction." compare equal."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
 def _windows(
     sources: Sequence[Candidate], ids: Sequence[int], embedder: Embedder
-) -> dict[int, list[_Window]]:
-    """Sentence windows (single sentences and adjacent pairs) of every cited source, embedded once."""
+) -> tuple[dict[int, list[_Window]], dict[int, frozenset[str]]]:
+    """Sentence windows (single sentences and adjacent pairs) of every cited source, embedded once;
+    and each source's framing lines (title, table header, signature), which no claim may be."""
     segs: dict[int, list[Segment]] = {}
+    framing: dict[int, frozenset[str]] = {}
     for i in ids:
         cand = sources[i - 1]
         # A structured record is one rendered statement: it is one window, cited whole.
         found = (
-            [Segment(0, len(cand.text), cand.text)] if cand.source_type == "record" else segment(cand.text)
+            [Segment(0, len(cand.text), cand.text)]
+            if cand.source_type == "record"
+            else segment(cand.text, at_document_start=cand.start == 0)
         )
         segs[i] = [s for s in found if s.text.strip()]
+        framing[i] = frozenset(_plain(s.text) for s in segs[i] if s.frames)
     flat = [s.text for i in ids for s in segs[i]]
     vectors = embed_texts(embedder, flat)
     out: dict[int, list[_Window]] = {}
@@ -259,17 +281,24 @@ def _windows(
         k += len(segs[i])
         wins: list[_Window] = []
         for j, s in enumerate(segs[i]):
-            wins.append(_window(text, s.start, s.end, vecs[j], pair=False))
+            # A table row's words are its rendering's (its cells with their column names).
+            row = text[s.start : s.end] != s.text
+            wins.append(_window(text, s.start, s.end, vecs[j], pair=False, piece=s.text if row else None))
             if j + 1 < len(segs[i]):
+                nxt = segs[i][j + 1]
                 both = vecs[j] + vecs[j + 1]
                 both = both / (float(np.linalg.norm(both)) or 1.0)
-                wins.append(_window(text, s.start, segs[i][j + 1].end, both, pair=True))
+                rows = row or text[nxt.start : nxt.end] != nxt.text
+                two = f"{s.text} {nxt.text}" if rows else None
+                wins.append(_window(text, s.start, nxt.end, both, pair=True, piece=two))
         out[i] = wins
-    return out
+    return out, framing
 
 
-def _window(text: str, start: int, end: int, vector: Vector, *, pair: bool) -> _Window:
-    piece = text[start:end]
+def _window(
+    text: str, start: int, end: int, vector: Vector, *, pair: bool, piece: str | None = None
+) -> _Window:
+    piece = text[start:end] if piece is None else piece
     return _Window(
         start,
         end,

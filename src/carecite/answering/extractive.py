@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from carecite.answering.intent import classify
+from carecite.answering.recency import newest_first, with_note_dates
 from carecite.answering.text import (
     CANNOT_ANSWER,
     Segment,
@@ -142,11 +143,12 @@ class ExtractiveAnswerer:
                 if not coverage:
                     pool.append((i, _statement(cand)))  # a statement is cited whole
                 continue
-            for seg in segment(cand.text, _opening_section(cand)):
+            for seg in segment(cand.text, _opening_section(cand), at_document_start=cand.start == 0):
                 # Fragments ("Signed.") state nothing worth quoting; header lines (name, DOB, MRN,
-                # signatures, banners) identify rather than answer.
+                # signatures, banners, the title, a table's header row) identify rather than answer.
                 if (
-                    len(content_terms(seg.text)) >= 3
+                    not seg.frames
+                    and len(content_terms(seg.text)) >= 3
                     and not seg.text.rstrip().endswith(":")
                     and not is_header_line(seg.text)
                     and not _identifies(seg.text, identity)
@@ -160,8 +162,9 @@ class ExtractiveAnswerer:
             if asked.polar and (speaking := _speaking(question, [seg.text for _, seg in pool], identity)):
                 pool = [pool[k] for k in speaking]
             if asked.prose_answers:  # naming the payer is the answer, however unlike the question
-                return self._rank(question, pool, sources, min_relevance=float("-inf"))[:1]
-        picks = self._rank(question, pool, sources)
+                ranked = self._rank(question, pool, sources, min_relevance=float("-inf"))
+                return newest_first(question, ranked, sources)[:1]
+        picks = newest_first(question, self._rank(question, pool, sources), sources)
         return picks + _patient_match(sources) if coverage and picks else picks
 
     def _similarity(self, question: str, texts: Sequence[str]) -> list[float]:
@@ -218,7 +221,8 @@ class ExtractiveAnswerer:
         picks = self.picks(question, sources, identity)
         if not picks:
             return CANNOT_ANSWER, None
-        text = " ".join(cite(_quote(p, sources), p.source) for p in picks)
+        cited = [cite(_quote(p, sources), p.source) for p in picks]
+        text = " ".join(with_note_dates(question, cited, [p.source for p in picks], sources))
         names = identity.name_words() if identity is not None else set()
         return text, yes_no_lead(question, picks, sources, names)
 
@@ -310,8 +314,9 @@ def section_items(
             continue
         segs = [
             seg
-            for seg in segment(cand.text, _opening_section(cand))
+            for seg in segment(cand.text, _opening_section(cand), at_document_start=cand.start == 0)
             if holds_kind(asked, seg.section, cand.note_type)
+            and not seg.frames
             and not is_heading(seg)
             and not is_header_line(seg.text)
             and not _identifies(seg.text, identity)

@@ -15,6 +15,7 @@ from carecite.ports import Embedder, Vector
 from carecite.retrieval.vector_cache import shared_cache
 from carecite.text import terms
 from carecite.text.dates import DAY_FIRST, MONTH_FIRST, MONTHS
+from carecite.text.layout import frame, frames_alone
 from carecite.text.sentences import find_sections, split_sentences
 from carecite.text.terms import NUMBER_WORDS
 
@@ -65,30 +66,37 @@ def is_header_line(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Segment:
-    """A sentence-sized piece of a text, with offsets: ``source[start:end] == text``.
+    """A sentence-sized piece of a text, with offsets: ``source[start:end] == text``, except for a
+    table row, whose ``text`` is the row read with its column headers ("Penicillin — reaction: hives")
+    and whose offsets are the row's.
 
     ``section`` is the title of the section the sentence sits in, as written ("ALLERGIES"), when the
-    text shows it (or the caller knows it: a chunk that continues a section).
+    text shows it (or the caller knows it: a chunk that continues a section). ``frames``: the piece
+    frames the note rather than states anything (its title line, a table's header or separator row,
+    a signature): never an answer sentence.
     """
 
     start: int
     end: int
     text: str
     section: str | None = None
+    frames: bool = False
 
 
 _LIST_PREFIX = re.compile(r"^(?:[-*•·▪‣]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+", re.I)
 
 
-def segment(text: str, section: str | None = None) -> list[Segment]:
+def segment(text: str, section: str | None = None, *, at_document_start: bool = False) -> list[Segment]:
     """Sentences with exact offsets, by the one splitter (``carecite.text.sentences``).
 
     A section's header stays with its first sentence ("ALLERGIES: , MORPHINE." reads as an answer;
     "MORPHINE." alone does not), a header on a line of its own is a segment of its own, and every
     segment knows its section. List bullets are dropped. ``section``: the section the text opens in,
-    when it starts inside one (a chunk that continues a section).
+    when it starts inside one (a chunk that continues a section). ``at_document_start``: ``text``
+    starts at the note's start, so its first line may be the note's title (``text.layout``).
     """
     out: list[Segment] = []
+    layout = frame(text, at_document_start=at_document_start)
     for sec in find_sections(text):
         title = sec.title if sec.title is not None else (section if sec.start == 0 else None)
         for s, e in split_sentences(text, sec.start, sec.body, sec.end):
@@ -97,8 +105,14 @@ def segment(text: str, section: str | None = None) -> list[Segment]:
             if m and len(piece) > m.end():
                 s += m.end()
                 piece = text[s:e]
-            if piece.strip():
-                out.append(Segment(s, e, piece, title))
+            if not piece.strip():
+                continue
+            if (found := layout.row_at(s, e)) is not None:
+                table, row = found
+                out.append(Segment(row.start, row.end, table.render(row), title))
+                continue
+            frames = layout.frames(s, e) or frames_alone(piece)
+            out.append(Segment(s, e, piece, title, frames))
     return out
 
 

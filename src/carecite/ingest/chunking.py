@@ -9,7 +9,8 @@ How a note is cut:
      Synthea notes), upper-case headers at a line start or after a comma (``HOSPITAL COURSE:``,
      MTSamples' ``SUBJECTIVE:,``) and short title-case lines ending in a colon. A header stays with the
      first sentence of its section.
-  2. Each section is split into sentences by a rule-based splitter (below).
+  2. Each section is split into sentences by a rule-based splitter (below); a pipe table (header
+     row, separator, rows: ``text.layout``) is one unit when it fits the budget.
   3. Sentences are packed greedily into windows of at most ``max_tokens`` tokens, counted with the
      embedder's own tokenizer; consecutive windows of a section share ``overlap_sentences`` whole
      sentences. A single sentence longer than the budget is cut on whitespace at the budget.
@@ -39,6 +40,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
+from carecite.text.layout import Table, find_tables
 from carecite.text.sentences import Section, find_sections, split_sentences, trim
 
 if TYPE_CHECKING:
@@ -54,7 +56,8 @@ class TextSpan(NamedTuple):
 # Bump when chunk boundaries change, so content-hash idempotence re-chunks existing documents (notes
 # and policies). 2: lettered subheadings are section headers; 3: roman ones nested in them are not,
 # nor is a lead-in line ending in a colon ("The patient must have:"); notes too are re-chunked.
-CHUNKER_VERSION = "3"
+# 4: a pipe table is kept in one chunk when it fits, so every row is read with its header row.
+CHUNKER_VERSION = "4"
 # Tiny sections are joined with a neighbour when the result fits: below this many tokens.
 SMALL_SECTION_TOKENS = 48
 
@@ -226,6 +229,7 @@ def _pack_section(
     sec: Section,
     max_tokens: int,
     overlap: int,
+    tables: Sequence[Table] = (),
 ) -> list[_Window]:
     sents: list[tuple[int, int]] = []
     for s, e in split_sentences(text, sec.start, sec.body, sec.end):
@@ -233,6 +237,7 @@ def _pack_section(
             sents.extend(_hard_split(text, counter, s, e, max_tokens))
         else:
             sents.append((s, e))
+    sents = _keep_tables(sents, tables, counter, max_tokens)
     titles = (sec.title,) if sec.title else ()
     if not sents:
         return []
@@ -253,6 +258,26 @@ def _pack_section(
             nxt += 1
         i = nxt
     return windows
+
+
+def _keep_tables(
+    sents: list[tuple[int, int]], tables: Sequence[Table], counter: _TokenCounter, max_tokens: int
+) -> list[tuple[int, int]]:
+    """A table's rows packed as one unit when the whole table fits the budget: a chunk holding a row
+    then holds its header row too, so the row is read with its column names."""
+    out: list[tuple[int, int]] = []
+    for s, e in sents:
+        table = next((t for t in tables if t.start <= s and e <= t.end), None)
+        if (
+            out
+            and table is not None
+            and table.start <= out[-1][0]
+            and counter.count(table.start, table.end) <= max_tokens
+        ):
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
 
 
 def chunk_text(text: str, *, max_tokens: int = 200, overlap_sentences: int = 1) -> list[TextSpan]:
@@ -291,8 +316,9 @@ def _check(max_tokens: int, overlap_sentences: int) -> None:
 
 def _chunk(text: str, counter: _TokenCounter, max_tokens: int, overlap: int) -> list[TextSpan]:
     windows: list[_Window] = []
+    tables = find_tables(text)
     for sec in find_sections(text):
-        windows.extend(_pack_section(text, counter, sec, max_tokens, overlap))
+        windows.extend(_pack_section(text, counter, sec, max_tokens, overlap, tables))
 
     merged: list[_Window] = []
     for w in windows:

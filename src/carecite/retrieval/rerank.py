@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from carecite.domain import Candidate
 from carecite.ports import Embedder, Reranker
 from carecite.retrieval.vector_cache import VectorCache, shared_cache
+from carecite.text.layout import reading
 from carecite.text.sentences import find_sections
 from carecite.text.sentences import split_sentences as cut_sentences
 from carecite.text.terms import content_word_tuple, content_words, words
@@ -54,12 +55,11 @@ _HAS_DIGIT = re.compile(r"\d")
 def split_sentences(text: str) -> list[str]:
     """Sentences of ``text`` by the one splitter (``carecite.text.sentences``, the cuts the answerer and
     the verifier make); fragments shorter than a few words are merged into their neighbour."""
-    parts = [
-        text[a:b].strip()
-        for sec in find_sections(text)
-        for a, b in cut_sentences(text, sec.start, sec.body, sec.end)
-        if text[a:b].strip()
+    spans = [
+        span for sec in find_sections(text) for span in cut_sentences(text, sec.start, sec.body, sec.end)
     ]
+    # A table's row is read with its column headers ("Penicillin — reaction: hives"), as the answerer reads it.
+    parts = [part.strip() for part in reading(text, spans) if part.strip()]
     out: list[str] = []
     for part in parts:
         if out and min(len(part.split()), len(out[-1].split())) < _MIN_SENT_WORDS:

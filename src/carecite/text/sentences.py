@@ -11,7 +11,7 @@ upper-case letter, digit, bullet or quote — unless the word before the period 
 (Dr., Mr., e.g., vs.), a single initial, or a list number ("1."); decimals (98.6) never match because
 no space follows the period; after a citation marker ("[S2].") any letter may follow. A line break ends a sentence unless the next line starts in lower case
 (a wrapped line: "Alvin56\\n is a 18 year-old ..."), so every line or bullet of a list is its own
-sentence.
+sentence. A pipe table's row is one sentence (``text.layout``).
 
 Why a regex splitter rather than spaCy: spaCy's parser costs ~70 ms/KB here (minutes for MTSamples),
 and its statistical boundaries are tuned for prose, not for line-structured notes (bullets, wrapped
@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import re
 from typing import NamedTuple
+
+from carecite.text.layout import find_tables
 
 # Words whose trailing period does not end a sentence (lower-cased, without the final period).
 ABBREVIATIONS = frozenset(
@@ -156,6 +158,12 @@ def split_sentences(text: str, start: int, body: int, end: int) -> list[tuple[in
         if nxt and nxt.islower():
             continue  # a wrapped line continues the sentence
         cuts.add(m.end())
+    if "|" in text[body:end]:
+        # A table row is one sentence, whatever punctuation or case it holds ("| aspirin | 81 mg. |").
+        for table in find_tables(text):
+            for row in (table.header, table.separator, *table.rows):
+                if row is not None and body <= row.start and row.end <= end:
+                    cuts = {c for c in cuts if not row.start < c < row.end} | {row.start, row.end}
     spans: list[tuple[int, int]] = []
     prev = start
     for cut in sorted(cuts):
