@@ -160,3 +160,19 @@ def test_the_primary_care_provider_is_answered_from_the_patient_and_cited(record
     assert [c.source_ref for c in StructuredRetriever(record, TODAY).search("whos his pcp", _filter(), 5)][
         :1
     ] == ["Patient/dennis"]
+
+
+def test_a_procedure_named_in_full_outranks_drugs_of_the_class_its_name_contains(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """ "When did the patient last have Insertion of subcutaneous contraceptive?" reads contraceptive
+    drugs by their class; the procedure whose display names all of it answers (the templated
+    synthea-items set had this as a wrong fact: the implant drug was cited)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    with session_scope(engine) as s:
+        s.add(t.MedicationRequest(ref="MedicationRequest/implant", fhir_id="implant", patient_key=PK,
+                                  status="stopped", medication="Etonogestrel 68 MG Drug Implant",
+                                  authored_on=datetime(2016, 10, 7)))  # fmt: skip
+        s.add(t.Procedure(ref="Procedure/insert", fhir_id="insert", patient_key=PK, status="completed",
+                          display="Insertion of subcutaneous contraceptive",
+                          performed=datetime(2016, 10, 7)))  # fmt: skip
+    found = _search(engine, "When did the patient last have Insertion of subcutaneous contraceptive?")
+    assert found[:1] == ["Procedure/insert"]

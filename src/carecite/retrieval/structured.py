@@ -917,10 +917,16 @@ class StructuredRetriever:
         if best >= len(intent.naming):
             return statements
         read = {s.ref for s in statements}
+        # ... and so are the coded rows of the other named kinds: "when did she last have insertion of
+        # subcutaneous contraceptive" reads contraceptive drugs by their class, but the procedure's
+        # display names all of it.
+        others = replace(intent, kinds=(_WORK_ROWS | NAMED_KINDS) - intent.kinds)
         work = [
             replace(s, prior=s.prior + 1.0)  # named by more of the question than any asked row
-            for s in self._statements(session, flt, replace(intent, kinds=_WORK_ROWS - intent.kinds))
-            if s.ref not in read and _hits(intent, s.text) > best and _hits(intent, s.text, intent.required)
+            for s in self._statements(session, flt, others)
+            if s.ref not in read
+            and _hits(intent, _named_text(s)) > best
+            and _hits(intent, _named_text(s), intent.required)
         ]
         return statements + work
 
@@ -1393,6 +1399,11 @@ def _best_named(
 
 # The patient's work, whose rows name what they are about in free words (a task's description).
 _WORK_ROWS = frozenset({"Task", "ServiceRequest", "Appointment", "CarePlanActivity"})
+
+
+def _named_text(s: Statement) -> str:
+    """What names a row: a coded row by its coded name, a work row by all its words."""
+    return s.name if s.kind in NAMED_KINDS else s.text
 
 
 def _hits(intent: Intent, text: str, groups: Sequence[Group] | None = None) -> int:
