@@ -19,7 +19,7 @@ from carecite.settings import Settings  # noqa: E402
 
 # Real PostgreSQL (+pgvector) and Chroma servers for the scale-out tests (issue 14): session-scoped,
 # started only by the tests that ask for them, skipped with the reason when they cannot start.
-from servers import chroma_server, fresh_chroma, pg_server, pg_url  # noqa: E402, F401
+from servers import chroma, chroma_server, fresh_chroma, pg, pg_server, pg_url  # noqa: E402, F401
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("CARECITE_SHARED_DATA_DIR", REPO.parent / "shared" / "data"))

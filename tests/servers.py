@@ -170,6 +170,22 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaSe
     stop_chroma(server)
 
 
+@pytest.fixture
+def chroma(tmp_path: Path) -> Iterator[ChromaServer]:
+    """A private Chroma server, for a test that kills it (the store-fault tests)."""
+    server = start_chroma(tmp_path / "chroma-db", tmp_path / "chroma.log")
+    yield server
+    stop_chroma(server)
+
+
+@pytest.fixture
+def pg() -> Iterator[PgServer]:
+    """A private PostgreSQL, for a test that kills it (the store-fault tests)."""
+    server = start_pg()
+    yield server
+    stop_pg(server)
+
+
 @pytest.fixture(scope="session")
 def fresh_chroma(chroma_server: ChromaServer) -> Callable[[], None]:
     """Drops carecite's collection on the shared server, so a test starts from an empty index."""

@@ -4,7 +4,6 @@ ingest once the store is back converges. Real servers, killed for real."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,9 +18,7 @@ from servers import (
     PgServer,
     ingest_small_world,
     start_chroma,
-    start_pg,
     stop_chroma,
-    stop_pg,
 )
 
 pytestmark = pytest.mark.slow
@@ -41,20 +38,6 @@ def _assert_one_clear_line(code: int, stderr: str, *names: str) -> None:
     assert "Traceback" not in stderr and 'File "' not in stderr
     for name in names:
         assert name in lines[0], lines[0]
-
-
-@pytest.fixture
-def chroma(tmp_path: Path) -> Iterator[ChromaServer]:
-    server = start_chroma(tmp_path / "chroma-db", tmp_path / "chroma.log")
-    yield server
-    stop_chroma(server)
-
-
-@pytest.fixture
-def pg() -> Iterator[PgServer]:
-    server = start_pg()
-    yield server
-    stop_pg(server)
 
 
 def test_chroma_server_killed_mid_ingest_is_one_line_and_the_rerun_converges(

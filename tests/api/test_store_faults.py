@@ -6,7 +6,6 @@ the ingest after the store is back converges to the counts of an uninterrupted r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,7 @@ from servers import (
     PgServer,
     ingest_small_world,
     start_chroma,
-    start_pg,
     stop_chroma,
-    stop_pg,
 )
 
 pytestmark = pytest.mark.slow
@@ -56,22 +53,6 @@ def reference(tmp_path_factory: pytest.TempPathFactory, embedder) -> dict[str, A
     counts = _counts(settings, embedder)
     assert counts["chunks"]["sql"] > 0
     return counts
-
-
-@pytest.fixture
-def chroma(tmp_path: Path) -> Iterator[ChromaServer]:
-    """A private Chroma server (this test kills it)."""
-    server = start_chroma(tmp_path / "chroma-db", tmp_path / "chroma.log")
-    yield server
-    stop_chroma(server)
-
-
-@pytest.fixture
-def pg() -> Iterator[PgServer]:
-    """A private PostgreSQL (this test kills it)."""
-    server = start_pg()
-    yield server
-    stop_pg(server)
 
 
 def _assert_clean_503(resp: httpx.Response, store: str) -> None:

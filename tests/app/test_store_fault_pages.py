@@ -4,7 +4,6 @@ killed for real; pages driven headless with AppTest."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,9 +16,7 @@ from servers import (
     PgServer,
     ingest_small_world,
     start_chroma,
-    start_pg,
     stop_chroma,
-    stop_pg,
 )
 
 pytestmark = pytest.mark.slow
@@ -41,20 +38,6 @@ def _assert_store_message(at: AppTest, *names: str) -> None:
     assert len(errors) == 1, errors
     for name in names:
         assert name in errors[0], errors[0]
-
-
-@pytest.fixture
-def chroma(tmp_path: Path) -> Iterator[ChromaServer]:
-    server = start_chroma(tmp_path / "chroma-db", tmp_path / "chroma.log")
-    yield server
-    stop_chroma(server)
-
-
-@pytest.fixture
-def pg() -> Iterator[PgServer]:
-    server = start_pg()
-    yield server
-    stop_pg(server)
 
 
 def test_chroma_server_killed_before_ask_is_a_message_then_the_page_recovers(

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
 
 import ui_world
 
-from carecite.evaluation.bench.ui_browser import healthy
+from carecite.evaluation.bench.ui_browser import healthy, stop
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -91,9 +91,4 @@ def app_url(browser, e2e_data_dir: Path, tmp_path_factory: pytest.TempPathFactor
         wait_healthy(url, proc, log)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        stop(proc)

@@ -57,6 +57,16 @@ def healthy(url: str) -> bool:
         return False
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a UI server: SIGTERM, then SIGKILL after 15 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=15)
+
+
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + TIMEOUT_S
     while time.monotonic() < deadline:
@@ -145,12 +155,7 @@ def browser_first_answer(
         with ThreadPoolExecutor(max_workers=1) as pool:
             opened, loaded, asked, answered = pool.submit(_drive, url, question, user_label, patient).result()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        stop(proc)
     return BrowserFirstAnswer(
         server_ready_s=round(ready - t0, 2),
         page_load_s=round(loaded - opened, 2),
