@@ -129,9 +129,13 @@ def test_a_newcomers_path_through_ask_and_review(
         page.keyboard.type(request_id[:8])
         page.get_by_role("option", name=request_id[:8]).click()
         page.get_by_text("As the user saw it (redacted)").wait_for()
-        page.get_by_text(re.compile(r"^Cited sources \(\d+\)$")).wait_for()
-        cards = page.locator("strong").filter(has_text=re.compile(r"^\[S\d+\]$")).all_inner_texts()
-        assert {c.strip("[]") for c in cards} == {c.strip("[]") for c in chips}
+        cited = {c.strip("[]") for c in chips}
+        page.get_by_text(f"Cited sources ({len(cited)})", exact=True).wait_for()
+        # Streamlit streams a run's elements one by one: the heading can be on screen before its
+        # cards, so wait (with expect's retry) for the cards themselves before reading them.
+        cards = page.locator("strong").filter(has_text=re.compile(r"^\[S\d+\]$"))
+        expect(cards).to_have_count(len(cited))
+        assert {c.strip("[]") for c in cards.all_inner_texts()} == cited
         _shown_as_written(page)
 
     finally:
