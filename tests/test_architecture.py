@@ -25,6 +25,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"privacy", "monitoring", "timing"}),  # Presidio, identity scrubbing; telemetry, drift, timers
     frozenset({"access"}),  # who may see what, decided before retrieval
     frozenset({"feedback"}),  # flags on answers (access-checked, audited)
+    frozenset({"reading"}),  # the question read once: kind, intent, named items, cues
     frozenset({"retrieval"}),  # dense, lexical, structured, fusion, re-rank
     frozenset({"answering"}),  # gate, prompt, generate, verify citations; the pipeline
     frozenset({"stores"}),  # the bundle of one data dir's stores, opened lazily

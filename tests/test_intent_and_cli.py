@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from carecite.answering.intent import classify
 from carecite.cli import app
+from carecite.reading.kind import classify
 from carecite.settings import Settings
 
 ASK_KEYS = {

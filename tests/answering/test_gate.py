@@ -260,7 +260,7 @@ def test_an_item_the_record_lacks_may_be_answered_only_by_a_note_sentence_naming
     """ "LDL" in the family history and "cholesterol" in the labs do not make an LDL cholesterol: the
     words must stand in one sentence."""
     from carecite.answering.gate import missing_item_gate
-    from carecite.retrieval.structured import naming_groups
+    from carecite.reading.items import naming_groups
 
     missing = ("LDL cholesterol", naming_groups("What was the most recent LDL cholesterol?"))
     apart = _note("Family history of high LDL in her father. Total cholesterol 212 mg/dL on 2024-01-02.")
@@ -273,7 +273,7 @@ def test_an_item_the_record_lacks_may_be_answered_only_by_a_note_sentence_naming
 def test_hep_b_is_a_known_name_even_in_a_store_where_no_one_has_it() -> None:
     """Otherwise "When was the last hepatitis B vaccine?" names nothing, is never missing, and a
     note's other vaccines answer it."""
-    from carecite.retrieval.structured import naming_groups
+    from carecite.reading.items import naming_groups
 
     assert naming_groups("When did the patient last get a hepatitis B vaccine?", frozenset({"influenza"}))
 

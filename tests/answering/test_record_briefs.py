@@ -5,9 +5,9 @@ from __future__ import annotations
 from carecite.answering.citations import verify_draft
 from carecite.answering.extractive import cite
 from carecite.domain import SENSITIVE_LABELS, RetrievalFilter
+from carecite.reading.vocabulary import KIND_WORDS
 from carecite.records import session_scope
 from carecite.records import tables as t
-from carecite.retrieval.structured import KIND_WORDS
 
 
 def test_every_brief_in_the_committed_world_verifies_against_its_statement(world_pipeline) -> None:  # type: ignore[no-untyped-def]

@@ -11,9 +11,10 @@ from sqlalchemy import Engine
 
 from carecite.answering.gate import missing_item_gate
 from carecite.domain import AccessScope, RetrievalFilter
+from carecite.reading.intent import read_intent
 from carecite.records import make_engine, session_scope
 from carecite.records import tables as t
-from carecite.retrieval.structured import StructuredRetriever, read_intent
+from carecite.retrieval.structured import StructuredRetriever
 
 TODAY = date(2026, 11, 20)
 PK = "pk_dennis"

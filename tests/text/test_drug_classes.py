@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from carecite.retrieval.structured import names_item, naming_groups, read_intent
+from carecite.reading.intent import read_intent
+from carecite.reading.items import names_item, naming_groups
 from carecite.text.drug_classes import CLASSES, read_classes
 
 

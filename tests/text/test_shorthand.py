@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from carecite.answering.intent import classify
+from carecite.reading.kind import classify
 from carecite.text.shorthand import write_out
 
 

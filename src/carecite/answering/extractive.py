@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from carecite.answering.intent import classify
 from carecite.answering.recency import newest_first, with_note_dates
 from carecite.answering.text import (
     CANNOT_ANSWER,
@@ -29,6 +28,7 @@ from carecite.answering.text import (
 from carecite.domain import Candidate, resource_type_of
 from carecite.ports import Embedder
 from carecite.privacy.identity import PatientIdentity, identity_spans
+from carecite.reading.kind import classify
 from carecite.retrieval.section_match import headers
 from carecite.retrieval.structured import is_sure_record
 from carecite.text.assertion import Polarity, answer_polarity, names_topic, polarity, yes_no_topic

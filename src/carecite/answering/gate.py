@@ -14,8 +14,9 @@ from typing import Literal, NamedTuple
 
 from carecite.answering.text import segment
 from carecite.domain import Candidate
+from carecite.reading.items import TOKEN, Group, names_item, tokens
+from carecite.reading.vocabulary import SYNONYMS
 from carecite.retrieval.section_match import holds_section
-from carecite.retrieval.structured import SYNONYMS, TOKEN, Group, names_item, tokens
 from carecite.text.sections import SectionKind
 from carecite.text.terms import STOP_WORDS
 

@@ -42,7 +42,6 @@ from carecite.answering.gate import (
 )
 from carecite.answering.gate import gate as evidence_gate
 from carecite.answering.generate import Draft, Generator
-from carecite.answering.intent import QuestionKind, classify, other_patient_named, other_person
 from carecite.audit.log import AuditEvent, AuditKind, AuditLog, answer_details
 from carecite.domain import (
     DECLINE_WORDS,
@@ -63,13 +62,14 @@ from carecite.domain import (
 from carecite.monitoring.telemetry import traced
 from carecite.ports import LLMUnavailable, Redactor, Reranker, Vector
 from carecite.privacy.identity import PatientIdentity, as_the_patient, scrub_identifiers
+from carecite.reading.items import Group
+from carecite.reading.kind import QuestionKind, classify, other_patient_named, other_person
 from carecite.records import tables as t
 from carecite.records.clock import Clock
 from carecite.records.scoped import RowScope
 from carecite.retrieval.fusion import reciprocal_rank_fusion
 from carecite.retrieval.section_match import favour_section, headers, section_pool
 from carecite.retrieval.structured import (
-    Group,
     StructuredRetriever,
     answer_context,
     blend_structured,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import cache, cached_property, lru_cache
 from typing import Any
@@ -20,80 +20,24 @@ from sqlalchemy import Engine, and_, not_
 from sqlmodel import Session, col, select
 
 from carecite.domain import Candidate, RetrievalFilter, date_int
+from carecite.reading.intent import NAMED_KINDS, Intent, read_intent
+from carecite.reading.items import Group, names_item, naming_count, naming_groups, record_terms, tokens
+from carecite.reading.vocabulary import (
+    KIND_NOUNS,
+    KIND_VOCABULARY,
+    KIND_WORDS,
+    MODIFIER_WORDS,
+    SPECIALTIES,
+    is_generic,
+)
 from carecite.records import tables as t
 from carecite.records.scoped import RowScope, scoped_session
 from carecite.text import drug_names
 from carecite.text.dates import display_date, display_datetime
 from carecite.text.drug_classes import BY_TOKEN as DRUG_CLASSES
-from carecite.text.drug_classes import members as drug_class_members
-from carecite.text.drug_classes import read_classes
 from carecite.text.sections import section_vocabulary_words
 from carecite.text.spelling import Speller
-from carecite.text.terms import NEGATIONS, STOP_WORDS, singular
-
-TOKEN = re.compile(r"[a-z0-9]+")
-# A negation is content here as in verification: "not started" asks for the activities not started.
-_NOT_CONTENT = STOP_WORDS - NEGATIONS
-# Clinical shorthand a coordinator types → words the records use.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    # The published abbreviations of the emergency department (an encounter's class: emergency).
-    "er": ("er", "emergency"),
-    "ed": ("ed", "emergency"),
-    "a1c": ("a1c", "hba1c", "glycated hemoglobin"),
-    "hba1c": ("hba1c", "a1c", "glycated hemoglobin"),
-    "ldl": ("ldl", "low density lipoprotein"),
-    "hdl": ("hdl", "high density lipoprotein"),
-    "cleaning": ("cleaning", "plaque", "prophylaxis"),
-    "sugar": ("glucose",),
-    "kidney": ("creatinine", "egfr"),
-    "renal": ("creatinine", "egfr"),
-    "egfr": ("egfr", "glomerular"),
-    "gfr": ("gfr", "glomerular"),
-    "tsh": ("tsh", "thyrotropin"),
-    "bmi": ("bmi", "body mass index"),
-    "bp": ("bp", "blood pressure"),
-    "platelet": ("platelet", "platelets"),
-    "platelets": ("platelet", "platelets"),
-    "bnp": ("natriuretic", "bnp"),
-    "inr": ("inr", "coagulation"),
-    "meds": ("medication",),
-    "pt": ("physical", "therapy"),
-    "cardiology": ("cardiology", "cardiologist", "cardiac", "heart"),
-    "heart": ("heart", "cardiac", "cardiology", "myocardial", "coronary"),
-    # Lay names of conditions, as SNOMED CT displays word them ("heart attack": myocardial infarction).
-    "attack": ("attack", "infarction"),
-    "cancer": ("cancer", "malignant", "neoplasm", "carcinoma"),
-    "stroke": ("stroke", "cerebrovascular"),
-    "afib": ("afib", "atrial fibrillation"),
-    "copd": ("copd", "chronic obstructive pulmonary disease", "chronic obstructive lung disease"),
-    "behavioral": ("behavioral", "psychiatry", "psychiatric", "mental"),
-    "diabetes": ("diabetes", "diabetic", "glucose", "a1c"),
-    # Vaccines and screenings by the words coordinators use and the words CVX / SNOMED CT displays use.
-    "flu": ("flu", "influenza"),
-    "influenza": ("influenza", "flu"),
-    "shingles": ("shingles", "zoster"),
-    "zoster": ("zoster", "shingles"),
-    "tetanus": ("tetanus", "td", "tdap"),
-    "pneumococcal": ("pneumococcal", "pneumonia", "pcv13", "ppsv23"),
-    "covid": ("covid", "sars"),
-    "hep": ("hep", "hepatitis"),
-    # "Hep B" / "hepatitis B" are one token ("hepb", see _HEP): a known name even where no one has it.
-    "hepa": ("hepa",),
-    "hepb": ("hepb",),
-    "hepc": ("hepc",),
-    "hepatitis": ("hepatitis", "hep"),
-    "mammogram": ("mammogram", "mammography"),
-    "spo2": ("spo2", "oxygen saturation", "pulse oximetry"),
-    # Imaging by its abbreviations in the published medical abbreviation lists (MRI, CT) and the
-    # words SNOMED CT procedure displays write them with.
-    "mri": ("mri", "magnetic resonance"),
-    "ct": ("ct", "computed tomography"),
-    # A habit by the words a question says it with and the words LOINC 72166-2 ("Tobacco smoking
-    # status") displays it with: "does he smoke" names the smoking-status observation.
-    **dict.fromkeys(("smoke", "smokes", "smoker", "smoking", "tobacco"), ("smoking", "tobacco")),
-}
-# Terms that name a procedure (imaging): the question asks for a Procedure row.
-PROCEDURE_TERMS = frozenset({"mri", "ct"})
+from carecite.text.terms import STOP_WORDS, singular
 
 OPEN_TASK = ("requested", "received", "accepted", "ready", "in-progress", "on-hold", "draft")
 DONE_TASK = ("completed", "cancelled", "rejected", "failed", "entered-in-error")
@@ -104,101 +48,6 @@ OPEN_ACTIVITY = ("in-progress", "scheduled", "not-started", "on-hold")
 UPCOMING_APPT = ("booked", "pending", "proposed", "arrived", "checked-in", "waitlist")
 
 
-# Record kinds whose rows are about one named thing (a lab, a drug, a vaccine, a procedure): when the
-# question names it, a row that does not mention it earns nothing ("pneumococcal vaccine" is never
-# answered with the flu shot).
-NAMED_KINDS = frozenset({"Observation", "MedicationRequest", "Immunization", "Procedure"})
-
-
-@dataclass(frozen=True)
-class Intent:
-    """What the question asks for: which record kinds, and which temporal/status modifiers."""
-
-    kinds: frozenset[str]
-    outstanding: bool = False
-    overdue: bool = False
-    upcoming: bool = False
-    missed: bool = False
-    recent: bool = False
-    in_progress: bool = False  # "actively working on", "in progress": FHIR status in-progress / active
-    past: bool = False  # "previous", "old", "prior": history is asked for, not only what is current
-    attended: bool = False  # "did she show up", "make it to": a past visit, kept or missed
-    terms: frozenset[str] = field(default_factory=frozenset)
-    naming: tuple[Group, ...] = ()  # which item is named (``naming_groups``)
-    # The naming groups of terms a terminology knows (a drug, a lab or vital, a vaccine, a procedure:
-    # ``is_term``): a row names the item when it names one of them; context words ("doing") only rank.
-    required: tuple[Group, ...] = ()
-    # The kinds whose rows must name what the question names: NAMED_KINDS, and conditions or allergies
-    # when the question frames an item ("diagnosed with X", "allergic to X"; see ``read_intent``).
-    named_kinds: frozenset[str] = NAMED_KINDS
-    notes: bool = False  # the question names a note ("the telephone note", "her notes")
-    person: bool = False  # the question asks who ("who is", "whose"): only then are care teams read
-    pcp: bool = False  # the question asks for the primary care provider (Patient.generalPractitioner)
-    # The encounter classes the question asks for (HL7 v3 ActEncounterCode: "ER visits" → EMER,
-    # "admitted" → the inpatient classes): only encounters of those classes answer it.
-    encounter_class: frozenset[str] = frozenset()
-
-
-# Named labs and measures: they say WHICH observation is asked for (see GENERIC_TERMS).
-LAB_NAMES: tuple[str, ...] = tuple(
-    "a1c hba1c bnp creatinine potassium ldl inr glucose cholesterol egfr sodium hemoglobin weight bmi pressure spo2".split()
-)
-# What a question says of each record kind: the nouns that name the kind ("medication", "vaccine"),
-# then the words that say what was done or how it stands ("prescribed", "overdue"). Both route a
-# question to the kind; only a noun names it inside an item's own name ("Medication Reconciliation").
-_KIND_VOCABULARY: dict[str, tuple[str, str]] = {
-    "Task": (
-        "follow followup task tasks todo action actions outreach",
-        "outstanding overdue pending open due call",
-    ),
-    "ServiceRequest": (
-        "referral referrals consult consultation order orders",
-        "referred refer ordered pending outstanding",
-    ),
-    "Appointment": (
-        "appointment appointments visit visits schedule",
-        "scheduled booked upcoming next missed noshow show cancelled canceled seen attend attended",
-    ),
-    "Observation": ("lab labs result results value level levels test reading vitals", "measured"),
-    "MedicationRequest": (
-        # "medicine(s)": MedlinePlus's own topic name for them ("Medicines"), the lay word.
-        "medication medications medicine medicines meds drug drugs dose dosage prescription mg tablet",
-        "taking prescribed stopped started",
-    ),
-    "CarePlanActivity": ("careplan activities activity goals goal", ""),
-    "Condition": ("condition conditions problem problems diagnosis diagnoses history", "diagnosed"),
-    "AllergyIntolerance": ("allergy allergies allergic intolerance", ""),
-    # "flu" names WHICH immunization (see GENERIC_TERMS), as a lab's name names which observation.
-    "Immunization": ("immunization immunizations vaccine vaccines vaccination shot", "vaccinated flu"),
-    "Procedure": ("procedure procedures surgery operation screening", "performed"),
-    "Encounter": (
-        "admission admissions encounter encounters hospitalization ed er emergency inpatient",
-        "admitted hospitalized discharged",
-    ),
-    # The people on the patient's care teams, by the nouns a question names a person's role with
-    # (issue 27: "who is his heart doctor / care coordinator / therapist" had declined). A role's
-    # specialty is read through SPECIALTIES, so "heart doctor" finds the team's cardiology member.
-    "CareTeam": (
-        "doctor doctors physician physicians provider providers pcp team teams careteam coordinator "
-        "coordinators nurse nurses therapist therapists counselor counselors counsellor specialist "
-        "specialists clinician clinicians caregiver",
-        "",
-    ),
-}
-KIND_WORDS: dict[str, tuple[str, ...]] = {
-    kind: (*nouns.split(), *others.split(), *(LAB_NAMES if kind == "Observation" else ()))
-    for kind, (nouns, others) in _KIND_VOCABULARY.items()
-}
-# Words that name a kind of record and nothing more specific ("medication", "vaccine", "procedure").
-KIND_NOUNS = frozenset(w for nouns, _ in _KIND_VOCABULARY.values() for w in nouns.split())
-
-
-# Kind words that say how (status, time), not what: "outstanding" alone means tasks or referrals, but
-# "follow-up tasks still outstanding" asks for tasks only — a kind the question names by noun wins.
-MODIFIER_WORDS = frozenset(
-    "outstanding overdue pending open due scheduled booked upcoming next missed noshow cancelled canceled "
-    "stopped started taking".split()
-)
 # Kinds whose rows say what is true now ("current medications", "active problems"), as named in a
 # decline when none is.
 CURRENT_KINDS: dict[str, str] = {
@@ -206,78 +55,11 @@ CURRENT_KINDS: dict[str, str] = {
     "CarePlanActivity": "current care plan",
     "Condition": "active condition",
 }
-# Open work with no kind named ("What do we still need to get done?"): the patient's to-dos.
-OPEN_WORK_KINDS = frozenset({"Task"})
 # Kinds of care-coordination work, whose rows name the specialty they are with ("Post-discharge
 # cardiology follow-up", "Referral to psychiatry service").
 WORK_KINDS = frozenset({"Task", "ServiceRequest", "Appointment"})
 # Each work kind as a decline names it ("No nephrology appointment is on record").
 WORK_NOUNS: dict[str, str] = {"Appointment": "appointment", "Task": "follow-up", "ServiceRequest": "referral"}
-# Clinical specialties by their names (what a question says: "nephrology appointment", "ortho f/u")
-# and the further words a row may name them with ("renal clinic", "Psychotherapy session"). Curated
-# from the specialty names of the ABMS boards and the NUCC taxonomy.
-SPECIALTIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "cardiology": (("cardiology", "cardiologist"), ("cardiac", "heart")),
-    "nephrology": (("nephrology", "nephrologist"), ("renal", "kidney", "dialysis")),
-    "pulmonology": (("pulmonology", "pulmonologist"), ("pulmonary", "lung", "respiratory")),
-    "orthopedics": (("orthopedics", "orthopaedics", "orthopedist", "ortho"), ("orthopedic", "orthopaedic")),
-    "endocrinology": (("endocrinology", "endocrinologist"), ("endocrine", "diabetes", "thyroid")),
-    "gastroenterology": (("gastroenterology", "gastroenterologist"), ("gi", "gastrointestinal")),
-    "neurology": (("neurology", "neurologist"), ("neuro", "neurological")),
-    "oncology": (("oncology", "oncologist"), ("cancer", "chemotherapy", "tumor")),
-    "hematology": (("hematology", "hematologist"), ("blood",)),
-    "dermatology": (("dermatology", "dermatologist"), ("skin",)),
-    "rheumatology": (("rheumatology", "rheumatologist"), ("arthritis",)),
-    "urology": (("urology", "urologist"), ("urologic", "prostate", "bladder")),
-    "ophthalmology": (("ophthalmology", "ophthalmologist", "optometry"), ("eye", "retinal", "vision")),
-    "otolaryngology": (("otolaryngology", "ent"), ("ear", "throat", "audiology")),
-    "podiatry": (("podiatry", "podiatrist"), ("foot",)),
-    "psychiatry": (
-        ("psychiatry", "psychiatrist", "psychology", "psychologist"),
-        ("behavioral", "psychiatric", "mental", "psychotherapy", "counseling", "substance"),
-    ),
-}
-
-# The words of the FHIR R4 status codes of the kinds read here (RequestStatus, TaskStatus, EventStatus,
-# AppointmentStatus, CarePlanActivityStatus, condition clinical status): "in progress", "completed",
-# "on hold" say how a record stands, never which one it is.
-FHIR_STATUS_WORDS = frozenset(
-    "draft active hold revoked completed entered error unknown requested received accepted "
-    "rejected ready cancelled canceled progress failed preparation done stopped proposed pending booked "
-    "arrived fulfilled noshow checked waitlist recurrence relapse inactive remission resolved started "
-    "scheduled".split()
-)
-# "the latest", "currently": the most recent row of an item, or what is current.
-RECENT_WORDS = frozenset({"recent", "recently", "latest", "last", "newest", "current", "currently", "now"})
-# "previous", "old": history is asked for, not only what is in force.
-PAST_WORDS = frozenset({"past", "previous", "prior", "old", "former", "earlier", "history", "historical"})
-# Words that say what KIND of record is asked for, or how (status, time) — not WHICH one.
-GENERIC_TERMS = frozenset(
-    {w for words in KIND_WORDS.values() for w in words}
-    | FHIR_STATUS_WORDS
-    | RECENT_WORDS
-    | PAST_WORDS
-    | set(
-        "most new value values file chart record today dose doses scheduled "
-        "date when many much units result results ratio total shot shots get got given receive received "
-        # Words that qualify a kind without naming an item: "active medical problems", "health issues".
-        "medical health clinical issue issues".split()
-    )
-) - {*LAB_NAMES, "flu"}  # "flu" names WHICH immunization
-
-
-def is_generic(word: str) -> bool:
-    """A generic term in either number ("prescriptions" as "prescription")."""
-    return word in GENERIC_TERMS or singular(word) in GENERIC_TERMS
-
-
-# Conditions and allergies are named only inside an item frame: "When was she diagnosed with essential
-# hypertension?" names one (a patient without it must not be answered with her first problem), while
-# "any food allergies?", "heart problems", "cancer history" name a category the displays do not spell.
-_ITEM_FRAMES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("Condition", re.compile(r"\b(diagnosed with|diagnosis of)\b", re.I)),
-    ("AllergyIntolerance", re.compile(r"\b(allergic to|allergy to|allergies to)\b", re.I)),
-)
 
 
 def kind_resource_type(kind: str) -> str:
@@ -289,45 +71,12 @@ def kind_resource_type(kind: str) -> str:
 # patient's heart failure?", "... for the AFib?").
 _FOR_CLAUSE = re.compile(r"\b(?:for|with|given)\s+", re.I)
 
-# "plan of care" is the care plan; "right now" is now (not laterality: "right knee" stays right).
-# "type 2 diabetes management plan" names a care plan as SNOMED CT titles them ("Diabetes self
-# management plan").
-_PLAN_OF_CARE = re.compile(r"\bplans?[\s-]+of[\s-]+care\b|\bmanagement[\s-]+plans?\b")
-_RIGHT_NOW = re.compile(r"\bright[\s-]+now\b")
-# "the telephone encounter note", "her last visit note": a note, named by its encounter; the words do
-# not ask for the encounter or visit rows themselves.
-_ENCOUNTER_NOTE = re.compile(r"\b(?:encounter|visit)\s+(notes?)\b")
-# "these days", "nowadays": what is current ("How much furosemide is he taking these days?"), never an
-# item named "days".
-_NOWADAYS = re.compile(r"\b(?:these days|nowadays|at the moment|at present)\b")
-_BLOOD_GLUCOSE = re.compile(r"\bblood[\s-]+(?:glucose|sugar)\b")
-# The primary care provider, as the question may name the role (FHIR Patient.generalPractitioner).
-_PCP = re.compile(
-    r"\b(?:pcp|gp|general practitioner|(?:primary|family)(?:[\s-]+care)?[\s-]+"
-    r"(?:doctor|docter|physician|provider|clinician|practitioner)s?)\b"
-)
-# "Hep B" / "hepatitis B" vaccines differ only by a letter the tokeniser would drop: one token each.
-_HEP = re.compile(r"\bhep(?:atitis)?[\s-]*([abc])\b")
-
-
-def tokens(text: str) -> list[str]:
-    # Two-word names are one token: "care plan" is a CarePlan, "care coordination tasks" are tasks.
-    lowered = re.sub(
-        r"\bcare[\s-]+plans?\b",
-        "careplan",
-        read_classes(text.lower()).replace("follow-up", "followup").replace("no-show", "noshow"),
-    )
-    lowered = _PLAN_OF_CARE.sub("careplan", _NOWADAYS.sub("now", _RIGHT_NOW.sub("now", lowered)))
-    lowered = _BLOOD_GLUCOSE.sub("glucose", lowered)  # blood is the default specimen
-    lowered = _ENCOUNTER_NOTE.sub(r"\1", lowered)
-    return TOKEN.findall(_HEP.sub(r"hep\1", lowered))
-
 
 @cache
 def _kind_terms(kind: str) -> frozenset[str]:
     """The words a question asks for ``kind`` with, as ``record_terms`` reads them: not the lab names
     (they name WHICH observation) nor the words that say how a row stands (MODIFIER_WORDS)."""
-    nouns, others = _KIND_VOCABULARY.get(kind, ("", ""))
+    nouns, others = KIND_VOCABULARY.get(kind, ("", ""))
     return record_terms(f"{nouns} {others}") - MODIFIER_WORDS
 
 
@@ -337,141 +86,6 @@ def _modified(intent: Intent) -> bool:
         (intent.outstanding, intent.overdue, intent.upcoming, intent.missed, intent.recent,
          intent.in_progress, intent.past, intent.attended)
     )  # fmt: skip
-
-
-def record_terms(text: str) -> frozenset[str]:
-    """The words of a question or a record statement with their curated synonyms ("A1c" is also
-    "HbA1c"), for the lexical part of a record's score."""
-    out: set[str] = set()
-    for tok in tokens(text):
-        if tok in _NOT_CONTENT or len(tok) < 2:
-            continue
-        out.add(tok)
-        out.update(SYNONYMS.get(tok, ()))
-    return frozenset(out)
-
-
-# One group per word the question names the item with: its alternatives, each a phrase (a set of words
-# that must all appear). "BMI" is {bmi} or {body, mass, index}; never "body" alone.
-Group = tuple[frozenset[str], ...]
-# Specimens other than blood a lab name may state: a row naming one is another quantity ("Glucose
-# [Mass/volume] in Urine" is not "glucose"), and a question naming one names it even where no row of
-# the store does. Blood is the default specimen: "blood glucose" is glucose (see ``tokens``).
-SPECIMENS = frozenset({"urine", "csf", "stool", "saliva", "sputum"})
-# Words that make a different quantity of the same analyte: "cholesterol" is not "LDL cholesterol",
-# "hemoglobin" not "hemoglobin A1c", "BMI" not "BMI percentile". A row naming one of these answers
-# only a question that names it too. Curated from LOINC display conventions.
-QUALIFIERS: tuple[frozenset[str], ...] = tuple(
-    frozenset(p.split())
-    for p in (
-        "ldl",
-        "low density lipoprotein",
-        "hdl",
-        "high density lipoprotein",
-        "vldl",
-        "a1c",
-        "percentile",
-        "mean",
-        *sorted(SPECIMENS),
-    )
-)
-
-
-def naming_groups(question: str, vocabulary: frozenset[str] | None = None) -> tuple[Group, ...]:
-    """The words that say WHICH item a question names, each with its curated synonyms.
-
-    "most recent hemoglobin A1c" → ({hemoglobin}, {a1c} | {hba1c} | {glycated, hemoglobin}). A row
-    names the same item only when every group has an alternative in the row ("hemoglobin" alone is
-    not "hemoglobin A1c"). Placeholders of scrubbed identifiers ("[PATIENT]") are stop words.
-    ``vocabulary``: the words that name things in this record store (coded displays); a question
-    word outside it and outside the curated tables ("checked", "parts") names nothing.
-    """
-    return tuple(g for _, g in _naming(question, vocabulary))
-
-
-def term_groups(question: str, vocabulary: frozenset[str] | None = None) -> tuple[Group, ...]:
-    """The naming groups of the words a terminology knows (``is_term``)."""
-    return tuple(g for tok, g in _naming(question, vocabulary) if is_term(tok))
-
-
-def _synonyms(tok: str) -> tuple[str, ...]:
-    """A word's curated synonyms ("kidneys" as "kidney"), with those of a synonym that has its own
-    ("kidney": eGFR, which LOINC displays write "glomerular filtration")."""
-    said = SYNONYMS.get(tok) or SYNONYMS.get(singular(tok), ())
-    return tuple(dict.fromkeys((*said, *(w for syn in said for w in SYNONYMS.get(syn, ())))))
-
-
-def _naming(question: str, vocabulary: frozenset[str] | None) -> list[tuple[str, Group]]:
-    groups: dict[str, Group] = {}
-    for tok in tokens(question):
-        if tok in _NOT_CONTENT or len(tok) < 2 or is_generic(tok) or tok in groups:
-            continue
-        if vocabulary is not None and not _known(tok, vocabulary):
-            continue
-        alts = [frozenset({singular(tok)})]
-        alts += [frozenset(singular(w) for w in syn.split()) for syn in _synonyms(tok)]
-        alts += [frozenset({singular(m)}) for m in drug_class_members(tok)]  # a class: any member
-        # A brand or synonym by its generic name, as RxNorm displays write it ("lovenox": enoxaparin).
-        alts += [frozenset(singular(w) for w in g.split()) for g in drug_names.generic_names(tok)]
-        groups[tok] = tuple(dict.fromkeys(alts))
-    return list(groups.items())
-
-
-def is_term(tok: str) -> bool:
-    """Does a terminology name an item by this word: a lab or vital (LAB_NAMES, the curated
-    abbreviations), a specimen, a drug class, a drug by the drug lexicon, an imaging procedure? A word
-    known only from the store's displays ("function", "doing") is context: it ranks, never required."""
-    return (
-        tok in SYNONYMS
-        or singular(tok) in SYNONYMS
-        or tok in LAB_NAMES
-        or tok in SPECIMENS
-        or tok in DRUG_CLASSES
-        or drug_names.is_drug(tok)
-    )
-
-
-def _known(tok: str, vocabulary: frozenset[str]) -> bool:
-    return is_term(tok) or singular(tok) in vocabulary
-
-
-def names_item(groups: Sequence[Group], text: str, *, qualified: bool = False) -> bool:
-    """Does ``text`` name the item? ``qualified``: also refuse a text that names a qualifier (LDL,
-    A1c, percentile) the question did not ask for (for coded observation names)."""
-    words = {singular(w) for w in tokens(text)}
-    if not groups or not all(any(alt <= words for alt in g) for g in groups):
-        return False
-    if qualified:
-        asked = set().union(*(alt for g in groups for alt in g))
-        return not any(q <= words and not q <= asked for q in QUALIFIERS)
-    return True
-
-
-def naming_count(
-    groups: Sequence[Group], required: Sequence[Group], text: str, *, qualified: bool = False
-) -> int:
-    """How many of the question's naming groups ``text`` names when it names the item, else 0.
-
-    With terms a terminology knows (``required``), the text names the item when it names one of them
-    and every qualifier asked ("LDL", "A1c", a specimen); context words ("kidneys doing") only add to
-    the count the best-named rows are chosen by. Without such terms every group must be named.
-    ``qualified``: also refuse a text naming a qualifier the question did not ask for."""
-    words = {singular(w) for w in tokens(text)}
-    named = [g for g in groups if any(alt <= words for alt in g)]
-    if not named:
-        return 0
-    if required:
-        asked_qualifiers = [g for g in required if any(alt in QUALIFIERS for alt in g)]
-        ok = any(g in named for g in required) and all(g in named for g in asked_qualifiers)
-    else:
-        ok = len(named) == len(groups)
-    if not ok:
-        return 0
-    if qualified:
-        asked = set().union(*(alt for g in groups for alt in g))
-        if any(q <= words and not q <= asked for q in QUALIFIERS):
-            return 0
-    return len(named)
 
 
 def names_asked(intent: Intent, s: Statement) -> bool:
@@ -504,16 +118,6 @@ def loinc_component(display: str) -> str:
     return _LOINC_COMPONENT_END.split(loinc_quantity(display), maxsplit=1)[0]
 
 
-# "Which referrals haven't been completed yet?": a negated status asks for the work still open, and
-# its status word must not draw the rows that have it.
-_NOT_DONE = re.compile(
-    r"(?:\bnot|n['’]t|\bnever)\s+(?:yet\s+)?(?:been\s+)?(?:yet\s+)?"
-    r"(completed?|done|finished|closed|resolved|fulfilled)\b"
-)
-# "When is he supposed to see cardiology?": a visit still to come ("was supposed to see" is past).
-_TO_SEE = re.compile(r"(?<!\bwas )(?<!\bwere )\b(?:supposed|going|scheduled|due|set|booked)\s+to\s+see\b")
-
-
 # HL7 v3 ActEncounterCode: each class's display words, said in the statement ("class: emergency"),
 # and the words a question asks for a class with ("ER", "ED": the published abbreviations).
 ENCOUNTER_CLASSES: dict[str, str] = {
@@ -529,94 +133,11 @@ ENCOUNTER_CLASSES: dict[str, str] = {
     "PRENC": "pre-admission",
     "FLD": "field",
 }
-_INPATIENT = ("IMP", "ACUTE", "NONAC")
-_ASKED_CLASSES: tuple[tuple[frozenset[str], tuple[str, ...]], ...] = (
-    (frozenset({"er", "ed", "emergency"}), ("EMER",)),
-    (
-        frozenset({"inpatient", "admitted", "admission", "admissions", "hospitalized", "hospitalization"}),
-        _INPATIENT,
-    ),
-    # VR's definition in ActEncounterCode: "telephone conference, email exchange, ... televideo
-    # conference" — the encounter a phone call is.
-    (frozenset({"phone", "telephone", "telehealth", "video", "virtual"}), ("VR",)),
-)
-# A visit that happened is an Encounter; an Appointment is what was booked (FHIR R4). "When was she
-# last seen", "his last visit" read the encounters too, newest first.
-_VISIT_WORDS = frozenset({"visit", "visits", "seen", "contact", "call"})
 # What a decline says of a class the record lacks, and the words a note sentence names it with.
 _CLASS_MISSING: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("EMER", "emergency visit", ("emergency", "er", "ed")),
     ("IMP", "inpatient admission", ("admitted", "admission", "inpatient", "hospitalized")),
 )
-
-
-def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Intent:
-    # A kind word counts in either number ("prescriptions" as "prescription").
-    said = tokens(question)
-    toks = set(said) | {singular(t) for t in said}
-    q = question.lower()
-    not_done = {m.group(1) for m in _NOT_DONE.finditer(q)}
-    to_see = bool(_TO_SEE.search(q))
-    by_noun = {kind for kind, words in KIND_WORDS.items() if (toks - MODIFIER_WORDS) & set(words)}
-    kinds = by_noun or {kind for kind, words in KIND_WORDS.items() if toks & set(words)}
-    outstanding = (
-        bool(toks & {"outstanding", "pending", "open", "unresolved", "incomplete", "remaining"})
-        or "not yet" in q
-        or "still need" in q
-        or bool(re.search(r"\b(left to do|to-?dos?)\b", q))
-        or bool(not_done)
-    )
-    attended = bool(toks & {"attend", "attended"}) or bool(
-        re.search(
-            r"\b(show(ed)? up|make it to|made it to|(make|made|keep|kept) (her|his|their)\b.{0,30}\bappointments?)\b",
-            q,
-        )
-    )
-    if attended or to_see:
-        kinds.add("Appointment")
-    # ... unless a note is what is named ("the telephone encounter note"): then the class names the note.
-    asked_classes = frozenset(
-        c for words, codes in _ASKED_CLASSES if toks & words and not toks & {"note", "notes"} for c in codes
-    )
-    if asked_classes:  # an ER visit or an admission is an encounter, never a booked appointment
-        kinds = (kinds - {"Appointment"}) | {"Encounter"}
-    upcoming = bool(toks & {"upcoming", "next", "scheduled", "future", "coming"}) or to_see
-    if toks & _VISIT_WORDS and toks & RECENT_WORDS and not upcoming:
-        kinds.add("Encounter")
-    if toks & DRUG_CLASSES.keys():  # "a blood thinner", "water pills": a medication, named by its class
-        kinds.add("MedicationRequest")
-    required = term_groups(question, vocabulary)
-    named_terms = {tok for tok, _ in _naming(question, vocabulary) if is_term(tok)}
-    # "lovenox", "insulin": a medication, unless the drug is what the patient is allergic to.
-    if "AllergyIntolerance" not in kinds and any(drug_names.is_drug(tok) for tok in named_terms):
-        kinds.add("MedicationRequest")
-    if named_terms & PROCEDURE_TERMS:  # "the MRI of the knee": an imaging procedure
-        kinds.add("Procedure")
-    if not kinds and any(alt & set(LAB_NAMES) for g in required for alt in g):  # "latest bp"
-        kinds.add("Observation")
-    if not kinds and outstanding:
-        kinds = set(OPEN_WORK_KINDS)
-    return Intent(
-        kinds=frozenset(kinds),
-        outstanding=outstanding,
-        overdue=bool(toks & {"overdue", "late", "lapsed"}) or "past due" in q,
-        upcoming=upcoming,
-        missed=bool(toks & {"missed", "miss", "noshow", "skipped"}) or "no show" in q or "didn't show" in q,
-        recent=bool(toks & RECENT_WORDS)
-        or "problem list" in q,  # the problem list is the patient's current problems
-        in_progress=bool(toks & {"active", "actively"})
-        or bool(re.search(r"\b(in progress|in process|under ?way|working on)\b", q)),
-        attended=attended,
-        past=bool(toks & PAST_WORDS),
-        terms=record_terms(question) - not_done,
-        naming=naming_groups(question, vocabulary),
-        required=required,
-        named_kinds=NAMED_KINDS | {kind for kind, frame in _ITEM_FRAMES if frame.search(question)},
-        notes=bool(toks & {"note", "notes"}),
-        person=bool(toks & {"who", "whos", "whose", "whom"}),
-        pcp=bool(_PCP.search(q)),
-        encounter_class=asked_classes,
-    )
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ holds) and verification (does the source support the claim) all read words throu
 
 ``STOP_WORDS`` holds "no" and "not" for ranking; every other reader keeps negations as content.
 
-Record names are tokenised by ``carecite.retrieval.structured.tokens``, which splits every
+Record names are tokenised by ``carecite.reading.items.tokens``, which splits every
 punctuation mark ("PT/INR" names PT and INR) and joins the clinical two-word names first.
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from carecite.answering.intent import other_patient_named, other_person
+from carecite.reading.kind import other_patient_named, other_person
 
 OWN = {"alvin56", "alvin", "jerde200", "jerde"}
 
