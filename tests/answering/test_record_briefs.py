@@ -23,7 +23,9 @@ def test_every_brief_in_the_committed_world_verifies_against_its_statement(world
             patient_key=key, allowed_labels=frozenset(SENSITIVE_LABELS), include_policies=False
         )
         # A question naming every kind: each statement the retriever can render, once.
-        for cand in retriever.search(" ".join(w for ws in KIND_WORDS.values() for w in ws[:1]), flt, 500):
+        for cand in retriever.search(
+            retriever.read(" ".join(w for ws in KIND_WORDS.values() for w in ws[:1])), flt, 500
+        ):
             assert cand.brief, cand.source_ref
             verified = verify_draft(cite(cand.brief, 1), [cand], stores.embedder, threshold=0.45)
             assert verified.declined_reason is None and not verified.unsupported_sentences, (

@@ -87,7 +87,7 @@ def _statements(engine: sa.Engine) -> dict[str, list[tuple[str, str, float]]]:
             flt = RetrievalFilter(patient_key=key, allowed_labels=labels)
             for q in QUESTIONS:
                 got[f"{key}|{sorted(labels)}|{q}"] = [
-                    (c.source_id, c.text, c.score) for c in retriever.search(q, flt, 30)
+                    (c.source_id, c.text, c.score) for c in retriever.search(retriever.read(q), flt, 30)
                 ]
     return got
 

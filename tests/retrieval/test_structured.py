@@ -133,7 +133,8 @@ def _filter(labels: frozenset[str] = frozenset(), narrowing: Narrowing | None = 
 
 
 def refs(engine: Engine, question: str, flt: RetrievalFilter | None = None, k: int = 10) -> list[str]:
-    return [c.source_ref for c in StructuredRetriever(engine, TODAY).search(question, flt or _filter(), k)]
+    retriever = StructuredRetriever(engine, TODAY)
+    return [c.source_ref for c in retriever.search(retriever.read(question), flt or _filter(), k)]
 
 
 def test_overdue_question_ranks_the_overdue_open_task_first(engine: Engine) -> None:
@@ -147,13 +148,15 @@ def test_outstanding_question_ranks_open_tasks_above_completed(engine: Engine) -
 
 
 def test_overdue_statement_says_overdue_with_due_date(engine: Engine) -> None:
-    cands = StructuredRetriever(engine, TODAY).search("overdue tasks", _filter(), 5)
+    retriever = StructuredRetriever(engine, TODAY)
+    cands = retriever.search(retriever.read("overdue tasks"), _filter(), 5)
     assert "overdue (due 2026-11-10)" in cands[0].text
     assert cands[0].source_type == "record" and cands[0].retriever == "structured"
 
 
 def test_most_recent_lab_is_the_latest_value(engine: Engine) -> None:
-    cands = StructuredRetriever(engine, TODAY).search("What was the most recent A1c?", _filter(), 5)
+    retriever = StructuredRetriever(engine, TODAY)
+    cands = retriever.search(retriever.read("What was the most recent A1c?"), _filter(), 5)
     assert cands[0].source_ref == "Observation/a1c1"
     assert "8.4 %" in cands[0].text and "2026-10-15" in cands[0].text
 
@@ -277,12 +280,12 @@ def test_a_named_lab_is_the_row_whose_coded_display_names_exactly_it(
 def test_an_item_the_record_lacks_is_never_substituted_and_is_reported_missing(labs: Engine) -> None:
     retriever = StructuredRetriever(labs, TODAY)
     question = "What was the most recent hemoglobin A1c?"
-    assert retriever.search(question, _filter(), 10) == []  # never the plain hemoglobin
-    missing = retriever.missing_item(question, _filter())
+    assert retriever.search(retriever.read(question), _filter(), 10) == []  # never the plain hemoglobin
+    missing = retriever.missing_item(retriever.read(question), _filter())
     assert missing is not None and missing[0] == "hemoglobin A1c"  # as the question wrote it
-    assert retriever.missing_item("What was the most recent hemoglobin?", _filter()) is None
+    assert retriever.missing_item(retriever.read("What was the most recent hemoglobin?"), _filter()) is None
     # Words that name nothing in the record ("checked") neither block an answer nor make one missing.
-    assert retriever.missing_item("When was the hemoglobin last checked?", _filter()) is None
+    assert retriever.missing_item(retriever.read("When was the hemoglobin last checked?"), _filter()) is None
     assert refs(labs, "When was the hemoglobin last checked?")[:1] == ["Observation/hb"]
 
 
@@ -313,14 +316,16 @@ def test_a_negated_status_asks_for_the_open_work_and_draws_no_row_with_that_stat
 def test_a_work_question_naming_a_specialty_no_row_is_with_names_what_is_missing(
     engine: Engine, question: str, missing: str | None
 ) -> None:
-    found = StructuredRetriever(engine, TODAY).missing_item(question, _filter())
+    retriever = StructuredRetriever(engine, TODAY)
+    found = retriever.missing_item(retriever.read(question), _filter())
     assert (found[0] if found else None) == missing
 
 
 def test_a_question_about_what_a_note_says_asks_for_no_record_row(engine: Engine) -> None:
     question = "What was documented in the telephone encounter note from November 9?"
     assert read_intent(question).notes
-    assert StructuredRetriever(engine, TODAY).search(question, _filter(), 10) == []
+    retriever = StructuredRetriever(engine, TODAY)
+    assert retriever.search(retriever.read(question), _filter(), 10) == []
 
 
 def test_supposed_to_see_is_a_visit_to_come(engine: Engine) -> None:
@@ -330,7 +335,8 @@ def test_supposed_to_see_is_a_visit_to_come(engine: Engine) -> None:
 
 
 def test_work_in_progress_ranks_the_in_progress_task_above_merely_open_ones(engine: Engine) -> None:
-    found = StructuredRetriever(engine, TODAY).search("Which tasks are in progress?", _filter(), 10)
+    retriever = StructuredRetriever(engine, TODAY)
+    found = retriever.search(retriever.read("Which tasks are in progress?"), _filter(), 10)
     assert found[0].source_ref == "Task/open"
     assert all(c.match is not None and c.match < found[0].match for c in found[1:])  # type: ignore[operator]
 
@@ -340,7 +346,8 @@ def test_did_she_show_up_finds_the_past_visit_not_the_upcoming_one(engine: Engin
 
 
 def test_each_statement_has_a_readable_brief_with_the_same_dates(engine: Engine) -> None:
-    found = StructuredRetriever(engine, TODAY).search("Which tasks are overdue?", _filter(), 10)
+    retriever = StructuredRetriever(engine, TODAY)
+    found = retriever.search(retriever.read("Which tasks are overdue?"), _filter(), 10)
     overdue = next(c for c in found if c.source_ref == "Task/overdue")
     assert overdue.brief == "Overdue: Call patient to schedule cardiology follow-up, due 2026-11-10."
     assert "2026-11-10" in overdue.text  # the statement it is verified against says the same date
@@ -375,19 +382,28 @@ def meds(tmp_path) -> Engine:  # type: ignore[no-untyped-def]
 
 def test_current_medications_when_every_coded_one_is_stopped_are_reported_missing(meds: Engine) -> None:
     retriever = StructuredRetriever(meds, TODAY)
-    missing = retriever.missing_item("What medications is the patient currently taking?", _filter())
+    missing = retriever.missing_item(
+        retriever.read("What medications is the patient currently taking?"), _filter()
+    )
     assert missing is not None and missing[0] == "current medication"
-    assert retriever.missing_item("What medications has the patient been prescribed?", _filter()) is None
+    assert (
+        retriever.missing_item(retriever.read("What medications has the patient been prescribed?"), _filter())
+        is None
+    )
 
 
 def test_current_state_is_left_to_the_notes_when_nothing_of_the_kind_is_coded(engine: Engine) -> None:
     """A notes-only patient's current medications may be in a note's medication list."""
     retriever = StructuredRetriever(engine, TODAY)
-    assert retriever.missing_item("What medications is the patient currently taking?", _filter()) is None
+    assert (
+        retriever.missing_item(retriever.read("What medications is the patient currently taking?"), _filter())
+        is None
+    )
 
 
 def test_a_row_naming_the_item_answers_though_the_question_never_says_its_kind(meds: Engine) -> None:
-    found = StructuredRetriever(meds, TODAY).search("When was the last dental cleaning?", _filter(), 5)
+    retriever = StructuredRetriever(meds, TODAY)
+    found = retriever.search(retriever.read("When was the last dental cleaning?"), _filter(), 5)
     assert found and found[0].source_ref == "Procedure/clean" and (found[0].match or 0) >= 0.5
 
 
@@ -445,7 +461,7 @@ def test_a_named_item_is_found_in_the_kind_whose_name_holds_the_noun(engine: Eng
     retriever = StructuredRetriever(engine, TODAY)
     question = "When was the patient's last medication reconciliation?"
     assert refs(engine, question)[0] == "Procedure/medrec"
-    assert retriever.missing_item(question, _filter()) is None
+    assert retriever.missing_item(retriever.read(question), _filter()) is None
 
 
 def test_another_kind_never_stands_in_for_a_named_item_the_record_lacks(engine: Engine) -> None:
@@ -460,13 +476,13 @@ def test_another_kind_never_stands_in_for_a_named_item_the_record_lacks(engine: 
     retriever = StructuredRetriever(engine, TODAY)
     vaccine = "When did the patient last get a COVID-19 vaccine?"
     assert "Observation/covidtest" not in refs(engine, vaccine)
-    missing = retriever.missing_item(vaccine, _filter())
+    missing = retriever.missing_item(retriever.read(vaccine), _filter())
     assert missing is not None and missing[0] == "COVID-19 vaccine"
     assert "MedicationRequest/penvk" not in refs(engine, "What was the most recent potassium level?")
     # "flu" names the vaccine, it is not the noun: a flu test holds "flu" but is no flu shot.
     shot = "When did the patient last get a flu shot?"
     assert "Observation/fluswab" not in refs(engine, shot)
-    assert retriever.missing_item(shot, _filter()) is not None
+    assert retriever.missing_item(retriever.read(shot), _filter()) is not None
 
 
 def test_a_condition_or_allergy_the_record_lacks_is_missing_never_another_one(engine: Engine) -> None:
@@ -491,7 +507,7 @@ def test_a_condition_or_allergy_the_record_lacks_is_missing_never_another_one(en
         ("Is the patient allergic to penicillin?", "penicillin"),
     ):
         assert refs(engine, question) == [], question
-        missing = retriever.missing_item(question, _filter())
+        missing = retriever.missing_item(retriever.read(question), _filter())
         assert missing is not None and item in missing[0], (question, missing)
     # What the record has is still found by its name, and a lay name by its display's words.
     assert refs(engine, "When was the patient diagnosed with sleep apnea?")[0] == "Condition/osa"
@@ -509,7 +525,8 @@ def test_a_procedure_named_with_an_encounter_noun_is_found_before_any_admission(
                           display="Admission to orthopedic department", performed=datetime(2023, 8, 14)))  # fmt: skip
     question = "When did the patient last have Admission to orthopedic department?"
     assert refs(engine, question)[0] == "Procedure/ortho"
-    assert StructuredRetriever(engine, TODAY).missing_item(question, _filter()) is None
+    retriever = StructuredRetriever(engine, TODAY)
+    assert retriever.missing_item(retriever.read(question), _filter()) is None
 
 
 @pytest.mark.parametrize(
@@ -530,7 +547,8 @@ def test_a_question_naming_a_category_of_conditions_or_allergies_is_answered_fro
                                    clinical_status="active", display="Allergy to peanuts",
                                    recorded=datetime(2010, 1, 1)))  # fmt: skip
     assert expected in refs(engine, question)
-    assert StructuredRetriever(engine, TODAY).missing_item(question, _filter()) is None
+    retriever = StructuredRetriever(engine, TODAY)
+    assert retriever.missing_item(retriever.read(question), _filter()) is None
 
 
 def test_blood_is_the_default_specimen_and_another_specimen_is_another_quantity(engine: Engine) -> None:
@@ -547,22 +565,31 @@ def test_a_coverage_question_finds_the_patients_condition_it_names(engine: Engin
     _add_named_rows(engine)
     retriever = StructuredRetriever(engine, TODAY)
     named = retriever.named_conditions(
-        "Does Medicare cover cardiac rehab for this patient's heart failure?", _filter()
+        retriever.read("Does Medicare cover cardiac rehab for this patient's heart failure?"), _filter()
     )
     assert [c.source_ref for c in named] == ["Condition/hf"] and named[0].match == 1.0
     assert (
-        retriever.named_conditions("Does Medicare cover cardiac rehab for this patient's COPD?", _filter())
+        retriever.named_conditions(
+            retriever.read("Does Medicare cover cardiac rehab for this patient's COPD?"), _filter()
+        )
         == []
     )
     # The service in a "for" clause names no condition, even where the store never says "rehabilitation".
     criteria = "What are the Medicare criteria for cardiac rehabilitation?"
-    assert retriever.named_conditions(criteria, _filter()) == []
+    assert retriever.named_conditions(retriever.read(criteria), _filter()) == []
     # The last clause that names something: "for this patient" names nothing.
-    osa = retriever.named_conditions("Does Medicare cover CPAP for sleep apnea for this patient?", _filter())
+    osa = retriever.named_conditions(
+        retriever.read("Does Medicare cover CPAP for sleep apnea for this patient?"), _filter()
+    )
     assert [c.source_ref for c in osa] == ["Condition/osa"]
     # A token without Condition scope reads none.
     no_conditions = _filter().model_copy(update={"resource_types": frozenset({"Observation"})})
-    assert retriever.named_conditions("Is cardiac rehab covered for her heart failure?", no_conditions) == []
+    assert (
+        retriever.named_conditions(
+            retriever.read("Is cardiac rehab covered for her heart failure?"), no_conditions
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize(
@@ -583,13 +610,13 @@ def test_one_lookup_finds_what_the_separate_questions_find(engine: Engine, quest
     with ``named_conditions``."""
     _add_named_rows(engine)
     retriever = StructuredRetriever(engine, TODAY)
-    found = retriever.lookup(question, _filter(), 8)
-    assert found.candidates == retriever.search(question, _filter(), 8)
-    assert found.missing == retriever.missing_item(question, _filter())
+    found = retriever.lookup(retriever.read(question), _filter(), 8)
+    assert found.candidates == retriever.search(retriever.read(question), _filter(), 8)
+    assert found.missing == retriever.missing_item(retriever.read(question), _filter())
     coverage = "Does Medicare cover cardiac rehab for this patient's heart failure?"
-    led = retriever.lookup(coverage, _filter(), 8, coverage=True)
+    led = retriever.lookup(retriever.read(coverage), _filter(), 8, coverage=True)
     assert led.missing is None
-    assert led.candidates[:1] == retriever.named_conditions(coverage, _filter())
+    assert led.candidates[:1] == retriever.named_conditions(retriever.read(coverage), _filter())
 
 
 def test_only_the_latest_result_is_sure_when_the_latest_is_asked(engine: Engine) -> None:
@@ -598,7 +625,8 @@ def test_only_the_latest_result_is_sure_when_the_latest_is_asked(engine: Engine)
     from carecite.retrieval.structured import NAMED_RECORD_FLOOR
 
     for question in ("What was the most recent hemoglobin A1c?", "latest A1c", "last HbA1c result"):
-        found = StructuredRetriever(engine, TODAY).search(question, _filter(), 8)
+        retriever = StructuredRetriever(engine, TODAY)
+        found = retriever.search(retriever.read(question), _filter(), 8)
         a1c = [c for c in found if "A1c" in c.text]
         assert len(a1c) >= 2, question  # the fixture holds several
         sure = [c for c in a1c if (c.match or 0.0) >= NAMED_RECORD_FLOOR]
@@ -627,10 +655,9 @@ def plans(tmp_path) -> Engine:  # type: ignore[no-untyped-def]
 def _sure(engine: Engine, question: str) -> set[str]:
     from carecite.retrieval.structured import is_sure_record
 
+    retriever = StructuredRetriever(engine, TODAY)
     return {
-        c.source_ref
-        for c in StructuredRetriever(engine, TODAY).search(question, _filter(), 10)
-        if is_sure_record(c)
+        c.source_ref for c in retriever.search(retriever.read(question), _filter(), 10) if is_sure_record(c)
     }
 
 
@@ -665,9 +692,8 @@ def test_everyday_wordings_find_the_records_they_mean(
 
 
 def test_most_recently_asks_for_the_latest(engine: Engine) -> None:
-    found = StructuredRetriever(engine, TODAY).search(
-        "What was the patient's A1c most recently?", _filter(), 8
-    )
+    retriever = StructuredRetriever(engine, TODAY)
+    found = retriever.search(retriever.read("What was the patient's A1c most recently?"), _filter(), 8)
     sure = [c for c in found if "A1c" in c.text and (c.match or 0.0) >= 0.5]
     assert len(sure) == 1
 
@@ -694,7 +720,8 @@ def test_a_care_plan_asked_for_when_every_coded_plan_is_finished_is_reported_mis
         s.add(t.CarePlanActivity(ref="CarePlan/old#activity=1", fhir_id="old-1", patient_key=PK,
                                  careplan_ref="CarePlan/old", index=1, status="completed",
                                  display="Exercise therapy"))  # fmt: skip
-    found = StructuredRetriever(engine, TODAY).missing_item(question, _filter())
+    retriever = StructuredRetriever(engine, TODAY)
+    found = retriever.missing_item(retriever.read(question), _filter())
     assert (found[0] if found else None) == missing
 
 
@@ -737,7 +764,8 @@ def _care_teams(engine: Engine) -> None:
 
 def test_a_care_team_role_in_everyday_words_finds_the_team_that_names_it(engine: Engine) -> None:
     _care_teams(engine)
-    cands = StructuredRetriever(engine, TODAY).search("who is his heart doctor", _filter(), 5)
+    retriever = StructuredRetriever(engine, TODAY)
+    cands = retriever.search(retriever.read("who is his heart doctor"), _filter(), 5)
     assert cands[0].source_ref == "CareTeam/heart"
     assert "Dr. Marcus Bell, MD — Cardiology (cardiac, heart)" in cands[0].text
     assert "Alice Example" not in cands[0].text  # the patient is on the team, not one of its people
@@ -775,18 +803,21 @@ def _encounters(engine: Engine) -> None:
 def test_er_visits_are_the_emergency_class_and_an_admission_the_record_lacks_is_named(engine: Engine) -> None:
     _encounters(engine)
     retriever = StructuredRetriever(engine, TODAY)
-    found = retriever.lookup("has he been to the ER", _filter(), 10)
+    found = retriever.lookup(retriever.read("has he been to the ER"), _filter(), 10)
     assert [c.source_ref for c in found.candidates if c.source_ref.startswith("Encounter/")] == [
         "Encounter/er1"
     ]
     assert "class: emergency" in found.candidates[0].text
-    missing = retriever.lookup("when was he last admitted to the hospital", _filter(), 10).missing
+    missing = retriever.lookup(
+        retriever.read("when was he last admitted to the hospital"), _filter(), 10
+    ).missing
     assert missing is not None and missing[0] == "inpatient admission"
 
 
 def test_the_last_visit_is_the_newest_encounter_of_any_kind(engine: Engine) -> None:
     _encounters(engine)
-    found = StructuredRetriever(engine, TODAY).lookup("when was he last seen", _filter(), 10)
+    retriever = StructuredRetriever(engine, TODAY)
+    found = retriever.lookup(retriever.read("when was he last seen"), _filter(), 10)
     encounters = [c for c in found.candidates if c.source_ref.startswith("Encounter/")]
     assert encounters and encounters[0].source_ref == "Encounter/amb1"  # 2024-10-25, the newest
     assert all(c.score < encounters[0].score for c in encounters[1:])
@@ -809,9 +840,9 @@ def test_a_question_that_names_only_the_kind_is_answered_by_every_row_of_it_abov
                           start=datetime(2026, 11, 10)))  # fmt: skip
     retriever = StructuredRetriever(engine, TODAY)
     gate = Settings().gate_min_score
-    found = retriever.lookup("what is she allergic to", _filter(), 10).candidates
+    found = retriever.lookup(retriever.read("what is she allergic to"), _filter(), 10).candidates
     allergies = [c for c in found if c.source_ref.startswith("AllergyIntolerance/")]
     assert {c.source_ref for c in allergies} == {"AllergyIntolerance/peanut", "AllergyIntolerance/mould"}
     assert all(c.score >= gate for c in allergies)
-    admitted = retriever.lookup("when was he admitted and why", _filter(), 10).candidates
+    admitted = retriever.lookup(retriever.read("when was he admitted and why"), _filter(), 10).candidates
     assert admitted and admitted[0].source_ref == "Encounter/imp1" and admitted[0].score >= gate

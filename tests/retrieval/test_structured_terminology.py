@@ -102,21 +102,23 @@ def _filter() -> RetrievalFilter:
 
 
 def _search(engine: Engine, question: str) -> list[str]:
-    return [c.source_ref for c in StructuredRetriever(engine, TODAY).search(question, _filter(), 10)]
+    retriever = StructuredRetriever(engine, TODAY)
+    return [c.source_ref for c in retriever.search(retriever.read(question), _filter(), 10)]
 
 
 def test_a_lab_asked_with_lay_context_is_answered_from_its_row(record: Engine) -> None:
     retriever = StructuredRetriever(record, TODAY)
     question = "how are her kidneys doing, latest egfr"
-    assert retriever.missing_item(question, _filter()) is None
+    assert retriever.missing_item(retriever.read(question), _filter()) is None
     assert _search(record, question)[:1] == ["Observation/gfr-new"]
     # A lay gloss beside the lab's name ranks; it does not make the A1c missing.
-    assert retriever.missing_item("what was her last a1c (sugar test)", _filter()) is None
+    assert retriever.missing_item(retriever.read("what was her last a1c (sugar test)"), _filter()) is None
     assert "Observation/a1c" in _search(record, "what was her last a1c (sugar test)")
 
 
 def test_most_recent_is_the_newest_across_every_code_of_one_quantity(record: Engine) -> None:
-    cands = StructuredRetriever(record, TODAY).search("what is her most recent egfr?", _filter(), 10)
+    retriever = StructuredRetriever(record, TODAY)
+    cands = retriever.search(retriever.read("what is her most recent egfr?"), _filter(), 10)
     assert cands[0].source_ref == "Observation/gfr-new"
     assert "(most recent)" in cands[0].text
     older = next(c for c in cands if c.source_ref == "Observation/gfr-old")
@@ -147,7 +149,8 @@ def test_a_misspelt_brand_is_read_as_the_drug(record: Engine) -> None:
 def test_an_absent_item_named_by_a_terminology_term_declines_naming_it(
     record: Engine, question: str, named: str
 ) -> None:
-    missing = StructuredRetriever(record, TODAY).missing_item(question, _filter())
+    retriever = StructuredRetriever(record, TODAY)
+    missing = retriever.missing_item(retriever.read(question), _filter())
     assert missing is not None and missing[0] == named
     assert "Condition/knee" not in _search(record, question)
     decision = missing_item_gate(missing, [])
@@ -155,12 +158,12 @@ def test_an_absent_item_named_by_a_terminology_term_declines_naming_it(
 
 
 def test_the_primary_care_provider_is_answered_from_the_patient_and_cited(record: Engine) -> None:
-    cands = StructuredRetriever(record, TODAY).search("who is dennis's primary care doctor?", _filter(), 5)
+    retriever = StructuredRetriever(record, TODAY)
+    cands = retriever.search(retriever.read("who is dennis's primary care doctor?"), _filter(), 5)
     assert cands[0].source_ref == "Patient/dennis"
     assert "Dr. Rafael Gomez, MD" in cands[0].text
-    assert [c.source_ref for c in StructuredRetriever(record, TODAY).search("whos his pcp", _filter(), 5)][
-        :1
-    ] == ["Patient/dennis"]
+    pcp = retriever.search(retriever.read("whos his pcp"), _filter(), 5)
+    assert [c.source_ref for c in pcp][:1] == ["Patient/dennis"]
 
 
 def test_a_procedure_named_in_full_outranks_drugs_of_the_class_its_name_contains(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -28,7 +28,7 @@ from carecite.answering.text import (
 from carecite.domain import Candidate, resource_type_of
 from carecite.ports import Embedder
 from carecite.privacy.identity import PatientIdentity, identity_spans
-from carecite.reading.kind import classify
+from carecite.reading.reading import Reading, read_text
 from carecite.retrieval.section_match import headers
 from carecite.retrieval.structured import is_sure_record
 from carecite.text.assertion import Polarity, answer_polarity, names_topic, polarity, yes_no_topic
@@ -36,7 +36,6 @@ from carecite.text.sections import (
     BY_NAME,
     SectionKind,
     asked_header,
-    asked_section,
     holds_kind,
     normalise_title,
     says_nothing,
@@ -80,11 +79,17 @@ class ExtractiveAnswerer:
     relative_floor: float = 0.75  # a sentence must reach this fraction of the best one's relevance
 
     def picks(
-        self, question: str, sources: Sequence[Candidate], identity: PatientIdentity | None = None
+        self,
+        question: str,
+        sources: Sequence[Candidate],
+        identity: PatientIdentity | None = None,
+        reading: Reading | None = None,
     ) -> list[Pick]:
         """The chosen source sentences, most relevant first; for a question that asks for a section
-        ("What was the impression?"), that section's sentences in the note's order."""
-        asked = asked_section(question)
+        ("What was the impression?"), that section's sentences in the note's order. ``reading``: the
+        request's reading of ``question`` (read here only when the caller has none)."""
+        reading = reading or read_text(question)
+        asked = reading.asked
         if asked is None and not any(map(is_sure_record, sources)):
             asked = asked_header(question, headers(sources), self._similarity)
         if (
@@ -134,7 +139,7 @@ class ExtractiveAnswerer:
             return picks
         # Records answer record questions. A coverage question is answered by the policy's sentences,
         # the patient's record only beside them (never alone: that would read as a coverage answer).
-        coverage = classify(question).coverage
+        coverage = reading.coverage
         if asked is None and not coverage and (records := sure_records(sources)):
             return records
         pool: list[tuple[int, Segment]] = []
@@ -210,31 +215,45 @@ class ExtractiveAnswerer:
         return [Pick(pool[k][0], pool[k][1], round(rel, 4)) for rel, k in scored if k in chosen]
 
     def answer(
-        self, question: str, sources: Sequence[Candidate], identity: PatientIdentity | None = None
+        self,
+        question: str,
+        sources: Sequence[Candidate],
+        identity: PatientIdentity | None = None,
+        reading: Reading | None = None,
     ) -> str:
-        return self.compose(question, sources, identity)[0]
+        return self.compose(question, sources, identity, reading)[0]
 
     def compose(
-        self, question: str, sources: Sequence[Candidate], identity: PatientIdentity | None = None
+        self,
+        question: str,
+        sources: Sequence[Candidate],
+        identity: PatientIdentity | None = None,
+        reading: Reading | None = None,
     ) -> tuple[str, Lead | None]:
         """The answer's cited sentences, and the lead a yes/no question opens with (if they agree on one)."""
-        picks = self.picks(question, sources, identity)
+        reading = reading or read_text(question)
+        picks = self.picks(question, sources, identity, reading)
         if not picks:
             return CANNOT_ANSWER, None
         cited = [cite(_quote(p, sources), p.source) for p in picks]
         text = " ".join(with_note_dates(question, cited, [p.source for p in picks], sources))
         names = identity.name_words() if identity is not None else set()
-        return text, yes_no_lead(question, picks, sources, names)
+        return text, yes_no_lead(question, picks, sources, names, asked=reading.asked)
 
 
 def yes_no_lead(
-    question: str, picks: Sequence[Pick], sources: Sequence[Candidate], names: Iterable[str] = ()
+    question: str,
+    picks: Sequence[Pick],
+    sources: Sequence[Candidate],
+    names: Iterable[str] = (),
+    *,
+    asked: SectionKind | None,
 ) -> Lead | None:
     """ "Does she smoke?" over "The patient is a life long nonsmoker." → "No", resting on that sentence:
     what every quoted sentence speaking of the topic asserts of it (medSpaCy's ConText rules,
     ``text.assertion``). None for a question that is not yes/no, or not about a section whose
-    sentences answer by what they assert (``SectionKind.asserts``), or when they do not agree."""
-    asked = asked_section(question)
+    sentences answer by what they assert (``SectionKind.asserts``), or when they do not agree.
+    ``asked``: the section the question's reading asks for (``Reading.asked``)."""
     topic = yes_no_topic(question, names) if asked is not None and asked.asserts else ()
     if not topic:
         return None

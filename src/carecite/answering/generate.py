@@ -29,6 +29,7 @@ from carecite.domain import Candidate, DeclineReason, Usage
 from carecite.ports import ChatModel, Embedder, Redactor
 from carecite.privacy.identity import PatientIdentity
 from carecite.privacy.pseudonymize import Pseudonymizer, PseudonymizingChatModel, needs_pseudonymization
+from carecite.reading.reading import Reading
 from carecite.settings import Settings
 
 if TYPE_CHECKING:  # openai and langchain cost ~2 s to import: the offline path never needs them
@@ -54,9 +55,16 @@ class Generator(Protocol):
     name: str
 
     def draft(
-        self, question: str, sources: Sequence[Candidate], *, identity: PatientIdentity | None = None
+        self,
+        question: str,
+        sources: Sequence[Candidate],
+        *,
+        identity: PatientIdentity | None = None,
+        reading: Reading | None = None,
     ) -> Draft:
-        """``identity``: the asked-about patient's, replaced in every form before a remote prompt leaves."""
+        """``identity``: the asked-about patient's, replaced in every form before a remote prompt leaves.
+        ``reading``: the request's reading of ``question`` (``reading.Reading``); a generator that
+        needs to know what was asked takes it from there, never by reading ``question`` again."""
         ...
 
 
@@ -102,7 +110,12 @@ class LLMGenerator:
         return self._keep_terms
 
     def draft(
-        self, question: str, sources: Sequence[Candidate], *, identity: PatientIdentity | None = None
+        self,
+        question: str,
+        sources: Sequence[Candidate],
+        *,
+        identity: PatientIdentity | None = None,
+        reading: Reading | None = None,
     ) -> Draft:
         model = self.chat_model
         if self.pseudonymise and self.redactor is not None:
@@ -152,9 +165,14 @@ class ExtractiveGenerator:
         self.answerer = answerer or ExtractiveAnswerer(embedder)
 
     def draft(
-        self, question: str, sources: Sequence[Candidate], *, identity: PatientIdentity | None = None
+        self,
+        question: str,
+        sources: Sequence[Candidate],
+        *,
+        identity: PatientIdentity | None = None,
+        reading: Reading | None = None,
     ) -> Draft:
-        text, lead = self.answerer.compose(question, sources, identity=identity)
+        text, lead = self.answerer.compose(question, sources, identity=identity, reading=reading)
         return Draft(
             text=text,
             usage=Usage(model="extractive"),

@@ -61,9 +61,10 @@ from carecite.domain import (
 )
 from carecite.monitoring.telemetry import traced
 from carecite.ports import LLMUnavailable, Redactor, Reranker, Vector
-from carecite.privacy.identity import PatientIdentity, as_the_patient, scrub_identifiers
+from carecite.privacy.identity import PatientIdentity, scrub_identifiers
 from carecite.reading.items import Group
-from carecite.reading.kind import QuestionKind, classify, other_patient_named, other_person
+from carecite.reading.kind import other_patient_named, other_person
+from carecite.reading.reading import Reading, read
 from carecite.records import tables as t
 from carecite.records.clock import Clock
 from carecite.records.scoped import RowScope
@@ -79,7 +80,7 @@ from carecite.retrieval.structured import (
 from carecite.retrieval.vector_cache import shared_cache
 from carecite.settings import Settings
 from carecite.text.assertion import engine, yes_no_topic
-from carecite.text.sections import SectionKind, asked_header, asked_section
+from carecite.text.sections import SectionKind, asked_header
 from carecite.text.storable import storable, storable_or_none
 
 if TYPE_CHECKING:  # stores sits above answering: it opens answering.source_vectors
@@ -164,23 +165,23 @@ class RequestState:
     req: AskRequest
     trace: Trace
     timer: Timer
-    question: str  # validated; from retrieve on, cleaned (injection / other-patient clauses removed)
+    question: str  # validated, as typed; what the stages read is ``reading.text``
     scope: AccessScope | None = None  # None only when access was denied
     patient_key: str | None = None
     identity: PatientIdentity | None = None
-    intent: QuestionKind | None = None
+    reading: Reading | None = None  # the question, read once in ``authorize``
     flt: RetrievalFilter | None = None
     candidates: list[Candidate] = field(default_factory=list)  # fused, before re-ranking
     structured: list[Candidate] = field(default_factory=list)
     kept: list[Candidate] = field(default_factory=list)  # re-ranked and guarded
-    asked: SectionKind | None = None  # the note section the question asks for, if any
+    # The note section the question asks for: the reading's, or a header of the notes found (``rank``).
+    asked: SectionKind | None = None
     # The item the question names that the patient's structured record lacks ("hemoglobin A1c"),
     # with the word groups that name it; None when nothing named is missing.
     missing: tuple[str, tuple[Group, ...]] | None = None
     # Coverage: title of each policy among the re-ranked sources (policies are public).
     policies: dict[str, PolicyView] = field(default_factory=dict)
     service: AskedService | None = None  # coverage: the service asked, read once in ``rank``
-    spelling: tuple[tuple[str, str], ...] = ()  # (as typed, as read): the slips corrected in ``retrieve``
     context: list[Candidate] = field(default_factory=list)  # the sources the draft may cite
     draft: Draft | None = None
     outcome: Answer | None = None  # set by the stage that ends the request
@@ -340,7 +341,11 @@ class Pipeline:
         # The patient's own identifiers, scrubbed from audited text before Presidio runs: Presidio
         # alone misses a bare MRN such as "(17000024)" quoted from a note header.
         identity = state.identity = PatientIdentity.from_patient(patient) if patient is not None else None
-        kind = state.intent = classify(state.question)
+        structured = self._structured()
+        reading = state.reading = read(
+            state.question, identity, vocabulary=structured.vocabulary, speller=structured.speller
+        )
+        kind = reading.kind
         # Never one patient's fact shown as another's: a question about someone else is out of scope.
         named = other_person(kind.clean, identity.name_words()) if identity is not None else None
         another = False  # another patient of the directory, named in full
@@ -363,33 +368,27 @@ class Pipeline:
 
     def retrieve(self, state: RequestState) -> None:
         """One filter, built from the scope, applied inside every store's query; then fused."""
-        assert state.scope is not None and state.intent is not None
+        assert state.scope is not None and state.reading is not None
+        reading = state.reading
         state.flt = RetrievalFilter.for_request(
             state.scope, state.patient_key or NO_PATIENT, state.req.narrowing
-        ).model_copy(update={"include_policies": state.intent.coverage})
-        # Injection / other-patient clauses never drive retrieval, nor the patient's own name (it names
-        # no fact: "Mr. Olsen's code status" is "the patient's code status").
-        question = as_the_patient(state.intent.clean, state.identity)
-        # Typing slips corrected once, before any reader compares words ("dischrage" matched nothing).
-        names = state.identity.name_words() if state.identity is not None else set()
-        corrected = self._structured().speller.correct(question, keep=names)
-        state.question, state.spelling = corrected.text, corrected.fixes
-        state.asked = asked_section(state.question)
+        ).model_copy(update={"include_policies": reading.coverage})
+        state.asked = reading.asked
         with state.timer.stage("retrieve"):
             state.candidates, state.structured, state.missing = self._query_stores(
-                state.question, state.identity, state.flt, state.timer, coverage=state.intent.coverage
+                reading, state.identity, state.flt, state.timer
             )
 
     def rank(self, state: RequestState) -> None:
         """Re-rank what fusion found, then re-check every source against the scope."""
-        assert state.scope is not None
-        scope, patient_key = state.scope, state.patient_key
+        assert state.scope is not None and state.reading is not None
+        scope, patient_key, question = state.scope, state.patient_key, state.reading.text
         with state.timer.stage("rerank"):
-            coverage = state.intent is not None and state.intent.coverage
+            coverage = state.reading.coverage
             if state.asked is None and not coverage and not any(map(is_sure_record, state.structured)):
                 # Any header the patient's notes have may be the section asked for ("what specimens
                 # were sent" → SPECIMENS), unless the coded record answers (it is the system of record).
-                state.asked = asked_header(state.question, headers(state.candidates), self._similarity)
+                state.asked = asked_header(question, headers(state.candidates), self._similarity)
             pool = section_pool(
                 state.candidates,
                 rerank_pool(state.candidates, state.structured, self.settings.rerank_k),
@@ -398,17 +397,15 @@ class Pipeline:
             # Their sentence vectors were computed at ingest: load them, so only the question is embedded.
             assert state.flt is not None
             self.stores.source_vectors.preload([*pool, *state.structured], RowScope.of_filter(state.flt))
-            reranked = self.reranker.rerank(state.question, pool) if state.candidates else []
+            reranked = self.reranker.rerank(question, pool) if state.candidates else []
             named: set[str] = set()
-            if state.intent is not None and state.intent.coverage:
+            if coverage:
                 state.policies = self._policies(reranked)
-                state.service = asked = AskedService.of(state.question)
+                state.service = asked = AskedService.of(question)
                 named = {doc for doc, p in state.policies.items() if names_service(asked, p)}
             # A yes/no question about a habit or situation ("does she smoke"): a note asserting it answers.
             names = state.identity.name_words() if state.identity is not None else set()
-            topic = (
-                yes_no_topic(state.question, names) if state.asked is not None and state.asked.polar else ()
-            )
+            topic = yes_no_topic(question, names) if state.asked is not None and state.asked.polar else ()
             reranked = favour_section(
                 blend_structured(reranked, state.structured), state.asked, named=named, topic=topic
             )
@@ -431,20 +428,21 @@ class Pipeline:
 
     def gate(self, state: RequestState) -> None:
         """Decline before generation when the evidence is too weak."""
-        assert state.intent is not None
+        assert state.reading is not None
+        coverage = state.reading.coverage
         decision = evidence_gate(
             state.kept,
             min_score=self.settings.gate_min_score,
-            patient_required=state.patient_key is not None and not state.intent.coverage,
+            patient_required=state.patient_key is not None and not coverage,
             asked=state.asked,
         )
         if state.missing is not None and not (named := missing_item_gate(state.missing, state.kept)).ok:
             decision = named  # "No potassium result is on record" says more than a low score does
-        quoted = quoted_gate(state.trace.question, state.candidates) if not state.intent.coverage else None
+        quoted = quoted_gate(state.trace.question, state.candidates) if not coverage else None
         if decision.ok and quoted is not None and not quoted.ok:
             decision = quoted
-        if decision.ok and state.intent.coverage:
-            asked = state.service or AskedService.of(state.question)
+        if decision.ok and coverage:
+            asked = state.service or AskedService.of(state.reading.text)
             kept = on_service(asked, state.policies, state.kept)
             decision = service_gate(asked, kept, counted=len(state.kept))
             state.kept = kept
@@ -453,10 +451,13 @@ class Pipeline:
 
     def generate(self, state: RequestState) -> None:
         """A draft from the top sources; a cut-off or echoed draft is declined by name, never shown."""
+        assert state.reading is not None
         state.context = answer_context(state.kept, self.settings.context_k, self.settings.list_k)
         try:
             with state.timer.stage("generate"):
-                draft = self.generator.draft(state.question, state.context, identity=state.identity)
+                draft = self.generator.draft(
+                    state.reading.text, state.context, identity=state.identity, reading=state.reading
+                )
         except LLMUnavailable as exc:
             detail = f"{DECLINE_WORDS['llm_unavailable']} ({type(exc).__name__})"
             self._decline(state, "llm_unavailable", detail=detail)
@@ -533,16 +534,15 @@ class Pipeline:
 
     def _query_stores(
         self,
-        question: str,
+        reading: Reading,
         identity: PatientIdentity | None,
         flt: RetrievalFilter,
         timer: Timer,
-        *,
-        coverage: bool,
     ) -> tuple[list[Candidate], list[Candidate], tuple[str, tuple[Group, ...]] | None]:
         """Fused candidates, the structured ones, and the named item the record lacks (if any)."""
         # Sub-stages ("retrieve.<part>", inside "retrieve"): what `carecite bench query` profiles.
         # The indexes hold text with the patient's identifiers replaced by placeholders; the query must too.
+        question = reading.text
         query_text = scrub_identifiers(question, identity)
         s = self.settings
         lists: list[Sequence[Candidate]] = []
@@ -563,10 +563,9 @@ class Pipeline:
             with timer.stage("retrieve.structured"):
                 # A coverage question leads with the patient's condition it names, beside the policy's
                 # criterion; any other question also learns which named item the record lacks.
-                # The patient's own name never names a record ("is dewitt allergic to" asks about
-                # allergies; left in, "dewitt" was an item no row names, and every row scored 0).
-                record_query = identity.without_name(query_text) if identity is not None else query_text
-                found = self._structured().lookup(record_query, flt, s.structured_k, coverage=coverage)
+                found = self._structured().lookup(
+                    reading.intent, flt, s.structured_k, coverage=reading.coverage
+                )
             structured, missing = found.candidates, found.missing
             lists.append(structured)
         with timer.stage("retrieve.fusion"):

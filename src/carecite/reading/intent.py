@@ -62,6 +62,11 @@ class Intent:
     # The encounter classes the question asks for (HL7 v3 ActEncounterCode: "ER visits" → EMER,
     # "admitted" → the inpatient classes): only encounters of those classes answer it.
     encounter_class: frozenset[str] = frozenset()
+    # The question as read: a decline names a missing item as the question wrote it ("hemoglobin A1c").
+    text: str = ""
+    # A coverage question's condition, named in its last "for ..." / "with ..." clause
+    # (``condition_groups``): the patient half of "does it cover it for this patient".
+    condition: tuple[Group, ...] = ()
 
 
 # Open work with no kind named ("What do we still need to get done?"): the patient's to-dos.
@@ -104,6 +109,18 @@ _ASKED_CLASSES: tuple[tuple[frozenset[str], tuple[str, ...]], ...] = (
 # A visit that happened is an Encounter; an Appointment is what was booked (FHIR R4). "When was she
 # last seen", "his last visit" read the encounters too, newest first.
 _VISIT_WORDS = frozenset({"visit", "visits", "seen", "contact", "call"})
+
+# Where a coverage question's patient clause may start: "for / with / given ..." ("... for this
+# patient's heart failure?", "... for the AFib?").
+_FOR_CLAUSE = re.compile(r"\b(?:for|with|given)\s+", re.I)
+
+
+def condition_groups(question: str) -> tuple[Group, ...]:
+    """The naming groups of the last "for ..." / "with ..." clause that names something ("for sleep
+    apnea for this patient": "sleep apnea"). Vocabulary does not thin them: every word must be in a
+    condition's name, so "criteria for cardiac rehabilitation" never matches "Cardiac arrest"."""
+    clauses = [question[m.end() :] for m in _FOR_CLAUSE.finditer(question)]
+    return next((g for c in reversed(clauses) if (g := naming_groups(c))), ())
 
 
 def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Intent:
@@ -172,4 +189,6 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
         person=bool(toks & {"who", "whos", "whose", "whom"}),
         pcp=bool(_PCP.search(q)),
         encounter_class=asked_classes,
+        text=question,
+        condition=condition_groups(question),
     )

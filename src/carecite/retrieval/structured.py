@@ -1,9 +1,9 @@
 """Structured retrieval: the patient's SQL records rendered as short citable statements.
 
 Questions about "outstanding", "overdue", "pending", "most recent", "upcoming" must find the right
-rows by status and date, not by luck of similarity, so this retriever reads the question's intent
-(which record kinds, which temporal modifier) and applies it as SQL conditions and ordering. The
-security part of the filter (patient, labels) is applied inside every SQL query.
+rows by status and date, not by luck of similarity, so this retriever applies the question's intent
+(which record kinds, which temporal modifier; read once, in ``reading.intent``) as SQL conditions and
+ordering. The security part of the filter (patient, labels) is applied inside every SQL query.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from carecite.domain import Candidate, RetrievalFilter, date_int
 from carecite.reading.intent import NAMED_KINDS, Intent, read_intent
-from carecite.reading.items import Group, names_item, naming_count, naming_groups, record_terms, tokens
+from carecite.reading.items import Group, names_item, naming_count, record_terms, tokens
 from carecite.reading.vocabulary import (
     KIND_NOUNS,
     KIND_VOCABULARY,
@@ -65,11 +65,6 @@ WORK_NOUNS: dict[str, str] = {"Appointment": "appointment", "Task": "follow-up",
 def kind_resource_type(kind: str) -> str:
     """The FHIR resource type a record kind is read from (activities belong to their CarePlan)."""
     return "CarePlan" if kind == "CarePlanActivity" else kind
-
-
-# Where a coverage question's patient clause may start: "for / with / given ..." ("... for this
-# patient's heart failure?", "... for the AFib?").
-_FOR_CLAUSE = re.compile(r"\b(?:for|with|given)\s+", re.I)
 
 
 @cache
@@ -219,22 +214,26 @@ class StructuredRetriever:
         words = frozenset(self.vocabulary | kind_words | specialty_words | sections | STOP_WORDS)
         return Speller(words, drugs=drug_names.variant_words())
 
-    def lookup(self, question: str, flt: RetrievalFilter, k: int, *, coverage: bool = False) -> Lookup:
-        """Everything the pipeline asks of the record for one question, from one reading of the question
+    def read(self, question: str) -> Intent:
+        """``question`` read against this store's vocabulary: for callers outside a request (the UI
+        header's fixed queries, benchmarks, tests). A request reads its question once, in its
+        ``Reading``, and passes the Intent."""
+        return read_intent(question, self.vocabulary)
+
+    def lookup(self, intent: Intent, flt: RetrievalFilter, k: int, *, coverage: bool = False) -> Lookup:
+        """Everything the pipeline asks of the record for one question, from its one reading (``intent``)
         and one session: the ranked records and, outside coverage, the named item the record lacks; a
         coverage question instead leads with the patient's condition it names."""
-        intent = read_intent(question, self.vocabulary)
         with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
             statements = self._named_statements(session, flt, intent)
             found = self._ranked(statements, intent, flt, k)
             if not coverage:
-                return Lookup(found, self._missing(session, question, intent, flt, statements))
-            named = self._named_conditions(session, question, flt)
+                return Lookup(found, self._missing(session, intent, flt, statements))
+            named = self._named_conditions(session, intent, flt)
         ids = {c.source_id for c in named}
         return Lookup(named + [c for c in found if c.source_id not in ids])
 
-    def search(self, question: str, flt: RetrievalFilter, k: int) -> list[Candidate]:
-        intent = read_intent(question, self.vocabulary)
+    def search(self, intent: Intent, flt: RetrievalFilter, k: int) -> list[Candidate]:
         with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
             return self._ranked(self._named_statements(session, flt, intent), intent, flt, k)
 
@@ -266,21 +265,17 @@ class StructuredRetriever:
             security_labels=s.labels,
         )
 
-    def named_conditions(self, question: str, flt: RetrievalFilter) -> list[Candidate]:
+    def named_conditions(self, intent: Intent, flt: RetrievalFilter) -> list[Candidate]:
         """The patient's conditions a coverage question names in its last "for ..." / "with ..." clause
         ("Does Medicare cover cardiac rehab for this patient's heart failure?": the heart failure on
         record), sure matches, active first: the patient half of "does it cover it for this patient"."""
         with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
-            return self._named_conditions(session, question, flt)
+            return self._named_conditions(session, intent, flt)
 
-    def _named_conditions(self, session: Session, question: str, flt: RetrievalFilter) -> list[Candidate]:
+    def _named_conditions(self, session: Session, intent: Intent, flt: RetrievalFilter) -> list[Candidate]:
         if flt.resource_types is not None and "Condition" not in flt.resource_types:
             return []  # a token without Condition scope reads no condition
-        # The last clause that names something ("for sleep apnea for this patient": "sleep apnea").
-        # Every word of it must be in the condition's name: vocabulary does not thin the groups, so
-        # "criteria for cardiac rehabilitation" never matches "Cardiac arrest".
-        clauses = [question[m.end() :] for m in _FOR_CLAUSE.finditer(question)]
-        groups = next((g for c in reversed(clauses) if (g := naming_groups(c))), ())
+        groups = intent.condition  # the last "for ..." clause that names something
         if not groups:
             return []
         # Read as "is it active": the active condition ranks first (its prior).
@@ -288,7 +283,7 @@ class StructuredRetriever:
         named.sort(key=lambda s: (-s.prior, -(s.when.timestamp() if s.when else 0.0), s.ref))
         return [self._candidate(s, 1.0, flt) for s in named[:1]]
 
-    def missing_item(self, question: str, flt: RetrievalFilter) -> tuple[str, tuple[Group, ...]] | None:
+    def missing_item(self, intent: Intent, flt: RetrievalFilter) -> tuple[str, tuple[Group, ...]] | None:
         """The item a question names that no row of a named kind (lab, drug, vaccine, procedure; a
         condition or allergy inside an item frame, ``Intent.named_kinds``) of the patient names.
 
@@ -296,15 +291,13 @@ class StructuredRetriever:
         groups). None when the question names no such item or the record has it. The caller still
         looks at the notes before declining.
         """
-        intent = read_intent(question, self.vocabulary)
         with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
             statements = self._named_statements(session, flt, intent)
-            return self._missing(session, question, intent, flt, statements)
+            return self._missing(session, intent, flt, statements)
 
     def _missing(
         self,
         session: Session,
-        question: str,
         intent: Intent,
         flt: RetrievalFilter,
         statements: Sequence[Statement],
@@ -312,7 +305,7 @@ class StructuredRetriever:
         """``missing_item`` over the rows ``_named_statements`` read for the question."""
         if (current := self._missing_current(session, intent, flt, statements)) is not None:
             return current, ()
-        if (named := _named_specialty(question, intent)) is not None:
+        if (named := _named_specialty(intent)) is not None:
             # Every work kind is read, not only the asked one: the row may be of another kind.
             work = self._statements(session, flt, replace(intent, kinds=WORK_KINDS))
             if (specialty := _missing_specialty(named, intent, list(work))) is not None:
@@ -333,11 +326,11 @@ class StructuredRetriever:
             return None
         words = [
             tok
-            for tok in dict.fromkeys(tokens(question))
+            for tok in dict.fromkeys(tokens(intent.text))
             if any(frozenset({singular(tok)}) in g for g in intent.naming) or tok in KIND_NOUNS
         ]  # with its noun: "No COVID-19 vaccine is on record", not "No COVID"
         # A note sentence must name the terms (context words aside) to answer instead.
-        return _as_written(question, words), intent.required or intent.naming
+        return _as_written(intent.text, words), intent.required or intent.naming
 
     def _missing_current(
         self, session: Session, intent: Intent, flt: RetrievalFilter, statements: Sequence[Statement]
@@ -368,7 +361,7 @@ class StructuredRetriever:
             patient_key=patient_key, allowed_labels=frozenset(SENSITIVE_LABELS), include_policies=False
         )
         with scoped_session(self.engine, RowScope.of_filter(flt)) as session:
-            return [s.text for s in self._statements(session, flt, replace(read_intent(""), past=True))]
+            return [s.text for s in self._statements(session, flt, Intent(kinds=frozenset(), past=True))]
 
     # ----------------------------------------------------------------- scoring
     def _score(self, s: Statement, intent: Intent) -> float:
@@ -848,13 +841,13 @@ def _in_progress_prior(status: str, is_open: bool) -> float:
     return 0.6 if status == "in-progress" else (-0.2 if is_open else -0.6)
 
 
-def _named_specialty(question: str, intent: Intent) -> tuple[str, Group] | None:
+def _named_specialty(intent: Intent) -> tuple[str, Group] | None:
     """The specialty a work question names by name ("When is his nephrology appointment?"), as
     written, with the words a row may name it by. None when it names none or asks about other kinds
     too."""
     if not intent.kinds or not intent.kinds <= WORK_KINDS:
         return None
-    said = tokens(question)
+    said = tokens(intent.text)
     for names, words in SPECIALTIES.values():
         if (named := next((w for w in said if w in names or singular(w) in names), None)) is not None:
             return named, tuple(frozenset({singular(w)}) for w in (*names, *words))

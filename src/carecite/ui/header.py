@@ -71,4 +71,7 @@ def patient_header(
     what the user could be cited (patient in scope, labels respected)."""
     flt = RetrievalFilter.for_request(scope, patient_key)
     retriever = StructuredRetriever(engine, today)
-    return {s.title: header_rows(s, retriever.search(s.query, flt, k), today) for s in HEADER_SECTIONS}
+    return {
+        s.title: header_rows(s, retriever.search(retriever.read(s.query), flt, k), today)
+        for s in HEADER_SECTIONS
+    }

@@ -1,0 +1,90 @@
+"""One request's reading of its question (issue 27): built once, in the pipeline's ``authorize``,
+and taken by retrieval, ranking, the gates, the answerer and the audit, none of which reads the
+question again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from carecite.privacy.identity import PatientIdentity, as_the_patient, scrub_identifiers
+from carecite.reading.intent import Intent, read_intent
+from carecite.reading.kind import QuestionKind, classify
+from carecite.text.sections import SectionKind, asked_section
+from carecite.text.spelling import Speller
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the question asks, read once."""
+
+    typed: str  # the question as typed (validated: whitespace collapsed)
+    kind: QuestionKind  # coverage / insurance / other patients; the clauses dropped
+    # What retrieval, ranking and the answerer read: shorthand written out, dropped clauses gone, the
+    # patient's own name as "the patient", typing slips corrected.
+    text: str
+    intent: Intent  # the record kinds, modifiers and items asked, read without the patient's name
+    asked: SectionKind | None  # the note section asked for by its curated cues, if any
+    spelling: tuple[tuple[str, str], ...] = ()  # (as typed, as read): the slips corrected
+    cues: tuple[str, ...] = ()  # the names of the cues that fired (``reading.cues``), for the audit
+
+    @property
+    def coverage(self) -> bool:
+        return self.kind.coverage
+
+    @property
+    def insurance(self) -> bool:
+        return self.kind.insurance
+
+    @property
+    def multi_patient(self) -> bool:
+        return self.kind.multi_patient
+
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        return self.kind.dropped
+
+
+def read(
+    question: str,
+    identity: PatientIdentity | None,
+    *,
+    vocabulary: frozenset[str] | None = None,
+    speller: Speller | None = None,
+) -> Reading:
+    """The request's reading of ``question`` about the patient of ``identity`` (None: no patient).
+
+    ``vocabulary`` (the words of the store's coded displays) decides which question words name an
+    item; ``speller`` corrects typing slips toward it. Both belong to the record store, so the caller
+    passes them in."""
+    kind = classify(question)
+    # Injection / other-patient clauses never drive retrieval, nor the patient's own name (it names
+    # no fact: "Mr. Olsen's code status" is "the patient's code status").
+    text = as_the_patient(kind.clean, identity)
+    spelling: tuple[tuple[str, str], ...] = ()
+    if speller is not None:  # typing slips corrected once, before any reader compares words
+        names = identity.name_words() if identity is not None else set()
+        corrected = speller.correct(text, keep=names)
+        text, spelling = corrected.text, corrected.fixes
+    # The record is read with identifiers scrubbed as the indexes hold them, and without the
+    # patient's name: "is dewitt allergic to" asks about allergies, and "dewitt" names no row.
+    record_text = scrub_identifiers(text, identity)
+    if identity is not None:
+        record_text = identity.without_name(record_text)
+    return Reading(
+        typed=question,
+        kind=kind,
+        text=text,
+        intent=read_intent(record_text, vocabulary),
+        asked=asked_section(text),
+        spelling=spelling,
+    )
+
+
+def read_text(text: str) -> Reading:
+    """A text read as it stands (no patient, no store vocabulary, no spelling): for callers outside a
+    request, such as the answerer given a question directly. ``text`` is read as given: it is what
+    a request's ``Reading.text`` would be."""
+    return Reading(
+        typed=text, kind=classify(text), text=text, intent=read_intent(text), asked=asked_section(text)
+    )
