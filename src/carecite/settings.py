@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # USD per 1M tokens (prompt, completion). A model with no price here has an unknown cost (null).
 DEFAULT_PRICES: dict[str, tuple[float, float]] = {
@@ -86,6 +86,9 @@ class Settings(BaseSettings):
 
     # --- gate and verification (calibrated on the gold dev split; see docs/evaluation.md) ---
     gate_min_score: float = 0.30
+    # Question-reading cues switched off by name (``reading.cues``), comma-separated in
+    # CARECITE_DISABLED_CUES: a disabled cue never fires, to measure one cue's effect at a time.
+    disabled_cues: Annotated[frozenset[str], NoDecode] = frozenset()
     support_threshold: float = 0.45
 
     # --- clock: "overdue" and "upcoming" are relative to this; default = the data dir's as-of date
@@ -125,6 +128,14 @@ class Settings(BaseSettings):
     api_rate_limit_per_minute: int = 60  # per user (token subject); 0 disables
     api_request_timeout_s: float = 60.0
     api_token_ttl_s: int = 3600  # default lifetime of a minted dev token
+
+    @field_validator("disabled_cues", mode="before")
+    @classmethod
+    def _cue_names(cls, value: object) -> object:
+        """ "encounter.virtual, pcp" → {"encounter.virtual", "pcp"} (an env value is one string)."""
+        if isinstance(value, str):
+            return frozenset(name.strip() for name in value.split(",") if name.strip())
+        return value
 
     @property  # not cached: a cached value would survive ``model_copy(update={"data_dir": ...})``
     def resolved_database_url(self) -> str:

@@ -343,7 +343,11 @@ class Pipeline:
         identity = state.identity = PatientIdentity.from_patient(patient) if patient is not None else None
         structured = self._structured()
         reading = state.reading = read(
-            state.question, identity, vocabulary=structured.vocabulary, speller=structured.speller
+            state.question,
+            identity,
+            vocabulary=structured.vocabulary,
+            speller=structured.speller,
+            disabled_cues=self.settings.disabled_cues,
         )
         kind = reading.kind
         # Never one patient's fact shown as another's: a question about someone else is out of scope.
@@ -521,6 +525,8 @@ class Pipeline:
         if state.denied_reason is not None:
             details["reason"] = state.denied_reason
             patient_key = patient_key_for(state.req.patient_id) if state.req.patient_id else None
+        if state.reading is not None:  # which reading rules this question set off (cue names only)
+            details["reading_cues"] = list(state.reading.cues)
         self.audit.append(
             AuditEvent.from_answer(
                 answer,

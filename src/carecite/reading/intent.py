@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from carecite.reading.cues import Cue, CueRun, cue
 from carecite.reading.items import (
     Group,
     is_term,
@@ -74,9 +75,25 @@ OPEN_WORK_KINDS = frozenset({"Task"})
 # Conditions and allergies are named only inside an item frame: "When was she diagnosed with essential
 # hypertension?" names one (a patient without it must not be answered with her first problem), while
 # "any food allergies?", "heart problems", "cancer history" name a category the displays do not spell.
-_ITEM_FRAMES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("Condition", re.compile(r"\b(diagnosed with|diagnosis of)\b", re.I)),
-    ("AllergyIntolerance", re.compile(r"\b(allergic to|allergy to|allergies to)\b", re.I)),
+_ITEM_FRAMES: tuple[tuple[str, Cue], ...] = (
+    (
+        "Condition",
+        cue(
+            "frame.diagnosed_with",
+            "curated",
+            "curated: condition item frame",
+            pattern=re.compile(r"\b(diagnosed with|diagnosis of)\b", re.I),
+        ),
+    ),
+    (
+        "AllergyIntolerance",
+        cue(
+            "frame.allergic_to",
+            "curated",
+            "curated: allergy item frame",
+            pattern=re.compile(r"\b(allergic to|allergy to|allergies to)\b", re.I),
+        ),
+    ),
 )
 
 
@@ -96,15 +113,36 @@ _TO_SEE = re.compile(r"(?<!\bwas )(?<!\bwere )\b(?:supposed|going|scheduled|due|
 
 
 _INPATIENT = ("IMP", "ACUTE", "NONAC")
-_ASKED_CLASSES: tuple[tuple[frozenset[str], tuple[str, ...]], ...] = (
-    (frozenset({"er", "ed", "emergency"}), ("EMER",)),
+_ASKED_CLASSES: tuple[tuple[Cue, tuple[str, ...]], ...] = (
     (
-        frozenset({"inpatient", "admitted", "admission", "admissions", "hospitalized", "hospitalization"}),
+        cue(
+            "encounter.emergency",
+            "standard",
+            "HL7 v3 ActEncounterCode EMER; ER / ED abbreviations",
+            words={"er", "ed", "emergency"},
+        ),
+        ("EMER",),
+    ),
+    (
+        cue(
+            "encounter.inpatient",
+            "standard",
+            "HL7 v3 ActEncounterCode IMP, ACUTE, NONAC",
+            words={"inpatient", "admitted", "admission", "admissions", "hospitalized", "hospitalization"},
+        ),
         _INPATIENT,
     ),
     # VR's definition in ActEncounterCode: "telephone conference, email exchange, ... televideo
     # conference" — the encounter a phone call is.
-    (frozenset({"phone", "telephone", "telehealth", "video", "virtual"}), ("VR",)),
+    (
+        cue(
+            "encounter.virtual",
+            "standard",
+            "HL7 v3 ActEncounterCode VR",
+            words={"phone", "telephone", "telehealth", "video", "virtual"},
+        ),
+        ("VR",),
+    ),
 )
 # A visit that happened is an Encounter; an Appointment is what was booked (FHIR R4). "When was she
 # last seen", "his last visit" read the encounters too, newest first.
@@ -123,40 +161,95 @@ def condition_groups(question: str) -> tuple[Group, ...]:
     return next((g for c in reversed(clauses) if (g := naming_groups(c))), ())
 
 
-def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Intent:
+# The cues of the status, time and role modifiers (FHIR R4 status words, read in everyday wording).
+_OUTSTANDING = cue(
+    "outstanding",
+    "curated",
+    "curated: open work (FHIR R4 TaskStatus / RequestStatus, everyday words)",
+    words={"outstanding", "pending", "open", "unresolved", "incomplete", "remaining"},
+    pattern=r"not yet|still need|\b(left to do|to-?dos?)\b",
+)
+_NOT_DONE_CUE = cue("not_done", "curated", "curated: a negated completion status", pattern=_NOT_DONE)
+_TO_SEE_CUE = cue("to_see", "curated", "curated: a visit still to come", pattern=_TO_SEE)
+_ATTENDED = cue(
+    "attended",
+    "curated",
+    "curated: a visit kept or missed (FHIR R4 AppointmentStatus fulfilled / noshow)",
+    words={"attend", "attended"},
+    pattern=r"\b(show(ed)? up|make it to|made it to|(make|made|keep|kept) (her|his|their)\b.{0,30}\bappointments?)\b",
+)
+_UPCOMING = cue(
+    "upcoming",
+    "curated",
+    "curated: time to come",
+    words={"upcoming", "next", "scheduled", "future", "coming"},
+)
+_VISIT = cue("visit", "curated", "curated: a visit that happened is a FHIR R4 Encounter", words=_VISIT_WORDS)
+_RECENT = cue("recent", "curated", "curated: the latest row", words=RECENT_WORDS)
+_PROBLEM_LIST = cue("problem_list", "curated", "curated: the problem list is current", pattern="problem list")
+_DRUG_CLASS = cue(
+    "drug_class",
+    "curated",
+    "WHO ATC groups by MedlinePlus names (text.drug_classes)",
+    words=DRUG_CLASSES.keys(),
+)
+_OVERDUE = cue(
+    "overdue", "curated", "curated: late work", words={"overdue", "late", "lapsed"}, pattern="past due"
+)
+_MISSED = cue(
+    "missed",
+    "curated",
+    "curated: a missed visit (FHIR R4 AppointmentStatus noshow)",
+    words={"missed", "miss", "noshow", "skipped"},
+    pattern="no show|didn't show",
+)
+_IN_PROGRESS = cue(
+    "in_progress",
+    "curated",
+    "curated: FHIR R4 status in-progress / active, everyday words",
+    words={"active", "actively"},
+    pattern=r"\b(in progress|in process|under ?way|working on)\b",
+)
+_PAST = cue("past", "curated", "curated: history asked for", words=PAST_WORDS)
+_NOTES = cue("notes", "curated", "curated: a note named", words={"note", "notes"})
+_PERSON = cue("person", "curated", "curated: who is asked", words={"who", "whos", "whose", "whom"})
+_PCP_CUE = cue("pcp", "standard", "FHIR R4 Patient.generalPractitioner", pattern=_PCP)
+# Each record kind by the words a question names it with (``vocabulary.KIND_VOCABULARY``).
+_KIND_CUES: dict[str, Cue] = {
+    kind: cue(f"kind.{kind}", "curated", "curated kind vocabulary (reading.vocabulary)", words=words)
+    for kind, words in KIND_WORDS.items()
+}
+
+
+def read_intent(
+    question: str, vocabulary: frozenset[str] | None = None, cues: CueRun | None = None
+) -> Intent:
+    """``cues``: which cues are switched off, and where the ones that fire are recorded."""
+    run = cues if cues is not None else CueRun()
     # A kind word counts in either number ("prescriptions" as "prescription").
     said = tokens(question)
     toks = set(said) | {singular(t) for t in said}
     q = question.lower()
-    not_done = {m.group(1) for m in _NOT_DONE.finditer(q)}
-    to_see = bool(_TO_SEE.search(q))
-    by_noun = {kind for kind, words in KIND_WORDS.items() if (toks - MODIFIER_WORDS) & set(words)}
-    kinds = by_noun or {kind for kind, words in KIND_WORDS.items() if toks & set(words)}
-    outstanding = (
-        bool(toks & {"outstanding", "pending", "open", "unresolved", "incomplete", "remaining"})
-        or "not yet" in q
-        or "still need" in q
-        or bool(re.search(r"\b(left to do|to-?dos?)\b", q))
-        or bool(not_done)
-    )
-    attended = bool(toks & {"attend", "attended"}) or bool(
-        re.search(
-            r"\b(show(ed)? up|make it to|made it to|(make|made|keep|kept) (her|his|their)\b.{0,30}\bappointments?)\b",
-            q,
-        )
-    )
+    not_done = {m.group(1) for m in run.finditer(_NOT_DONE_CUE, q)}
+    to_see = run.hit(_TO_SEE_CUE, text=q)
+    by_noun = {kind for kind, c in _KIND_CUES.items() if run.hit(c, toks - MODIFIER_WORDS)}
+    kinds = by_noun or {kind for kind, c in _KIND_CUES.items() if run.hit(c, toks)}
+    outstanding = run.hit(_OUTSTANDING, toks, q) or bool(not_done)
+    attended = run.hit(_ATTENDED, toks, q)
     if attended or to_see:
         kinds.add("Appointment")
     # ... unless a note is what is named ("the telephone encounter note"): then the class names the note.
+    notes = run.hit(_NOTES, toks)
     asked_classes = frozenset(
-        c for words, codes in _ASKED_CLASSES if toks & words and not toks & {"note", "notes"} for c in codes
+        code for c, codes in _ASKED_CLASSES if not notes and run.hit(c, toks) for code in codes
     )
     if asked_classes:  # an ER visit or an admission is an encounter, never a booked appointment
         kinds = (kinds - {"Appointment"}) | {"Encounter"}
-    upcoming = bool(toks & {"upcoming", "next", "scheduled", "future", "coming"}) or to_see
-    if toks & _VISIT_WORDS and toks & RECENT_WORDS and not upcoming:
+    upcoming = run.hit(_UPCOMING, toks) or to_see
+    recent_word = run.hit(_RECENT, toks)
+    if run.hit(_VISIT, toks) and recent_word and not upcoming:
         kinds.add("Encounter")
-    if toks & DRUG_CLASSES.keys():  # "a blood thinner", "water pills": a medication, named by its class
+    if run.hit(_DRUG_CLASS, toks):  # "a blood thinner", "water pills": a medication, named by its class
         kinds.add("MedicationRequest")
     required = term_groups(question, vocabulary)
     named_terms = {tok for tok, _ in named_tokens(question, vocabulary) if is_term(tok)}
@@ -169,25 +262,24 @@ def read_intent(question: str, vocabulary: frozenset[str] | None = None) -> Inte
         kinds.add("Observation")
     if not kinds and outstanding:
         kinds = set(OPEN_WORK_KINDS)
+    problem_list = run.hit(_PROBLEM_LIST, text=q)  # the problem list is the patient's current problems
     return Intent(
         kinds=frozenset(kinds),
         outstanding=outstanding,
-        overdue=bool(toks & {"overdue", "late", "lapsed"}) or "past due" in q,
+        overdue=run.hit(_OVERDUE, toks, q),
         upcoming=upcoming,
-        missed=bool(toks & {"missed", "miss", "noshow", "skipped"}) or "no show" in q or "didn't show" in q,
-        recent=bool(toks & RECENT_WORDS)
-        or "problem list" in q,  # the problem list is the patient's current problems
-        in_progress=bool(toks & {"active", "actively"})
-        or bool(re.search(r"\b(in progress|in process|under ?way|working on)\b", q)),
+        missed=run.hit(_MISSED, toks, q),
+        recent=recent_word or problem_list,
+        in_progress=run.hit(_IN_PROGRESS, toks, q),
         attended=attended,
-        past=bool(toks & PAST_WORDS),
+        past=run.hit(_PAST, toks),
         terms=record_terms(question) - not_done,
         naming=naming_groups(question, vocabulary),
         required=required,
-        named_kinds=NAMED_KINDS | {kind for kind, frame in _ITEM_FRAMES if frame.search(question)},
-        notes=bool(toks & {"note", "notes"}),
-        person=bool(toks & {"who", "whos", "whose", "whom"}),
-        pcp=bool(_PCP.search(q)),
+        named_kinds=NAMED_KINDS | {kind for kind, c in _ITEM_FRAMES if run.hit(c, text=question)},
+        notes=notes,
+        person=run.hit(_PERSON, toks),
+        pcp=run.hit(_PCP_CUE, text=q),
         encounter_class=asked_classes,
         text=question,
         condition=condition_groups(question),

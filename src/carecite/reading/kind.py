@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from carecite.reading.cues import CueRun, cue
 from carecite.text.sections import OWN_PLAN
 from carecite.text.shorthand import write_out
 
@@ -47,6 +48,19 @@ INJECTION = re.compile(
     r"\b(system prompt|developer mode|jailbreak)\b",
     re.I,
 )
+COVERAGE_CUE = cue(
+    "coverage", "curated", "curated: payer and coverage words (CMS NCD wording)", pattern=COVERAGE
+)
+AUTH_RULE_CUE = cue("prior_auth_rule", "curated", "curated: prior authorization wording", pattern=AUTH_RULE)
+MULTI_PATIENT_CUE = cue(
+    "multi_patient", "curated", "curated: clauses reaching for other patients", pattern=MULTI_PATIENT
+)
+INJECTION_CUE = cue(
+    "injection", "curated", "curated: clauses overriding the rules (prompt injection)", pattern=INJECTION
+)
+OWN_PLAN_CUE = cue(
+    "own_insurance", "curated", "curated: the patient's own plan (text.sections)", pattern=OWN_PLAN
+)
 CLAUSE = re.compile(r"(?<=[.?!;])\s+|\s+(?:and then|after that|also|then)\s*,?\s+", re.I)
 
 
@@ -61,16 +75,28 @@ class QuestionKind:
     dropped: tuple[str, ...] = ()
 
 
-def classify(question: str) -> QuestionKind:
+def _to_drop(run: CueRun, clause: str) -> bool:
+    """A clause reaching for other patients or overriding the rules; both cues are tried, so each
+    one that fires is recorded."""
+    other = run.hit(MULTI_PATIENT_CUE, text=clause)
+    injected = run.hit(INJECTION_CUE, text=clause)
+    return other or injected
+
+
+def classify(question: str, cues: CueRun | None = None) -> QuestionKind:
+    """``cues``: which cues are switched off, and where the ones that fire are recorded."""
+    run = cues if cues is not None else CueRun()
     # Shorthand is written out first, so ``clean`` (what retrieval and generation read) says
     # "patient's last behavioral health appointment", not "pt's last BH appt".
     question = write_out(question)
     clauses = [c.strip() for c in CLAUSE.split(question) if c and c.strip()]
-    dropped = tuple(c for c in clauses if MULTI_PATIENT.search(c) or INJECTION.search(c))
+    dropped = tuple(c for c in clauses if _to_drop(run, c))
     clean = " ".join(c for c in clauses if c not in dropped).strip()
-    insurance = bool(OWN_PLAN.search(clean)) and not AUTH_RULE.search(clean)
+    own_plan, auth_rule = run.hit(OWN_PLAN_CUE, text=clean), run.hit(AUTH_RULE_CUE, text=clean)
+    insurance = own_plan and not auth_rule
+    covered = run.hit(COVERAGE_CUE, text=clean)
     return QuestionKind(
-        coverage=not insurance and bool(COVERAGE.search(clean) or AUTH_RULE.search(clean)),
+        coverage=not insurance and (covered or auth_rule),
         insurance=insurance,
         multi_patient=bool(dropped) and not re.search(r"[a-z]{3,}", clean, re.I),
         clean=clean or question,

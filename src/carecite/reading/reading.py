@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from carecite.privacy.identity import PatientIdentity, as_the_patient, scrub_identifiers
+from carecite.reading.cues import REGISTRY, Cue, CueRun
 from carecite.reading.intent import Intent, read_intent
 from carecite.reading.kind import QuestionKind, classify
 from carecite.text.sections import SectionKind, asked_section
@@ -51,13 +52,17 @@ def read(
     *,
     vocabulary: frozenset[str] | None = None,
     speller: Speller | None = None,
+    disabled_cues: frozenset[str] = frozenset(),
 ) -> Reading:
     """The request's reading of ``question`` about the patient of ``identity`` (None: no patient).
 
     ``vocabulary`` (the words of the store's coded displays) decides which question words name an
     item; ``speller`` corrects typing slips toward it. Both belong to the record store, so the caller
-    passes them in."""
-    kind = classify(question)
+    passes them in. ``disabled_cues``: cues switched off by name (``Settings.disabled_cues``)."""
+    if unknown := disabled_cues - REGISTRY.keys():  # a misspelt name would switch nothing off
+        raise ValueError(f"unknown cue(s) in disabled_cues: {', '.join(sorted(unknown))}")
+    run = CueRun(disabled=disabled_cues)
+    kind = classify(question, run)
     # Injection / other-patient clauses never drive retrieval, nor the patient's own name (it names
     # no fact: "Mr. Olsen's code status" is "the patient's code status").
     text = as_the_patient(kind.clean, identity)
@@ -75,9 +80,10 @@ def read(
         typed=question,
         kind=kind,
         text=text,
-        intent=read_intent(record_text, vocabulary),
+        intent=read_intent(record_text, vocabulary, run),
         asked=asked_section(text),
         spelling=spelling,
+        cues=tuple(run.fired),
     )
 
 
@@ -88,3 +94,8 @@ def read_text(text: str) -> Reading:
     return Reading(
         typed=text, kind=classify(text), text=text, intent=read_intent(text), asked=asked_section(text)
     )
+
+
+def all_cues() -> dict[str, Cue]:
+    """Every registered cue by name (the readers above have registered theirs by now)."""
+    return dict(REGISTRY)
