@@ -542,3 +542,30 @@ def test_a_yes_no_question_about_a_medication_gets_no_lead(embedder: Embedder) -
     )
     draft = ExtractiveGenerator(embedder).draft("Is she on lisinopril?", [med])
     assert "lisinopril" in draft.text and draft.lead is None
+
+
+def test_what_a_study_showed_is_its_impression_then_its_findings_without_the_bare_list_number(
+    embedder: Embedder,
+) -> None:
+    """A procedure report's result: the IMPRESSION first, then the FINDINGS it rests on (DICOM CID
+    7001), in the note's order within each; "IMPRESSION:,1." (a header and an item number) is no item."""
+    text = (
+        "FINDINGS:, The endoscope was passed into the esophagus. The junction was irregular.\n"
+        "IMPRESSION:,1.  Gastroesophageal reflux disease, biopsied.,2.  Distal esophageal stricture.\n"
+        "PLAN:, Proton pump inhibitor twice daily."
+    )
+    picks = ExtractiveAnswerer(embedder).picks("what did they find on the scope", [mts_source(text)])
+    sections = [p.segment.section for p in picks]
+    assert sections[:2] == ["IMPRESSION", "IMPRESSION"] and set(sections[2:]) == {"FINDINGS"}
+    assert not any(p.segment.text.strip().endswith(",1.") for p in picks)
+
+
+def test_a_study_named_by_its_own_section_is_answered_by_that_section(embedder: Embedder) -> None:
+    """ "What did the xrays show" of a visit note with a RADIOGRAPHS section: that section, not the
+    visit's impression."""
+    text = (
+        "RADIOGRAPHS:, Those of his foot show chronic changes over the navicular. No fracture is seen.\n"
+        "IMPRESSION:, Left Chopart joint sprain."
+    )
+    picks = ExtractiveAnswerer(embedder).picks("what did the xrays show", [mts_source(text)])
+    assert picks and all(p.segment.section == "RADIOGRAPHS" for p in picks)

@@ -40,6 +40,7 @@ from carecite.text.sections import (
     holds_kind,
     normalise_title,
     says_nothing,
+    section_kinds,
 )
 from carecite.text.terms import singular
 
@@ -87,6 +88,16 @@ class ExtractiveAnswerer:
         asked = asked_section(question)
         if asked is None and not any(map(is_sure_record, sources)):
             asked = asked_header(question, headers(sources), self._similarity)
+        if (
+            asked is not None
+            and asked.includes
+            and (named := asked_header(question, headers(sources), self._similarity))
+        ):
+            # "What did the xrays show" of a visit note with a "RADIOGRAPHS:" section: the section the
+            # question names is that study's result, not the visit's impression.
+            asked = named
+        if asked is not None and asked.optional and not section_items(asked, sources, identity):
+            asked = None  # no source holds it: answered as a question naming no section
         if (
             asked is not None
             and asked.polar
@@ -337,7 +348,7 @@ def section_items(
             if at not in seen:
                 seen.add(at)
                 found.append((at, Pick(i, seg, round(cand.score, 4))))
-    found.sort(key=lambda pair: pair[0])
+    found.sort(key=lambda pair: (_included_rank(asked, pair[1].segment.section), pair[0]))
     # A note with an "IMPRESSION:" and an "INTERPRETATION:" (both read as the impression): the section
     # titled with the kind's own name is the one asked for; a synonym's section answers only alone.
     # Compared as singular words ("MEDICATIONS AT DISCHARGE") or joined ("FOLLOWUP" is "Follow-up").
@@ -348,6 +359,13 @@ def section_items(
         narrowest = [(at, p) for at, p in found if narrow.search(normalise_title(p.segment.section or ""))]
         found = narrowest or found
     return [pick for _, pick in found[:SECTION_ITEMS]]
+
+
+def _included_rank(asked: SectionKind, title: str | None) -> int:
+    """Where a section comes in a kind that includes others (``SectionKind.includes``): the impression
+    before the findings; 0 for every section of a kind that includes none."""
+    held = section_kinds(title)
+    return next((k for k, name in enumerate(asked.includes) if name in held), 0)
 
 
 def _titled(name: str, title: str) -> bool:

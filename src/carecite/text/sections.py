@@ -71,6 +71,12 @@ class SectionKind:
     # question, so the answer may open with "Yes" / "No" (``extractive.yes_no_lead``). Not for kinds
     # whose sentences answer by status words ConText does not read ("lisinopril ... stopped").
     asserts: bool = False
+    # The curated kinds whose sections answer for this one, in the order quoted ("what did the scan
+    # show": the report's impression, then its findings). Empty: only this kind's own headers.
+    includes: tuple[str, ...] = ()
+    # When no source holds the section, the question asks for none: a coded record or the most
+    # relevant sentences answer, as for any question ("what did her last echo show" of a record).
+    optional: bool = False
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -176,21 +182,37 @@ KINDS: tuple[SectionKind, ...] = (
             r"\breason for the (procedure|operation|surgery|study|exam)\b"
         ),
     ),
+    # What a study showed: its conclusion, then the observations it rests on. A diagnostic report's
+    # body is its Findings and its Impressions/Conclusions (DICOM PS3.16 CID 7001 "Diagnostic Imaging
+    # Report Headings": 121070 Findings, 121072 Impressions, 121076 Conclusions; the ACR Practice
+    # Parameter for Communication of Diagnostic Imaging Findings: findings, then an impression that
+    # answers the clinical question). Asked by what the study or the clinicians "showed", "found" or
+    # "revealed" (the verbs that report results); "what were the findings" names its own section.
+    SectionKind(
+        "study result",
+        _rx(r"(?!)"),  # no header of its own: its sections are the impression's and the findings'
+        _rx(
+            # ... of a study or its readers, not of the patient ("what did the patient find helpful").
+            r"\bwhat did (?!(the )?(patient|pt)\b|he\b|she\b)(the|this|that|his|her|their|they|it|you|we)\b"
+            r"[^?.!]{0,40}?"
+            r"\b(show|find|reveal|demonstrate)\w*"
+        ),
+        includes=("impression", "findings"),
+        optional=True,
+    ),
     SectionKind(
         "findings",
         _rx(r"\bfindings\b"),
         # "What was found?" of a report; "What was found on the last colonoscopy?" names a record.
-        _rx(
-            r"\bfindings?\b|^\W*what (was|were) found\W*$|"
-            r"\bwhat did the (study|scan|exam|procedure|operation|imaging) (show|find|reveal)\b"
-        ),
+        _rx(r"\bfindings?\b|^\W*what (was|were) found\W*$"),
     ),
     SectionKind(
         "plan",
         _rx(r"\bplan\b|^recommendations?$|^next steps?$"),
         # "next steps" for the patient as a whole; "next steps for her cardiology referral" names a record.
         _rx(
-            r"\b(the|treatment|management) plan\b|\bplan of care\b|\bwhat is planned\b|"
+            # "recommendations" is this kind's own header word (above; DICOM CID 7001 121074).
+            r"\b(the|treatment|management) plan\b|\bplan of care\b|\bwhat is planned\b|\brecommendations\b|"
             r"\bnext steps?( for (this|the) patient| for (him|her|them))?\W*$"
         ),
         # With no plan section, only a sentence that states an intention answers: "Next, a 1 cm
@@ -203,7 +225,9 @@ KINDS: tuple[SectionKind, ...] = (
     ),
     SectionKind(
         "impression",
-        _rx(r"^(clinical |diagnostic )?impressions?$|^conclusions?$|^interpretation$"),
+        # A header's head noun names its section, whatever qualifies it ("FINAL IMPRESSION",
+        # "DIAGNOSTIC IMPRESSION": DICOM CID 7001 121072 Impressions, 121076 Conclusions).
+        _rx(r"^([a-z]+ )?(impressions?|conclusions?)$|^interpretation$"),
         _rx(r"\bimpressions?\b|\bconclusions?\b"),
     ),
     SectionKind(
@@ -276,9 +300,11 @@ def section_kinds(title: str | None, note_type: str | None = None) -> frozenset[
 def asked_section(question: str) -> SectionKind | None:
     """The section kind a question asks for ("What follow-up was arranged?" → follow-up), if any; a
     yes/no question naming one of a ``polar`` kind's elements ("does she smoke?") asks for that kind."""
-    for kind in KINDS:
-        if kind.cues.search(question):
-            return kind
+    # Of several kinds named, the one named first: a question names what it asks for before what
+    # qualifies it ("what is the plan for her allergy symptoms" asks for the plan, not the allergies).
+    named = [(m.start(), i) for i, kind in enumerate(KINDS) if (m := kind.cues.search(question))]
+    if named:
+        return KINDS[min(named)[1]]
     if asks_yes_no(question):
         for kind in KINDS:
             if kind.polar and kind.prose is not None and kind.prose.search(question):
@@ -473,7 +499,8 @@ def holds_kind(kind: SectionKind, title: str | None, note_type: str | None = Non
         return False
     if kind.titles:
         return normalise_title(title) in kind.titles
-    return kind.name in section_kinds(title, note_type)
+    held = section_kinds(title, note_type)
+    return kind.name in held or any(k in held for k in kind.includes)
 
 
 @lru_cache(maxsize=1)
