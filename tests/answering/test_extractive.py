@@ -569,3 +569,26 @@ def test_a_study_named_by_its_own_section_is_answered_by_that_section(embedder: 
     )
     picks = ExtractiveAnswerer(embedder).picks("what did the xrays show", [mts_source(text)])
     assert picks and all(p.segment.section == "RADIOGRAPHS" for p in picks)
+
+
+@pytest.mark.parametrize(
+    ("question", "quoted"),
+    [
+        ("what was her blood pressure at this visit", "Blood pressure today is 182/78."),
+        ("what were his vitals", "His weight is 164 pounds, blood pressure 108/60, pulse 88."),
+    ],
+)
+def test_a_vital_sign_is_answered_by_the_sentence_stating_its_value_under_any_header(
+    question: str, quoted: str, embedder: Embedder
+) -> None:
+    """Vital signs written under PHYSICAL EXAMINATION or OBJECTIVE, with no header of their own: the
+    sentence stating the value answers, not one that only names the vital sign."""
+    text = (
+        "HISTORY OF PRESENT ILLNESS:, She had stable blood pressure for the past 12 years on lisinopril. "
+        "Her blood pressure started to go up to over 200s.\n"
+        "PHYSICAL EXAMINATION:, Blood pressure today is 182/78. Lungs are clear.\n"
+        "OBJECTIVE:, His weight is 164 pounds, blood pressure 108/60, pulse 88.\n"
+    )
+    picks = ExtractiveAnswerer(embedder).picks(question, [mts_source(text)])
+    assert quoted in [p.segment.text.split(":,")[-1].strip() for p in picks]
+    assert all(re.search(r"\d", p.segment.text) for p in picks)

@@ -64,6 +64,8 @@ def test_a_header_as_written_opens_a_section_of_its_kind(header: str, kind: str 
         # The sections a question names first is the one asked for; what follows qualifies it.
         ("what is the plan for her allergy symptoms", "plan"),
         ("What were the swallow recommendations?", "plan"),
+        # A vital signs section by its name.
+        ("what were his vitals", "vital signs"),
         ("What meds was the patient sent home on?", "discharge medications"),
         ("What did the patient find helpful?", None),
         # ... but a question naming a record, or a clause about something else, asks for no section.

@@ -43,6 +43,7 @@ from carecite.text.sections import (
     section_kinds,
 )
 from carecite.text.terms import singular
+from carecite.text.vital_signs import asked_vital_signs, states_vital_sign
 
 COSINE_WEIGHT = 0.6
 RANK_STEP = 0.02  # each step down the re-ranked list costs this much relevance
@@ -175,6 +176,14 @@ class ExtractiveAnswerer:
             if asked.prose_answers:  # naming the payer is the answer, however unlike the question
                 ranked = self._rank(question, pool, sources, min_relevance=float("-inf"))
                 return newest_first(question, ranked, sources)[:1]
+        if (vitals := asked_vital_signs(question)) and (
+            stating := [(i, seg) for i, seg in pool if states_vital_sign(seg.text, vitals)]
+        ):
+            # "What was her blood pressure?" asks for the value: a sentence stating one answers, not
+            # one that only names it ("her blood pressure started to go up"). Stating the value asked
+            # for is the evidence, however unlike the question its other words are.
+            ranked = self._rank(question, stating, sources, min_relevance=float("-inf"))
+            return newest_first(question, ranked, sources)
         picks = newest_first(question, self._rank(question, pool, sources), sources)
         return picks + _patient_match(sources) if coverage and picks else picks
 

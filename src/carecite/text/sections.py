@@ -25,6 +25,7 @@ from functools import lru_cache
 from carecite.text.assertion import asks_yes_no
 from carecite.text.section_vocabulary import VOCABULARY
 from carecite.text.terms import STOP_WORDS, singular, stem, words
+from carecite.text.vital_signs import STATES_VITAL_SIGN
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,17 @@ KINDS: tuple[SectionKind, ...] = (
         # "DIAGNOSTIC IMPRESSION": DICOM CID 7001 121072 Impressions, 121076 Conclusions).
         _rx(r"^([a-z]+ )?(impressions?|conclusions?)$|^interpretation$"),
         _rx(r"\bimpressions?\b|\bconclusions?\b"),
+    ),
+    # The C-CDA Vital Signs Section (LOINC 8716-3), asked by its name. Notes often record vital signs
+    # under the physical examination or a SOAP note's "OBJECTIVE:" with no header of their own: a
+    # sentence stating one with its value (LOINC's vital signs panel, ``text.vital_signs``) answers.
+    SectionKind(
+        "vital signs",
+        _rx(r"^vital(s| signs?)$"),
+        _rx(r"\bvital(s| signs?)\b"),
+        STATES_VITAL_SIGN,
+        prose_answers=True,
+        optional=True,
     ),
     SectionKind(
         "social history",
