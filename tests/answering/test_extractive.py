@@ -592,3 +592,29 @@ def test_a_vital_sign_is_answered_by_the_sentence_stating_its_value_under_any_he
     picks = ExtractiveAnswerer(embedder).picks(question, [mts_source(text)])
     assert quoted in [p.segment.text.split(":,")[-1].strip() for p in picks]
     assert all(re.search(r"\d", p.segment.text) for p in picks)
+
+
+def test_a_medication_question_over_a_note_without_a_medication_list_quotes_only_a_drug(
+    embedder: Embedder,
+) -> None:
+    """An EEG report with no medication list: "what seizure meds is he on" is not answered by a
+    sentence that names no drug ("on several seizure meds"); a sentence naming one may answer."""
+    text = (
+        "HISTORY:, This is a digital EEG performed on a 75-year-old male with seizures.\n"
+        "INDICATION:, He has been on several seizure meds over the years.\n"
+        "IMPRESSION:, Normal awake and drowsy EEG."
+    )
+    assert ExtractiveAnswerer(embedder).picks("what seizure meds is he on", [mts_source(text)]) == []
+    with_drug = text + "\nCOMMENTS:, He continues on Keppra 500 mg twice daily for his seizures."
+    picks = ExtractiveAnswerer(embedder).picks("what seizure meds is he on", [mts_source(with_drug)])
+    assert picks and all("Keppra" in p.segment.text for p in picks)
+
+
+def test_what_a_patient_is_taking_is_their_medication_list(embedder: Embedder) -> None:
+    text = (
+        "HISTORY OF PRESENT ILLNESS:, She comes in for an oncology consultation today.\n"
+        "CURRENT MEDICATIONS:, Diovan 80/12.5 mg daily, Lipitor 10 mg daily.\n"
+        "ALLERGIES:, No known drug allergies."
+    )
+    picks = ExtractiveAnswerer(embedder).picks("what is she currently taking", [mts_source(text)])
+    assert [p.segment.section for p in picks] == ["CURRENT MEDICATIONS"]

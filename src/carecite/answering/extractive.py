@@ -32,12 +32,14 @@ from carecite.privacy.identity import PatientIdentity, identity_spans
 from carecite.retrieval.section_match import headers
 from carecite.retrieval.structured import is_sure_record
 from carecite.text.assertion import Polarity, answer_polarity, names_topic, polarity, yes_no_topic
+from carecite.text.drug_names import names_drug
 from carecite.text.sections import (
     BY_NAME,
     SectionKind,
     asked_header,
     asked_section,
     holds_kind,
+    names_medications,
     normalise_title,
     says_nothing,
     section_kinds,
@@ -176,6 +178,15 @@ class ExtractiveAnswerer:
             if asked.prose_answers:  # naming the payer is the answer, however unlike the question
                 ranked = self._rank(question, pool, sources, min_relevance=float("-inf"))
                 return newest_first(question, ranked, sources)[:1]
+        if (
+            asked is None
+            and names_medications(question)
+            and not any(names_medications(h.title) for h in headers(sources))
+        ):
+            # "What seizure meds is he on" over an EEG report with no medication list: only a sentence
+            # naming a drug (the drug lexicon, ``text.drug_names``) may answer, never the report's
+            # history sentence that shares the word "seizure".
+            pool = [(i, seg) for i, seg in pool if names_drug(seg.text)]
         if (vitals := asked_vital_signs(question)) and (
             stating := [(i, seg) for i, seg in pool if states_vital_sign(seg.text, vitals)]
         ):

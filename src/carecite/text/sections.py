@@ -359,6 +359,10 @@ SHORTHAND: dict[str, str] = {
     "er": "emergency department",
     "imp": "impression",
 }
+# Verbs a question asks a section's content with: what a patient is "taking" is their medications
+# (FHIR R4 MedicationStatement: "a record of a medication that is being consumed by a patient", once
+# asked by its ``taken`` element). Not "take", which also asks how long something takes.
+SECTION_VERBS: dict[str, str] = {"taking": "medications", "takes": "medications"}
 # The calibrated cosine (question vs header, or header and its first line) a header the question
 # names must also reach (dev questions, independent author A; precision first: a lifted wrong section
 # is quoted as the answer): every word of the header named, or only some ("INJECTATE USED" for "what
@@ -383,7 +387,7 @@ def section_terms(text: str) -> frozenset[str]:
     lowered = re.sub(r"\bx-(rays?)\b", r"x\1", text.lower()).replace("/", " ")
     out: set[str] = set()
     for w in words(lowered):
-        for part in SHORTHAND.get(w, w).split():
+        for part in SHORTHAND.get(w, SECTION_VERBS.get(w, w)).split():
             if (
                 part not in STOP_WORDS
                 and singular(part) not in STOP_WORDS
@@ -396,6 +400,14 @@ def section_terms(text: str) -> frozenset[str]:
 
 def _same(a: str, b: str) -> bool:
     return a == b or (min(len(a), len(b)) >= _PREFIX_MIN and (a.startswith(b) or b.startswith(a)))
+
+
+def names_medications(text: str) -> bool:
+    """Does a question or header name the medications ("meds", "MEDICATIONS", "med changes")?"""
+    return section_terms(text) >= _MEDICATIONS
+
+
+_MEDICATIONS = section_terms("medications")
 
 
 def category_of(title: str) -> str | None:
