@@ -618,3 +618,13 @@ def test_what_a_patient_is_taking_is_their_medication_list(embedder: Embedder) -
     )
     picks = ExtractiveAnswerer(embedder).picks("what is she currently taking", [mts_source(text)])
     assert [p.segment.section for p in picks] == ["CURRENT MEDICATIONS"]
+
+
+def test_a_when_question_is_answered_by_the_relevant_sentence_holding_the_date(embedder: Embedder) -> None:
+    text = (
+        "HISTORY OF PRESENT ILLNESS:, She was referred to gastroenterology and underwent an ERCP. "
+        "On August 24, 2010, she underwent the ERCP and a biliary stent was placed. "
+        "The ERCP showed a stricturing mass of the common bile duct."
+    )
+    picks = ExtractiveAnswerer(embedder).picks("when did she have the ERCP", [mts_source(text)])
+    assert picks and all("August 24, 2010" in p.segment.text for p in picks)

@@ -32,6 +32,7 @@ from carecite.privacy.identity import PatientIdentity, identity_spans
 from carecite.retrieval.section_match import headers
 from carecite.retrieval.structured import is_sure_record
 from carecite.text.assertion import Polarity, answer_polarity, names_topic, polarity, yes_no_topic
+from carecite.text.dates import holds_date
 from carecite.text.drug_names import names_drug
 from carecite.text.sections import (
     BY_NAME,
@@ -46,6 +47,9 @@ from carecite.text.sections import (
 )
 from carecite.text.terms import singular
 from carecite.text.vital_signs import asked_vital_signs, states_vital_sign
+
+# A question asking for a time: "when", "what date", "how long ago".
+_ASKS_WHEN = re.compile(r"\bwhen\b|\bwhat (day|date|year|month)\b|\bhow long ago\b", re.I)
 
 COSINE_WEIGHT = 0.6
 RANK_STEP = 0.02  # each step down the re-ranked list costs this much relevance
@@ -195,6 +199,13 @@ class ExtractiveAnswerer:
             # for is the evidence, however unlike the question its other words are.
             ranked = self._rank(question, stating, sources, min_relevance=float("-inf"))
             return newest_first(question, ranked, sources)
+        if _ASKS_WHEN.search(question) and (
+            dated := self._rank(question, [(i, seg) for i, seg in pool if holds_date(seg.text)], sources)
+        ):
+            # "When was her ERCP": a relevant sentence holding the date answers ("On August 24, 2010,
+            # she underwent the endoscopic retrograde cholangiopancreatography"), not one that only
+            # names the event.
+            return newest_first(question, dated, sources)
         picks = newest_first(question, self._rank(question, pool, sources), sources)
         return picks + _patient_match(sources) if coverage and picks else picks
 
