@@ -542,3 +542,89 @@ def test_a_yes_no_question_about_a_medication_gets_no_lead(embedder: Embedder) -
     )
     draft = ExtractiveGenerator(embedder).draft("Is she on lisinopril?", [med])
     assert "lisinopril" in draft.text and draft.lead is None
+
+
+def test_what_a_study_showed_is_its_impression_then_its_findings_without_the_bare_list_number(
+    embedder: Embedder,
+) -> None:
+    """A procedure report's result: the IMPRESSION first, then the FINDINGS it rests on (DICOM CID
+    7001), in the note's order within each; "IMPRESSION:,1." (a header and an item number) is no item."""
+    text = (
+        "FINDINGS:, The endoscope was passed into the esophagus. The junction was irregular.\n"
+        "IMPRESSION:,1.  Gastroesophageal reflux disease, biopsied.,2.  Distal esophageal stricture.\n"
+        "PLAN:, Proton pump inhibitor twice daily."
+    )
+    picks = ExtractiveAnswerer(embedder).picks("what did they find on the scope", [mts_source(text)])
+    sections = [p.segment.section for p in picks]
+    assert sections[:2] == ["IMPRESSION", "IMPRESSION"] and set(sections[2:]) == {"FINDINGS"}
+    assert not any(p.segment.text.strip().endswith(",1.") for p in picks)
+
+
+def test_a_study_named_by_its_own_section_is_answered_by_that_section(embedder: Embedder) -> None:
+    """ "What did the xrays show" of a visit note with a RADIOGRAPHS section: that section, not the
+    visit's impression."""
+    text = (
+        "RADIOGRAPHS:, Those of his foot show chronic changes over the navicular. No fracture is seen.\n"
+        "IMPRESSION:, Left Chopart joint sprain."
+    )
+    picks = ExtractiveAnswerer(embedder).picks("what did the xrays show", [mts_source(text)])
+    assert picks and all(p.segment.section == "RADIOGRAPHS" for p in picks)
+
+
+@pytest.mark.parametrize(
+    ("question", "quoted"),
+    [
+        ("what was her blood pressure at this visit", "Blood pressure today is 182/78."),
+        ("what were his vitals", "His weight is 164 pounds, blood pressure 108/60, pulse 88."),
+    ],
+)
+def test_a_vital_sign_is_answered_by_the_sentence_stating_its_value_under_any_header(
+    question: str, quoted: str, embedder: Embedder
+) -> None:
+    """Vital signs written under PHYSICAL EXAMINATION or OBJECTIVE, with no header of their own: the
+    sentence stating the value answers, not one that only names the vital sign."""
+    text = (
+        "HISTORY OF PRESENT ILLNESS:, She had stable blood pressure for the past 12 years on lisinopril. "
+        "Her blood pressure started to go up to over 200s.\n"
+        "PHYSICAL EXAMINATION:, Blood pressure today is 182/78. Lungs are clear.\n"
+        "OBJECTIVE:, His weight is 164 pounds, blood pressure 108/60, pulse 88.\n"
+    )
+    picks = ExtractiveAnswerer(embedder).picks(question, [mts_source(text)])
+    assert quoted in [p.segment.text.split(":,")[-1].strip() for p in picks]
+    assert all(re.search(r"\d", p.segment.text) for p in picks)
+
+
+def test_a_medication_question_over_a_note_without_a_medication_list_quotes_only_a_drug(
+    embedder: Embedder,
+) -> None:
+    """An EEG report with no medication list: "what seizure meds is he on" is not answered by a
+    sentence that names no drug ("on several seizure meds"); a sentence naming one may answer."""
+    text = (
+        "HISTORY:, This is a digital EEG performed on a 75-year-old male with seizures.\n"
+        "INDICATION:, He has been on several seizure meds over the years.\n"
+        "IMPRESSION:, Normal awake and drowsy EEG."
+    )
+    assert ExtractiveAnswerer(embedder).picks("what seizure meds is he on", [mts_source(text)]) == []
+    with_drug = text + "\nCOMMENTS:, He continues on Keppra 500 mg twice daily for his seizures."
+    picks = ExtractiveAnswerer(embedder).picks("what seizure meds is he on", [mts_source(with_drug)])
+    assert picks and all("Keppra" in p.segment.text for p in picks)
+
+
+def test_what_a_patient_is_taking_is_their_medication_list(embedder: Embedder) -> None:
+    text = (
+        "HISTORY OF PRESENT ILLNESS:, She comes in for an oncology consultation today.\n"
+        "CURRENT MEDICATIONS:, Diovan 80/12.5 mg daily, Lipitor 10 mg daily.\n"
+        "ALLERGIES:, No known drug allergies."
+    )
+    picks = ExtractiveAnswerer(embedder).picks("what is she currently taking", [mts_source(text)])
+    assert [p.segment.section for p in picks] == ["CURRENT MEDICATIONS"]
+
+
+def test_a_when_question_is_answered_by_the_relevant_sentence_holding_the_date(embedder: Embedder) -> None:
+    text = (
+        "HISTORY OF PRESENT ILLNESS:, She was referred to gastroenterology and underwent an ERCP. "
+        "On August 24, 2010, she underwent the ERCP and a biliary stent was placed. "
+        "The ERCP showed a stricturing mass of the common bile duct."
+    )
+    picks = ExtractiveAnswerer(embedder).picks("when did she have the ERCP", [mts_source(text)])
+    assert picks and all("August 24, 2010" in p.segment.text for p in picks)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from carecite.text.dates import display_date, display_datetime, written_dates
+import pytest
+
+from carecite.text.dates import display_date, display_datetime, holds_date, written_dates
 
 
 def test_carecite_writes_dates_as_iso() -> None:
@@ -38,3 +40,17 @@ def test_iso_dates_ratios_two_digit_years_and_impossible_dates_are_left_alone() 
         "May 2026 was quiet.",
     ):
         assert written_dates(text) == [], text
+
+
+@pytest.mark.parametrize(
+    ("text", "dated"),
+    [
+        ("Total abdominal hysterectomy en bloc on July 25, 2006.", True),
+        ("She underwent a CT scan of the abdomen in July 2010.", True),
+        ("Seen on 9/16/2026 and again on 2026-10-01.", True),
+        ("The patient underwent surgery on the day of admission.", False),
+        ("Follow up in my office in four weeks.", False),
+    ],
+)
+def test_a_sentence_holds_a_date_when_it_names_a_day_or_a_month_and_year(text: str, dated: bool) -> None:
+    assert holds_date(text) is dated

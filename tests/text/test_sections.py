@@ -56,7 +56,16 @@ def test_a_header_as_written_opens_a_section_of_its_kind(header: str, kind: str 
         # Everyday wordings of the same sections.
         ("What are the next steps for this patient?", "plan"),
         ("What was found?", "findings"),
-        ("What did the study find?", "findings"),
+        # What a study showed: its impression, then its findings (DICOM CID 7001).
+        ("What did the study find?", "study result"),
+        ("what did the hart cath show", "study result"),
+        ("what did they find on the scope", "study result"),
+        ("what did her echo show", "study result"),
+        # The sections a question names first is the one asked for; what follows qualifies it.
+        ("what is the plan for her allergy symptoms", "plan"),
+        ("What were the swallow recommendations?", "plan"),
+        # A vital signs section by its name.
+        ("what were his vitals", "vital signs"),
         ("What meds was the patient sent home on?", "discharge medications"),
         ("What did the patient find helpful?", None),
         # ... but a question naming a record, or a clause about something else, asks for no section.

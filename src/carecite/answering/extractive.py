@@ -32,15 +32,23 @@ from carecite.reading.reading import Reading, read_text
 from carecite.retrieval.section_match import headers
 from carecite.retrieval.structured import is_sure_record
 from carecite.text.assertion import Polarity, answer_polarity, names_topic, polarity, yes_no_topic
+from carecite.text.dates import holds_date
+from carecite.text.drug_names import names_drug
 from carecite.text.sections import (
     BY_NAME,
     SectionKind,
     asked_header,
     holds_kind,
+    names_medications,
     normalise_title,
     says_nothing,
+    section_kinds,
 )
 from carecite.text.terms import singular
+from carecite.text.vital_signs import asked_vital_signs, states_vital_sign
+
+# A question asking for a time: "when", "what date", "how long ago".
+_ASKS_WHEN = re.compile(r"\bwhen\b|\bwhat (day|date|year|month)\b|\bhow long ago\b", re.I)
 
 COSINE_WEIGHT = 0.6
 RANK_STEP = 0.02  # each step down the re-ranked list costs this much relevance
@@ -92,6 +100,16 @@ class ExtractiveAnswerer:
         asked = reading.asked
         if asked is None and not any(map(is_sure_record, sources)):
             asked = asked_header(question, headers(sources), self._similarity)
+        if (
+            asked is not None
+            and asked.includes
+            and (named := asked_header(question, headers(sources), self._similarity))
+        ):
+            # "What did the xrays show" of a visit note with a "RADIOGRAPHS:" section: the section the
+            # question names is that study's result, not the visit's impression.
+            asked = named
+        if asked is not None and asked.optional and not section_items(asked, sources, identity):
+            asked = None  # no source holds it: answered as a question naming no section
         if (
             asked is not None
             and asked.polar
@@ -169,6 +187,30 @@ class ExtractiveAnswerer:
             if asked.prose_answers:  # naming the payer is the answer, however unlike the question
                 ranked = self._rank(question, pool, sources, min_relevance=float("-inf"))
                 return newest_first(question, ranked, sources)[:1]
+        if (
+            asked is None
+            and names_medications(question)
+            and not any(names_medications(h.title) for h in headers(sources))
+        ):
+            # "What seizure meds is he on" over an EEG report with no medication list: only a sentence
+            # naming a drug (the drug lexicon, ``text.drug_names``) may answer, never the report's
+            # history sentence that shares the word "seizure".
+            pool = [(i, seg) for i, seg in pool if names_drug(seg.text)]
+        if (vitals := asked_vital_signs(question)) and (
+            stating := [(i, seg) for i, seg in pool if states_vital_sign(seg.text, vitals)]
+        ):
+            # "What was her blood pressure?" asks for the value: a sentence stating one answers, not
+            # one that only names it ("her blood pressure started to go up"). Stating the value asked
+            # for is the evidence, however unlike the question its other words are.
+            ranked = self._rank(question, stating, sources, min_relevance=float("-inf"))
+            return newest_first(question, ranked, sources)
+        if _ASKS_WHEN.search(question) and (
+            dated := self._rank(question, [(i, seg) for i, seg in pool if holds_date(seg.text)], sources)
+        ):
+            # "When was her ERCP": a relevant sentence holding the date answers ("On August 24, 2010,
+            # she underwent the endoscopic retrograde cholangiopancreatography"), not one that only
+            # names the event.
+            return newest_first(question, dated, sources)
         picks = newest_first(question, self._rank(question, pool, sources), sources)
         return picks + _patient_match(sources) if coverage and picks else picks
 
@@ -356,7 +398,7 @@ def section_items(
             if at not in seen:
                 seen.add(at)
                 found.append((at, Pick(i, seg, round(cand.score, 4))))
-    found.sort(key=lambda pair: pair[0])
+    found.sort(key=lambda pair: (_included_rank(asked, pair[1].segment.section), pair[0]))
     # A note with an "IMPRESSION:" and an "INTERPRETATION:" (both read as the impression): the section
     # titled with the kind's own name is the one asked for; a synonym's section answers only alone.
     # Compared as singular words ("MEDICATIONS AT DISCHARGE") or joined ("FOLLOWUP" is "Follow-up").
@@ -367,6 +409,13 @@ def section_items(
         narrowest = [(at, p) for at, p in found if narrow.search(normalise_title(p.segment.section or ""))]
         found = narrowest or found
     return [pick for _, pick in found[:SECTION_ITEMS]]
+
+
+def _included_rank(asked: SectionKind, title: str | None) -> int:
+    """Where a section comes in a kind that includes others (``SectionKind.includes``): the impression
+    before the findings; 0 for every section of a kind that includes none."""
+    held = section_kinds(title)
+    return next((k for k, name in enumerate(asked.includes) if name in held), 0)
 
 
 def _titled(name: str, title: str) -> bool:

@@ -122,7 +122,17 @@ def is_heading(seg: Segment) -> bool:
     conditions:")."""
     body = seg.text.strip().rstrip(":,").strip().lstrip("#").strip()
     colon_title = seg.text.rstrip().endswith(":") and len(body.split()) <= 6
+    if seg.section is not None and body.upper().startswith(seg.section.upper()):
+        # The header and the number of the list item it opens ("IMPRESSION:,1."): the item's words
+        # are the next sentence; this one states nothing (a numbered list, as the note writes it).
+        rest = body[len(seg.section) :]
+        if _ENUMERATOR_ONLY.fullmatch(rest):
+            return True
     return colon_title or (seg.section is not None and body == seg.section)
+
+
+# Nothing but punctuation and a list item's number or letter ("1.", "(a)", "2)").
+_ENUMERATOR_ONLY = re.compile(r"[\W_]*(?:\d{1,2}|[A-Za-z]|[ivxIVX]{1,4})?[\W_]*")
 
 
 # --------------------------------------------------------------------------- tokens

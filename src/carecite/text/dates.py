@@ -93,3 +93,15 @@ def written_dates(text: str) -> list[WrittenDate]:
         if not out or d.start >= out[-1].end:
             out.append(d)
     return out
+
+
+# A month and a year ("in July 2010", "December 2009"), and an ISO date: times a sentence may hold
+# besides the day-precise forms ``written_dates`` reads.
+_MONTH_YEAR = re.compile(rf"\b({_MONTH})\.?,?\s+(\d{{4}})\b", re.IGNORECASE)
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def holds_date(text: str) -> bool:
+    """Does ``text`` say when, as a calendar date: a day ("July 25, 2006", "9/16/2026", "2026-09-16")
+    or a month and year ("in July 2010")?"""
+    return bool(_ISO_DATE.search(text) or _MONTH_YEAR.search(text) or written_dates(text))

@@ -13,6 +13,7 @@ the record's displays use ("Folic Acid" → "folic acid").
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from types import ModuleType
 
@@ -41,6 +42,11 @@ def generic_names(word: str) -> tuple[str, ...]:
 
 def is_drug(word: str) -> bool:
     return bool(generic_names(word))
+
+
+def names_drug(text: str) -> bool:
+    """Does ``text`` name a drug (a brand, generic or synonym of the lexicon: "Keppra", "Diovan")?"""
+    return any(is_drug(w) for w in re.findall(r"[A-Za-z][A-Za-z-]{2,}", text))
 
 
 @lru_cache(maxsize=1)

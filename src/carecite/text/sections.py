@@ -25,6 +25,7 @@ from functools import lru_cache
 from carecite.text.assertion import asks_yes_no
 from carecite.text.section_vocabulary import VOCABULARY
 from carecite.text.terms import STOP_WORDS, singular, stem, words
+from carecite.text.vital_signs import STATES_VITAL_SIGN
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,12 @@ class SectionKind:
     # question, so the answer may open with "Yes" / "No" (``extractive.yes_no_lead``). Not for kinds
     # whose sentences answer by status words ConText does not read ("lisinopril ... stopped").
     asserts: bool = False
+    # The curated kinds whose sections answer for this one, in the order quoted ("what did the scan
+    # show": the report's impression, then its findings). Empty: only this kind's own headers.
+    includes: tuple[str, ...] = ()
+    # When no source holds the section, the question asks for none: a coded record or the most
+    # relevant sentences answer, as for any question ("what did her last echo show" of a record).
+    optional: bool = False
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -176,21 +183,37 @@ KINDS: tuple[SectionKind, ...] = (
             r"\breason for the (procedure|operation|surgery|study|exam)\b"
         ),
     ),
+    # What a study showed: its conclusion, then the observations it rests on. A diagnostic report's
+    # body is its Findings and its Impressions/Conclusions (DICOM PS3.16 CID 7001 "Diagnostic Imaging
+    # Report Headings": 121070 Findings, 121072 Impressions, 121076 Conclusions; the ACR Practice
+    # Parameter for Communication of Diagnostic Imaging Findings: findings, then an impression that
+    # answers the clinical question). Asked by what the study or the clinicians "showed", "found" or
+    # "revealed" (the verbs that report results); "what were the findings" names its own section.
+    SectionKind(
+        "study result",
+        _rx(r"(?!)"),  # no header of its own: its sections are the impression's and the findings'
+        _rx(
+            # ... of a study or its readers, not of the patient ("what did the patient find helpful").
+            r"\bwhat did (?!(the )?(patient|pt)\b|he\b|she\b)(the|this|that|his|her|their|they|it|you|we)\b"
+            r"[^?.!]{0,40}?"
+            r"\b(show|find|reveal|demonstrate)\w*"
+        ),
+        includes=("impression", "findings"),
+        optional=True,
+    ),
     SectionKind(
         "findings",
         _rx(r"\bfindings\b"),
         # "What was found?" of a report; "What was found on the last colonoscopy?" names a record.
-        _rx(
-            r"\bfindings?\b|^\W*what (was|were) found\W*$|"
-            r"\bwhat did the (study|scan|exam|procedure|operation|imaging) (show|find|reveal)\b"
-        ),
+        _rx(r"\bfindings?\b|^\W*what (was|were) found\W*$"),
     ),
     SectionKind(
         "plan",
         _rx(r"\bplan\b|^recommendations?$|^next steps?$"),
         # "next steps" for the patient as a whole; "next steps for her cardiology referral" names a record.
         _rx(
-            r"\b(the|treatment|management) plan\b|\bplan of care\b|\bwhat is planned\b|"
+            # "recommendations" is this kind's own header word (above; DICOM CID 7001 121074).
+            r"\b(the|treatment|management) plan\b|\bplan of care\b|\bwhat is planned\b|\brecommendations\b|"
             r"\bnext steps?( for (this|the) patient| for (him|her|them))?\W*$"
         ),
         # With no plan section, only a sentence that states an intention answers: "Next, a 1 cm
@@ -203,8 +226,21 @@ KINDS: tuple[SectionKind, ...] = (
     ),
     SectionKind(
         "impression",
-        _rx(r"^(clinical |diagnostic )?impressions?$|^conclusions?$|^interpretation$"),
+        # A header's head noun names its section, whatever qualifies it ("FINAL IMPRESSION",
+        # "DIAGNOSTIC IMPRESSION": DICOM CID 7001 121072 Impressions, 121076 Conclusions).
+        _rx(r"^([a-z]+ )?(impressions?|conclusions?)$|^interpretation$"),
         _rx(r"\bimpressions?\b|\bconclusions?\b"),
+    ),
+    # The C-CDA Vital Signs Section (LOINC 8716-3), asked by its name. Notes often record vital signs
+    # under the physical examination or a SOAP note's "OBJECTIVE:" with no header of their own: a
+    # sentence stating one with its value (LOINC's vital signs panel, ``text.vital_signs``) answers.
+    SectionKind(
+        "vital signs",
+        _rx(r"^vital(s| signs?)$"),
+        _rx(r"\bvital(s| signs?)\b"),
+        STATES_VITAL_SIGN,
+        prose_answers=True,
+        optional=True,
     ),
     SectionKind(
         "social history",
@@ -276,9 +312,11 @@ def section_kinds(title: str | None, note_type: str | None = None) -> frozenset[
 def asked_section(question: str) -> SectionKind | None:
     """The section kind a question asks for ("What follow-up was arranged?" → follow-up), if any; a
     yes/no question naming one of a ``polar`` kind's elements ("does she smoke?") asks for that kind."""
-    for kind in KINDS:
-        if kind.cues.search(question):
-            return kind
+    # Of several kinds named, the one named first: a question names what it asks for before what
+    # qualifies it ("what is the plan for her allergy symptoms" asks for the plan, not the allergies).
+    named = [(m.start(), i) for i, kind in enumerate(KINDS) if (m := kind.cues.search(question))]
+    if named:
+        return KINDS[min(named)[1]]
     if asks_yes_no(question):
         for kind in KINDS:
             if kind.polar and kind.prose is not None and kind.prose.search(question):
@@ -321,6 +359,10 @@ SHORTHAND: dict[str, str] = {
     "er": "emergency department",
     "imp": "impression",
 }
+# Verbs a question asks a section's content with: what a patient is "taking" is their medications
+# (FHIR R4 MedicationStatement: "a record of a medication that is being consumed by a patient", once
+# asked by its ``taken`` element). Not "take", which also asks how long something takes.
+SECTION_VERBS: dict[str, str] = {"taking": "medications", "takes": "medications"}
 # The calibrated cosine (question vs header, or header and its first line) a header the question
 # names must also reach (dev questions, independent author A; precision first: a lifted wrong section
 # is quoted as the answer): every word of the header named, or only some ("INJECTATE USED" for "what
@@ -345,7 +387,7 @@ def section_terms(text: str) -> frozenset[str]:
     lowered = re.sub(r"\bx-(rays?)\b", r"x\1", text.lower()).replace("/", " ")
     out: set[str] = set()
     for w in words(lowered):
-        for part in SHORTHAND.get(w, w).split():
+        for part in SHORTHAND.get(w, SECTION_VERBS.get(w, w)).split():
             if (
                 part not in STOP_WORDS
                 and singular(part) not in STOP_WORDS
@@ -358,6 +400,14 @@ def section_terms(text: str) -> frozenset[str]:
 
 def _same(a: str, b: str) -> bool:
     return a == b or (min(len(a), len(b)) >= _PREFIX_MIN and (a.startswith(b) or b.startswith(a)))
+
+
+def names_medications(text: str) -> bool:
+    """Does a question or header name the medications ("meds", "MEDICATIONS", "med changes")?"""
+    return section_terms(text) >= _MEDICATIONS
+
+
+_MEDICATIONS = section_terms("medications")
 
 
 def category_of(title: str) -> str | None:
@@ -473,7 +523,8 @@ def holds_kind(kind: SectionKind, title: str | None, note_type: str | None = Non
         return False
     if kind.titles:
         return normalise_title(title) in kind.titles
-    return kind.name in section_kinds(title, note_type)
+    held = section_kinds(title, note_type)
+    return kind.name in held or any(k in held for k in kind.includes)
 
 
 @lru_cache(maxsize=1)
