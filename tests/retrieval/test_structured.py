@@ -786,6 +786,66 @@ def test_a_care_team_answers_who_someone_is_never_what_was_done(engine: Engine) 
     )
 
 
+def test_a_who_question_naming_no_kind_reads_the_people_and_names_the_asked_member(engine: Engine) -> None:
+    _care_teams(engine)
+    with session_scope(engine) as s:
+        s.add(t.MedicationRequest(ref="MedicationRequest/c", fhir_id="c", patient_key=PK, status="active",
+                                  medication="Carvedilol 6.25 MG Oral Tablet", reason="Heart failure"))  # fmt: skip
+    assert read_intent("who is coordinating her heart care").kinds == {"CareTeam", "Appointment"}
+    retriever = StructuredRetriever(engine, TODAY)
+    cands = retriever.search(retriever.read("who is coordinating her heart care"), _filter(), 5)
+    assert cands[0].source_ref == "CareTeam/heart"
+    assert "MedicationRequest/c" not in [c.source_ref for c in cands]  # never the heart failure drug
+    # The team is cited; the answer's sentence names the member the question's words name, by their
+    # stems ("coordinating": coordinator), not every member of the team.
+    assert "Carla Mendes" in cands[0].brief and "Marcus Bell" not in cands[0].brief
+    doctor = retriever.search(retriever.read("who is her heart doctor"), _filter(), 1)[0]
+    assert "Marcus Bell" in doctor.brief and "Carla Mendes" not in doctor.brief
+
+
+def test_overdue_with_a_lab_named_asks_for_the_work_never_the_results(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        s.add(t.Task(ref="Task/k", fhir_id="k", patient_key=PK, status="requested",
+                     description="Recheck potassium", due=datetime(2026, 11, 1)))  # fmt: skip
+    assert "Observation" not in read_intent("is her potassium recheck overdue").kinds
+    assert refs(engine, "is her potassium recheck overdue")[0] == "Task/k"
+    assert not any(r.startswith("Observation/") for r in refs(engine, "is her potassium recheck overdue"))
+
+
+def test_a_why_question_is_never_answered_by_a_row_that_states_no_reason(engine: Engine) -> None:
+    # The missed appointment row says that it was missed, not why: the notes answer.
+    assert "Appointment/missed" in refs(engine, "did she miss her endocrinology visit")
+    assert "Appointment/missed" not in refs(engine, "why did she miss her endocrinology visit")
+
+
+def test_a_word_no_display_knows_does_not_doubt_the_row_that_names_the_asked_item(engine: Engine) -> None:
+    from carecite.retrieval.structured import is_sure_record
+
+    with session_scope(engine) as s:
+        for n, year in enumerate((2022, 2023)):
+            s.add(t.Immunization(ref=f"Immunization/hpv{n}", fhir_id=f"hpv{n}", patient_key=PK,
+                                 status="completed", display="HPV, quadrivalent",
+                                 occurrence=datetime(year, 5, 1)))  # fmt: skip
+    retriever = StructuredRetriever(engine, TODAY)
+    # "series" is in no code display of the store: it cannot tell the HPV rows apart from any other.
+    found = retriever.search(retriever.read("has she had the HPV vaccine series"), _filter(), 5)
+    assert {c.source_ref for c in found} == {"Immunization/hpv0", "Immunization/hpv1"}
+    assert all(is_sure_record(c) for c in found)
+
+
+def test_a_month_asked_for_keeps_only_the_rows_dated_in_it(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        for ref, when, reason in (
+            ("Encounter/sep", datetime(2026, 9, 18), "Heart failure exacerbation"),
+            ("Encounter/may", datetime(2026, 5, 2), "Pneumonia"),
+        ):
+            s.add(t.Encounter(ref=ref, fhir_id=ref, patient_key=PK, status="finished", class_code="IMP",
+                              display="Inpatient admission", start=when, reason=reason))  # fmt: skip
+    found = refs(engine, "why was she admitted in September")
+    assert found[:1] == ["Encounter/sep"] and "Encounter/may" not in found
+    assert {"Encounter/sep", "Encounter/may"} <= set(refs(engine, "why was she admitted"))
+
+
 def _encounters(engine: Engine) -> None:
     with session_scope(engine) as s:
         for ref, klass, display, when in (

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
-from carecite.text.dates import display_date, display_datetime, holds_date, written_dates
+from carecite.text.dates import asked_frame, display_date, display_datetime, holds_date, written_dates
 
 
 def test_carecite_writes_dates_as_iso() -> None:
@@ -54,3 +54,17 @@ def test_iso_dates_ratios_two_digit_years_and_impossible_dates_are_left_alone() 
 )
 def test_a_sentence_holds_a_date_when_it_names_a_day_or_a_month_and_year(text: str, dated: bool) -> None:
     assert holds_date(text) is dated
+
+
+def test_a_month_or_year_asked_for_is_a_frame_and_may_the_verb_is_not() -> None:
+    frame = asked_frame("why was she admitted in September")
+    assert frame is not None and (frame.month, frame.year) == (9, None)
+    # A month without a year is its latest occurrence up to today.
+    assert frame.holds(date(2026, 9, 18), today=date(2026, 12, 7))
+    assert not frame.holds(date(2025, 9, 18), today=date(2026, 12, 7))
+    assert frame.holds(date(2025, 9, 18), today=date(2026, 5, 1))
+    year = asked_frame("what shots did he get in 2023")
+    assert year is not None and (year.month, year.year) == (None, 2023) and year.words == {"2023"}
+    both = asked_frame("labs from March 2025")
+    assert both is not None and (both.month, both.year) == (3, 2025)
+    assert asked_frame("may I see her medications") is None

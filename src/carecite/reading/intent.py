@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 
 from carecite.reading.cues import Cue, CueRun, cue
 from carecite.reading.items import (
+    NOT_CONTENT,
     Group,
+    is_known,
     is_term,
     named_tokens,
     naming_groups,
@@ -25,8 +27,10 @@ from carecite.reading.vocabulary import (
     PAST_WORDS,
     PROCEDURE_TERMS,
     RECENT_WORDS,
+    is_generic,
 )
 from carecite.text import drug_names
+from carecite.text.dates import Frame, asked_frame
 from carecite.text.drug_classes import BY_TOKEN as DRUG_CLASSES
 from carecite.text.terms import singular
 
@@ -68,10 +72,24 @@ class Intent:
     # A coverage question's condition, named in its last "for ..." / "with ..." clause
     # (``condition_groups``): the patient half of "does it cover it for this patient".
     condition: tuple[Group, ...] = ()
+    # "Why did she miss her lung appointment?": only a row that states a reason answers.
+    why: bool = False
+    # The question's own words, as typed (no synonyms): what a care team's members are matched by.
+    words: tuple[str, ...] = ()
+    # Words of the question that neither the store's code displays nor a terminology know.
+    unheard: frozenset[str] = frozenset()
+    # "admitted in September", "shots in 2023": only rows dated inside it answer (``Frame.holds``).
+    frame: Frame | None = None
 
 
 # Open work with no kind named ("What do we still need to get done?"): the patient's to-dos.
 OPEN_WORK_KINDS = frozenset({"Task"})
+# Kinds of care-coordination work, whose rows name the specialty they are with ("Post-discharge
+# cardiology follow-up", "Referral to psychiatry service"), and which alone have a due date.
+WORK_KINDS = frozenset({"Task", "ServiceRequest", "Appointment"})
+# The kinds whose rows name the people of the patient's care (FHIR CareTeam.participant,
+# Appointment.participant): a "who" question naming no kind reads them.
+PERSON_KINDS = frozenset({"CareTeam", "Appointment"})
 # Conditions and allergies are named only inside an item frame: "When was she diagnosed with essential
 # hypertension?" names one (a patient without it must not be answered with her first problem), while
 # "any food allergies?", "heart problems", "cancer history" name a category the displays do not spell.
@@ -213,6 +231,7 @@ _IN_PROGRESS = cue(
 _PAST = cue("past", "curated", "curated: history asked for", words=PAST_WORDS)
 _NOTES = cue("notes", "curated", "curated: a note named", words={"note", "notes"})
 _PERSON = cue("person", "curated", "curated: who is asked", words={"who", "whos", "whose", "whom"})
+_WHY = cue("why", "curated", "curated: a reason is asked (FHIR R4 reasonCode)", words={"why", "reason"})
 _PCP_CUE = cue("pcp", "standard", "FHIR R4 Patient.generalPractitioner", pattern=_PCP)
 # Each record kind by the words a question names it with (``vocabulary.KIND_VOCABULARY``).
 _KIND_CUES: dict[str, Cue] = {
@@ -251,7 +270,9 @@ def read_intent(
         kinds.add("Encounter")
     if run.hit(_DRUG_CLASS, toks):  # "a blood thinner", "water pills": a medication, named by its class
         kinds.add("MedicationRequest")
-    required = term_groups(question, vocabulary)
+    frame = asked_frame(question)
+    said_frame = frame.words if frame is not None else frozenset()  # when, never what
+    required = _not_when(term_groups(question, vocabulary), said_frame)
     named_terms = {tok for tok, _ in named_tokens(question, vocabulary) if is_term(tok)}
     # "lovenox", "insulin": a medication, unless the drug is what the patient is allergic to.
     if "AllergyIntolerance" not in kinds and any(drug_names.is_drug(tok) for tok in named_terms):
@@ -262,25 +283,49 @@ def read_intent(
         kinds.add("Observation")
     if not kinds and outstanding:
         kinds = set(OPEN_WORK_KINDS)
+    overdue = run.hit(_OVERDUE, toks, q)
+    if overdue and not kinds & WORK_KINDS:
+        # Only work has a due date (FHIR Task.restriction.period, ServiceRequest.occurrence): "is his INR
+        # recheck overdue" asks for the recheck task; the INR names which one, as a lab name names it.
+        # A result is never overdue (Observation has no due date): its rows do not answer.
+        kinds = (kinds - {"Observation"}) | OPEN_WORK_KINDS
+    person = run.hit(_PERSON, toks)
+    if not kinds and person:
+        # "Who is coordinating her heart care?" names no kind: a person answers it, so only the rows
+        # that name people are read, never the heart failure drugs that share its words.
+        kinds = set(PERSON_KINDS)
     problem_list = run.hit(_PROBLEM_LIST, text=q)  # the problem list is the patient's current problems
     return Intent(
         kinds=frozenset(kinds),
         outstanding=outstanding,
-        overdue=run.hit(_OVERDUE, toks, q),
+        overdue=overdue,
         upcoming=upcoming,
         missed=run.hit(_MISSED, toks, q),
         recent=recent_word or problem_list,
         in_progress=run.hit(_IN_PROGRESS, toks, q),
         attended=attended,
         past=run.hit(_PAST, toks),
-        terms=record_terms(question) - not_done,
-        naming=naming_groups(question, vocabulary),
+        terms=record_terms(question) - not_done - said_frame,
+        naming=_not_when(naming_groups(question, vocabulary), said_frame),
         required=required,
         named_kinds=NAMED_KINDS | {kind for kind, c in _ITEM_FRAMES if run.hit(c, text=question)},
         notes=notes,
-        person=run.hit(_PERSON, toks),
+        person=person,
         pcp=run.hit(_PCP_CUE, text=q),
         encounter_class=asked_classes,
         text=question,
         condition=condition_groups(question),
+        why=run.hit(_WHY, toks),
+        words=tuple(dict.fromkeys(w for w in said if w not in NOT_CONTENT and len(w) > 1)),
+        unheard=frozenset(
+            w
+            for w in record_terms(question)
+            if vocabulary is not None and not is_known(w, vocabulary) and not is_generic(w)
+        ),
+        frame=frame,
     )
+
+
+def _not_when(groups: tuple[Group, ...], frame_words: frozenset[str]) -> tuple[Group, ...]:
+    """The naming groups without the words of the time frame ("September" names no item)."""
+    return tuple(g for g in groups if not g[0] <= frame_words)

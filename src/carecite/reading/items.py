@@ -20,7 +20,7 @@ from carecite.text.terms import NEGATIONS, STOP_WORDS, singular
 
 TOKEN = re.compile(r"[a-z0-9]+")
 # A negation is content here as in verification: "not started" asks for the activities not started.
-_NOT_CONTENT = STOP_WORDS - NEGATIONS
+NOT_CONTENT = STOP_WORDS - NEGATIONS
 # "plan of care" is the care plan; "right now" is now (not laterality: "right knee" stays right).
 # "type 2 diabetes management plan" names a care plan as SNOMED CT titles them ("Diabetes self
 # management plan").
@@ -55,7 +55,7 @@ def record_terms(text: str) -> frozenset[str]:
     "HbA1c"), for the lexical part of a record's score."""
     out: set[str] = set()
     for tok in tokens(text):
-        if tok in _NOT_CONTENT or len(tok) < 2:
+        if tok in NOT_CONTENT or len(tok) < 2:
             continue
         out.add(tok)
         out.update(SYNONYMS.get(tok, ()))
@@ -84,7 +84,7 @@ def term_groups(question: str, vocabulary: frozenset[str] | None = None) -> tupl
     return tuple(g for tok, g in named_tokens(question, vocabulary) if is_term(tok))
 
 
-def _synonyms(tok: str) -> tuple[str, ...]:
+def synonyms(tok: str) -> tuple[str, ...]:
     """A word's curated synonyms ("kidneys" as "kidney"), with those of a synonym that has its own
     ("kidney": eGFR, which LOINC displays write "glomerular filtration")."""
     said = SYNONYMS.get(tok) or SYNONYMS.get(singular(tok), ())
@@ -94,12 +94,12 @@ def _synonyms(tok: str) -> tuple[str, ...]:
 def named_tokens(question: str, vocabulary: frozenset[str] | None) -> list[tuple[str, Group]]:
     groups: dict[str, Group] = {}
     for tok in tokens(question):
-        if tok in _NOT_CONTENT or len(tok) < 2 or is_generic(tok) or tok in groups:
+        if tok in NOT_CONTENT or len(tok) < 2 or is_generic(tok) or tok in groups:
             continue
-        if vocabulary is not None and not _known(tok, vocabulary):
+        if vocabulary is not None and not is_known(tok, vocabulary):
             continue
         alts = [frozenset({singular(tok)})]
-        alts += [frozenset(singular(w) for w in syn.split()) for syn in _synonyms(tok)]
+        alts += [frozenset(singular(w) for w in syn.split()) for syn in synonyms(tok)]
         alts += [frozenset({singular(m)}) for m in drug_class_members(tok)]  # a class: any member
         # A brand or synonym by its generic name, as RxNorm displays write it ("lovenox": enoxaparin).
         alts += [frozenset(singular(w) for w in g.split()) for g in drug_names.generic_names(tok)]
@@ -121,7 +121,7 @@ def is_term(tok: str) -> bool:
     )
 
 
-def _known(tok: str, vocabulary: frozenset[str]) -> bool:
+def is_known(tok: str, vocabulary: frozenset[str]) -> bool:
     return is_term(tok) or singular(tok) in vocabulary
 
 

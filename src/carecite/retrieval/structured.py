@@ -16,12 +16,13 @@ from datetime import date, datetime, timedelta
 from functools import cache, cached_property, lru_cache
 from typing import Any
 
+import snowballstemmer
 from sqlalchemy import Engine, and_, not_
 from sqlmodel import Session, col, select
 
 from carecite.domain import Candidate, RetrievalFilter, date_int
-from carecite.reading.intent import NAMED_KINDS, Intent, read_intent
-from carecite.reading.items import Group, names_item, naming_count, record_terms, tokens
+from carecite.reading.intent import NAMED_KINDS, WORK_KINDS, Intent, read_intent
+from carecite.reading.items import Group, names_item, naming_count, record_terms, synonyms, tokens
 from carecite.reading.vocabulary import (
     KIND_NOUNS,
     KIND_VOCABULARY,
@@ -55,9 +56,6 @@ CURRENT_KINDS: dict[str, str] = {
     "CarePlanActivity": "current care plan",
     "Condition": "active condition",
 }
-# Kinds of care-coordination work, whose rows name the specialty they are with ("Post-discharge
-# cardiology follow-up", "Referral to psychiatry service").
-WORK_KINDS = frozenset({"Task", "ServiceRequest", "Appointment"})
 # Each work kind as a decline names it ("No nephrology appointment is on record").
 WORK_NOUNS: dict[str, str] = {"Appointment": "appointment", "Task": "follow-up", "ServiceRequest": "referral"}
 
@@ -146,6 +144,9 @@ class Statement:
     prior: float  # how strongly the row matches the intent's status/date modifiers
     name: str = ""  # what the row is about, as coded: the display (and drug name) as ingested
     brief: str = ""  # the same facts as one readable sentence, in the statement's own words and dates
+    # Does the row say why: its reason (FHIR reasonCode of an encounter, order or prescription), or a
+    # task's own notes? An appointment or a result as ingested states none, so it never answers "why".
+    reason: bool = False
 
     @classmethod
     def of(
@@ -160,7 +161,8 @@ class Statement:
             if v
         )
         labels = t.labels_from_str(row.security_labels)
-        return cls(row.ref, kind, text, when, row.facility, labels, prior, name, brief or text)
+        reason = kind == "Task" or bool(getattr(row, "reason", None))
+        return cls(row.ref, kind, text, when, row.facility, labels, prior, name, brief or text, reason)
 
 
 def _d(value: datetime | date | None) -> str:
@@ -365,6 +367,10 @@ class StructuredRetriever:
 
     # ----------------------------------------------------------------- scoring
     def _score(self, s: Statement, intent: Intent) -> float:
+        if intent.frame is not None and s.when is not None and not intent.frame.holds(s.when, self.today):
+            return 0.0  # "admitted in September": an admission in May is not the one asked about
+        if intent.why and not s.reason:
+            return 0.0  # the notes say why a visit was missed; the appointment row only that it was
         named_row = s.kind in intent.named_kinds and names_asked(intent, s)
         # A row whose coded name is everything the question names is of the asked kind, whether or not
         # the question said the kind ("When was the last dental cleaning?" names a procedure).
@@ -387,7 +393,11 @@ class StructuredRetriever:
         # specialty: every follow-up task must not ride on "follow-up" past the orthopedic visit).
         only_kind = kind_match and not _modified(intent) and not specific - _kind_terms(s.kind)
         said = words | _kind_terms(s.kind) if only_kind else words
-        overlap = len(intent.terms & said) / max(1, len(intent.terms)) if intent.terms else 0.0
+        # A row of the asked kind that names the asked item is not doubted for a word no code display
+        # of the store and no terminology knows ("series" in "the HPV vaccine series"): no row could
+        # say it, so it cannot tell rows apart.
+        asked = intent.terms - intent.unheard if kind_match and named_row else intent.terms
+        overlap = len(asked & said) / max(1, len(asked)) if asked else 0.0
         if not intent.kinds and not specific & words:
             return 0.0  # a question naming no kind matches a row by what it names, never by "date:"
         if intent.kinds and not kind_match and overlap < 0.34:
@@ -728,13 +738,18 @@ class StructuredRetriever:
             if not people:
                 continue
             status = team.status or "unknown"
-            listed = "; ".join(f"{m.display or m.member_ref} — {_role_words(m.role)}" for m in people)
+            said = [f"{m.display or m.member_ref} — {_role_words(m.role)}" for m in people]
             since = f", since {_d(team.period_start)}" if team.period_start else ""
             title = team.name or team.display or "Care team"
-            text = f"Care team: {title} ({status}{since}); members: {listed}."
+            text = f"Care team: {title} ({status}{since}); members: {'; '.join(said)}."
+            # The answer names the members whose role the question names ("who is coordinating her
+            # heart care": the cardiology care coordinator), not the whole team; the team stays the
+            # cited source (the CareTeam resource lists them).
+            asked = [m for m, n in _asked_members(intent, said) if n]
+            brief = f"Care team: {title} ({status}{since}); {'; '.join(asked)}." if asked else text
             current = status == "active"
             prior = (0.3 if current else -0.3) if not intent.past else (0.0 if current else 0.3)
-            yield Statement.of(team, "CareTeam", text, team.period_start, prior, text)
+            yield Statement.of(team, "CareTeam", text, team.period_start, prior, brief)
 
     def _primary_care(self, session: Session, flt: RetrievalFilter) -> Iterable[Statement]:
         """The patient's primary care provider, from Patient.generalPractitioner (the Patient resource
@@ -817,6 +832,24 @@ def _role_words(role: str | None) -> str:
             extra = [w for w in words if w not in said]
             return f"{role} ({', '.join(extra)})" if extra else role
     return role
+
+
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+def _stems(text: str) -> set[str]:
+    """The Porter2 (Snowball) stems of a text's words: "coordinating" and "coordinator" share one."""
+    return set(_STEMMER.stemWords(tokens(text)))
+
+
+def _asked_members(intent: Intent, members: Sequence[str]) -> list[tuple[str, int]]:
+    """Each member (as listed) with how many of the question's own words (not its kind words:
+    "doctor", "team") the member's name and role name, a word counting once with its synonyms
+    ("heart": cardiology); only the members naming the most count."""
+    asked = [_stems(" ".join((w, *synonyms(w)))) for w in intent.words if not is_generic(w)]
+    hits = [sum(1 for stems in asked if stems & _stems(m)) for m in members]
+    best = max(hits, default=0)
+    return [(m, n if n == best else 0) for m, n in zip(members, hits, strict=True)]
 
 
 def _earlier(nth: int) -> float:

@@ -105,3 +105,44 @@ def holds_date(text: str) -> bool:
     """Does ``text`` say when, as a calendar date: a day ("July 25, 2006", "9/16/2026", "2026-09-16")
     or a month and year ("in July 2010")?"""
     return bool(_ISO_DATE.search(text) or _MONTH_YEAR.search(text) or written_dates(text))
+
+
+# --------------------------------------------------------------------------- a time frame asked for
+# "why was she admitted in September", "what shots did he get in 2023", "labs from March 2025": the
+# month and/or year a question confines itself to. A month name counts after a preposition or before a
+# year only ("may" is also a verb).
+_FRAME = re.compile(
+    rf"\b(?:in|during|of|last|this|from)\s+(?:(?P<m1>{_MONTH})\.?(?:\s+(?P<y1>(?:19|20)\d{{2}}))?|"
+    rf"(?P<y2>(?:19|20)\d{{2}}))\b|\b(?P<m3>{_MONTH})\.?,?\s+(?P<y3>(?:19|20)\d{{2}})\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A month and/or year the question names, and the words it names them with."""
+
+    month: int | None
+    year: int | None
+    words: frozenset[str]
+
+    def holds(self, when: date | datetime, today: date) -> bool:
+        """Is ``when`` inside the frame? A month without a year is its latest occurrence up to today
+        ("in September", asked in December 2026, is September 2026; asked in May, September 2025)."""
+        year = self.year
+        if year is None and self.month is not None:
+            year = today.year if self.month <= today.month else today.year - 1
+        if year is not None and when.year != year:
+            return False
+        return self.month is None or when.month == self.month
+
+
+def asked_frame(question: str) -> Frame | None:
+    """The month/year a question confines itself to, if it names one."""
+    found = _FRAME.search(question)
+    if found is None:
+        return None
+    month = found["m1"] or found["m3"]
+    year = found["y1"] or found["y2"] or found["y3"]
+    words = frozenset(w.lower().rstrip(".") for w in (month, year) if w)
+    return Frame(MONTHS[month.lower().rstrip(".")] if month else None, int(year) if year else None, words)
