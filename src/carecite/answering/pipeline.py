@@ -443,7 +443,9 @@ class Pipeline:
         if state.missing is not None and not (named := missing_item_gate(state.missing, state.kept)).ok:
             decision = named  # "No potassium result is on record" says more than a low score does
         quoted = quoted_gate(state.trace.question, state.candidates) if not coverage else None
-        if decision.ok and quoted is not None and not quoted.ok:
+        # A quote no note of the patient holds says more than a low score does (a month it names may
+        # have confined the records to nothing), as a named missing item does.
+        if quoted is not None and not quoted.ok and (decision.ok or decision.reason == "low_confidence"):
             decision = quoted
         if decision.ok and coverage:
             asked = state.service or AskedService.of(state.reading.text)
