@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 from carecite.privacy.identity import PatientIdentity, as_the_patient, scrub_identifiers
 from carecite.reading.cues import REGISTRY, Cue, CueRun
-from carecite.reading.intent import Intent, read_intent
+from carecite.reading.intent import WORK_KINDS, Intent, read_intent
+from carecite.reading.items import tokens
 from carecite.reading.kind import QuestionKind, classify
+from carecite.reading.vocabulary import FHIR_STATUS_WORDS
 from carecite.text.sections import SectionKind, asked_section
 from carecite.text.spelling import Speller
 
@@ -76,15 +78,26 @@ def read(
     record_text = scrub_identifiers(text, identity)
     if identity is not None:
         record_text = identity.without_name(record_text)
+    intent = read_intent(record_text, vocabulary, run)
     return Reading(
         typed=question,
         kind=kind,
         text=text,
-        intent=read_intent(record_text, vocabulary, run),
-        asked=asked_section(text),
+        intent=intent,
+        asked=None if asks_status(intent) else asked_section(text),
         spelling=spelling,
         cues=tuple(run.fired),
     )
+
+
+def asks_status(intent: Intent) -> bool:
+    """Does the question ask how a piece of work stands: an appointment, referral or task it names,
+    with a status or time of the FHIR R4 status codes ("is her post discharge heart appointment
+    booked?", "missed", "overdue", "next")? Only the record states that; no note section answers it,
+    whatever section a word of the question ("post discharge") would otherwise ask for."""
+    status = intent.upcoming or intent.missed or intent.attended or intent.outstanding or intent.overdue
+    said = status or bool(FHIR_STATUS_WORDS.intersection(tokens(intent.text)))
+    return bool(intent.kinds & WORK_KINDS) and said
 
 
 def read_text(text: str) -> Reading:
