@@ -95,3 +95,17 @@ def test_a_visit_that_happened_is_an_encounter_and_a_booked_one_is_not() -> None
     assert "Encounter" not in read_intent("when is her next visit").kinds
     # A phone call is a virtual encounter (ActEncounterCode VR: "telephone conference, ...").
     assert read_intent("when was our last phone call with him").encounter_class == {"VR"}
+
+
+@pytest.mark.parametrize(
+    ("question", "visit"),
+    [
+        ("when does she see endocrinology", True),
+        ("when will she see dr osei", True),
+        ("does she see the lungs doctor", True),
+        ("did she see her earlier results", False),  # "ear" (ENT) is no prefix match
+        ("let me see her meds", False),
+    ],
+)
+def test_seeing_a_clinician_or_a_specialty_is_a_visit(question: str, visit: bool) -> None:
+    assert ("Appointment" in read_intent(question).kinds) is visit

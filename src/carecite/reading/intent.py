@@ -27,6 +27,7 @@ from carecite.reading.vocabulary import (
     PAST_WORDS,
     PROCEDURE_TERMS,
     RECENT_WORDS,
+    SPECIALTIES,
     is_generic,
 )
 from carecite.text import drug_names
@@ -189,6 +190,20 @@ _OUTSTANDING = cue(
 )
 _NOT_DONE_CUE = cue("not_done", "curated", "curated: a negated completion status", pattern=_NOT_DONE)
 _TO_SEE_CUE = cue("to_see", "curated", "curated: a visit still to come", pattern=_TO_SEE)
+# "When does she see endocrinology?", "is he seeing the heart doctor": seeing a clinician or a
+# specialty is a visit (FHIR R4 Appointment.participant). Which visit the named specialty or clinician
+# says, not a time: "upcoming" would lift every booked visit beside it.
+_SPECIALTY_WORDS = sorted({w for names, words in SPECIALTIES.values() for w in (*names, *words)}, key=len)
+_SEE_CLINICIAN = cue(
+    "see_clinician",
+    "curated",
+    "curated: a visit is seeing a clinician (FHIR R4 Appointment.participant; specialties of reading.vocabulary)",
+    pattern=re.compile(
+        r"\bsee(?:ing)?\s+(?:the\s+|her\s+|his\s+|their\s+|a\s+)?"
+        rf"(?:dr|doctors?|{'|'.join(reversed(_SPECIALTY_WORDS))})s?\b",
+        re.I,
+    ),
+)
 _ATTENDED = cue(
     "attended",
     "curated",
@@ -251,11 +266,12 @@ def read_intent(
     q = question.lower()
     not_done = {m.group(1) for m in run.finditer(_NOT_DONE_CUE, q)}
     to_see = run.hit(_TO_SEE_CUE, text=q)
+    seeing = run.search(_SEE_CLINICIAN, q)
     by_noun = {kind for kind, c in _KIND_CUES.items() if run.hit(c, toks - MODIFIER_WORDS)}
     kinds = by_noun or {kind for kind, c in _KIND_CUES.items() if run.hit(c, toks)}
     outstanding = run.hit(_OUTSTANDING, toks, q) or bool(not_done)
     attended = run.hit(_ATTENDED, toks, q)
-    if attended or to_see:
+    if attended or to_see or seeing is not None:
         kinds.add("Appointment")
     # ... unless a note is what is named ("the telephone encounter note"): then the class names the note.
     notes = run.hit(_NOTES, toks)
