@@ -675,3 +675,18 @@ def test_a_line_carried_forward_into_every_note_does_not_answer_when_one_notes_o
     assert [p.segment.text.split(": ")[-1] for p in picks] == [
         "Reports a one-day relapse on July 18 after a family funeral."
     ]
+
+
+def test_a_diagnosis_question_is_answered_by_the_impression_when_the_note_has_no_diagnosis_section(
+    embedder: Embedder,
+) -> None:
+    text = (
+        "CHIEF COMPLAINT:, Left foot pain.\n"
+        "RADIOGRAPHS:, Those of his foot show chronic changes over the navicular.\n"
+        "IMPRESSION:, Left Chopart joint sprain.\n"
+    )
+    picks = ExtractiveAnswerer(embedder).picks("whats the diagnosis for his foot", [mts_source(text)])
+    assert [p.segment.section for p in picks] == ["IMPRESSION"]
+    with_own = text + "DIAGNOSIS:, Midfoot sprain.\n"
+    picks = ExtractiveAnswerer(embedder).picks("whats the diagnosis for his foot", [mts_source(with_own)])
+    assert [p.segment.section for p in picks] == ["DIAGNOSIS"]
