@@ -36,6 +36,9 @@ def test_denies_chest_pain_is_negated() -> None:
         ("Mother has diabetes.", "diabetes", "family"),
         ("Possible pneumonia on the film.", "pneumonia", "possible"),
         ("No evidence of pneumonia.", "pneumonia", "negated"),
+        # medSpaCy's "risks of" rule, matched as the two tokens it is.
+        ("Small sips to decrease the risk of aspiration.", "aspiration", "hypothetical"),
+        ("Risks of the procedure include bleeding.", "bleeding", "hypothetical"),
     ],
 )
 def test_each_context_category_is_read(text: str, word: str, category: str) -> None:

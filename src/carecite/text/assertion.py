@@ -108,6 +108,14 @@ EXTRA_RULES: tuple[dict[str, Any], ...] = (
         ],
         "trigger_tokens": 1,
     },
+    # "The risk of aspiration": medSpaCy's HYPOTHETICAL "risks of" rule, whose one-token pattern lists
+    # the two-word phrases ("risks of", "risk of") and so never matches a token; written as two tokens.
+    {
+        "category": "HYPOTHETICAL",
+        "literal": "risk of",
+        "direction": "FORWARD",
+        "pattern": [{"LOWER": {"IN": ["risk", "risks"]}}, {"LOWER": "of"}],
+    },
     # A "no-show" is a missed visit, not a negation (a pseudo-trigger: it outruns "no" and ": no").
     {
         "category": "NEGATED_EXISTENCE",
