@@ -628,3 +628,65 @@ def test_a_when_question_is_answered_by_the_relevant_sentence_holding_the_date(e
     )
     picks = ExtractiveAnswerer(embedder).picks("when did she have the ERCP", [mts_source(text)])
     assert picks and all("August 24, 2010" in p.segment.text for p in picks)
+
+
+def test_a_yes_no_question_is_answered_by_the_sentence_asserting_the_finding_not_one_hedging_it(
+    embedder: Embedder,
+) -> None:
+    """ "Did she aspirate on the swallow study": "to rule out aspiration" names the finding only as
+    possible and the study's other sentences name only its setting; "No aspiration was noted" asserts it."""
+    text = (
+        "SUBJECTIVE:, A modified barium swallow study was ordered to evaluate her swallowing and to rule "
+        "out aspiration.\n"
+        "OBJECTIVE:, Modified barium swallow study was performed in the Radiology Suite with Dr. ABC.\n"
+        "DIAGNOSTIC IMPRESSION:, No aspiration was noted during this evaluation."
+    )
+    picks = ExtractiveAnswerer(embedder).picks("did she aspirate on the swallow study", [mts_source(text)])
+    assert [p.segment.text.split(":,")[-1].strip() for p in picks] == [
+        "No aspiration was noted during this evaluation."
+    ]
+
+
+def _session(doc: str, text: str, score: float) -> Candidate:
+    return Candidate(
+        source_id=f"DocumentReference/{doc}#c0", source_type="note_chunk",
+        source_ref=f"DocumentReference/{doc}", patient_key="pk", text=text, retriever="dense",
+        score=score, doc_id=doc, start=0, end=len(text),
+    )  # fmt: skip
+
+
+def test_a_line_carried_forward_into_every_note_does_not_answer_when_one_notes_own_sentence_does(
+    embedder: Embedder,
+) -> None:
+    """ "Relapse-prevention plan updated" is in both sessions' plans, word for word: the template's
+    line; the later session's own report of the relapse answers."""
+    first = _session(
+        "s1",
+        "Interval history: Reports no alcohol use since intake.\nPlan:\n- Relapse-prevention plan updated\n",
+        0.4,
+    )
+    second = _session(
+        "s2",
+        "Session content: Reports a one-day relapse on July 18 after a family funeral.\n"
+        "Plan:\n- Relapse-prevention plan updated\n",
+        0.3,
+    )
+    picks = ExtractiveAnswerer(embedder).picks("did she have a relapse with drinking", [first, second])
+    assert [p.segment.text.split(": ")[-1] for p in picks] == [
+        "Reports a one-day relapse on July 18 after a family funeral."
+    ]
+
+
+def test_a_diagnosis_question_is_answered_by_the_impression_when_the_note_has_no_diagnosis_section(
+    embedder: Embedder,
+) -> None:
+    text = (
+        "CHIEF COMPLAINT:, Left foot pain.\n"
+        "RADIOGRAPHS:, Those of his foot show chronic changes over the navicular.\n"
+        "IMPRESSION:, Left Chopart joint sprain.\n"
+    )
+    picks = ExtractiveAnswerer(embedder).picks("whats the diagnosis for his foot", [mts_source(text)])
+    assert [p.segment.section for p in picks] == ["IMPRESSION"]
+    with_own = text + "DIAGNOSIS:, Midfoot sprain.\n"
+    picks = ExtractiveAnswerer(embedder).picks("whats the diagnosis for his foot", [mts_source(with_own)])
+    assert [p.segment.section for p in picks] == ["DIAGNOSIS"]

@@ -8,10 +8,12 @@ import pytest
 from carecite.text.assertion import (
     answer_polarity,
     asks_yes_no,
+    asserting,
     mentions,
     negated_terms,
     polarity,
     speaks_to,
+    yes_no_finding,
     yes_no_topic,
 )
 
@@ -34,6 +36,9 @@ def test_denies_chest_pain_is_negated() -> None:
         ("Mother has diabetes.", "diabetes", "family"),
         ("Possible pneumonia on the film.", "pneumonia", "possible"),
         ("No evidence of pneumonia.", "pneumonia", "negated"),
+        # medSpaCy's "risks of" rule, matched as the two tokens it is.
+        ("Small sips to decrease the risk of aspiration.", "aspiration", "hypothetical"),
+        ("Risks of the procedure include bleeding.", "bleeding", "hypothetical"),
     ],
 )
 def test_each_context_category_is_read(text: str, word: str, category: str) -> None:
@@ -96,3 +101,24 @@ def test_a_chunk_speaks_to_a_topic_only_by_a_sentence_asserting_it() -> None:
     topic = yes_no_topic("Does she live by herself?")
     assert speaks_to("PAST MEDICAL HISTORY: Anemia. No smoking or alcohol use and lives alone.", topic)
     assert not speaks_to("Lungs are clear. Heart regular.", topic)
+
+
+def test_a_yes_no_questions_finding_is_its_topic_before_the_setting() -> None:
+    assert yes_no_finding("did she aspirate on the swallow study") == (frozenset({"aspirate"}),)
+    assert yes_no_finding("does she smoke") == (frozenset(yes_no_topic("does she smoke")[0][0]),)
+    assert yes_no_finding("what did the study show") == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "asserts"),
+    [
+        ("No aspiration was noted during this evaluation.", True),
+        ("Aspiration with thin liquids.", True),
+        ("A swallow study was ordered to rule out aspiration.", False),
+        ("Her mother aspirated.", False),
+        ("Modified barium swallow study was performed.", False),
+    ],
+)
+def test_a_sentence_asserts_a_finding_only_negated_or_affirmed(text: str, asserts: bool) -> None:
+    finding = yes_no_finding("did she aspirate on the swallow study")
+    assert (asserting([text], finding) == [0]) is asserts

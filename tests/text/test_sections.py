@@ -33,7 +33,10 @@ from carecite.text.sections import (
         ("INDICATIONS FOR PROCEDURE", "indications"),
         ("OPERATIVE FINDINGS", "findings"),
         ("SOCIAL HISTORY", "social history"),
-        ("## Discharge diagnoses", None),
+        # The diagnosis: its own headers and the assessment (C-CDA Assessment Section, LOINC 51848-0).
+        ("## Discharge diagnoses", "diagnosis"),
+        ("FINAL DIAGNOSIS", "diagnosis"),
+        ("ASSESSMENT", "diagnosis"),
         ("Hospital course", None),
         ("Next steps", "plan"),
         ("CURRENT MEDICATIONS", None),  # medications now are records, not the discharge list
@@ -53,6 +56,10 @@ def test_a_header_as_written_opens_a_section_of_its_kind(header: str, kind: str 
         ("What was the indication for the procedure?", "indications"),
         ("What is the plan?", "plan"),
         ("What was the impression?", "impression"),
+        # The diagnosis reached, not a diagnosis of a named condition nor whether one was made.
+        ("whats the diagnosis for his foot", "diagnosis"),
+        ("When was the diagnosis of diabetes made?", None),
+        ("Was she diagnosed with asthma?", None),
         # Everyday wordings of the same sections.
         ("What are the next steps for this patient?", "plan"),
         ("What was found?", "findings"),

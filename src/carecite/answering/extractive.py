@@ -31,7 +31,16 @@ from carecite.privacy.identity import PatientIdentity, identity_spans
 from carecite.reading.reading import Reading, read_text
 from carecite.retrieval.section_match import headers
 from carecite.retrieval.structured import is_sure_record
-from carecite.text.assertion import Polarity, answer_polarity, names_topic, polarity, yes_no_topic
+from carecite.text.assertion import (
+    Group,
+    Polarity,
+    answer_polarity,
+    asserting,
+    names_topic,
+    polarity,
+    yes_no_finding,
+    yes_no_topic,
+)
 from carecite.text.dates import holds_date
 from carecite.text.drug_names import names_drug
 from carecite.text.sections import (
@@ -211,7 +220,20 @@ class ExtractiveAnswerer:
             # she underwent the endoscopic retrograde cholangiopancreatography"), not one that only
             # names the event.
             return newest_first(question, dated, sources)
-        picks = newest_first(question, self._rank(question, pool, sources), sources)
+        ranked = self._rank(question, pool, sources)
+        names = identity.name_words() if identity is not None else set()
+        if (
+            ranked
+            and (finding := yes_no_finding(question, names))
+            and (stated := _asserting(pool, finding, sources))
+        ):
+            # "Did she aspirate on the swallow study": the sentence asserting the finding answers ("No
+            # aspiration was noted"), not one naming it only as possible ("to rule out aspiration")
+            # nor the study's other sentences that share more of the question's words. Asserting the
+            # asked finding is the evidence, so its relevance needs no floor once the sources answer.
+            stated_ranked = self._rank(question, stated, sources, min_relevance=float("-inf"))
+            return newest_first(question, stated_ranked, sources)
+        picks = newest_first(question, ranked, sources)
         return picks + _patient_match(sources) if coverage and picks else picks
 
     def _similarity(self, question: str, texts: Sequence[str]) -> list[float]:
@@ -462,3 +484,25 @@ def cite(sentence: str, source: int) -> str:
         core, punct = (m.group(1), m.group(2)) if m else (seg.text, None)
         parts.append(f"{core.rstrip()} [S{source}]{punct or '.'}")
     return " ".join(parts)
+
+
+def _asserting(
+    pool: Sequence[tuple[int, Segment]], finding: Sequence[Group], sources: Sequence[Candidate]
+) -> list[tuple[int, Segment]]:
+    """The sentences of ``pool`` asserting a yes/no question's finding (``text.assertion.asserting``),
+    those carried forward word for word into another of the patient's notes left out while a sentence
+    of a single note asserts it: a line copied from note to note ("Relapse-prevention plan updated" in
+    every session's plan) is the template's, not this visit's report (copy-forward text: Wrenn et al.,
+    JAMIA 2010, "Quantifying clinical narrative redundancy in an electronic health record")."""
+    stated = [pool[k] for k in asserting([seg.text for _, seg in pool], finding)]
+    notes_of: dict[str, set[str | None]] = {}
+    for i, seg in pool:
+        if sources[i - 1].source_type == "note_chunk":
+            notes_of.setdefault(_verbatim(seg.text), set()).add(sources[i - 1].doc_id)
+    own = [(i, seg) for i, seg in stated if len(notes_of.get(_verbatim(seg.text), ())) < 2]
+    return own or stated
+
+
+def _verbatim(text: str) -> str:
+    """A sentence as compared word for word (case and spacing aside)."""
+    return " ".join(text.lower().split())

@@ -108,6 +108,14 @@ EXTRA_RULES: tuple[dict[str, Any], ...] = (
         ],
         "trigger_tokens": 1,
     },
+    # "The risk of aspiration": medSpaCy's HYPOTHETICAL "risks of" rule, whose one-token pattern lists
+    # the two-word phrases ("risks of", "risk of") and so never matches a token; written as two tokens.
+    {
+        "category": "HYPOTHETICAL",
+        "literal": "risk of",
+        "direction": "FORWARD",
+        "pattern": [{"LOWER": {"IN": ["risk", "risks"]}}, {"LOWER": "of"}],
+    },
     # A "no-show" is a missed visit, not a negation (a pseudo-trigger: it outruns "no" and ": no").
     {
         "category": "NEGATED_EXISTENCE",
@@ -474,3 +482,52 @@ def speaks_to(text: str, topic: Sequence[Sequence[Group]]) -> bool:
         if any(r in sentence.lower() for r in roots) and any(polarity(sentence, part) for part in topic):
             return True
     return False
+
+
+# English's common prepositions (a closed word class): in a yes/no question they open the setting the
+# finding is asked in ("did she aspirate | on the swallow study", "any falls | since discharge").
+_PREPOSITION = re.compile(
+    r"\b(?:on|at|in|during|after|before|since|from|for|with|without|of|by|about|over|under|within|"
+    r"following|while|when)\b",
+    re.I,
+)
+
+
+def yes_no_finding(question: str, ignore: Iterable[str] = ()) -> tuple[Group, ...]:
+    """The finding a yes/no question asks about: its topic words before the first preposition ("did
+    she aspirate on the swallow study" → aspirate), the words after it being the setting; the whole
+    topic when no topic word comes before one. Empty when the question is not yes/no."""
+    topic = yes_no_topic(question, ignore)
+    everything = tuple(group for part in topic for group in part)
+    if not everything:
+        return ()
+    head = _PREPOSITION.split(_YES_NO.sub("", question, count=1), maxsplit=1)[0]
+    head_words = {w.lower() for w in _WORD.findall(head)}
+    finding = tuple(group for group in everything if group & head_words)
+    return finding or everything
+
+
+def asserting(texts: Sequence[str], finding: Sequence[Group]) -> list[int]:
+    """Which of ``texts`` assert a yes/no question's ``finding`` (``yes_no_finding``), negated or
+    affirmed (now or in the past), as ConText reads them: "No aspiration was noted" and "Aspiration
+    with thin liquids" do, "to rule out aspiration" (possible), "if she aspirates" (hypothetical) and
+    "mother drinks" (family) do not.
+
+    Of a finding of several words, the one the texts name least is asserted (inverse document
+    frequency, Spärck Jones 1972, over the candidate sentences: the words named everywhere say least).
+    Empty when no text names the finding, or none asserts it."""
+    groups = [{root(w) for w in group} for group in finding]
+    if not groups:
+        return []
+    said = [[(root(m.word), m.categories) for m in mentions(t)] for t in texts]
+    named = [sum(any(r in roots for r, _ in ms) for ms in said) for roots in groups]
+    if not any(named):
+        return []
+    roots = groups[min((n, k) for k, n in enumerate(named) if n)[1]]
+    out: list[int] = []
+    for k, ms in enumerate(said):
+        cats = [c for r, c in ms if r in roots]
+        # Every mention of the finding is the patient's own (a hedged one makes the sentence unsure).
+        if cats and not any(c & NOT_THE_PATIENTS for c in cats):
+            out.append(k)
+    return out

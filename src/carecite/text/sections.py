@@ -231,6 +231,18 @@ KINDS: tuple[SectionKind, ...] = (
         _rx(r"^([a-z]+ )?(impressions?|conclusions?)$|^interpretation$"),
         _rx(r"\bimpressions?\b|\bconclusions?\b"),
     ),
+    # The diagnosis a clinician reached: a "DIAGNOSIS" / "FINAL DIAGNOSES" section, else the assessment
+    # or impression (HL7 C-CDA R2.1 Assessment Section, LOINC 51848-0: "also referred to as
+    # 'impression' or 'diagnoses' outside of the context of CDA"). Asked for as the diagnosis itself
+    # ("what's the diagnosis for his foot"), not a diagnosis of a named condition ("diagnosis of
+    # diabetes": a record question) nor whether one was made ("was she diagnosed with ...").
+    SectionKind(
+        "diagnosis",
+        _rx(r"^([a-z]+ )?(diagnosis|diagnoses)$|^assessments?$"),
+        _rx(r"\b(what|whats|what's|what is|what was|what were)\b[^?.!]{0,30}\bdiagnos[ie]s\b(?! of\b)"),
+        includes=("diagnosis", "impression"),
+        optional=True,
+    ),
     # The C-CDA Vital Signs Section (LOINC 8716-3), asked by its name. Notes often record vital signs
     # under the physical examination or a SOAP note's "OBJECTIVE:" with no header of their own: a
     # sentence stating one with its value (LOINC's vital signs panel, ``text.vital_signs``) answers.
