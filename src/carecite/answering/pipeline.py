@@ -31,6 +31,7 @@ from carecite.access.scope import (
     resolve_patient,
 )
 from carecite.answering.citations import verify_draft
+from carecite.answering.evidence import answer_context, blend_structured, rerank_pool
 from carecite.answering.gate import (
     AskedService,
     PolicyView,
@@ -70,13 +71,7 @@ from carecite.records.clock import Clock
 from carecite.records.scoped import RowScope
 from carecite.retrieval.fusion import reciprocal_rank_fusion
 from carecite.retrieval.section_match import favour_section, headers, section_pool
-from carecite.retrieval.structured import (
-    StructuredRetriever,
-    answer_context,
-    blend_structured,
-    is_sure_record,
-    rerank_pool,
-)
+from carecite.retrieval.structured import StructuredRetriever, is_sure_record
 from carecite.retrieval.vector_cache import shared_cache
 from carecite.settings import Settings
 from carecite.text.assertion import engine, yes_no_topic
