@@ -31,17 +31,10 @@ from carecite.access.scope import (
     resolve_patient,
 )
 from carecite.answering.citations import verify_draft
+from carecite.answering.coverage import AskedService, PolicyView, names_service, on_service
 from carecite.answering.evidence import answer_context, blend_structured, rerank_pool
-from carecite.answering.gate import (
-    AskedService,
-    PolicyView,
-    missing_item_gate,
-    names_service,
-    on_service,
-    quoted_gate,
-    service_gate,
-)
 from carecite.answering.gate import gate as evidence_gate
+from carecite.answering.gate import missing_item_gate, quoted_gate, service_gate
 from carecite.answering.generate import Draft, Generator
 from carecite.audit.log import AuditEvent, AuditKind, AuditLog, answer_details
 from carecite.domain import (
