@@ -71,7 +71,7 @@ from carecite.text.assertion import engine, yes_no_topic
 from carecite.text.sections import SectionKind, asked_header
 from carecite.text.storable import storable, storable_or_none
 
-if TYPE_CHECKING:  # stores sits above answering: it opens answering.source_vectors
+if TYPE_CHECKING:  # stores sits above answering
     from carecite.stores import Stores
 from carecite.timing import Timer  # the stage timer the benchmarks share
 

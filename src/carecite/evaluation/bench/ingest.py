@@ -171,7 +171,7 @@ def _ingest_texts(stores: Stores) -> list[str]:
     (passage, sentences, segments) and each patient's record statements (``source_vectors``)."""
     from sqlmodel import col, select
 
-    from carecite.answering.source_vectors import query_texts, record_items
+    from carecite.answering.query_texts import query_texts, record_items
     from carecite.records import session_scope
     from carecite.records import tables as t
     from carecite.records.clock import today
