@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from carecite.answering.evidence import answer_context, rerank_pool
 from carecite.domain import Candidate
-from carecite.retrieval.structured import NAMED_RECORD_FLOOR
+from carecite.retrieval.records.lookup import NAMED_RECORD_FLOOR
 from fakes import chunk_candidate, record_candidate
 
 

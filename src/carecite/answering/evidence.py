@@ -1,7 +1,7 @@
 """The evidence an answer is drafted from: which candidates are re-ranked, how a structured record's
 confidence carries past the re-ranker, and which sources go to the answerer.
 
-The structured retriever says how sure it is of a record (``retrieval.structured.is_sure_record``);
+The structured retriever says how sure it is of a record (``retrieval.records.lookup.is_sure_record``);
 this module only pools and blends the retrievers' candidates for the answer by that rule.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from carecite.domain import Candidate
-from carecite.retrieval.structured import is_sure_record
+from carecite.retrieval.records.lookup import is_sure_record
 
 
 def rerank_pool(fused: Sequence[Candidate], structured: Sequence[Candidate], k: int) -> list[Candidate]:

@@ -63,8 +63,8 @@ from carecite.records import tables as t
 from carecite.records.clock import Clock
 from carecite.records.scoped import RowScope
 from carecite.retrieval.fusion import reciprocal_rank_fusion
+from carecite.retrieval.records.lookup import StructuredRetriever, is_sure_record
 from carecite.retrieval.section_match import favour_section, headers, section_pool
-from carecite.retrieval.structured import StructuredRetriever, is_sure_record
 from carecite.retrieval.vector_cache import shared_cache
 from carecite.settings import Settings
 from carecite.text.assertion import engine, yes_no_topic

@@ -316,8 +316,8 @@ def sync_record_vectors(
 
     from carecite.answering.query_texts import record_items
     from carecite.records.clock import today
+    from carecite.retrieval.records.lookup import StructuredRetriever
     from carecite.retrieval.source_vectors import OwnerTexts, keys_of, records_owner
-    from carecite.retrieval.structured import StructuredRetriever
 
     texts = stores.source_vectors
     cache = cache if cache is not None else ingest_cache(stores.embedder)

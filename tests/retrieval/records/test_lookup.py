@@ -12,7 +12,7 @@ from carecite.domain import AccessScope, Narrowing, RetrievalFilter
 from carecite.reading.intent import read_intent
 from carecite.records import make_engine, session_scope
 from carecite.records import tables as t
-from carecite.retrieval.structured import StructuredRetriever
+from carecite.retrieval.records.lookup import StructuredRetriever
 
 TODAY = date(2026, 11, 20)
 PK, OTHER = "pk_alice", "pk_bob"
@@ -586,7 +586,7 @@ def test_one_lookup_finds_what_the_separate_questions_find(engine: Engine, quest
 def test_only_the_latest_result_is_sure_when_the_latest_is_asked(engine: Engine) -> None:
     """ "the most recent A1c" is one value: the earlier A1c results are found but never clear the
     floor that puts a record in the answer, whatever words the question and the statement share."""
-    from carecite.retrieval.structured import NAMED_RECORD_FLOOR
+    from carecite.retrieval.records.lookup import NAMED_RECORD_FLOOR
 
     for question in ("What was the most recent hemoglobin A1c?", "latest A1c", "last HbA1c result"):
         retriever = StructuredRetriever(engine, TODAY)
@@ -617,7 +617,7 @@ def plans(tmp_path) -> Engine:  # type: ignore[no-untyped-def]
 
 
 def _sure(engine: Engine, question: str) -> set[str]:
-    from carecite.retrieval.structured import is_sure_record
+    from carecite.retrieval.records.lookup import is_sure_record
 
     retriever = StructuredRetriever(engine, TODAY)
     return {
@@ -783,7 +783,7 @@ def test_a_why_question_is_never_answered_by_a_row_that_states_no_reason(engine:
 
 
 def test_a_word_no_display_knows_does_not_doubt_the_row_that_names_the_asked_item(engine: Engine) -> None:
-    from carecite.retrieval.structured import is_sure_record
+    from carecite.retrieval.records.lookup import is_sure_record
 
     with session_scope(engine) as s:
         for n, year in enumerate((2022, 2023)):
