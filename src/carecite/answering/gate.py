@@ -14,10 +14,10 @@ from typing import Literal
 from carecite.answering.coverage import AskedService, PolicyView, on_service
 from carecite.answering.text import segment
 from carecite.domain import Candidate
-from carecite.reading.items import TOKEN, Group, names_item
+from carecite.reading.items import Group, names_item
 from carecite.retrieval.section_match import holds_section
 from carecite.text.sections import SectionKind
-from carecite.text.terms import STOP_WORDS
+from carecite.text.terms import STOP_WORDS, plain_words
 
 GateReason = Literal["no_evidence", "low_confidence"]
 
@@ -82,7 +82,7 @@ QUOTE_SHARE = 0.8  # of a quote's words one note chunk must hold (placeholders a
 def _plain_words(text: str) -> set[str]:
     """Words as written, hyphens split ("Follow-up" is "follow up"): a quote is compared as typed
     (``tokens`` would write "Hep B" as "hepb")."""
-    return set(TOKEN.findall(text.lower()))
+    return set(plain_words(text))
 
 
 def quoted_gate(question: str, candidates: Sequence[Candidate]) -> GateDecision:
