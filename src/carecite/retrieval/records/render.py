@@ -91,7 +91,7 @@ class Renderer:
     # ----------------------------------------------------------------- rendering
     def statements(self, session: Session, flt: RetrievalFilter, intent: Intent) -> Iterable[Statement]:
         """The statements of every kind the question asks for (``intent.kinds``; every kind when it
-        names none), in ``_KINDS`` order, under the filter (and the token's resource types)."""
+        names none), in the order of the ``_kinds`` table, under the filter (and the token's resource types)."""
         # Without a recognised kind, every kind is considered and lexical overlap decides; but a
         # question about what a note says ("What was documented in the telephone note?") asks for
         # no record row.
