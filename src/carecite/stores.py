@@ -17,8 +17,8 @@ from carecite.records import make_engine
 from carecite.settings import Settings
 
 if TYPE_CHECKING:
-    from carecite.answering.source_vectors import SourceVectorStore
     from carecite.ports import Embedder, LexicalIndex, VectorIndex
+    from carecite.retrieval.source_vectors import SourceVectorStore
 
 
 class Stores:
@@ -76,6 +76,6 @@ class Stores:
     @cached_property
     def source_vectors(self) -> SourceVectorStore:
         """Sentence/statement vectors computed at ingest, feeding the shared vector cache."""
-        from carecite.answering.source_vectors import SourceVectorStore
+        from carecite.retrieval.source_vectors import SourceVectorStore
 
         return SourceVectorStore(self.engine, self.embedder)

@@ -20,7 +20,7 @@ from carecite.answering.pipeline import AskRequest, Pipeline
 from carecite.package_data import COMMITTED_WORLD
 from carecite.records import tables as t
 from carecite.records.clock import Clock
-from carecite.retrieval.structured import OPEN_ACTIVITY, OPEN_REFERRAL, OPEN_TASK, UPCOMING_APPT
+from carecite.retrieval.records.statement import OPEN_ACTIVITY, OPEN_REFERRAL, OPEN_TASK, UPCOMING_APPT
 from carecite.text.sections import kind_of_header
 from carecite.text.sentences import find_sections
 from carecite.ui.sources import SUGGESTED_QUESTIONS

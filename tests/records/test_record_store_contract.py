@@ -16,7 +16,7 @@ from carecite.domain import SENSITIVE_LABELS, RetrievalFilter
 from carecite.ingest.fhir import IngestReport, ingest_file, resolve_pending
 from carecite.package_data import COMMITTED_WORLD
 from carecite.records import session_scope
-from carecite.retrieval.structured import StructuredRetriever
+from carecite.retrieval.records.lookup import StructuredRetriever
 from carecite.settings import Settings
 
 IMPLEMENTATIONS = ["sqlite", "postgres"]

@@ -48,6 +48,7 @@ from carecite.domain import Candidate, Citation, DeclineReason
 from carecite.ports import Embedder, Vector
 from carecite.text.assertion import affirmed_terms, negated_terms
 from carecite.text.layout import frames_alone
+from carecite.text.terms import plain_words
 
 LEXICAL_WEIGHT = 0.5
 # A two-sentence window must beat a one-sentence window by this much: tighter spans are better.
@@ -251,7 +252,7 @@ def _rewrite(body: str, ids: Sequence[int]) -> str:
 
 def _plain(text: str) -> str:
     """A line's words alone: "| Substance | Reaction |" and "Substance | Reaction." compare equal."""
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+    return " ".join(plain_words(text))
 
 
 def _windows(

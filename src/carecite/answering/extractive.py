@@ -29,8 +29,8 @@ from carecite.domain import Candidate, resource_type_of
 from carecite.ports import Embedder
 from carecite.privacy.identity import PatientIdentity, identity_spans
 from carecite.reading.reading import Reading, read_text
+from carecite.retrieval.records.lookup import is_sure_record
 from carecite.retrieval.section_match import headers
-from carecite.retrieval.structured import is_sure_record
 from carecite.text.assertion import (
     Group,
     Polarity,

@@ -31,16 +31,10 @@ from carecite.access.scope import (
     resolve_patient,
 )
 from carecite.answering.citations import verify_draft
-from carecite.answering.gate import (
-    AskedService,
-    PolicyView,
-    missing_item_gate,
-    names_service,
-    on_service,
-    quoted_gate,
-    service_gate,
-)
+from carecite.answering.coverage import AskedService, PolicyView, names_service, on_service
+from carecite.answering.evidence import answer_context, blend_structured, rerank_pool
 from carecite.answering.gate import gate as evidence_gate
+from carecite.answering.gate import missing_item_gate, quoted_gate, service_gate
 from carecite.answering.generate import Draft, Generator
 from carecite.audit.log import AuditEvent, AuditKind, AuditLog, answer_details
 from carecite.domain import (
@@ -69,21 +63,15 @@ from carecite.records import tables as t
 from carecite.records.clock import Clock
 from carecite.records.scoped import RowScope
 from carecite.retrieval.fusion import reciprocal_rank_fusion
+from carecite.retrieval.records.lookup import StructuredRetriever, is_sure_record
 from carecite.retrieval.section_match import favour_section, headers, section_pool
-from carecite.retrieval.structured import (
-    StructuredRetriever,
-    answer_context,
-    blend_structured,
-    is_sure_record,
-    rerank_pool,
-)
 from carecite.retrieval.vector_cache import shared_cache
 from carecite.settings import Settings
 from carecite.text.assertion import engine, yes_no_topic
 from carecite.text.sections import SectionKind, asked_header
 from carecite.text.storable import storable, storable_or_none
 
-if TYPE_CHECKING:  # stores sits above answering: it opens answering.source_vectors
+if TYPE_CHECKING:  # stores sits above answering
     from carecite.stores import Stores
 from carecite.timing import Timer  # the stage timer the benchmarks share
 

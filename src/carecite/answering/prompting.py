@@ -21,6 +21,7 @@ from carecite.answering.text import CANNOT_ANSWER
 from carecite.domain import Candidate
 from carecite.package_data import PROMPTS_DIR
 from carecite.ports import ChatMessage
+from carecite.text.terms import plain_words
 
 if TYPE_CHECKING:  # langchain-core costs seconds to import: only rendering a prompt needs it
     from langchain_core.messages import BaseMessage
@@ -99,7 +100,7 @@ class PromptSet:
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
-    words = re.findall(r"[a-z0-9]+", text.lower())
+    words = plain_words(text)
     return {tuple(words[i : i + ECHO_RUN]) for i in range(len(words) - ECHO_RUN + 1)}
 
 

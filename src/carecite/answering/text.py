@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from carecite.ports import Embedder, Vector
 from carecite.retrieval.vector_cache import shared_cache
 from carecite.text import terms
-from carecite.text.dates import DAY_FIRST, MONTH_FIRST, MONTHS
+from carecite.text.dates import compared_dates
 from carecite.text.layout import frame, frames_alone
 from carecite.text.sentences import find_sections, split_sentences
 from carecite.text.terms import NUMBER_WORDS
@@ -144,15 +144,18 @@ def content_terms(text: str) -> set[str]:
 
 
 # --------------------------------------------------------------------------- numbers and dates
-# Month names and the written-out date forms come from text/dates.py, the one date reader.
+# Dates are read by text/dates.py, the one date reader (``compared_dates``).
 
-_ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
-_US = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _NUM = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:/\d+)?")
 
 
-def _iso(y: int, m: int, d: int) -> str:
-    return f"{y:04d}-{m:02d}-{d:02d}"
+# Letters only, not ``terms.plain_words``: a word glued to a number ("twice2", "10mg") still names
+# its word ("twice", "mg"), as the number and assertion checks have always read it.
+_LETTERS = re.compile(r"[a-z]+")
+
+
+def _letter_words(text: str) -> list[str]:
+    return _LETTERS.findall(text.lower())
 
 
 def numbers(text: str) -> set[str]:
@@ -161,25 +164,13 @@ def numbers(text: str) -> set[str]:
     A sentence's numbers must all appear in the source that supports it: "due 2026-12-01" is not
     supported by "due 2026-11-01", however similar the words are.
     """
-    text = strip_markers(text)
-    found: set[str] = set()
-
-    def take(pattern: re.Pattern[str], to_iso: object) -> None:
-        nonlocal text
-        for m in pattern.finditer(text):
-            found.add(to_iso(m))  # type: ignore[operator]
-        text = pattern.sub(" ", text)
-
-    take(_ISO, lambda m: _iso(int(m[1]), int(m[2]), int(m[3])))
-    take(_US, lambda m: _iso(int(m[3]), int(m[1]), int(m[2])))
-    take(MONTH_FIRST, lambda m: _iso(int(m[3]), MONTHS[m[1].lower()], int(m[2])))
-    take(DAY_FIRST, lambda m: _iso(int(m[3]), MONTHS[m[2].lower()], int(m[1])))
+    found, text = compared_dates(strip_markers(text))
     for m in _NUM.finditer(text):
         value = m.group().replace(",", "")
         if "." in value:
             value = value.rstrip("0").rstrip(".") or "0"
         found.add(value)
-    for word in re.findall(r"[a-z]+", text.lower()):
+    for word in _letter_words(text):
         if word in NUMBER_WORDS:
             found.add(NUMBER_WORDS[word])
     return found
@@ -213,7 +204,7 @@ ASSERTION_GROUPS: dict[str, frozenset[str]] = {
 
 
 def assertions(text: str) -> set[str]:
-    words = set(re.findall(r"[a-z]+", strip_markers(text).lower()))
+    words = set(_letter_words(strip_markers(text)))
     return {name for name, group in ASSERTION_GROUPS.items() if words & group}
 
 

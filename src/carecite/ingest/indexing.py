@@ -263,7 +263,7 @@ def _embed(
     drift sample. Returns how many patients' statements were embedded."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from carecite.answering.source_vectors import chunk_items
+    from carecite.answering.query_texts import chunk_items
     from carecite.monitoring.drift import ChunkDriftSample
 
     cache = cache if cache is not None else ingest_cache(stores.embedder)
@@ -314,9 +314,10 @@ def sync_record_vectors(
     delete the rows of patients no longer in SQL. Returns how many patients were (re-)embedded."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from carecite.answering.source_vectors import OwnerTexts, keys_of, record_items, records_owner
+    from carecite.answering.query_texts import record_items
     from carecite.records.clock import today
-    from carecite.retrieval.structured import StructuredRetriever
+    from carecite.retrieval.records.lookup import StructuredRetriever
+    from carecite.retrieval.source_vectors import OwnerTexts, keys_of, records_owner
 
     texts = stores.source_vectors
     cache = cache if cache is not None else ingest_cache(stores.embedder)

@@ -16,9 +16,8 @@ from carecite.text import drug_names
 from carecite.text.drug_classes import BY_TOKEN as DRUG_CLASSES
 from carecite.text.drug_classes import members as drug_class_members
 from carecite.text.drug_classes import read_classes
-from carecite.text.terms import NEGATIONS, STOP_WORDS, singular
+from carecite.text.terms import NEGATIONS, STOP_WORDS, plain_words, singular
 
-TOKEN = re.compile(r"[a-z0-9]+")
 # A negation is content here as in verification: "not started" asks for the activities not started.
 NOT_CONTENT = STOP_WORDS - NEGATIONS
 # "plan of care" is the care plan; "right now" is now (not laterality: "right knee" stays right).
@@ -47,7 +46,7 @@ def tokens(text: str) -> list[str]:
     lowered = _PLAN_OF_CARE.sub("careplan", _NOWADAYS.sub("now", _RIGHT_NOW.sub("now", lowered)))
     lowered = _BLOOD_GLUCOSE.sub("glucose", lowered)  # blood is the default specimen
     lowered = _ENCOUNTER_NOTE.sub(r"\1", lowered)
-    return TOKEN.findall(_HEP.sub(r"hep\1", lowered))
+    return plain_words(_HEP.sub(r"hep\1", lowered))
 
 
 def record_terms(text: str) -> frozenset[str]:

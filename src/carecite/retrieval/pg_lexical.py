@@ -31,7 +31,6 @@ bm25s version swap.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -52,6 +51,7 @@ from carecite.retrieval.pg_chunks import (
     upsert_rows,
     whole_count,
 )
+from carecite.text.terms import plain_words
 
 TABLE = "chunk_lexical"
 DF_TABLE = "chunk_lexical_df"
@@ -88,13 +88,12 @@ _REFRESH_STATS = (
     f"DELETE FROM {STATS_TABLE}",
     f"INSERT INTO {STATS_TABLE} SELECT count(*), coalesce(avg(dl), 0) FROM {TABLE}",
 )
-_TERM = re.compile(r"[^a-z0-9]+")
 
 
 def to_tsquery_text(text: str) -> str:
     """Question → ``term | term | ...`` (safe: only [a-z0-9] survive); "" when nothing is left."""
     tokens = tokenize([text])[0] if text.strip() else []
-    terms = sorted({t for tok in tokens for t in _TERM.split(tok.lower()) if t})
+    terms = sorted({t for tok in tokens for t in plain_words(tok)})
     return " | ".join(terms)
 
 

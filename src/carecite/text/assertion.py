@@ -305,6 +305,8 @@ def modifiers(text: str) -> tuple[Modifier, ...]:
     return tuple(out)
 
 
+# A word with its elision ("patient's", "don't"): not ``terms.plain_words``, which would split off an
+# "s" or "t" that then reads as a word of its own, with offsets (``finditer``) kept.
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?", re.I)
 
 

@@ -15,6 +15,7 @@ and CMS policies carecite ingests; two-digit years and impossible dates are left
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -99,6 +100,35 @@ def written_dates(text: str) -> list[WrittenDate]:
 # besides the day-precise forms ``written_dates`` reads.
 _MONTH_YEAR = re.compile(rf"\b({_MONTH})\.?,?\s+(\d{{4}})\b", re.IGNORECASE)
 _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+# Verification compares every date a sentence holds with its source's, so it reads them looser than
+# ``written_dates`` on purpose: ISO days too, impossible dates kept as written ("2026-13-45" must still
+# match the source exactly), and no guard against neighbouring digits or slashes.
+_ISO_LOOSE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+_NUMERIC_LOOSE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
+
+
+def _iso(y: int, m: int, d: int) -> str:
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+def compared_dates(text: str) -> tuple[set[str], str]:
+    """Every date in ``text`` as ``YYYY-MM-DD`` (ISO, US numeric, "September 16, 2026", "16 Sep 2026",
+    read in that order), and the text with each read date blanked, so its digits are not read again
+    as numbers."""
+    found: set[str] = set()
+    forms: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+        (_ISO_LOOSE, lambda m: _iso(int(m[1]), int(m[2]), int(m[3]))),
+        (_NUMERIC_LOOSE, lambda m: _iso(int(m[3]), int(m[1]), int(m[2]))),
+        (MONTH_FIRST, lambda m: _iso(int(m[3]), MONTHS[m[1].lower()], int(m[2]))),
+        (DAY_FIRST, lambda m: _iso(int(m[3]), MONTHS[m[2].lower()], int(m[1]))),
+    )
+    for pattern, to_iso in forms:
+        for m in pattern.finditer(text):
+            found.add(to_iso(m))
+        text = pattern.sub(" ", text)
+    return found, text
 
 
 def holds_date(text: str) -> bool:

@@ -46,6 +46,8 @@ def is_drug(word: str) -> bool:
 
 def names_drug(text: str) -> bool:
     """Does ``text`` name a drug (a brand, generic or synonym of the lexicon: "Keppra", "Diovan")?"""
+    # Candidate names, not ``terms.plain_words``: hyphenated names stay whole ("co-trimoxazole") and
+    # nothing under three letters or holding a digit is looked up.
     return any(is_drug(w) for w in re.findall(r"[A-Za-z][A-Za-z-]{2,}", text))
 
 

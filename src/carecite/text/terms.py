@@ -74,6 +74,18 @@ def words(text: str) -> list[str]:
     return WORD.findall(text.lower())
 
 
+# The plain word tokenizer: lowercase runs of letters and digits, every other character a separator
+# ("follow-up" → follow, up; "Hep B" → hep, b; "2026-11-01" → 2026, 11, 01). ``words`` differs on
+# purpose: it keeps ISO dates and dotted, slashed or elided compounds ("b.i.d.", "don't") whole, as
+# verification and section matching compare them.
+PLAIN_WORD = re.compile(r"[a-z0-9]+")
+
+
+def plain_words(text: str) -> list[str]:
+    """``text``'s plain words (``PLAIN_WORD``), lowercased, in order."""
+    return PLAIN_WORD.findall(text.lower())
+
+
 def singular(word: str) -> str:
     """A deliberately tiny plural stripper: "cells" = "cell", "therapies" = "therapy"; "glass",
     "virus", "diagnosis" stay whole."""

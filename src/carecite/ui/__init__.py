@@ -3,5 +3,5 @@ header, sources, review, quality, live) and the terminal's Rich rendering (termi
 
 No Streamlit import here: the pages in app/ only lay things out, so every decision about *what* to
 show is unit-tested. Nothing here decides access; rules come from where they live (``access``,
-``retrieval.structured``, ``records.tables``, ``evaluation.gold``).
+``retrieval.records``, ``records.tables``, ``evaluation.gold``).
 """

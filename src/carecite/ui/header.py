@@ -9,7 +9,8 @@ from datetime import date
 from typing import Any
 
 from carecite.domain import AccessScope, Candidate, RetrievalFilter, date_int
-from carecite.retrieval.structured import OPEN_REFERRAL, OPEN_TASK, UPCOMING_APPT, StructuredRetriever
+from carecite.retrieval.records.lookup import StructuredRetriever
+from carecite.retrieval.records.statement import OPEN_REFERRAL, OPEN_TASK, UPCOMING_APPT
 
 
 @dataclass(frozen=True)

@@ -171,11 +171,11 @@ def _ingest_texts(stores: Stores) -> list[str]:
     (passage, sentences, segments) and each patient's record statements (``source_vectors``)."""
     from sqlmodel import col, select
 
-    from carecite.answering.source_vectors import query_texts, record_items
+    from carecite.answering.query_texts import query_texts, record_items
     from carecite.records import session_scope
     from carecite.records import tables as t
     from carecite.records.clock import today
-    from carecite.retrieval.structured import StructuredRetriever
+    from carecite.retrieval.records.lookup import StructuredRetriever
 
     with session_scope(stores.engine) as s:
         rows = s.exec(select(t.ChunkRow.index_text, t.ChunkRow.text).order_by(col(t.ChunkRow.chunk_id))).all()

@@ -212,7 +212,7 @@ def bench_scale(
     from sqlmodel import Session
 
     from carecite.answering.pipeline import AskRequest
-    from carecite.answering.source_vectors import chunk_items
+    from carecite.answering.query_texts import chunk_items
     from carecite.ingest.indexing import ingest_cache, sync_record_vectors
     from carecite.records import tables as t
     from carecite.retrieval.dense import COLLECTION, CarecitEmbeddingFunction, ChromaVectorIndex

@@ -10,13 +10,14 @@ from datetime import datetime
 import numpy as np
 from sqlmodel import select
 
-from carecite.answering.source_vectors import SourceVectorStore, query_texts
+from carecite.answering.query_texts import query_texts
 from carecite.domain import RetrievalFilter, patient_key_for
 from carecite.ingest.indexing import chunks_for_note, replace_doc_chunks, sync_indexes
 from carecite.ports import Embedder, Vector
 from carecite.records import session_scope
 from carecite.records import tables as t
 from carecite.retrieval.rerank import EvidenceReranker
+from carecite.retrieval.source_vectors import SourceVectorStore
 from carecite.retrieval.vector_cache import VectorCache, text_key
 
 PK = patient_key_for("p1")

@@ -2,7 +2,7 @@
 
 At query time the re-ranker embeds each candidate's text and sentences, the extractive answerer
 its segments, verification the cited sentences. Those texts are a pure function of the source
-text (``query_texts``), so ingest embeds them once, in the same batches as the chunk vectors, and
+text (``answering.query_texts``), so ingest embeds them once, in the same batches as the chunk vectors, and
 stores them in SQL (``SourceVectors``: one row per chunk, keyed by chunk id + embedding-model
 fingerprint, the same rule as the vector index). Record statements are rendered from SQL rows
 (their text depends on the row and "today" only), so each patient's are embedded too, in one row
@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import Engine, delete
@@ -34,31 +33,8 @@ from carecite.records import tables as t
 from carecite.records.scoped import RowScope, scoped_session
 from carecite.retrieval.vector_cache import VectorCache, shared_cache, text_key
 
-if TYPE_CHECKING:
-    from carecite.domain import Chunk
-
 RECORDS = "records:"
 WRITE_BATCH = 500
-
-
-def query_texts(text: str) -> list[str]:
-    """The texts a question may embed about a source whose text is ``text``: the passage, the
-    re-ranker's sentences, the answerer's and verifier's segments, and each quotable segment as it
-    comes back as a claim once the extractive answerer cites it (``cite`` → strip markers → normalise
-    space: often the segment plus a full stop)."""
-    from carecite.answering.extractive import cite
-    from carecite.answering.text import content_terms, normalise_space, segment, strip_markers
-    from carecite.retrieval.rerank import split_sentences
-
-    out: dict[str, None] = dict.fromkeys([text, *split_sentences(text)])
-    for seg in segment(text):
-        if not seg.text.strip():
-            continue
-        out[seg.text] = None
-        if len(content_terms(seg.text)) >= 3:  # fragments are never quoted, so never claims
-            for piece in segment(cite(seg.text, 1)):
-                out[normalise_space(strip_markers(piece.text))] = None
-    return [x for x in out if x.strip()]
 
 
 def records_owner(patient_key: str) -> str:
@@ -182,16 +158,5 @@ def _decode(blob: bytes, rows: int, dim: int) -> Vector:
     return np.frombuffer(blob, dtype=np.float32).reshape(rows, dim)
 
 
-def chunk_items(chunks: Sequence[Chunk]) -> list[OwnerTexts]:
-    return [OwnerTexts(c.chunk_id, query_texts(c.text)) for c in chunks]
-
-
 def keys_of(texts: Sequence[str]) -> str:
     return " ".join(text_key(x) for x in texts)
-
-
-def record_items(statements: Sequence[str], patient_key: str) -> OwnerTexts:
-    texts: dict[str, None] = {}
-    for statement in statements:
-        texts.update(dict.fromkeys(query_texts(statement)))
-    return OwnerTexts(records_owner(patient_key), list(texts))

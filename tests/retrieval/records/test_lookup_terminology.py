@@ -14,7 +14,7 @@ from carecite.domain import AccessScope, RetrievalFilter
 from carecite.reading.intent import read_intent
 from carecite.records import make_engine, session_scope
 from carecite.records import tables as t
-from carecite.retrieval.structured import StructuredRetriever
+from carecite.retrieval.records.lookup import StructuredRetriever
 
 TODAY = date(2026, 11, 20)
 PK = "pk_dennis"

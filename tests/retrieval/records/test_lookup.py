@@ -12,7 +12,7 @@ from carecite.domain import AccessScope, Narrowing, RetrievalFilter
 from carecite.reading.intent import read_intent
 from carecite.records import make_engine, session_scope
 from carecite.records import tables as t
-from carecite.retrieval.structured import StructuredRetriever
+from carecite.retrieval.records.lookup import StructuredRetriever
 
 TODAY = date(2026, 11, 20)
 PK, OTHER = "pk_alice", "pk_bob"
@@ -188,22 +188,6 @@ def test_a_named_lab_the_patient_never_had_finds_nothing(engine: Engine) -> None
     """'latest BNP' must not be answered by the latest A1c or potassium."""
     assert refs(engine, "What's the latest BNP on file?") == []
     assert refs(engine, "latest potassium")[0] == "Observation/k"
-
-
-def test_a_confident_record_is_re_ranked_wherever_fusion_put_it() -> None:
-    from carecite.retrieval.structured import NAMED_RECORD_FLOOR, rerank_pool
-    from fakes import chunk_candidate, record_candidate
-
-    weak = NAMED_RECORD_FLOOR - 0.1
-    fused = [chunk_candidate(f"chunk-{n}", score=0.03) for n in range(25)]
-    fused.insert(21, record_candidate("Observation/a1c", 1.0, score=0.016))  # RRF rank 22 of 26
-    fused.append(record_candidate("Observation/weak", weak, score=0.01))
-    structured = [record_candidate("Observation/a1c", 1.0), record_candidate("Observation/weak", weak)]
-    pool = rerank_pool(fused, structured, k=20)
-    ids = [c.source_id for c in pool]
-    assert ids[:20] == [c.source_id for c in fused[:20]]
-    assert "Observation/a1c" in ids  # never lost to the cut at k
-    assert "Observation/weak" not in ids and len(ids) == 21
 
 
 def test_a_named_vaccine_or_procedure_the_patient_never_had_is_not_substituted(engine: Engine) -> None:
@@ -407,26 +391,6 @@ def test_a_row_naming_the_item_answers_though_the_question_never_says_its_kind(m
     assert found and found[0].source_ref == "Procedure/clean" and (found[0].match or 0) >= 0.5
 
 
-def test_a_list_answer_carries_every_sure_record_beyond_the_top_k() -> None:
-    """ "What are the active problems?" with 9 active conditions: all 9 go to the answerer, not 6;
-    a record the retriever is unsure of, and notes, stay behind the cut."""
-    from carecite.domain import Candidate
-    from carecite.retrieval.structured import NAMED_RECORD_FLOOR, answer_context
-    from fakes import chunk_candidate, record_candidate
-
-    def cand(i: str, match: float) -> Candidate:
-        return record_candidate(i, match, score=0.9)
-
-    kept = [cand(f"Condition/{n}", 0.9) for n in range(9)]
-    kept.insert(3, chunk_candidate("chunk-1", score=0.9))
-    kept += [cand("Condition/unsure", NAMED_RECORD_FLOOR - 0.1), chunk_candidate("chunk-2", score=0.9)]
-    ids = [c.source_id for c in answer_context(kept, k=6, list_k=30)]
-    assert ids[:6] == [c.source_id for c in kept[:6]]
-    assert {f"Condition/{n}" for n in range(9)} <= set(ids)
-    assert "Condition/unsure" not in ids and "chunk-2" not in ids
-    assert len(answer_context(kept, k=6, list_k=8)) == 8  # the cap holds
-
-
 def _add_named_rows(engine: Engine) -> None:
     """Rows named like Synthea's: a procedure whose name holds a kind noun, a lab without a specimen,
     a drug whose name holds a lab's name, a COVID test."""
@@ -622,7 +586,7 @@ def test_one_lookup_finds_what_the_separate_questions_find(engine: Engine, quest
 def test_only_the_latest_result_is_sure_when_the_latest_is_asked(engine: Engine) -> None:
     """ "the most recent A1c" is one value: the earlier A1c results are found but never clear the
     floor that puts a record in the answer, whatever words the question and the statement share."""
-    from carecite.retrieval.structured import NAMED_RECORD_FLOOR
+    from carecite.retrieval.records.lookup import NAMED_RECORD_FLOOR
 
     for question in ("What was the most recent hemoglobin A1c?", "latest A1c", "last HbA1c result"):
         retriever = StructuredRetriever(engine, TODAY)
@@ -653,7 +617,7 @@ def plans(tmp_path) -> Engine:  # type: ignore[no-untyped-def]
 
 
 def _sure(engine: Engine, question: str) -> set[str]:
-    from carecite.retrieval.structured import is_sure_record
+    from carecite.retrieval.records.lookup import is_sure_record
 
     retriever = StructuredRetriever(engine, TODAY)
     return {
@@ -819,7 +783,7 @@ def test_a_why_question_is_never_answered_by_a_row_that_states_no_reason(engine:
 
 
 def test_a_word_no_display_knows_does_not_doubt_the_row_that_names_the_asked_item(engine: Engine) -> None:
-    from carecite.retrieval.structured import is_sure_record
+    from carecite.retrieval.records.lookup import is_sure_record
 
     with session_scope(engine) as s:
         for n, year in enumerate((2022, 2023)):
