@@ -12,7 +12,6 @@ from carecite.reading.cues import Cue, CueRun, cue
 from carecite.reading.items import (
     NOT_CONTENT,
     Group,
-    is_known,
     is_term,
     named_tokens,
     naming_groups,
@@ -28,7 +27,6 @@ from carecite.reading.vocabulary import (
     PROCEDURE_TERMS,
     RECENT_WORDS,
     SPECIALTIES,
-    is_generic,
 )
 from carecite.text import drug_names
 from carecite.text.dates import Frame, asked_frame
@@ -77,8 +75,6 @@ class Intent:
     why: bool = False
     # The question's own words, as typed (no synonyms): what a care team's members are matched by.
     words: tuple[str, ...] = ()
-    # Words of the question that neither the store's code displays nor a terminology know.
-    unheard: frozenset[str] = frozenset()
     # "admitted in September", "shots in 2023": only rows dated inside it answer (``Frame.holds``).
     frame: Frame | None = None
 
@@ -306,10 +302,6 @@ def read_intent(
         # A result is never overdue (Observation has no due date): its rows do not answer.
         kinds = (kinds - {"Observation"}) | OPEN_WORK_KINDS
     person = run.hit(_PERSON, toks)
-    if not kinds and person:
-        # "Who is coordinating her heart care?" names no kind: a person answers it, so only the rows
-        # that name people are read, never the heart failure drugs that share its words.
-        kinds = set(PERSON_KINDS)
     problem_list = run.hit(_PROBLEM_LIST, text=q)  # the problem list is the patient's current problems
     return Intent(
         kinds=frozenset(kinds),
@@ -333,11 +325,6 @@ def read_intent(
         condition=condition_groups(question),
         why=run.hit(_WHY, toks),
         words=tuple(dict.fromkeys(w for w in said if w not in NOT_CONTENT and len(w) > 1)),
-        unheard=frozenset(
-            w
-            for w in record_terms(question)
-            if vocabulary is not None and not is_known(w, vocabulary) and not is_generic(w)
-        ),
         frame=frame,
     )
 

@@ -211,11 +211,7 @@ class StructuredRetriever:
         # specialty: every follow-up task must not ride on "follow-up" past the orthopedic visit).
         only_kind = kind_match and not _modified(intent) and not specific - _kind_terms(s.kind)
         said = words | _kind_terms(s.kind) if only_kind else words
-        # A row of the asked kind that names the asked item is not doubted for a word no code display
-        # of the store and no terminology knows ("series" in "the HPV vaccine series"): no row could
-        # say it, so it cannot tell rows apart.
-        asked = intent.terms - intent.unheard if kind_match and named_row else intent.terms
-        overlap = len(asked & said) / max(1, len(asked)) if asked else 0.0
+        overlap = len(intent.terms & said) / max(1, len(intent.terms)) if intent.terms else 0.0
         if not intent.kinds and not specific & words:
             return 0.0  # a question naming no kind matches a row by what it names, never by "date:"
         if intent.kinds and not kind_match and overlap < 0.34:

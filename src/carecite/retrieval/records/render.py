@@ -16,9 +16,10 @@ from sqlalchemy import and_, not_
 from sqlmodel import Session, col, select
 
 from carecite.domain import RetrievalFilter
-from carecite.reading.intent import Intent
+from carecite.reading.intent import PERSON_KINDS, Intent
 from carecite.reading.items import synonyms, tokens
 from carecite.reading.vocabulary import (
+    KIND_VOCABULARY,
     KIND_WORDS,
     SPECIALTIES,
     is_generic,
@@ -97,7 +98,11 @@ class Renderer:
         # no record row.
         if not intent.kinds and intent.notes:
             return
-        kinds = intent.kinds or frozenset(KIND_WORDS)
+        # "Who is coordinating her heart care?" names no kind: a person answers it, so only the rows that
+        # name people are read (never the heart failure drugs that share its words), and, as for any
+        # question naming no kind, a row answers only by naming what the question names: "who does she
+        # live with" is no care team's member.
+        kinds = intent.kinds or (PERSON_KINDS if intent.person else frozenset(KIND_WORDS))
         if flt.resource_types is not None:  # a token's SMART scopes: only the granted resource types
             kinds = frozenset(k for k in kinds if kind_resource_type(k) in flt.resource_types)
         for kind, render in self._kinds():
@@ -471,11 +476,17 @@ def _stems(text: str) -> set[str]:
     return set(_STEMMER.stemWords(tokens(text)))
 
 
+# The care-team nouns that name a role ("coordinator", "nurse", "therapist"), not the team itself: they
+# say which member is asked, where the other kind words ("team", "member") say nothing.
+_ROLE_WORDS = frozenset(KIND_VOCABULARY["CareTeam"][0].split()) - {"team", "teams", "careteam"}
+
+
 def _asked_members(intent: Intent, members: Sequence[str]) -> list[tuple[str, int]]:
     """Each member (as listed) with how many of the question's own words (not its kind words:
-    "doctor", "team") the member's name and role name, a word counting once with its synonyms
-    ("heart": cardiology); only the members naming the most count."""
-    asked = [_stems(" ".join((w, *synonyms(w)))) for w in intent.words if not is_generic(w)]
+    "team", "care", but its role words: "coordinator") the member's name and role name, a word
+    counting once with its synonyms ("heart": cardiology); only the members naming the most count."""
+    said = [w for w in intent.words if not is_generic(w) or w in _ROLE_WORDS]
+    asked = [_stems(" ".join((w, *synonyms(w)))) for w in said]
     hits = [sum(1 for stems in asked if stems & _stems(m)) for m in members]
     best = max(hits, default=0)
     return [(m, n if n == best else 0) for m, n in zip(members, hits, strict=True)]
