@@ -12,7 +12,7 @@ from carecite.reading.cues import REGISTRY, Cue, CueRun
 from carecite.reading.intent import WORK_KINDS, Intent, read_intent
 from carecite.reading.items import tokens
 from carecite.reading.kind import QuestionKind, classify
-from carecite.reading.vocabulary import FHIR_STATUS_WORDS
+from carecite.reading.vocabulary import FHIR_STATUS_WORDS, KIND_VOCABULARY
 from carecite.text.sections import SectionKind, asked_section
 from carecite.text.spelling import Speller
 
@@ -90,14 +90,20 @@ def read(
     )
 
 
+_WORK_NOUNS = frozenset(w for kind in WORK_KINDS for w in KIND_VOCABULARY[kind][0].split())
+
+
 def asks_status(intent: Intent) -> bool:
     """Does the question ask how a piece of work stands: an appointment, referral or task it names,
     with a status or time of the FHIR R4 status codes ("is her post discharge heart appointment
     booked?", "missed", "overdue", "next")? Only the record states that; no note section answers it,
     whatever section a word of the question ("post discharge") would otherwise ask for."""
+    words = set(tokens(intent.text))
+    # The work named by its noun ("appointment", "referral", "follow-up"): "next" alone names no
+    # visit ("What are the next steps for this patient?" asks for the plan).
+    named = bool(words & _WORK_NOUNS)
     status = intent.upcoming or intent.missed or intent.attended or intent.outstanding or intent.overdue
-    said = status or bool(FHIR_STATUS_WORDS.intersection(tokens(intent.text)))
-    return bool(intent.kinds & WORK_KINDS) and said
+    return named and (status or bool(FHIR_STATUS_WORDS & words))
 
 
 def read_text(text: str) -> Reading:
