@@ -815,6 +815,18 @@ def test_a_month_asked_for_keeps_only_the_rows_dated_in_it(engine: Engine) -> No
     assert {"Encounter/sep", "Encounter/may"} <= set(refs(engine, "why was she admitted"))
 
 
+def test_a_referral_says_who_referred_and_to_whom(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        s.add(t.ServiceRequest(ref="ServiceRequest/cards", fhir_id="cards", patient_key=PK, status="active",
+                               category="Referral", display="Referral to cardiology service",
+                               requester="Dr. Anita Kowalski, MD", performer="Dr. Leila Farah, MD",
+                               authored_on=datetime(2026, 11, 15)))  # fmt: skip
+    retriever = StructuredRetriever(engine, TODAY)
+    found = retriever.search(retriever.read("who referred her to cardiology"), _filter(), 1)
+    assert found and found[0].source_ref == "ServiceRequest/cards"
+    assert "by Dr. Anita Kowalski, MD, to Dr. Leila Farah, MD" in found[0].brief
+
+
 def _encounters(engine: Engine) -> None:
     with session_scope(engine) as s:
         for ref, klass, display, when in (

@@ -202,6 +202,8 @@ class Renderer:
             brief = f"{row.display or 'service request'}: {status}"
             if row.authored_on:
                 brief += f", ordered {_d(row.authored_on)}"
+            if row.requester:  # who referred: the answer to "who referred her", said in the row
+                brief += f", by {row.requester}"
             if row.performer:
                 brief += f", to {row.performer}"
             if row.reason:
