@@ -127,8 +127,13 @@ def test_a_newcomers_path_through_ask_and_review(
         # renders only the options in view: type to filter it, as a reviewer with a long trail would.
         page.get_by_test_id("stSelectbox").filter(has_text="Record").click()
         page.keyboard.type(request_id[:8])
-        page.get_by_role("option", name=request_id[:8]).click()
+        # The filtered list re-renders as it narrows, so a click can land on an option being replaced
+        # (CI: "element is not stable"): wait for the one match, then choose it with Enter, as a
+        # keyboard user would.
+        page.get_by_role("option", name=request_id[:8]).wait_for()
+        page.keyboard.press("Enter")
         page.get_by_text("As the user saw it (redacted)").wait_for()
+        page.get_by_text(request_id).first.wait_for()  # the chosen record's own detail is shown
         cited = {c.strip("[]") for c in chips}
         page.get_by_text(f"Cited sources ({len(cited)})", exact=True).wait_for()
         # Streamlit streams a run's elements one by one: the heading can be on screen before its
