@@ -17,6 +17,7 @@ from carecite.text.drug_classes import BY_TOKEN as DRUG_CLASSES
 from carecite.text.drug_classes import members as drug_class_members
 from carecite.text.drug_classes import read_classes
 from carecite.text.terms import NEGATIONS, STOP_WORDS, plain_words, singular
+from carecite.text.vital_signs import VITAL_SIGNS
 
 # A negation is content here as in verification: "not started" asks for the activities not started.
 NOT_CONTENT = STOP_WORDS - NEGATIONS
@@ -36,6 +37,43 @@ _BLOOD_GLUCOSE = re.compile(r"\bblood[\s-]+(?:glucose|sugar)\b")
 _HEP = re.compile(r"\bhep(?:atitis)?[\s-]*([abc])\b")
 
 
+# The vital signs of LOINC's panel (85353-1), by their multi-word names (``text/vital_signs``).
+_VITAL_NAMES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name.replace(" ", ""), re.compile(r"\b" + name.replace(" ", r"[\s-]+") + r"\b"))
+    for name in VITAL_SIGNS
+    if " " in name
+)
+VITAL_TOKENS = frozenset(joined for joined, _ in _VITAL_NAMES)
+
+
+def _vital_alternatives() -> dict[str, tuple[frozenset[str], ...]]:
+    """Each multi-word vital sign's other written names, as the vital-sign table writes them ("BP",
+    "systolic" for blood pressure; "HR" for heart rate): the plain words among its alternatives, less
+    any word another sign is also written with ("pulse" is in "pulse ox", an oxygen saturation)."""
+    plain = {
+        name: [a for a in pattern.pattern.strip(r"\b()").split("|") if re.fullmatch(r"[a-z0-9 ]+", a)]
+        for name, pattern in VITAL_SIGNS.items()
+    }
+    written = {name: set(re.findall(r"[a-z0-9]+", pattern.pattern)) for name, pattern in VITAL_SIGNS.items()}
+    out: dict[str, tuple[frozenset[str], ...]] = {}
+    for name, alternatives in plain.items():
+        if " " not in name:
+            continue
+        elsewhere = set().union(*(w for other, w in written.items() if other != name))
+        alts = [a for a in alternatives if " " not in a and a not in elsewhere]
+        out[name.replace(" ", "")] = tuple(frozenset({a}) for a in [name.replace(" ", ""), *alts])
+    return out
+
+
+VITAL_ALTERNATIVES = _vital_alternatives()
+_VITAL_WORDS = {name.replace(" ", ""): frozenset(name.split()) for name in VITAL_SIGNS if " " in name}
+
+
+def _vital_parts(said: Sequence[str]) -> frozenset[str]:
+    """A vital sign named whole is one item: its words name nothing apart ("heart" of "heart rate")."""
+    return frozenset(w for tok in said if tok in _VITAL_WORDS for w in _VITAL_WORDS[tok])
+
+
 def tokens(text: str) -> list[str]:
     # Two-word names are one token: "care plan" is a CarePlan, "care coordination tasks" are tasks.
     lowered = re.sub(
@@ -46,15 +84,20 @@ def tokens(text: str) -> list[str]:
     lowered = _PLAN_OF_CARE.sub("careplan", _NOWADAYS.sub("now", _RIGHT_NOW.sub("now", lowered)))
     lowered = _BLOOD_GLUCOSE.sub("glucose", lowered)  # blood is the default specimen
     lowered = _ENCOUNTER_NOTE.sub(r"\1", lowered)
-    return plain_words(_HEP.sub(r"hep\1", lowered))
+    words = plain_words(_HEP.sub(r"hep\1", lowered))
+    # A vital sign's two- or three-word name is one item as well as its words: "heart rate" is no
+    # "heart" item (the heart-failure medicines), and a row names it only by naming it whole.
+    return words + [joined for joined, name in _VITAL_NAMES if name.search(lowered)]
 
 
 def record_terms(text: str) -> frozenset[str]:
     """The words of a question or a record statement with their curated synonyms ("A1c" is also
     "HbA1c"), for the lexical part of a record's score."""
     out: set[str] = set()
-    for tok in tokens(text):
-        if tok in NOT_CONTENT or len(tok) < 2:
+    said = tokens(text)
+    parts = _vital_parts(said)
+    for tok in said:
+        if tok in NOT_CONTENT or len(tok) < 2 or tok in parts:
             continue
         out.add(tok)
         out.update(SYNONYMS.get(tok, ()))
@@ -92,8 +135,13 @@ def synonyms(tok: str) -> tuple[str, ...]:
 
 def named_tokens(question: str, vocabulary: frozenset[str] | None) -> list[tuple[str, Group]]:
     groups: dict[str, Group] = {}
-    for tok in tokens(question):
-        if tok in NOT_CONTENT or len(tok) < 2 or is_generic(tok) or tok in groups:
+    said = tokens(question)
+    parts = _vital_parts(said)
+    for tok in said:
+        if tok in VITAL_ALTERNATIVES:
+            groups[tok] = VITAL_ALTERNATIVES[tok]
+            continue
+        if tok in parts or tok in NOT_CONTENT or len(tok) < 2 or is_generic(tok) or tok in groups:
             continue
         if vocabulary is not None and not is_known(tok, vocabulary):
             continue
@@ -117,6 +165,7 @@ def is_term(tok: str) -> bool:
         or tok in SPECIMENS
         or tok in DRUG_CLASSES
         or drug_names.is_drug(tok)
+        or tok in VITAL_TOKENS
     )
 
 
