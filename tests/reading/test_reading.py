@@ -32,3 +32,22 @@ def test_a_question_about_how_work_stands_asks_the_record_not_a_note_section(que
 def test_a_question_naming_no_status_still_asks_the_section(question: str) -> None:
     reading = read(question, None)
     assert reading.asked is not None and reading.asked.name in ("follow-up", "plan")
+
+
+def test_the_published_abbreviations_are_written_out_and_the_cue_is_recorded() -> None:
+    from carecite.text.abbreviations import Abbreviations
+
+    listed = Abbreviations(["Heart rate"])
+    reading = read("last HR?", None, abbreviations=listed)
+    assert reading.text == "last heart rate?"
+    assert reading.abbreviations == (("HR", "heart rate"),)
+    assert "published-abbreviations" in reading.cues
+    off = read("last HR?", None, abbreviations=listed, disabled_cues=frozenset({"published-abbreviations"}))
+    assert off.text == "last HR?" and off.abbreviations == ()
+
+
+def test_a_coverage_question_keeps_its_abbreviations_for_the_policies() -> None:
+    from carecite.text.abbreviations import Abbreviations
+
+    reading = read("Does Medicare cover PTA?", None, abbreviations=Abbreviations(["Prior to admission"]))
+    assert reading.coverage and "PTA" in reading.text and reading.abbreviations == ()

@@ -176,3 +176,16 @@ def test_shorthand_and_plurals_name_the_same_section() -> None:
     assert section_terms("x-rays") == section_terms("RADIOGRAPHS")
     assert kind_of_header("SHX") == "social history"  # the curated kind, reached through shorthand
     assert category_of("Home Medications:") == "medications"
+
+
+def test_a_headers_own_shorthand_in_the_question_is_read_as_the_header() -> None:
+    from carecite.text.sections import header_shorthand
+
+    titles = ["ESTIMATED BLOOD LOSS", "ASSESSMENT AND PLAN", "DISPOSITION", "RECOMMENDATIONS", "URINE OUTPUT"]
+    assert header_shorthand("EBL?", titles) == "estimated blood loss?"
+    assert header_shorthand("A/P", titles) == "assessment and plan"
+    assert header_shorthand("dispo", titles) == "disposition"
+    assert header_shorthand("recs from cards", titles) == "recommendations from cards"
+    # An English word is never shorthand ("plan"), nor one that two headers would read.
+    assert header_shorthand("what was the plan", titles) == "what was the plan"
+    assert header_shorthand("uo", [*titles, "UPPER OUTLET"]) == "uo"

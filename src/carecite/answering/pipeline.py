@@ -290,6 +290,7 @@ class Pipeline:
         self.stores.vectors.count()
         self.stores.lexical.count()
         self._structured().speller.correct("warm up")
+        self._structured().abbreviations.write_out("warm up")
         engine()  # the assertion reader (ConText rules on spaCy's tokenizer) the answerer consults
         self.redactor.redact("Warm up for Jane Doe, MRN 12345678.")
 
@@ -335,6 +336,7 @@ class Pipeline:
             identity,
             vocabulary=structured.vocabulary,
             speller=structured.speller,
+            abbreviations=structured.abbreviations,
             disabled_cues=self.settings.disabled_cues,
         )
         kind = reading.kind

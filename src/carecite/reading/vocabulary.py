@@ -149,6 +149,12 @@ SPECIALTIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "ophthalmology": (("ophthalmology", "ophthalmologist", "optometry"), ("eye", "retinal", "vision")),
     "otolaryngology": (("otolaryngology", "ent"), ("ear", "throat", "audiology")),
     "podiatry": (("podiatry", "podiatrist"), ("foot",)),
+    # ABMS "Obstetrics and Gynecology"; "OB" is read here, never by the published list's one sense
+    # (occult blood).
+    "obstetrics": (
+        ("obstetrics", "obstetrician", "gynecology", "gynecologist", "ob", "obgyn", "gyn"),
+        ("obstetric", "gynecologic"),
+    ),
     "psychiatry": (
         ("psychiatry", "psychiatrist", "psychology", "psychologist"),
         ("behavioral", "psychiatric", "mental", "psychotherapy", "counseling", "substance"),

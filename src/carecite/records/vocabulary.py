@@ -29,3 +29,10 @@ def display_words(engine: Engine) -> frozenset[str]:
         for display in session.execute(sa.select(DISPLAYS.c.display)).scalars():
             words.update(w.casefold() for w in _WORD.findall(display or ""))
     return frozenset(words)
+
+
+def display_texts(engine: Engine) -> tuple[str, ...]:
+    """Every distinct code display in the record, as ingested (the phrases an abbreviation's sense is
+    chosen against: "Heart rate", "Potassium [Moles/volume] in Serum or Plasma")."""
+    with Session(engine) as session:
+        return tuple(d for d in session.execute(sa.select(DISPLAYS.c.display)).scalars() if d)

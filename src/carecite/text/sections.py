@@ -490,7 +490,9 @@ def asked_header(
     (``similarity``) between the question and the header, or the header with its first line,
     reaches ``HEADER_SIMILARITY`` (``PARTIAL_HEADER_SIMILARITY`` when it names only some of the
     header's words). Of several, those naming most of the question's words answer. A header
-    with nothing under it answers nothing."""
+    with nothing under it answers nothing. A header's own shorthand in the question counts as its
+    words (``header_shorthand``)."""
+    question = header_shorthand(question, [h.title for h in headers if h.first_line.strip()])
     named = [
         (h, cov) for h in headers if h.first_line.strip() and (cov := header_coverage(question, h.title))[0]
     ]
@@ -527,6 +529,43 @@ def asked_header(
         titles=titles,
         latest=not more,
     )
+
+
+def _initials(words_: Sequence[str]) -> str:
+    return "".join(w[0] for w in words_)
+
+
+def header_shorthand(question: str, titles: Sequence[str]) -> str:
+    """``question`` with each word that is one header's own shorthand written as that header: its
+    initials, with or without its small words ("EBL" for ESTIMATED BLOOD LOSS, "ROS" for REVIEW OF
+    SYSTEMS, "A/P" for ASSESSMENT AND PLAN), or the start of one of its words ("dispo" for
+    DISPOSITION, "recs" for RECOMMENDATIONS). Only a word no English word list knows is read so (not
+    "bed" nor "plan"), and only when exactly one header reads it: the note's own headers are the
+    vocabulary, so no table of section abbreviations is needed."""
+    from carecite.text.spelling import english  # the speller's published word list
+
+    spelled: dict[str, set[str]] = {}
+    for title in dict.fromkeys(titles):
+        title_words = [w for w in words(title.lower()) if w.isalpha()]
+        content = [w for w in title_words if w not in STOP_WORDS]
+        if not content:
+            continue
+        initials = {_initials(title_words), _initials(content)} if len(content) > 1 else set()
+        for typed in set(words(question.lower())):
+            bare = re.sub(r"[/&.-]", "", typed)
+            if len(bare) < 2 or not bare.isalpha() or bare in english() or bare in SHORTHAND:
+                continue
+            stub = bare[:-1] if bare.endswith("s") and len(bare) > 3 else bare
+            if bare in initials or (
+                len(stub) >= 3 and any(len(w) > len(stub) + 1 and w.startswith(stub) for w in content)
+            ):
+                spelled.setdefault(typed, set()).add(title.lower())
+    for typed, found in spelled.items():
+        if len(found) == 1:
+            question = re.sub(
+                rf"(?<![\w/&-]){re.escape(typed)}(?![\w/&-])", next(iter(found)), question, flags=re.I
+            )
+    return question
 
 
 def holds_kind(kind: SectionKind, title: str | None, note_type: str | None = None) -> bool:

@@ -63,6 +63,12 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bDSMES?\b"), "diabetes self-management education"),
 )
 
+# The abbreviations the rules above read, in any case: the published list (``text/abbreviations``)
+# leaves them to these rules, including where a rule leaves one as typed ("PT", "d/c": two meanings).
+HANDLED = frozenset(
+    "pt pts d/c f/u appt appts w/o w hx dx bh chf hf t2dm dm2 dm htn ckd o2 rehab dsmt dsme dsmes".split()
+)
+
 
 def write_out(question: str) -> str:
     """The question with its clinical shorthand written out ("pt's last BH appt" → "patient's last

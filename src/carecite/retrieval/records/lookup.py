@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from carecite.domain import Candidate, RetrievalFilter, date_int
+from carecite.reading.abbreviations import for_store
 from carecite.reading.intent import NAMED_KINDS, Intent, read_intent
 from carecite.reading.items import Group, names_item, record_terms, tokens
 from carecite.reading.vocabulary import (
@@ -30,6 +31,7 @@ from carecite.retrieval.records.naming import WORK_ROWS, named_hits, named_text,
 from carecite.retrieval.records.render import Renderer
 from carecite.retrieval.records.statement import Statement
 from carecite.text import drug_names
+from carecite.text.abbreviations import Abbreviations
 from carecite.text.sections import section_vocabulary_words
 from carecite.text.spelling import Speller
 from carecite.text.terms import STOP_WORDS, singular
@@ -77,6 +79,13 @@ class StructuredRetriever:
         from carecite.records.vocabulary import display_words
 
         return frozenset(singular(w) for w in display_words(self.engine))
+
+    @cached_property
+    def abbreviations(self) -> Abbreviations:
+        """The published abbreviation list, each sense chosen by this store's displays."""
+        from carecite.records.vocabulary import display_texts
+
+        return for_store(display_texts(self.engine), self.vocabulary)
 
     @cached_property
     def speller(self) -> Speller:
