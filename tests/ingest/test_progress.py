@@ -63,3 +63,14 @@ def test_policy_ingest_off_a_terminal_reports_progress_on_stderr_only(
     assert captured.out == ""  # a command's --json on stdout stays clean
     assert "policies: 1/1 (100%)" in captured.err
     assert "embedding chunks and their sentences: " in captured.err
+
+
+def test_on_a_terminal_the_step_is_a_transient_bar_not_lines() -> None:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=80)
+    with step_progress("embedding", 10, enabled=True, eta=True, console=console) as advance:
+        for _ in range(10):
+            advance()
+    drawn = buffer.getvalue()
+    assert "10/10" in drawn and "━" in drawn  # the bar, drawn in place
+    assert "embedding: 10/10 (100%)" not in drawn
