@@ -105,6 +105,15 @@ def test_help_is_plain_words() -> None:
     assert "carecite patients" in result.stdout
 
 
+def test_flags_help_names_only_commands_that_exist() -> None:
+    # it offered "raise, review, list", and `carecite flags list` is "No such command"
+    result = CliRunner().invoke(app, ["flags", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    summary = result.stdout.split("Options")[0]
+    assert "list." not in summary and "raise" in summary and "review" in summary
+    assert CliRunner().invoke(app, ["flags", "list"]).exit_code == 2  # still no such command
+
+
 def test_the_ui_starts_with_a_minimal_toolbar_and_the_chosen_port(tmp_path: Path) -> None:
     cmd = ui_command("python", tmp_path / "Home.py", 8765)
     assert cmd[cmd.index("--client.toolbarMode") + 1] == "minimal"

@@ -49,9 +49,11 @@ with ui.store_faults():  # a dead store is one message, not a traceback (issue 2
             st.warning(f"Skipped {problem}")
         if not runs:
             st.info(
-                f"No evaluation runs in `{folder}` yet. Create one with `carecite eval --json` "
-                "(it runs the gold questions in `synthetic_data/gold.jsonl` and writes a run file there); "
-                "run it again after a change to see how the metrics moved."
+                f"No evaluation runs in `{folder}` yet. Create one from the repository with "
+                f"`.venv/bin/carecite --data-dir {folder.parent} eval --json` (plain `carecite eval --json` "
+                "in `make shell`): it asks the test split of the gold questions in "
+                "`synthetic_data/gold.jsonl` and writes a run file there. Run it again after a change to "
+                "see how the metrics moved."
             )
             return
 

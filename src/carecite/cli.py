@@ -936,7 +936,10 @@ def _print_sets(as_json: bool) -> None:
 
 
 # --------------------------------------------------------------------------- observability (issue 13): report, drift, flags, FHIR audit export
-flags_app = typer.Typer(no_args_is_help=True, help="Flags on answers: raise, review, list.")
+flags_app = typer.Typer(
+    no_args_is_help=True,
+    help="Flags on answers: raise one, review one (the Review page lists them, `carecite report` counts them).",
+)
 app.add_typer(flags_app, name="flags")
 
 

@@ -107,6 +107,7 @@ def test_patient_header_rows_open_as_sources(app_env: Path, cast: ui_world.Cast)
     assert list(fields.columns) == ["field", "value"]
     as_dict = dict(zip(fields["field"], fields["value"], strict=True))
     assert as_dict["status"] and as_dict["description"] and "{" not in "".join(as_dict.values())
+    assert "Fulfill the focal request" not in as_dict.values()  # the workflow verb, not the task
 
 
 def test_answer_has_chips_sources_highlight_whole_note_and_footer(answered: AppTest) -> None:

@@ -1,8 +1,9 @@
-"""A newcomer's path in a real browser (issue 29): sign in, pick the patient, paste an over-long
-question, ask each suggested question and one with an apostrophe. What they tripped over must not
-come back: entities for apostrophes, a long paste that vanishes, a Deploy button, a verification
-line under a decline. Then Review, signed in as a reviewer: the record of an answer shows its cited
-sources under the S-numbers the Ask page showed."""
+"""A newcomer's path in a real browser (issue 29): sign in, pick the patient, open a header row,
+paste an over-long question, ask each suggested question and one with an apostrophe. What they
+tripped over must not come back: entities for apostrophes, raw JSON or "Fulfill the focal request"
+in a header row, a long paste that vanishes, a Deploy button, a verification line under a decline.
+Then Review, signed in as a reviewer: the record of an answer shows its cited sources under the
+S-numbers the Ask page showed."""
 
 from __future__ import annotations
 
@@ -82,6 +83,15 @@ def test_a_newcomers_path_through_ask_and_review(
         page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
         page.get_by_role("option", name="Ben Okafor · Care coordinator").click()
         _pick(page, "Patient", patient)
+
+        # A header row opens as readable fields: no raw JSON, and a Task reads by what it is, never
+        # by FHIR's workflow verb.
+        page.get_by_role("button", name=re.compile(r"^Follow-up task: ")).first.click()
+        page.get_by_role("button", name="Close source").wait_for()
+        fields = page.get_by_test_id("stTable").first.inner_text()
+        assert "description" in fields and "{" not in fields
+        assert "Fulfill the focal request" not in _shown_as_written(page)
+        page.get_by_role("button", name="Close source").click()
 
         # A pasted over-long question keeps its text and gets a message naming the limit.
         long_question = "Which follow-ups are overdue? " * (limit // 20)

@@ -204,13 +204,28 @@ def test_a_resource_opens_as_readable_fields() -> None:
     rows = {r["field"]: r["value"] for r in resource_fields(task)}
     assert rows == {
         "status": "requested",
-        "code": "Fulfill the focal request",
-        "description": "Bus pass application",
+        "description": "Bus pass application",  # what the task is; its workflow verb is left out
         "owner": "Omar Haddad",
-        "restriction": "period: 2026-07-16",
+        "restriction": "period: until 2026-07-16",
         "note": "Transportation barrier.",
         "value quantity": "2.7 mmol/L",
     }
+
+
+def test_a_task_never_reads_as_its_workflow_verb_and_date_times_read_as_carecite_writes_them() -> None:
+    task = {
+        "resourceType": "Task", "status": "in-progress", "authoredOn": "2026-11-15T12:00:00-06:00",
+        "code": {"coding": [{"system": "http://hl7.org/fhir/CodeSystem/task-code", "code": "fulfill",
+                             "display": "Fulfill the focal request"}]},
+        "executionPeriod": {"start": "2026-11-16T08:30:00Z", "end": "2026-11-20"},
+    }  # fmt: skip
+    rows = {r["field"]: r["value"] for r in resource_fields(task)}
+    assert "Fulfill the focal request" not in " ".join(rows.values())
+    assert rows["authored on"] == "2026-11-15 12:00"
+    assert rows["execution period"] == "2026-11-16 08:30 – 2026-11-20"
+    # another resource's code is what it is: kept
+    labs = {"resourceType": "Observation", "code": {"coding": [{"display": "Potassium"}]}}
+    assert resource_fields(labs) == [{"field": "code", "value": "Potassium"}]
 
 
 def test_the_question_set_table_has_each_sets_latest_run_independent_sets_first() -> None:

@@ -261,24 +261,17 @@ def _embed(
     """Embed the chunks the vector index lacks and the query-time texts the source-vector store
     lacks, batch by batch, then each changed patient's record statements; record the new chunks'
     drift sample. Returns how many patients' statements were embedded."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from carecite.answering.query_texts import chunk_items
+    from carecite.ingest.progress import step_progress
     from carecite.monitoring.drift import ChunkDriftSample
 
     cache = cache if cache is not None else ingest_cache(stores.embedder)
     vectors, texts = stores.vectors, stores.source_vectors
     todo = sorted(missing | need_texts)
     drift = ChunkDriftSample(stores.engine, stores.settings)  # the new chunks' drift snapshot, per corpus
-    with Progress(
-        TextColumn("[bold]embedding chunks and their sentences"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        disable=not progress or not todo,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("embed", total=len(todo))
+    with step_progress(
+        "embedding chunks and their sentences", len(todo), enabled=progress, eta=True
+    ) as advance:
         for batch in _rows(stores, todo, EMBED_BATCH):
             dense = [c for c in batch if c.chunk_id in missing]
             items = chunk_items([c for c in batch if c.chunk_id in need_texts])
@@ -289,7 +282,7 @@ def _embed(
                 drift.add_chunks([c.source_type for c in dense], vecs[: len(dense)])
             if items:
                 texts.write(items, vecs[len(dense) :])
-            bar.advance(task, len(batch))
+            advance(len(batch))
     patients = sync_record_vectors(stores, progress=progress, cache=cache)
     drift.record(stores.embedder.fingerprint)
     return patients
@@ -312,9 +305,8 @@ def sync_record_vectors(
 ) -> int:
     """Embed each patient's record statements (as ``search`` renders them today) when they changed;
     delete the rows of patients no longer in SQL. Returns how many patients were (re-)embedded."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from carecite.answering.query_texts import record_items
+    from carecite.ingest.progress import step_progress
     from carecite.records.clock import today
     from carecite.retrieval.records.lookup import StructuredRetriever
     from carecite.retrieval.source_vectors import OwnerTexts, keys_of, records_owner
@@ -337,14 +329,7 @@ def sync_record_vectors(
             texts.write(pending, cache.vectors([x for item in pending for x in item.texts]))
             pending.clear()
 
-    with Progress(
-        TextColumn("[bold]embedding record statements"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        disable=not progress or not keys,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("records", total=len(keys))
+    with step_progress("embedding record statements", len(keys), enabled=progress) as advance:
         for key in keys:
             item = record_items(retriever.statement_texts(key), key)
             if have.get(item.owner) != keys_of(item.texts):
@@ -352,6 +337,6 @@ def sync_record_vectors(
                 done += 1
                 if sum(len(i.texts) for i in pending) >= EMBED_BATCH * 4:
                     flush()
-            bar.advance(task)
+            advance()
         flush()
     return done

@@ -25,10 +25,9 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
 from carecite.ingest.chunking import CHUNKER_VERSION
 from carecite.ingest.indexing import SyncReport, chunks_for_policy, replace_doc_chunks, sync_indexes
+from carecite.ingest.progress import step_progress
 from carecite.records import session_scope
 from carecite.records import tables as t
 from carecite.text.repair import decode_bytes, repair_text
@@ -174,18 +173,11 @@ def ingest_policies(
     if only is not None:
         docs = [d for d in docs if d.id in only]
     with (
-        Progress(
-            TextColumn("[bold]policies"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            disable=not progress,
-            transient=True,
-        ) as bar,
+        step_progress("policies", len(docs), enabled=progress) as advance,
         session_scope(stores.engine) as session,
     ):
-        task = bar.add_task("policies", total=len(docs))
         for doc in docs:
-            bar.advance(task)
+            advance()
             row = session.get(t.Policy, doc.id)
             digest = doc.content_hash
             if row is not None and row.content_hash == digest:

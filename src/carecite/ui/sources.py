@@ -174,6 +174,10 @@ def record_source(session: Session, ref: str) -> dict[str, Any] | None:
 
 _SKIPPED_FIELDS = frozenset({"resourceType", "id", "meta", "text", "contained", "extension"})
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+# FHIR's workflow verbs for a Task ("fulfill": "Fulfill the focal request"): they say what kind of
+# work-flow step a Task is, never what the task is (its description does), so a reader is not shown them.
+_TASK_CODE_SYSTEM = "http://hl7.org/fhir/CodeSystem/task-code"
+_FHIR_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?")
 
 
 def _field_name(key: str) -> str:
@@ -195,22 +199,41 @@ def _readable(value: object) -> str:
         if "value" in value and not isinstance(value["value"], dict | list):
             return " ".join(str(x) for x in (value["value"], value.get("unit") or "") if str(x))
         if "start" in value or "end" in value:
-            return " – ".join(str(value[k]) for k in ("start", "end") if value.get(k))
+            start, end = (_readable(value.get(k)) for k in ("start", "end"))
+            if start and end:
+                return f"{start} – {end}"
+            return f"from {start}" if start else f"until {end}" if end else ""
         if isinstance(value.get("reference"), str):
             return str(value["reference"])
         parts = [(k, _readable(v)) for k, v in value.items() if k != "system"]
         return "; ".join(f"{_field_name(k)}: {text}" for k, text in parts if text)
     if isinstance(value, list):
         return "; ".join(x for x in (_readable(v) for v in value) if x)
+    if isinstance(value, str) and _FHIR_DATETIME.fullmatch(value):
+        return display_datetime(datetime.fromisoformat(value.replace("Z", "+00:00")))
     return "" if value is None else str(value)
+
+
+def _workflow_code(resource: dict[str, Any], key: str) -> bool:
+    """A Task's ``code`` that holds only FHIR's workflow verbs (see ``_TASK_CODE_SYSTEM``)."""
+    code = resource.get(key)
+    if resource.get("resourceType") != "Task" or key != "code" or not isinstance(code, dict):
+        return False
+    codings = code.get("coding")
+    return (
+        not code.get("text")
+        and isinstance(codings, list)
+        and all(isinstance(c, dict) and c.get("system") == _TASK_CODE_SYSTEM for c in codings)
+    )
 
 
 def resource_fields(resource: dict[str, Any]) -> list[dict[str, str]]:
     """A FHIR resource as readable rows (field, value) for opening a header row as a source, in
-    the resource's own order; ids, meta and narrative left out."""
+    the resource's own order; ids, meta, narrative and a Task's workflow verb left out, date-times
+    written as carecite writes them (``YYYY-MM-DD HH:MM``)."""
     rows = []
     for key, value in resource.items():
-        if key in _SKIPPED_FIELDS:
+        if key in _SKIPPED_FIELDS or _workflow_code(resource, key):
             continue
         if text := _readable(value):
             rows.append({"field": _field_name(key), "value": repair_text(text)})
