@@ -189,3 +189,19 @@ def test_a_headers_own_shorthand_in_the_question_is_read_as_the_header() -> None
     # An English word is never shorthand ("plan"), nor one that two headers would read.
     assert header_shorthand("what was the plan", titles) == "what was the plan"
     assert header_shorthand("uo", [*titles, "UPPER OUTLET"]) == "uo"
+
+
+def test_a_header_the_standard_vocabulary_files_with_the_question_is_named_whole() -> None:
+    from carecite.text.sections import header_coverage
+
+    assert header_coverage("home meds?", "MEDICATIONS") == (1, 1.0)  # both medSpaCy's medications
+    assert header_coverage("what are the discharge meds", "ADMISSION MEDICATIONS") == (0, 0.0)
+
+
+def test_a_header_named_by_its_own_words_ranks_above_one_named_by_its_category() -> None:
+    from carecite.text.sections import header_coverage
+
+    asked = "past medical history"
+    assert (
+        header_coverage(asked, "PAST MEDICAL HISTORY")[0] > header_coverage(asked, "PAST SURGICAL HISTORY")[0]
+    )

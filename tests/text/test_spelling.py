@@ -45,3 +45,11 @@ def test_the_english_list_is_the_one_shipped_in_the_symspellpy_wheel() -> None:
 def test_an_inflection_of_a_known_word_is_no_slip(speller: Speller) -> None:
     for question in ("What life stressors came up?", "Was the dose titrated?", "Any recheckings?"):
         assert speller.correct(question).fixes == (), question
+
+
+def test_a_truncation_is_read_as_the_one_domain_word_it_starts_and_never_as_a_slip() -> None:
+    speller = Speller(frozenset({"creatinine", "disposition", "disposable", "pulmonary", "pulmonology"}))
+    assert speller.correct("latest creat").text == "latest creatinine"
+    # The start of two domain words is shorthand left as typed, not corrected to "disco".
+    assert speller.correct("dispo").text == "dispo"
+    assert speller.correct("pulm f/u").text == "pulm f/u"

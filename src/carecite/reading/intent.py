@@ -313,7 +313,7 @@ def read_intent(
         in_progress=run.hit(_IN_PROGRESS, toks, q),
         attended=attended,
         past=run.hit(_PAST, toks),
-        terms=record_terms(question) - not_done - said_frame,
+        terms=record_terms(question, asked=True) - not_done - said_frame,
         naming=_not_when(naming_groups(question, vocabulary), said_frame),
         required=required,
         named_kinds=NAMED_KINDS | {kind for kind, c in _ITEM_FRAMES if run.hit(c, text=question)},

@@ -90,12 +90,14 @@ def tokens(text: str) -> list[str]:
     return words + [joined for joined, name in _VITAL_NAMES if name.search(lowered)]
 
 
-def record_terms(text: str) -> frozenset[str]:
+def record_terms(text: str, *, asked: bool = False) -> frozenset[str]:
     """The words of a question or a record statement with their curated synonyms ("A1c" is also
-    "HbA1c"), for the lexical part of a record's score."""
+    "HbA1c"), for the lexical part of a record's score. ``asked``: the text is a question, whose
+    vital sign named whole asks for nothing by its words apart (a row's "Body Height" keeps them,
+    so "last height" still meets it)."""
     out: set[str] = set()
     said = tokens(text)
-    parts = _vital_parts(said)
+    parts = _vital_parts(said) if asked else frozenset()
     for tok in said:
         if tok in NOT_CONTENT or len(tok) < 2 or tok in parts:
             continue
@@ -149,7 +151,12 @@ def named_tokens(question: str, vocabulary: frozenset[str] | None) -> list[tuple
         alts += [frozenset(singular(w) for w in syn.split()) for syn in synonyms(tok)]
         alts += [frozenset({singular(m)}) for m in drug_class_members(tok)]  # a class: any member
         # A brand or synonym by its generic name, as RxNorm displays write it ("lovenox": enoxaparin).
-        alts += [frozenset(singular(w) for w in g.split()) for g in drug_names.generic_names(tok)]
+        # A combination by all its parts, as the display lists them ("buprenorphine/naloxone",
+        # "fluticasone and salmeterol": the display has no "and").
+        alts += [
+            frozenset(singular(w) for w in plain_words(g) if w not in NOT_CONTENT)
+            for g in drug_names.generic_names(tok)
+        ]
         groups[tok] = tuple(dict.fromkeys(alts))
     return list(groups.items())
 

@@ -5,6 +5,7 @@ question again.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from carecite.privacy.identity import PatientIdentity, as_the_patient, scrub_identifiers
@@ -12,7 +13,7 @@ from carecite.reading.cues import REGISTRY, Cue, CueRun, cue
 from carecite.reading.intent import WORK_KINDS, Intent, read_intent
 from carecite.reading.items import tokens
 from carecite.reading.kind import QuestionKind, classify
-from carecite.reading.vocabulary import FHIR_STATUS_WORDS, KIND_VOCABULARY
+from carecite.reading.vocabulary import FHIR_STATUS_WORDS, KIND_VOCABULARY, specialty_started
 from carecite.text.abbreviations import Abbreviations, published
 from carecite.text.sections import SectionKind, asked_section
 from carecite.text.spelling import Speller
@@ -30,7 +31,8 @@ class Reading:
     intent: Intent  # the record kinds, modifiers and items asked, read without the patient's name
     asked: SectionKind | None  # the note section asked for by its curated cues, if any
     spelling: tuple[tuple[str, str], ...] = ()  # (as typed, as read): the slips corrected
-    abbreviations: tuple[tuple[str, str], ...] = ()  # (as typed, as read): from the published list
+    # (as typed, as read): abbreviations of the published list and specialties shortened ("pulm")
+    abbreviations: tuple[tuple[str, str], ...] = ()
     cues: tuple[str, ...] = ()  # the names of the cues that fired (``reading.cues``), for the audit
 
     @property
@@ -90,6 +92,10 @@ def read(
         text, written = expanded.text, expanded.expansions
         if written:
             run.fire(PUBLISHED_ABBREVIATIONS)
+    # A specialty shortened as clinicians shorten it ("pulm f/u"), read as its name before the
+    # speller, which would take it for a slip.
+    text, started = _specialties_written_out(text)
+    written += started
     spelling: tuple[tuple[str, str], ...] = ()
     if speller is not None:  # typing slips corrected once, before any reader compares words
         corrected = speller.correct(text, keep=names)
@@ -112,6 +118,19 @@ def read(
     )
 
 
+def _specialties_written_out(text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    fixes: list[tuple[str, str]] = []
+
+    def name(m: re.Match[str]) -> str:
+        if (named := specialty_started(m.group().lower())) is None:
+            return m.group()
+        fixes.append((m.group(), named))
+        return named
+
+    return _WORD.sub(name, text), tuple(fixes)
+
+
+_WORD = re.compile(r"(?<![\w/-])[A-Za-z]{4,}(?![\w/-])")
 _WORK_NOUNS = frozenset(w for kind in WORK_KINDS for w in KIND_VOCABULARY[kind][0].split())
 
 

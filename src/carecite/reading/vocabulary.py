@@ -32,6 +32,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "bnp": ("natriuretic", "bnp"),
     "inr": ("inr", "coagulation"),
     "meds": ("medication",),
+    "med": ("medication",),
     "pt": ("physical", "therapy"),
     "cardiology": ("cardiology", "cardiologist", "cardiac", "heart"),
     "heart": ("heart", "cardiac", "cardiology", "myocardial", "coronary"),
@@ -93,7 +94,7 @@ KIND_VOCABULARY: dict[str, tuple[str, str]] = {
     "Observation": ("lab labs result results value level levels test reading vitals", "measured"),
     "MedicationRequest": (
         # "medicine(s)": MedlinePlus's own topic name for them ("Medicines"), the lay word.
-        "medication medications medicine medicines meds drug drugs dose dosage prescription mg tablet",
+        "medication medications medicine medicines med meds drug drugs dose dosage prescription mg tablet",
         "taking prescribed stopped started",
     ),
     "CarePlanActivity": ("careplan activities activity goals goal", ""),
@@ -103,7 +104,7 @@ KIND_VOCABULARY: dict[str, tuple[str, str]] = {
     "Immunization": ("immunization immunizations vaccine vaccines vaccination shot", "vaccinated flu"),
     "Procedure": ("procedure procedures surgery operation screening", "performed"),
     "Encounter": (
-        "admission admissions encounter encounters hospitalization ed er emergency inpatient",
+        "admission admissions admit admits encounter encounters hospitalization ed er emergency inpatient",
         "admitted hospitalized discharged",
     ),
     # The people on the patient's care teams, by the nouns a question names a person's role with
@@ -161,6 +162,25 @@ SPECIALTIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
 }
 
+
+def specialty_started(word: str) -> str | None:
+    """The specialty a clinician's truncation names ("pulm", "nephro", "derm"), as its shortest word
+    that starts so ("pulmonary"): a word of four letters or more that is the start of the names of one
+    specialty only. None for a whole name, an English word ("card") or a start several share."""
+    from carecite.text.spelling import english  # the speller's published word list
+
+    if len(word) < 4 or not word.isalpha() or word in english():
+        return None
+    found = {
+        min(started, key=len)  # "pulm" as "pulmonary", which both names and rows say
+        for names, words in SPECIALTIES.values()
+        if word not in (*names, *words)
+        and (started := [n for n in (*names, *words) if n.startswith(word) and len(n) >= len(word) + 2])
+        and any(n.startswith(word) for n in names)
+    }
+    return found.pop() if len(found) == 1 else None
+
+
 # The words of the FHIR R4 status codes of the kinds read here (RequestStatus, TaskStatus, EventStatus,
 # AppointmentStatus, CarePlanActivityStatus, condition clinical status): "in progress", "completed",
 # "on hold" say how a record stands, never which one it is.
@@ -184,7 +204,9 @@ GENERIC_TERMS = frozenset(
         "most new value values file chart record today dose doses scheduled "
         "date when many much units result results ratio total shot shots get got given receive received "
         # Words that qualify a kind without naming an item: "active medical problems", "health issues".
-        "medical health clinical issue issues".split()
+        "medical health clinical issue issues "
+        # Words asking for the whole list, not an item of it ("full active med list").
+        "full entire whole".split()
     )
 ) - {*LAB_NAMES, "flu"}  # "flu" names WHICH immunization
 

@@ -446,6 +446,17 @@ def _category_names() -> frozenset[str]:
     return frozenset().union(*(section_terms(t) for t in texts))
 
 
+def _vocabulary_named(question: str) -> tuple[str, str] | None:
+    """The longest header of the standard vocabulary the question names, word for word with its
+    shorthand written out ("home meds" → "home medications"), and its category."""
+    spelled = " " + " ".join(SHORTHAND.get(w, w) for w in re.findall(r"[a-z/]+", question.lower())) + " "
+    found = [k for k in VOCABULARY if " " in k and f" {k} " in spelled]
+    if not found:
+        return None
+    longest = max(found, key=len)
+    return longest, VOCABULARY[longest]
+
+
 def header_coverage(question: str, title: str) -> tuple[int, float]:
     """How fully the question names the header: how many of the question's words the header names,
     and the share of the header's words (or of its vocabulary category's) the question names. (0, 0)
@@ -456,6 +467,13 @@ def header_coverage(question: str, title: str) -> tuple[int, float]:
     variants = [section_terms(title)]
     if (category := category_of(title)) is not None:
         variants.append(section_terms(_category_words(category)))
+        # The question names a header the standard vocabulary files under the same category ("home
+        # meds" and "MEDICATIONS" are both medSpaCy's medications): the whole header is named.
+        # Never past a word of the header the question leaves out ("ADMISSION MEDICATIONS" is no
+        # answer to "discharge meds").
+        filed = _vocabulary_named(question)
+        if filed and filed[1] == category and section_terms(title) <= section_terms(filed[0]):
+            return len(section_terms(title)), 1.0
     for named in variants:
         if not named:
             continue
@@ -466,7 +484,10 @@ def header_coverage(question: str, title: str) -> tuple[int, float]:
         unnamed = [h for h in named if h not in covered and h in _category_names()]
         if covered and not others and not unnamed:
             hits = sum(any(_same(q, h) for h in named) for q in asked)
-            best = max(best, (hits, len(covered) / len(named)))
+            # Ranked by the words the header's own title names when it names any: medSpaCy files
+            # PAST SURGICAL HISTORY under past medical history, but "PMH" asks for the medical one.
+            own = sum(any(_same(q, h) for h in variants[0]) for q in asked)
+            best = max(best, (own or hits, len(covered) / len(named)))
     return best
 
 
@@ -553,7 +574,10 @@ def header_shorthand(question: str, titles: Sequence[str]) -> str:
         initials = {_initials(title_words), _initials(content)} if len(content) > 1 else set()
         for typed in set(words(question.lower())):
             bare = re.sub(r"[/&.-]", "", typed)
-            if len(bare) < 2 or not bare.isalpha() or bare in english() or bare in SHORTHAND:
+            if bare in SHORTHAND:  # the curated section shorthand, written out for the embedder too
+                spelled.setdefault(typed, set()).add(SHORTHAND[bare])
+                continue
+            if len(bare) < 2 or not bare.isalpha() or bare in english():
                 continue
             stub = bare[:-1] if bare.endswith("s") and len(bare) > 3 else bare
             if bare in initials or (

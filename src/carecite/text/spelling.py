@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import importlib.resources
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -105,6 +106,18 @@ class Speller:
             return max(english[1], key=lambda w: self._english.get(w, 0))
         return None
 
+    def started(self, word: str) -> list[str]:
+        """The domain words ``word`` is the start of, two letters or more short of them: clinicians
+        shorten by truncation ("creat", "dispo", "pulm"), and a truncation is no typing slip."""
+        at = bisect_left(self._domain_list, word)
+        out: list[str] = []
+        for w in self._domain_list[at:]:
+            if not w.startswith(word):
+                break
+            if len(w) >= len(word) + 2:
+                out.append(w)
+        return out
+
     def correct(self, question: str, keep: Iterable[str] = ()) -> Corrected:
         keep_words = {w.lower() for w in keep}
         out: list[str] = []
@@ -121,7 +134,10 @@ class Speller:
                 or self.known(word)
             ):
                 continue
-            fixed = self.suggest(word)
+            starts = self.started(word)
+            if len(starts) > 1:
+                continue  # the start of several domain words: clinical shorthand ("dispo"), no slip
+            fixed = starts[0] if starts else self.suggest(word)
             if fixed is None or fixed == word:
                 continue
             out.append(question[last : m.start()])

@@ -887,3 +887,25 @@ def test_a_question_that_names_only_the_kind_is_answered_by_every_row_of_it_abov
     assert all(c.score >= gate for c in allergies)
     admitted = retriever.lookup(retriever.read("when was he admitted and why"), _filter(), 10).candidates
     assert admitted and admitted[0].source_ref == "Encounter/imp1" and admitted[0].score >= gate
+
+
+def test_work_of_the_kind_none_in_the_status_asked_is_reported_as_none(engine: Engine) -> None:
+    retriever = StructuredRetriever(engine, TODAY)
+    # Alice has an overdue task: the question is answered, nothing is missing.
+    assert retriever.missing_item(retriever.read("Which tasks are overdue?"), _filter()) is None
+    # A day before its due date nothing is overdue, though tasks are open: "none", said by the record.
+    earlier = StructuredRetriever(engine, date(2026, 11, 9))
+    found = earlier.missing_item(earlier.read("Which tasks are overdue?"), _filter())
+    assert found is not None and found[0] == "overdue follow-up"
+
+
+def test_a_stay_states_its_dates_and_length_in_its_statement_and_brief(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        s.add(t.Encounter(ref="Encounter/stay", fhir_id="stay", patient_key=PK, status="finished", class_code="IMP",
+                          display="Inpatient admission - right hip fracture", start=datetime(2026, 7, 8, 14),
+                          end=datetime(2026, 7, 13, 11)))  # fmt: skip
+    retriever = StructuredRetriever(engine, TODAY)
+    found = [c for c in retriever.search(retriever.read("LOS for the hip fracture admit?"), _filter(), 10)]
+    stay = next(c for c in found if c.source_ref == "Encounter/stay")
+    assert "2026-07-08 to 2026-07-13 (5 days)" in stay.text
+    assert stay.brief is not None and "from 2026-07-08 to 2026-07-13 (5 days)" in stay.brief

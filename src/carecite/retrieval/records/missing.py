@@ -53,6 +53,8 @@ def missing(
     """``StructuredRetriever.missing_item`` over the rows ``_named_statements`` read for the question."""
     if (current := missing_current(render, session, intent, flt, statements)) is not None:
         return current, ()
+    if (status := missing_status(intent, statements)) is not None:
+        return status, ()
     if (named := _named_specialty(intent)) is not None:
         # Every work kind is read, not only the asked one: the row may be of another kind.
         work = render.statements(session, flt, replace(intent, kinds=WORK_KINDS))
@@ -79,6 +81,31 @@ def missing(
     ]  # with its noun: "No COVID-19 vaccine is on record", not "No COVID"
     # A note sentence must name the terms (context words aside) to answer instead.
     return _as_written(intent.text, words), intent.required or intent.naming
+
+
+def missing_status(intent: Intent, statements: Sequence[Statement]) -> str | None:
+    """Asked which work stands in a status ("Which tasks are overdue?", "any upcoming appointments")
+    when the patient has work of that kind but none in that status: the record answers "none" as
+    surely as it would list them, so the decline says so ("No overdue follow-up is on record"), not
+    that the best source scored low. The status is read as the renderer reads it (a row holding it
+    has a positive prior, as of today)."""
+    said = [w for w, asked in _STATUS_WORDS if getattr(intent, asked)]
+    if not said or intent.naming or not intent.kinds or not intent.kinds <= set(WORK_NOUNS):
+        return None
+    of_kind = [s for s in statements if s.kind in intent.kinds]
+    if not of_kind or any(s.prior > 0 for s in of_kind):
+        return None
+    return f"{said[0]} " + " or ".join(WORK_NOUNS[k] for k in sorted(intent.kinds))
+
+
+# The statuses a work question asks for, as a decline words them (the first asked wins: an overdue
+# task is an outstanding one).
+_STATUS_WORDS: tuple[tuple[str, str], ...] = (
+    ("overdue", "overdue"),
+    ("missed", "missed"),
+    ("upcoming", "upcoming"),
+    ("outstanding", "outstanding"),
+)
 
 
 def missing_current(

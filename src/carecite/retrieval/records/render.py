@@ -446,17 +446,28 @@ class Renderer:
             text = f"{simple.label}: {name}; status: {row.status or 'unknown'}; date: {_d(when)}"
             if kind in ("Immunization", "Procedure"):
                 text += " (most recent)" if nth == 0 else " (earlier)"
+            stay = _length_of_stay(when, getattr(row, "end", None)) if kind == "Encounter" else None
             if kind == "Encounter" and getattr(row, "end", None):
-                text += f" to {_d(row.end)}"
+                text += f" to {_d(row.end)}" + (f" ({stay})" if stay else "")
             if klass:
                 text += f"; class: {ENCOUNTER_CLASSES.get(klass, klass)}"
             if kind == "Encounter" and getattr(row, "reason", None):
                 text += f"; reason: {row.reason}"
             prior = (0.4 if nth == 0 else _earlier(nth)) if intent.recent else 0.0
             brief = f"{name} ({row.status or 'unknown'}) on {_d(when)}"
+            if stay:  # a stay says when it ended and how long it was, as its statement does
+                brief = f"{name} ({row.status or 'unknown'}) from {_d(when)} to {_d(row.end)} ({stay})"
             if kind in ("Immunization", "Procedure"):
                 brief += " (most recent)" if nth == 0 else " (earlier)"
             yield Statement.of(row, kind, text + ".", when, prior, brief + ".")
+
+
+def _length_of_stay(start: datetime | None, end: datetime | None) -> str | None:
+    """An encounter's length of stay, the discharge day less the admission day ("5 days"); None
+    for a visit within one day or without both dates."""
+    if start is None or end is None or (days := (end.date() - start.date()).days) <= 0:
+        return None
+    return f"{days} day{'s' if days != 1 else ''}"
 
 
 def _role_words(role: str | None) -> str:
