@@ -55,6 +55,6 @@ def test_a_coverage_question_keeps_its_abbreviations_for_the_policies() -> None:
 
 def test_a_specialty_shortened_as_clinicians_shorten_it_is_read_as_its_name() -> None:
     reading = read("when is her pulm f/u", None)
-    assert reading.text == "when is her pulmonary follow-up"
-    assert ("pulm", "pulmonary") in reading.abbreviations
+    assert reading.text == "when is her pulmonology follow-up"
+    assert ("pulm", "pulmonology") in reading.abbreviations
     assert read("card on file?", None).text == "card on file?"  # an English word is no truncation

@@ -88,7 +88,7 @@ WORK_KINDS = frozenset({"Task", "ServiceRequest", "Appointment"})
 # Appointment.participant): a "who" question naming no kind reads them.
 PERSON_KINDS = frozenset({"CareTeam", "Appointment"})
 # Conditions and allergies are named only inside an item frame: "When was she diagnosed with essential
-# hypertension?" names one (a patient without it must not be answered with her first problem), while
+# hypertension?", "hx of MI?" name one (a patient without it must not be answered with her first problem), while
 # "any food allergies?", "heart problems", "cancer history" name a category the displays do not spell.
 _ITEM_FRAMES: tuple[tuple[str, Cue], ...] = (
     (
@@ -97,7 +97,9 @@ _ITEM_FRAMES: tuple[tuple[str, Cue], ...] = (
             "frame.diagnosed_with",
             "curated",
             "curated: condition item frame",
-            pattern=re.compile(r"\b(diagnosed with|diagnosis of)\b", re.I),
+            # ... and "history of" ("h/o", "hx of" in the published abbreviation lists), though not
+            # the section "history of present illness".
+            pattern=re.compile(r"\b(diagnosed with|diagnosis of|history of(?! present illness))\b", re.I),
         ),
     ),
     (

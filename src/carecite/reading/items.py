@@ -11,7 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from carecite.reading.vocabulary import LAB_NAMES, QUALIFIERS, SPECIMENS, SYNONYMS, is_generic
+from carecite.reading.vocabulary import (
+    LAB_NAMES,
+    QUALIFIERS,
+    SPECIMENS,
+    SYNONYMS,
+    is_generic,
+    specialty_words,
+)
 from carecite.text import drug_names
 from carecite.text.drug_classes import BY_TOKEN as DRUG_CLASSES
 from carecite.text.drug_classes import members as drug_class_members
@@ -103,6 +110,7 @@ def record_terms(text: str, *, asked: bool = False) -> frozenset[str]:
             continue
         out.add(tok)
         out.update(SYNONYMS.get(tok, ()))
+        out.update(specialty_words(tok))
     return frozenset(out)
 
 
@@ -150,6 +158,7 @@ def named_tokens(question: str, vocabulary: frozenset[str] | None) -> list[tuple
         alts = [frozenset({singular(tok)})]
         alts += [frozenset(singular(w) for w in syn.split()) for syn in synonyms(tok)]
         alts += [frozenset({singular(m)}) for m in drug_class_members(tok)]  # a class: any member
+        alts += [frozenset({singular(w)}) for w in specialty_words(tok)]  # a specialty: its words too
         # A brand or synonym by its generic name, as RxNorm displays write it ("lovenox": enoxaparin).
         # A combination by all its parts, as the display lists them ("buprenorphine/naloxone",
         # "fluticasone and salmeterol": the display has no "and").

@@ -163,20 +163,27 @@ SPECIALTIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+def specialty_words(name: str) -> tuple[str, ...]:
+    """A specialty named by name ("pulmonology") is also said by its other names and words
+    ("pulmonary rehabilitation", "lung"): a row names it by any of them. () for any other word."""
+    for names, words in SPECIALTIES.values():
+        if name in names:
+            return (*names, *words)
+    return ()
+
+
 def specialty_started(word: str) -> str | None:
-    """The specialty a clinician's truncation names ("pulm", "nephro", "derm"), as its shortest word
-    that starts so ("pulmonary"): a word of four letters or more that is the start of the names of one
-    specialty only. None for a whole name, an English word ("card") or a start several share."""
+    """The specialty a clinician's truncation names ("pulm", "nephro", "derm"), by its name
+    ("pulmonology"): a word of four letters or more that is the start of the names of one specialty
+    only. None for a whole name, an English word ("card") or a start several specialties share."""
     from carecite.text.spelling import english  # the speller's published word list
 
     if len(word) < 4 or not word.isalpha() or word in english():
         return None
     found = {
-        min(started, key=len)  # "pulm" as "pulmonary", which both names and rows say
+        names[0]
         for names, words in SPECIALTIES.values()
-        if word not in (*names, *words)
-        and (started := [n for n in (*names, *words) if n.startswith(word) and len(n) >= len(word) + 2])
-        and any(n.startswith(word) for n in names)
+        if word not in (*names, *words) and any(n.startswith(word) and len(n) >= len(word) + 2 for n in names)
     }
     return found.pop() if len(found) == 1 else None
 
