@@ -64,3 +64,9 @@ def test_an_english_word_opening_the_question_is_not_its_upper_case_abbreviation
 def test_a_question_typed_in_capitals_keeps_its_english_words() -> None:
     read = Abbreviations(["Allergies", "Potassium"])
     assert read.write_out("ALL MEDS AND LAST K").text == "ALL MEDS AND LAST potassium"
+
+
+def test_a_sense_half_in_english_words_is_read_only_as_the_list_writes_it() -> None:
+    read = Abbreviations(["Drug allergy", "Allergies"])
+    assert read.write_out("NKDA?").text == "no known drug allergies?"  # "known" is English, not clinical
+    assert read.write_out("nkda").text == "nkda"  # typed in lower case it stays

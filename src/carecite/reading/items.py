@@ -110,7 +110,8 @@ def record_terms(text: str, *, asked: bool = False) -> frozenset[str]:
             continue
         out.add(tok)
         out.update(SYNONYMS.get(tok, ()))
-        out.update(specialty_words(tok))
+        if not asked:  # a row naming a specialty by name says its words too; a question's stay few
+            out.update(specialty_words(tok))
     return frozenset(out)
 
 

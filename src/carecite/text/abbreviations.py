@@ -104,6 +104,8 @@ class Abbreviations:
             if (sense := self._choose(senses, words)) is not None:
                 self._by_case[abbreviation] = sense
                 self._by_fold.setdefault(abbreviation.casefold(), set()).add(sense)
+            elif (plain := self._choose_plain(senses, words)) is not None:
+                self._by_case[abbreviation] = plain
 
     def _choose(self, senses: tuple[str, ...], words: set[str]) -> str | None:
         texts = list(dict.fromkeys(_sense_text(s) for s in senses if _sense_text(s)))
@@ -118,6 +120,20 @@ class Abbreviations:
         content = [w for w in _words(core) if w not in STOP_WORDS]
         agree = all(set(_words(core)) <= set(_words(t)) for t in texts)
         return core if agree and content and all(w in words for w in content) else None
+
+    def _choose_plain(self, senses: tuple[str, ...], words: set[str]) -> str | None:
+        """A sense read only when typed as the list writes it: its senses agree, and its words are
+        the vocabulary's or English words beside more of the vocabulary's ("NKDA": no known drug
+        allergies). Typed in lower case ("mets") it stays as typed."""
+        texts = list(dict.fromkeys(_sense_text(s) for s in senses if _sense_text(s)))
+        if not texts or any(_words(t) in self._grams for t in texts):
+            return None
+        core = min(texts, key=len)
+        content = [w for w in _words(core) if w not in STOP_WORDS]
+        agree = all(set(_words(core)) <= set(_words(t)) for t in texts)
+        clinical = [w for w in content if w in words]
+        plain = all(w in words or w in english() for w in content)
+        return core if agree and plain and 2 * len(clinical) > len(content) else None
 
     def sense(self, typed: str, *, capitals: bool = False) -> str | None:
         """The sense ``typed`` is read with, or None when it is not read as an abbreviation.
