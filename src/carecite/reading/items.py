@@ -110,8 +110,7 @@ def record_terms(text: str, *, asked: bool = False) -> frozenset[str]:
             continue
         out.add(tok)
         out.update(SYNONYMS.get(tok, ()))
-        if not asked:  # a row naming a specialty by name says its words too; a question's stay few
-            out.update(specialty_words(tok))
+        out.update(specialty_words(tok))  # a specialty by name is its words too, as a synonym is
     return frozenset(out)
 
 
