@@ -118,10 +118,14 @@ def content_word_tuple(text: str) -> tuple[str, ...]:
     return tuple(content_words(text))
 
 
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
 def content_terms(text: str) -> set[str]:
     """Stemmed content words and normalised numbers; stop words dropped, negations kept as "not"."""
     out: set[str] = set()
-    for raw in words(text):
+    for word in words(text):
+        raw = _POSSESSIVE.sub("", word)  # "patient's" is "patient": the clitic is no part of the word
         if raw in NUMBER_WORDS:
             out.add(NUMBER_WORDS[raw])
         elif raw in NEGATIONS:
