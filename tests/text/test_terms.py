@@ -47,5 +47,7 @@ def test_pt_is_the_patient_in_a_claim_and_may_name_a_service_elsewhere() -> None
 def test_a_possessive_is_its_word_so_the_patients_name_and_the_patient_stay_function_words() -> None:
     from carecite.text.terms import content_terms
 
-    assert content_terms("the patient's discharge recommendations") == content_terms("the discharge recommendations")
+    assert content_terms("the patient's discharge recommendations") == content_terms(
+        "the discharge recommendations"
+    )
     assert "farah" in content_terms("Dr. Farah's note")
