@@ -101,39 +101,37 @@ class Abbreviations:
         self._by_case: dict[str, str] = {}
         self._by_fold: dict[str, set[str]] = {}
         for abbreviation, senses in published().items():
-            if (sense := self._choose(senses, words)) is not None:
+            if (chosen := self._choose(senses, words)) is not None:
+                sense, any_case = chosen
                 self._by_case[abbreviation] = sense
-                self._by_fold.setdefault(abbreviation.casefold(), set()).add(sense)
-            elif (plain := self._choose_plain(senses, words)) is not None:
-                self._by_case[abbreviation] = plain
+                if any_case:
+                    self._by_fold.setdefault(abbreviation.casefold(), set()).add(sense)
 
-    def _choose(self, senses: tuple[str, ...], words: set[str]) -> str | None:
+    def _choose(self, senses: tuple[str, ...], words: set[str]) -> tuple[str, bool] | None:
+        """The sense an abbreviation is read with, and whether in any case (else only as the list
+        writes it); None when it stays as typed:
+
+        1. the one sense in use as a phrase of the vocabulary;
+        2. no sense in use, and one the others all contain ("estimated blood loss" in "estimated
+           surgical blood loss": the senses agree), every word of it a word of the vocabulary;
+        3. ... or its words English beside more of the vocabulary's ("NKDA": no known drug
+           allergies): read only as the list writes it, never typed in lower case ("mets")."""
         texts = list(dict.fromkeys(_sense_text(s) for s in senses if _sense_text(s)))
         in_use = [t for t in texts if _words(t) in self._grams]
         if len(in_use) == 1:
-            return in_use[0]
+            return in_use[0], True
         if in_use or not texts:
             return None
-        # No sense in use: one the others all contain ("estimated blood loss" in "estimated surgical
-        # blood loss": the senses agree), every word of it a word of the vocabulary.
         core = min(texts, key=len)
-        content = [w for w in _words(core) if w not in STOP_WORDS]
-        agree = all(set(_words(core)) <= set(_words(t)) for t in texts)
-        return core if agree and content and all(w in words for w in content) else None
-
-    def _choose_plain(self, senses: tuple[str, ...], words: set[str]) -> str | None:
-        """A sense read only when typed as the list writes it: its senses agree, and its words are
-        the vocabulary's or English words beside more of the vocabulary's ("NKDA": no known drug
-        allergies). Typed in lower case ("mets") it stays as typed."""
-        texts = list(dict.fromkeys(_sense_text(s) for s in senses if _sense_text(s)))
-        if not texts or any(_words(t) in self._grams for t in texts):
+        if not all(set(_words(core)) <= set(_words(t)) for t in texts):
             return None
-        core = min(texts, key=len)
         content = [w for w in _words(core) if w not in STOP_WORDS]
-        agree = all(set(_words(core)) <= set(_words(t)) for t in texts)
         clinical = [w for w in content if w in words]
-        plain = all(w in words or w in english() for w in content)
-        return core if agree and plain and 2 * len(clinical) > len(content) else None
+        if content and len(clinical) == len(content):
+            return core, True
+        if all(w in words or w in english() for w in content) and 2 * len(clinical) > len(content):
+            return core, False
+        return None
 
     def sense(self, typed: str, *, capitals: bool = False) -> str | None:
         """The sense ``typed`` is read with, or None when it is not read as an abbreviation.
