@@ -44,13 +44,14 @@ _BLOOD_GLUCOSE = re.compile(r"\bblood[\s-]+(?:glucose|sugar)\b")
 _HEP = re.compile(r"\bhep(?:atitis)?[\s-]*([abc])\b")
 
 
-# The vital signs of LOINC's panel (85353-1), by their multi-word names (``text/vital_signs``).
-_VITAL_NAMES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name.replace(" ", ""), re.compile(r"\b" + name.replace(" ", r"[\s-]+") + r"\b"))
-    for name in VITAL_SIGNS
-    if " " in name
+# The vital signs of LOINC's panel (85353-1), by their multi-word names (``text/vital_signs``), each
+# read as one token: "heart rate" → "heartrate".
+_VITAL_WORDS = {name.replace(" ", ""): frozenset(name.split()) for name in VITAL_SIGNS if " " in name}
+VITAL_TOKENS = frozenset(_VITAL_WORDS)
+_VITAL_ORDER = {joined: i for i, joined in enumerate(_VITAL_WORDS)}
+_VITAL_NAME = re.compile(
+    r"\b(" + "|".join(name.replace(" ", r"[\s-]+") for name in VITAL_SIGNS if " " in name) + r")\b"
 )
-VITAL_TOKENS = frozenset(joined for joined, _ in _VITAL_NAMES)
 
 
 def _vital_alternatives() -> dict[str, tuple[frozenset[str], ...]]:
@@ -73,7 +74,6 @@ def _vital_alternatives() -> dict[str, tuple[frozenset[str], ...]]:
 
 
 VITAL_ALTERNATIVES = _vital_alternatives()
-_VITAL_WORDS = {name.replace(" ", ""): frozenset(name.split()) for name in VITAL_SIGNS if " " in name}
 
 
 def _vital_parts(said: Sequence[str]) -> frozenset[str]:
@@ -94,7 +94,8 @@ def tokens(text: str) -> list[str]:
     words = plain_words(_HEP.sub(r"hep\1", lowered))
     # A vital sign's two- or three-word name is one item as well as its words: "heart rate" is no
     # "heart" item (the heart-failure medicines), and a row names it only by naming it whole.
-    return words + [joined for joined, name in _VITAL_NAMES if name.search(lowered)]
+    named = {re.sub(r"[\s-]+", "", m.group(1)) for m in _VITAL_NAME.finditer(lowered)}
+    return words + sorted(named, key=_VITAL_ORDER.__getitem__)
 
 
 def record_terms(text: str, *, asked: bool = False) -> frozenset[str]:

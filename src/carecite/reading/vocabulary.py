@@ -166,10 +166,7 @@ SPECIALTIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 def specialty_words(name: str) -> tuple[str, ...]:
     """A specialty named by name ("pulmonology") is also said by its other names and words
     ("pulmonary rehabilitation", "lung"): a row names it by any of them. () for any other word."""
-    for names, words in SPECIALTIES.values():
-        if name in names:
-            return (*names, *words)
-    return ()
+    return _SPECIALTY_BY_NAME.get(name, ())
 
 
 def specialty_started(word: str) -> str | None:
@@ -186,6 +183,13 @@ def specialty_started(word: str) -> str | None:
         if word not in (*names, *words) and any(n.startswith(word) and len(n) >= len(word) + 2 for n in names)
     }
     return found.pop() if len(found) == 1 else None
+
+
+# Each specialty name → all the names and words of its specialty (the first entry naming it wins).
+_SPECIALTY_BY_NAME: dict[str, tuple[str, ...]] = {}
+for _names, _words in SPECIALTIES.values():
+    for _name in _names:
+        _SPECIALTY_BY_NAME.setdefault(_name, (*_names, *_words))
 
 
 # The words of the FHIR R4 status codes of the kinds read here (RequestStatus, TaskStatus, EventStatus,

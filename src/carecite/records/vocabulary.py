@@ -9,6 +9,7 @@ LLM as ``[PERSON_1]``. Words of a patient's own name are excluded by the caller.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -24,11 +25,12 @@ def display_words(engine: Engine) -> frozenset[str]:
 
     Read from the directory view (records/directory.py): displays only, across patients, so the
     application role needs no row scope for it on PostgreSQL."""
-    words: set[str] = set()
-    with Session(engine) as session:
-        for display in session.execute(sa.select(DISPLAYS.c.display)).scalars():
-            words.update(w.casefold() for w in _WORD.findall(display or ""))
-    return frozenset(words)
+    return words_of(display_texts(engine))
+
+
+def words_of(displays: Iterable[str]) -> frozenset[str]:
+    """The casefolded words (three letters or more) of ``displays``."""
+    return frozenset(w.casefold() for display in displays for w in _WORD.findall(display))
 
 
 def display_texts(engine: Engine) -> tuple[str, ...]:

@@ -566,25 +566,27 @@ def header_shorthand(question: str, titles: Sequence[str]) -> str:
     from carecite.text.spelling import english  # the speller's published word list
 
     spelled: dict[str, set[str]] = {}
+    candidates: dict[str, tuple[str, str]] = {}  # typed → (as bare letters, as a truncation's stub)
+    for typed in set(words(question.lower())):
+        bare = re.sub(r"[/&.-]", "", typed)
+        if bare in SHORTHAND:  # the curated section shorthand, written out for the embedder too
+            spelled[typed] = {SHORTHAND[bare]}
+        elif len(bare) >= 2 and bare.isalpha() and bare not in english():
+            candidates[typed] = (bare, bare[:-1] if bare.endswith("s") and len(bare) > 3 else bare)
+    read = False  # no header with a word to read: the question stays as typed
     for title in dict.fromkeys(titles):
         title_words = [w for w in words(title.lower()) if w.isalpha()]
         content = [w for w in title_words if w not in STOP_WORDS]
         if not content:
             continue
+        read = True
         initials = {_initials(title_words), _initials(content)} if len(content) > 1 else set()
-        for typed in set(words(question.lower())):
-            bare = re.sub(r"[/&.-]", "", typed)
-            if bare in SHORTHAND:  # the curated section shorthand, written out for the embedder too
-                spelled.setdefault(typed, set()).add(SHORTHAND[bare])
-                continue
-            if len(bare) < 2 or not bare.isalpha() or bare in english():
-                continue
-            stub = bare[:-1] if bare.endswith("s") and len(bare) > 3 else bare
+        for typed, (bare, stub) in candidates.items():
             if bare in initials or (
                 len(stub) >= 3 and any(len(w) > len(stub) + 1 and w.startswith(stub) for w in content)
             ):
                 spelled.setdefault(typed, set()).add(title.lower())
-    for typed, found in spelled.items():
+    for typed, found in spelled.items() if read else ():
         if len(found) == 1:
             question = re.sub(
                 rf"(?<![\w/&-]){re.escape(typed)}(?![\w/&-])", next(iter(found)), question, flags=re.I

@@ -74,18 +74,23 @@ class StructuredRetriever:
         self.render = Renderer(today)
 
     @cached_property
-    def vocabulary(self) -> frozenset[str]:
-        """Singular forms of every word of the store's coded displays (read once per retriever)."""
-        from carecite.records.vocabulary import display_words
+    def displays(self) -> tuple[str, ...]:
+        """The store's distinct coded displays (read once per retriever)."""
+        from carecite.records.vocabulary import display_texts
 
-        return frozenset(singular(w) for w in display_words(self.engine))
+        return display_texts(self.engine)
+
+    @cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """Singular forms of every word of the store's coded displays."""
+        from carecite.records.vocabulary import words_of
+
+        return frozenset(singular(w) for w in words_of(self.displays))
 
     @cached_property
     def abbreviations(self) -> Abbreviations:
         """The published abbreviation list, each sense chosen by this store's displays."""
-        from carecite.records.vocabulary import display_texts
-
-        return for_store(display_texts(self.engine), self.vocabulary)
+        return for_store(self.displays, self.vocabulary)
 
     @cached_property
     def speller(self) -> Speller:
